@@ -1,0 +1,33 @@
+package qwen2vl4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code bin/qwen2vl4j}: one subcommand per job. */
+@Command(name = "qwen2vl4j", mixinStandardHelpOptions = true, version = "qwen2vl4j 0.1.0",
+        description = "Qwen2-VL-2B-Instruct in pure Java: tokenize, render templates, preprocess, run, chat.",
+        subcommands = {
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line; errors print one line on stderr and exit non-zero. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+            cmd.getErr().println("qwen2vl4j: " + msg);
+            if (System.getenv("QWEN2VL4J_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+            return 1;
+        });
+        return cl;
+    }
+}
