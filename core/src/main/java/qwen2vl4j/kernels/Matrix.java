@@ -1,0 +1,95 @@
+package qwen2vl4j.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import qwen2vl4j.io.DType;
+import qwen2vl4j.io.ModelLoadException;
+import qwen2vl4j.io.Tensor;
+
+/**
+ * A weight matrix {@code [rows, cols]} as the checkpoint stores it (row-major, BF16 or F32),
+ * read straight from the mapped file. Linear layers compute {@code y = x · Wᵀ}: one row per output.
+ */
+public final class Matrix {
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final String name;
+    private final int rows;
+    private final int cols;
+    private final DType dtype;
+    private final MemorySegment data;
+
+    private Matrix(String name, int rows, int cols, DType dtype, MemorySegment data) {
+        this.name = name;
+        this.rows = rows;
+        this.cols = cols;
+        this.dtype = dtype;
+        this.data = data;
+    }
+
+    /** A 2-D tensor as a matrix. */
+    public static Matrix of(Tensor t) {
+        if (t.shape().length != 2) {
+            throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": expected 2 dimensions, found " + t.shape().length);
+        }
+        return of(t, t.dim(0), Math.toIntExact(t.numel() / t.dim(0)));
+    }
+
+    /** Any tensor viewed as {@code [rows, cols]} (e.g. a Conv3d kernel flattened per output channel). */
+    public static Matrix of(Tensor t, int rows, int cols) {
+        if ((long) rows * cols != t.numel()) {
+            throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": cannot view " + t.numel() + " elements as [" + rows + ", " + cols + "]");
+        }
+        if (t.dtype() != DType.BF16 && t.dtype() != DType.F32) {
+            throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": dtype " + t.dtype() + " is not supported for weights (BF16 or F32)");
+        }
+        return new Matrix(t.name(), rows, cols, t.dtype(), t.data());
+    }
+
+    /** A matrix over float data already in memory (for tests and converted weights). */
+    public static Matrix ofFloats(String name, float[] values, int rows, int cols) {
+        if ((long) rows * cols != values.length) throw new IllegalArgumentException(name + ": " + values.length + " values for [" + rows + ", " + cols + "]");
+        MemorySegment seg = MemorySegment.ofArray(values);
+        return new Matrix(name, rows, cols, DType.F32, seg);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    MemorySegment data() {
+        return data;
+    }
+
+    /** Element (r, c) as float32. */
+    public float get(int r, int c) {
+        long i = (long) r * cols + c;
+        return dtype == DType.BF16
+                ? Float.intBitsToFloat((data.get(SHORT_LE, i * 2) & 0xFFFF) << 16)
+                : data.get(FLOAT_LE, i * 4);
+    }
+
+    /** Copies row {@code r} into {@code dst[off..off+cols)} as float32. */
+    public void row(int r, float[] dst, int off) {
+        long base = (long) r * cols;
+        if (dtype == DType.F32) {
+            MemorySegment.copy(data, FLOAT_LE, base * 4, dst, off, cols);
+        } else {
+            VectorKernels.bf16ToFloat(data, base * 2, dst, off, cols);
+        }
+    }
+}
