@@ -1,5 +1,6 @@
 package qwen2vl4j.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,7 +45,7 @@ class VisionOpsTest {
         }
         float[] inPlace = x.clone();
         VisionOps.layerNorm(inPlace, rows, dim, w, b, 1e-6f, inPlace);
-        assertEquals(java.util.Arrays.toString(out), java.util.Arrays.toString(inPlace), "in place gives the same result");
+        assertArrayEquals(out, inPlace, "in place gives the same result");
     }
 
     @ParameterizedTest

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -107,7 +109,7 @@ class VisionTransformerTest {
                     .map(i -> i % 2 == 0 ? vt.forward(odd, 120, oddGrid) : vt.forward(two, 72, twoGrid))
                     .toList();
             for (int i = 0; i < results.size(); i++) {
-                assertTrue(java.util.Arrays.equals(i % 2 == 0 ? oddAlone : twoAlone, results.get(i)), "call " + i);
+                assertTrue(Arrays.equals(i % 2 == 0 ? oddAlone : twoAlone, results.get(i)), "call " + i);
             }
         }
     }
@@ -116,7 +118,7 @@ class VisionTransformerTest {
     void wrongShapedWeightIsReportedByName() throws Exception {
         Path modelDir = FIXTURES.resolve("models/tiny-qwen2vl");
         Path broken = tmp.resolve("broken");
-        java.nio.file.Files.createDirectories(broken);
+        Files.createDirectories(broken);
         String victim = "visual.blocks.1.mlp.fc2.weight";
         try (Weights weights = Weights.open(modelDir)) {
             SafeTensorsWriter writer = new SafeTensorsWriter();
