@@ -14,6 +14,12 @@ public final class RopeIndex {
     private final int visionStartTokenId;
     private final int spatialMergeSize;
 
+    /**
+     * @param imageTokenId       {@code <|image_pad|>} (config image_token_id)
+     * @param videoTokenId       {@code <|video_pad|>} (config video_token_id)
+     * @param visionStartTokenId {@code <|vision_start|>}, which precedes every image/video block
+     * @param spatialMergeSize   patches merged per side into one token (vision_config.spatial_merge_size)
+     */
     public RopeIndex(int imageTokenId, int videoTokenId, int visionStartTokenId, int spatialMergeSize) {
         if (spatialMergeSize <= 0) throw new IllegalArgumentException("spatial merge size must be positive, found " + spatialMergeSize);
         this.imageTokenId = imageTokenId;
