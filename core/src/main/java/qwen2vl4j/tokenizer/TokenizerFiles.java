@@ -1,6 +1,8 @@
 package qwen2vl4j.tokenizer;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
@@ -56,41 +58,127 @@ final class TokenizerFiles {
         return readVocabAndMerges(vocabJson, mergesTxt, modelDir.resolve("tokenizer_config.json"));
     }
 
+    /**
+     * Reads tokenizer.json with the streaming parser: the file holds ~150k vocabulary entries and
+     * merges, and a tree of nodes for them would cost seconds at every start.
+     */
     private static Contents readTokenizerJson(Path file) {
-        JsonNode root = parse(file);
-        JsonNode model = requireObject(root.get("model"), file, "model");
-        JsonNode type = model.get("type");
-        if (type != null && !"BPE".equals(type.asText())) {
-            throw new ModelLoadException(file + ": model.type: expected BPE, found " + type.asText());
-        }
-        checkPreTokenizer(root.get("pre_tokenizer"), file);
-        Map<String, Integer> vocab = vocabFrom(requireObject(model.get("vocab"), file, "model.vocab"), file, "model.vocab");
-        JsonNode mergesNode = model.get("merges");
-        if (mergesNode == null || !mergesNode.isArray()) {
-            throw new ModelLoadException(file + ": model.merges: expected an array, found " + describe(mergesNode));
-        }
-        MergeTable.Builder merges = new MergeTable.Builder();
-        for (int i = 0; i < mergesNode.size(); i++) {
-            String[] pair = mergePair(mergesNode.get(i), file, i);
-            addMerge(merges, vocab, pair[0], pair[1], file, "model.merges[" + i + "]");
-        }
-        List<AddedToken> added = new ArrayList<>();
-        JsonNode addedNode = root.get("added_tokens");
-        if (addedNode != null && !addedNode.isNull()) {
-            if (!addedNode.isArray()) {
-                throw new ModelLoadException(file + ": added_tokens: expected an array, found " + describe(addedNode));
+        try (JsonParser p = JSON.getFactory().createParser(file.toFile())) {
+            expect(p, p.nextToken(), JsonToken.START_OBJECT, file, "top level");
+            Map<String, Integer> vocab = null;
+            List<String[]> mergePairs = null;
+            List<AddedToken> added = new ArrayList<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (field) {
+                    case "model" -> {
+                        expect(p, value, JsonToken.START_OBJECT, file, "model");
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String modelField = p.currentName();
+                            JsonToken v = p.nextToken();
+                            switch (modelField) {
+                                case "type" -> {
+                                    if (!"BPE".equals(p.getText())) {
+                                        throw new ModelLoadException(file + ": model.type: expected BPE, found " + p.getText());
+                                    }
+                                }
+                                case "vocab" -> vocab = streamVocab(p, v, file, "model.vocab");
+                                case "merges" -> mergePairs = streamMerges(p, v, file);
+                                default -> p.skipChildren();
+                            }
+                        }
+                    }
+                    case "added_tokens" -> {
+                        JsonNode node = p.readValueAsTree();
+                        if (node != null && !node.isNull()) {
+                            if (!node.isArray()) {
+                                throw new ModelLoadException(file + ": added_tokens: expected an array, found " + describe(node));
+                            }
+                            for (int i = 0; i < node.size(); i++) {
+                                String where = "added_tokens[" + i + "]";
+                                JsonNode t = requireObject(node.get(i), file, where);
+                                added.add(addedToken(requireInt(t.get("id"), file, where + ".id"), t, file, where));
+                            }
+                        }
+                    }
+                    case "pre_tokenizer" -> checkPreTokenizer(p.readValueAsTree(), file);
+                    default -> p.skipChildren();
+                }
             }
-            for (int i = 0; i < addedNode.size(); i++) {
-                JsonNode t = requireObject(addedNode.get(i), file, "added_tokens[" + i + "]");
-                added.add(addedToken(requireInt(t.get("id"), file, "added_tokens[" + i + "].id"), t, file,
-                        "added_tokens[" + i + "]"));
+            if (vocab == null) throw new ModelLoadException(file + ": model.vocab: expected an object, found nothing");
+            if (mergePairs == null) throw new ModelLoadException(file + ": model.merges: expected an array, found nothing");
+            MergeTable.Builder merges = new MergeTable.Builder();
+            for (int i = 0; i < mergePairs.size(); i++) {
+                String[] pair = mergePairs.get(i);
+                addMerge(merges, vocab, pair[0], pair[1], file, "model.merges[" + i + "]");
+            }
+            return new Contents(vocab, merges.build(), added);
+        } catch (JsonProcessingException e) {
+            throw malformed(file, e);
+        } catch (IOException e) {
+            throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Integer> streamVocab(JsonParser p, JsonToken start, Path file, String field) throws IOException {
+        expect(p, start, JsonToken.START_OBJECT, file, field);
+        Map<String, Integer> vocab = new HashMap<>(1 << 18);
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String token = p.currentName();
+            JsonToken v = p.nextToken();
+            if (v != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT || p.getIntValue() < 0) {
+                throw new ModelLoadException(file + ": " + field + "[\"" + token + "\"]: expected an id >= 0, found " + p.getText());
+            }
+            vocab.put(token, p.getIntValue());
+        }
+        return vocab;
+    }
+
+    private static List<String[]> streamMerges(JsonParser p, JsonToken start, Path file) throws IOException {
+        expect(p, start, JsonToken.START_ARRAY, file, "model.merges");
+        List<String[]> merges = new ArrayList<>(1 << 18);
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            String where = file + ": model.merges[" + merges.size() + "]";
+            if (t == JsonToken.VALUE_STRING) {
+                String s = p.getText();
+                int space = s.indexOf(' ');
+                if (space <= 0 || space == s.length() - 1 || s.indexOf(' ', space + 1) >= 0) {
+                    throw new ModelLoadException(where + ": expected \"a b\", found \"" + s + "\"");
+                }
+                merges.add(new String[] {s.substring(0, space), s.substring(space + 1)});
+            } else if (t == JsonToken.START_ARRAY) {
+                String a = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                String b = a != null && p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                if (b == null || p.nextToken() != JsonToken.END_ARRAY) {
+                    throw new ModelLoadException(where + ": expected [\"a\",\"b\"], found another form");
+                }
+                merges.add(new String[] {a, b});
+            } else {
+                throw new ModelLoadException(where + ": expected \"a b\" or [\"a\",\"b\"], found " + p.getText());
             }
         }
-        return new Contents(vocab, merges.build(), added);
+        return merges;
+    }
+
+    private static void expect(JsonParser p, JsonToken found, JsonToken expected, Path file, String field) {
+        if (found != expected) {
+            String what = expected == JsonToken.START_OBJECT ? "an object" : "an array";
+            throw new ModelLoadException(file + ": " + field + ": expected " + what + ", found "
+                    + (found == null ? "nothing" : found.asString() != null ? found.asString() : found.name()));
+        }
     }
 
     private static Contents readVocabAndMerges(Path vocabFile, Path mergesFile, Path configFile) {
-        Map<String, Integer> vocab = vocabFrom(requireObject(parse(vocabFile), vocabFile, "top level"), vocabFile, "top level");
+        Map<String, Integer> vocab;
+        try (JsonParser p = JSON.getFactory().createParser(vocabFile.toFile())) {
+            vocab = streamVocab(p, p.nextToken(), vocabFile, "top level");
+        } catch (JsonProcessingException e) {
+            throw malformed(vocabFile, e);
+        } catch (IOException e) {
+            throw new ModelLoadException("cannot read " + vocabFile + ": " + e.getMessage(), e);
+        }
         MergeTable.Builder merges = new MergeTable.Builder();
         try (BufferedReader reader = Files.newBufferedReader(mergesFile, StandardCharsets.UTF_8)) {
             String line;
@@ -142,33 +230,6 @@ final class TokenizerFiles {
         }
     }
 
-    private static Map<String, Integer> vocabFrom(JsonNode node, Path file, String field) {
-        Map<String, Integer> vocab = new HashMap<>(node.size() * 2);
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            int id = requireInt(e.getValue(), file, field + "[\"" + e.getKey() + "\"]");
-            if (id < 0) throw new ModelLoadException(file + ": " + field + "[\"" + e.getKey() + "\"]: expected an id >= 0, found " + id);
-            vocab.put(e.getKey(), id);
-        }
-        return vocab;
-    }
-
-    private static String[] mergePair(JsonNode m, Path file, int index) {
-        String where = file + ": model.merges[" + index + "]";
-        if (m != null && m.isTextual()) {
-            String s = m.asText();
-            int space = s.indexOf(' ');
-            if (space > 0 && space < s.length() - 1 && s.indexOf(' ', space + 1) < 0) {
-                return new String[] {s.substring(0, space), s.substring(space + 1)};
-            }
-            throw new ModelLoadException(where + ": expected \"a b\", found \"" + s + "\"");
-        }
-        if (m != null && m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
-            return new String[] {m.get(0).asText(), m.get(1).asText()};
-        }
-        throw new ModelLoadException(where + ": expected \"a b\" or [\"a\",\"b\"], found " + describe(m));
-    }
-
     private static void addMerge(MergeTable.Builder merges, Map<String, Integer> vocab, String a, String b, Path file,
                                  String where) {
         Integer left = vocab.get(a);
@@ -195,12 +256,16 @@ final class TokenizerFiles {
         try {
             return JSON.readTree(file.toFile());
         } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            String at = loc == null ? "" : " at line " + loc.getLineNr() + " column " + loc.getColumnNr();
-            throw new ModelLoadException("malformed JSON in " + file + at + ": " + e.getOriginalMessage(), e);
+            throw malformed(file, e);
         } catch (IOException e) {
             throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    private static ModelLoadException malformed(Path file, JsonProcessingException e) {
+        var loc = e.getLocation();
+        String at = loc == null ? "" : " at line " + loc.getLineNr() + " column " + loc.getColumnNr();
+        return new ModelLoadException("malformed JSON in " + file + at + ": " + e.getOriginalMessage(), e);
     }
 
     private static JsonNode requireObject(JsonNode node, Path file, String field) {

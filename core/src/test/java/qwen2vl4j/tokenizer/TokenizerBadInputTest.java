@@ -48,6 +48,20 @@ class TokenizerBadInputTest {
     }
 
     @Test
+    void tokenizerJsonWithWrongShapesNamesTheField() throws IOException {
+        Path file = tmp.resolve("tokenizer.json");
+        Files.writeString(file, "{\"model\": {\"type\": \"BPE\", \"vocab\": [\"a\"], \"merges\": []}}");
+        ModelLoadException vocab = assertMessageContains(() -> Tokenizer.load(tmp), file.toString());
+        assertTrue(vocab.getMessage().contains("model.vocab"), vocab.getMessage());
+        Files.writeString(file, "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": [\"a b\", 7]}}");
+        ModelLoadException merges = assertMessageContains(() -> Tokenizer.load(tmp), file.toString());
+        assertTrue(merges.getMessage().contains("model.merges[1]"), merges.getMessage());
+        Files.writeString(file, "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
+        ModelLoadException type = assertMessageContains(() -> Tokenizer.load(tmp), file.toString());
+        assertTrue(type.getMessage().contains("BPE"), type.getMessage());
+    }
+
+    @Test
     void malformedVocabJson() throws IOException {
         Files.writeString(tmp.resolve("vocab.json"), "[1, 2");
         Files.writeString(tmp.resolve("merges.txt"), "");
