@@ -241,14 +241,17 @@ final class Filters {
         double x = number(v, "round");
         long precision = Py.toLong(a.get(0, 0L));
         String method = Py.str(a.get(1, "common"));
+        if (method.equals("common")) {
+            if (Double.isNaN(x) || Double.isInfinite(x)) return x;
+            return new java.math.BigDecimal(x).setScale((int) precision, java.math.RoundingMode.HALF_EVEN)
+                    .doubleValue();
+        }
         double scale = Math.pow(10, precision);
-        double scaled = x * scale;
-        double rounded = switch (method) {
-            case "ceil" -> Math.ceil(scaled);
-            case "floor" -> Math.floor(scaled);
-            default -> scaled < 0 ? -Math.floor(-scaled + 0.5) : Math.floor(scaled + 0.5);
+        return switch (method) {
+            case "ceil" -> Math.ceil(x * scale) / scale;
+            case "floor" -> Math.floor(x * scale) / scale;
+            default -> throw new TemplateRenderException("round() method must be 'common', 'ceil' or 'floor'");
         };
-        return rounded / scale;
     }
 
     private static List<Object> sort(Object v, Arguments a) {

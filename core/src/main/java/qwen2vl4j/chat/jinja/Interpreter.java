@@ -328,7 +328,7 @@ final class Interpreter {
         if (obj instanceof List<?> list) {
             if (LIST_MUTATORS.contains(name)) {
                 throw new TemplateRenderException("access to attribute '" + name + "' of '" + Py.typeName(obj)
-                        + "' object is unsafe (templates cannot modify lists)");
+                        + "' object is unsafe.");
             }
             if (name.equals("index")) return (JinjaCallable) (a, k) -> listIndex(list, a);
             if (name.equals("count")) {

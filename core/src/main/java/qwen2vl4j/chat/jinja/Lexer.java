@@ -151,11 +151,17 @@ final class Lexer {
     private void lexTag(int tag, boolean variable, int contentStart) {
         tokens.add(token(variable ? Type.VAR_BEGIN : Type.BLOCK_BEGIN, variable ? "{{" : "{%", tag));
         String close = variable ? "}}" : "%}";
+        StringBuilder brackets = new StringBuilder(); // open ( [ { : the tag cannot end inside them
         int p = contentStart;
         while (true) {
             while (p < src.length() && Py.isSpace(src.charAt(p))) p++;
             if (p >= src.length()) {
                 throw error("unexpected end of template, expected '" + close + "'", tag);
+            }
+            if (!brackets.isEmpty()) {
+                p = lexExpressionToken(p);
+                trackBrackets(brackets);
+                continue;
             }
             if (src.startsWith("-" + close, p)) {
                 tokens.add(token(variable ? Type.VAR_END : Type.BLOCK_END, close, p));
@@ -178,6 +184,28 @@ final class Lexer {
                 return;
             }
             p = lexExpressionToken(p);
+            trackBrackets(brackets);
+        }
+    }
+
+    /** Jinja's balancing stack: pushes an opening bracket, pops on its match, rejects a stray closing one. */
+    private void trackBrackets(StringBuilder open) {
+        Token last = tokens.get(tokens.size() - 1);
+        if (last.type() != Type.OP) return;
+        String v = last.value();
+        if (v.equals("(") || v.equals("[") || v.equals("{")) {
+            open.append(v);
+        } else if (v.equals(")") || v.equals("]") || v.equals("}")) {
+            String expected = open.isEmpty() ? null : switch (open.charAt(open.length() - 1)) {
+                case '(' -> ")";
+                case '[' -> "]";
+                default -> "}";
+            };
+            if (!v.equals(expected)) {
+                throw new TemplateSyntaxException("unexpected '" + v + "'"
+                        + (expected == null ? "" : ", expected '" + expected + "'"), last.line(), last.column());
+            }
+            open.setLength(open.length() - 1);
         }
     }
 

@@ -308,6 +308,10 @@ final class Py {
             out.addAll(y);
             return out;
         }
+        if (a instanceof String || a instanceof List) {
+            throw new TemplateRenderException("can only concatenate " + typeName(a) + " (not \"" + typeName(b)
+                    + "\") to " + typeName(a));
+        }
         throw unsupported("+", a, b);
     }
 
