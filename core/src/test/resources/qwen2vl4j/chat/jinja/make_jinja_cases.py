@@ -150,6 +150,23 @@ CASES = [
 """, {"tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}],
       "messages": [{"role": "user", "content": "Weather in Paris?"}, {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]}],
       "add_generation_prompt": True}),
+    # precedence and edge cases
+    ("concat binds tighter than plus", "{{ 'a' ~ 2 * 3 }} {{ -1|abs }} {{ not x is defined }} {{ 2 + 3 * 4 - 1 }} {{ 2 ** 3 ** 2 }}", {}),
+    ("text before tag keeps spaces", "a  {% if true %}b{% endif %}  c\n\t{% if true %}\td{% endif %}", {}),
+    ("tags inside strings", "{{ '{{' }}{{ '}}' }}{% if '%}' in x %}yes{% endif %}{{ \"{% raw %}\" }}", {"x": "a%}b"}),
+    ("filtered loop last", "{% for x in xs if x is string %}{{ x }}{{ ',' if not loop.last }}{% endfor %}", {"xs": ["a", 1, "b", None, "c"]}),
+    ("unicode", "{{ 'é🌍x'|length }} {{ 'é🌍x'[1] }} {{ 'éa'|upper }} {{ 'é🌍x'[::-1] }} {{ ['é']|tojson }} {{ ['é']|tojson(ensure_ascii=true) }}", {}),
+    ("whitespace only lines", "{% for i in [1,2] %}\n  {{ i }}\n{% endfor %}\n", {}),
+    ("elif chain whitespace", "{%- for m in ms -%}\n  {%- if m == 1 -%}\n    one\n  {%- elif m == 2 -%}\n    two\n  {%- else -%}\n    other\n  {%- endif -%}\n{%- endfor -%}", {"ms": [1, 2, 3]}),
+    ("nested namespace counters", "{% set ns = namespace(img=0, vid=0) %}{% for m in messages %}{% if m.content is not string %}{% for c in m.content %}{% if c.type == 'image' %}{% set ns.img = ns.img + 1 %}[img {{ ns.img }}]{% endif %}{% endfor %}{% endif %}{% endfor %}{{ ns.img }}", {"messages": [{"role": "user", "content": [{"type": "image"}, {"type": "image"}]}, {"role": "user", "content": "x"}, {"role": "user", "content": [{"type": "image"}]}]}),
+    ("last user index", "{%- set ns = namespace(last=-1) %}{%- for m in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}{%- if ns.last == -1 and m.role == 'user' %}{%- set ns.last = index %}{%- endif %}{%- endfor %}{{ ns.last }}", {"messages": [{"role": "user"}, {"role": "assistant"}, {"role": "user"}, {"role": "assistant"}]}),
+    ("message attributes", "{% for m in messages %}{{ m.role }}:{{ m['content'] if m.content is string else m.content|map(attribute='type')|join('+') }};{% endfor %}", {"messages": [{"role": "user", "content": "hi"}, {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "t"}]}]}),
+    ("none and booleans print", "{{ none }} {{ true }} {{ false }} {{ [none] }} {{ x }} {{ y }}", {"x": None, "y": False}),
+    ("float printing", "{{ 1.0 }} {{ 0.1 * 3 }} {{ 1 / 3 }} {{ 100.0 / 4 }} {{ 1e300 * 1e10 }} {{ 12345678901234567.0 }} {{ 0.0001 }} {{ 0.00001 }} {{ -2.5e-7 }}", {}),
+    ("int from data and big", "{{ n }} {{ n + 1 }} {{ n * n }} {{ 10 // 3 }} {{ n > 5 }}", {"n": 12845056}),
+    ("macro default uses other var", "{% set sep = '|' %}{% macro j(xs, s=sep) %}{{ xs|join(s) }}{% endmacro %}{{ j([1,2]) }} {{ j([1,2], '-') }}", {}),
+    ("comment spanning lines", "a\n{#\n multi\n line\n#}\nb", {}),
+    ("is sequence and callable", "{{ [1] is sequence }} {{ 'x' is sequence }} {{ 1 is sequence }} {{ range is callable }} {{ {} is iterable }} {{ 1 is iterable }}", {}),
 ]
 
 ERRORS = [
