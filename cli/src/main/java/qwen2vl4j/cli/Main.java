@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
                 TokenizerBenchCommand.class,
+                TemplateCommand.class,
         })
 public final class Main implements Runnable {
     @Override
