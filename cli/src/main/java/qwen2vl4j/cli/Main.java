@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 TokenizerBenchCommand.class,
                 TemplateCommand.class,
+                PreprocessCommand.class,
+                PreprocessBenchCommand.class,
         })
 public final class Main implements Runnable {
     @Override
