@@ -40,14 +40,23 @@ public final class Generator {
      *                                  source returns logits no token survives
      */
     public GenerationResult generate(LogitsSource source, int[] promptIds, SamplingParams params, TokenListener listener) {
+        if (decoders == null && params != null && !params.stopStrings().isEmpty()) {
+            throw new IllegalArgumentException("stopStrings " + params.stopStrings() + " need a Generator with a text decoder");
+        }
+        return generate(source, promptIds, params, decoders == null ? id -> "" : decoders.get(), listener);
+    }
+
+    /**
+     * As {@link #generate(LogitsSource, int[], SamplingParams, TokenListener)}, decoding with {@code decoder}
+     * (fresh for this generation) instead of one from this generator's factory.
+     */
+    public GenerationResult generate(LogitsSource source, int[] promptIds, SamplingParams params, TextDecoder decoder,
+            TokenListener listener) {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(promptIds, "promptIds");
         Objects.requireNonNull(params, "params");
-        if (decoders == null && !params.stopStrings().isEmpty()) {
-            throw new IllegalArgumentException("stopStrings " + params.stopStrings() + " need a Generator with a text decoder");
-        }
+        Objects.requireNonNull(decoder, "decoder");
         TokenListener out = listener == null ? TokenListener.NONE : listener;
-        TextDecoder decoder = decoders == null ? id -> "" : decoders.get();
         TokenHistory history = new TokenHistory(promptIds);
         Sampler sampler = new Sampler(params.seed());
         StopChecker stop = new StopChecker(params);

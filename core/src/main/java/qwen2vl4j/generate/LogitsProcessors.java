@@ -79,8 +79,10 @@ public final class LogitsProcessors {
 
     /**
      * transformers' TopPLogitsWarper: in ascending order of score, with {@code c} the cumulative softmax, drop every
-     * token with {@code c <= 1 - topP}, always keeping the largest. The same set is found from the top down: the
-     * kept tokens are a prefix of the descending order, so only they are pulled off a max-heap, not all sorted.
+     * token with {@code c <= 1 - topP}, always keeping the largest. The same set is found from the top down: a
+     * token is kept when the probability mass of the tokens ranked above it leaves {@code 1 - above > 1 - topP},
+     * so the kept tokens are a prefix of the descending order. That prefix is found by quickselect-style
+     * partitioning (expected linear time), without sorting the vocabulary.
      */
     public static void topP(float[] scores, double topP) {
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("topP must be in (0, 1], found " + topP);
@@ -88,23 +90,69 @@ public final class LogitsProcessors {
         Softmax sm = Softmax.of(scores);
         if (sm.finiteCount() <= 1) return;
         float threshold = (float) (1.0 - topP);
-        int[] heap = finiteIndices(scores, sm.finiteCount());
-        int size = heap.length;
-        for (int i = size / 2 - 1; i >= 0; i--) siftDown(heap, size, i, scores);
-        int[] kept = new int[Math.min(size, 64)];
-        int keptCount = 0;
-        double above = 0;  // probability mass of the tokens already kept (all larger than the next one)
-        while (size > 0) {
-            int top = heap[0];
-            // ascending cumulative probability of `top` = everything not above it
-            if (keptCount > 0 && (float) (1.0 - above) <= threshold) break;
-            if (keptCount == kept.length) kept = Arrays.copyOf(kept, keptCount * 2);
-            kept[keptCount++] = top;
-            above += sm.probability(top);
-            heap[0] = heap[--size];
-            siftDown(heap, size, 0, scores);
+        int[] ranked = finiteIndices(scores, sm.finiteCount());
+        int keep = keptPrefixLength(ranked, scores, sm, threshold);
+        keepOnly(scores, ranked, keep);
+    }
+
+    /**
+     * Rearranges {@code idx} so that its first {@code n} entries are the n highest-ranked tokens and returns n: the
+     * number of leading ranks r with {@code r == 0 || (float) (1 - mass of ranks < r) > threshold}.
+     */
+    private static int keptPrefixLength(int[] idx, float[] scores, Softmax prob, float threshold) {
+        int lo = 0, hi = idx.length;  // the first removed rank lies in [lo, hi]; idx[0, lo) is ranked above the rest
+        double above = 0;             // mass of idx[0, lo)
+        while (hi - lo > 16) {
+            int m = partition(idx, lo, hi, scores);
+            double massBefore = above;
+            for (int i = lo; i < m; i++) massBefore += prob.probability(idx[i]);
+            if (m == 0 || (float) (1.0 - massBefore) > threshold) {
+                above = massBefore + prob.probability(idx[m]);
+                lo = m + 1;
+            } else {
+                hi = m;
+            }
         }
-        keepOnly(scores, kept, keptCount);
+        insertionSort(idx, lo, hi, scores);
+        for (int r = lo; r < hi; r++) {
+            if (r > 0 && (float) (1.0 - above) <= threshold) return r;
+            above += prob.probability(idx[r]);
+        }
+        return hi;
+    }
+
+    /** Partitions idx[lo, hi) around a median-of-three pivot: ranked before it, then it (returned index), then after. */
+    private static int partition(int[] idx, int lo, int hi, float[] scores) {
+        int mid = (lo + hi) >>> 1, last = hi - 1;
+        if (before(idx[mid], idx[lo], scores)) swap(idx, mid, lo);
+        if (before(idx[last], idx[lo], scores)) swap(idx, last, lo);
+        if (before(idx[last], idx[mid], scores)) swap(idx, last, mid);
+        swap(idx, mid, last);  // the median goes to the end
+        int pivot = idx[last];
+        int store = lo;
+        for (int i = lo; i < last; i++) {
+            if (before(idx[i], pivot, scores)) swap(idx, i, store++);
+        }
+        swap(idx, store, last);
+        return store;
+    }
+
+    private static void insertionSort(int[] idx, int lo, int hi, float[] scores) {
+        for (int i = lo + 1; i < hi; i++) {
+            int v = idx[i];
+            int j = i - 1;
+            while (j >= lo && before(v, idx[j], scores)) {
+                idx[j + 1] = idx[j];
+                j--;
+            }
+            idx[j + 1] = v;
+        }
+    }
+
+    private static void swap(int[] a, int i, int j) {
+        int t = a[i];
+        a[i] = a[j];
+        a[j] = t;
     }
 
     /**
@@ -168,20 +216,7 @@ public final class LogitsProcessors {
         h[i] = v;
     }
 
-    /** Max-heap of indices ordered by score; among equal scores the lower index comes first. */
-    private static void siftDown(int[] h, int size, int i, float[] scores) {
-        int v = h[i];
-        while (true) {
-            int child = 2 * i + 1;
-            if (child >= size) break;
-            if (child + 1 < size && before(h[child + 1], h[child], scores)) child++;
-            if (!before(h[child], v, scores)) break;
-            h[i] = h[child];
-            i = child;
-        }
-        h[i] = v;
-    }
-
+    /** The ranking order: higher score first, the lower index first among equal scores. */
     private static boolean before(int a, int b, float[] scores) {
         return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
     }

@@ -1,25 +1,23 @@
 package qwen2vl4j.generate;
 
 /**
- * The softmax of one score vector, computed in double without a probability array:
- * {@code p_i = exp(s_i - max) / total}. Scores of {@code -inf} have probability 0.
+ * The softmax of one score vector, computed once in double: {@code p_i = exp(s_i - max) / sumExp}.
+ * Scores of {@code -inf} have probability 0.
  */
 final class Softmax {
-    private final float[] scores;
-    private final float max;
+    private final double[] weights;
     private final int argmax;
     private final double sumExp;
     private final int finiteCount;
 
-    private Softmax(float[] scores, float max, int argmax, double sumExp, int finiteCount) {
-        this.scores = scores;
-        this.max = max;
+    private Softmax(double[] weights, int argmax, double sumExp, int finiteCount) {
+        this.weights = weights;
         this.argmax = argmax;
         this.sumExp = sumExp;
         this.finiteCount = finiteCount;
     }
 
-    /** Reads {@code scores} (not copied: the softmax describes the array as it is now). */
+    /** The softmax of {@code scores} as they are now (later changes to the array are not seen). */
     static Softmax of(float[] scores) {
         int argmax = Sampler.argmax(scores);
         float max = scores[argmax];
@@ -27,27 +25,29 @@ final class Softmax {
             throw new IllegalArgumentException("scores have no finite maximum (found " + max + " at index " + argmax
                     + "): every token was filtered or the logits are not finite");
         }
+        double[] weights = new double[scores.length];
         double sum = 0;
         int finite = 0;
-        for (float s : scores) {
+        for (int i = 0; i < scores.length; i++) {
+            float s = scores[i];
             if (s != Float.NEGATIVE_INFINITY) {
-                sum += Math.exp((double) s - max);
+                double w = Math.exp((double) s - max);
+                weights[i] = w;
+                sum += w;
                 finite++;
             }
         }
-        return new Softmax(scores, max, argmax, sum, finite);
+        return new Softmax(weights, argmax, sum, finite);
     }
 
     /** Probability of token {@code i}. */
     double probability(int i) {
-        float s = scores[i];
-        return s == Float.NEGATIVE_INFINITY ? 0.0 : Math.exp((double) s - max) / sumExp;
+        return weights[i] / sumExp;
     }
 
-    /** Unnormalised weight {@code exp(s_i - max)}. */
+    /** Unnormalised weight {@code exp(s_i - max)}; 0 for filtered tokens. */
     double weight(int i) {
-        float s = scores[i];
-        return s == Float.NEGATIVE_INFINITY ? 0.0 : Math.exp((double) s - max);
+        return weights[i];
     }
 
     double sumExp() {

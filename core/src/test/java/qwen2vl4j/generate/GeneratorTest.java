@@ -246,6 +246,15 @@ class GeneratorTest {
     }
 
     @Test
+    void aDecoderCanBeGivenPerCall() {
+        GenerationResult r = new Generator().generate(new ScriptedSource(3, 4, 6, 7), new int[0],
+                greedy().stopStrings("ldEN").build(), new TableDecoder(), null);
+        assertArrayEquals(new int[] {3, 4, 6}, r.ids());
+        assertEquals(" wor", r.text());
+        assertEquals(FinishReason.STOP, r.finishReason());
+    }
+
+    @Test
     void withoutADecoderTextIsEmpty() {
         GenerationResult r = new Generator().generate(new ScriptedSource(1, 2), new int[0], greedy().maxNewTokens(2).build(), null);
         assertArrayEquals(new int[] {1, 2}, r.ids());

@@ -77,6 +77,16 @@ class LogitsProcessorsTest {
         assertArrayEquals(expected, s);
     }
 
+    @ParameterizedTest
+    @CsvSource({"7,0.3", "8,0.8", "9,0.97"})
+    void topPMatchesFullSortWithTiesOnALargeVocabulary(long seed, double p) {
+        float[] s = randomScores(seed, 20000, true);
+        for (int i = 0; i < s.length; i++) s[i] = Math.round(s[i] * 4) / 4f;  // many equal scores
+        float[] expected = referenceTopP(s, p);
+        LogitsProcessors.topP(s, p);
+        assertArrayEquals(expected, s);
+    }
+
     @Test
     void topPAlwaysKeepsTheLargestAndIgnoresFilteredTokens() {
         float inf = Float.NEGATIVE_INFINITY;
