@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 TemplateCommand.class,
                 PreprocessCommand.class,
                 PreprocessBenchCommand.class,
+                RunCommand.class,
+                ChatCommand.class,
         })
 public final class Main implements Runnable {
     @Override
