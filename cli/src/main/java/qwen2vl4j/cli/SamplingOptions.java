@@ -17,7 +17,8 @@ public final class SamplingOptions {
     @Option(names = "--greedy", description = "arg-max decoding, repetition penalty 1 unless --repetition-penalty is given")
     boolean greedy;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "sample with this temperature (0 = greedy)")
+    @Option(names = "--temperature", paramLabel = "T", description = {"sample with this temperature (0 = greedy); sampling flags not given keep generation_config.json's",
+                    "values (Qwen2-VL-2B-Instruct: top_k 1, top_p 0.001, so add --top-k 0 --top-p 1 for varied output)"})
     Double temperature;
 
     @Option(names = "--top-k", paramLabel = "K", description = "sample among the K most likely tokens (0 = all)")

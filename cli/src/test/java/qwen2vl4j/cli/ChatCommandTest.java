@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class ChatCommandTest {
 
     static CliRun chat(String stdin, String... extra) {
         String[] args = {"chat", "--model", MODEL, "--greedy", "--ignore-eos", "--max-tokens", "8"};
-        String[] all = java.util.stream.Stream.concat(java.util.stream.Stream.of(args), java.util.stream.Stream.of(extra))
+        String[] all = Stream.concat(Stream.of(args), Stream.of(extra))
                 .toArray(String[]::new);
         return CliRun.withStdin(stdin, all);
     }
