@@ -1,0 +1,111 @@
+package qwen2vl4j.hub;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Shows download progress on a stream (normally stderr): on a terminal, one bar per file redrawn in place
+ * with bytes, percent and speed; otherwise plain lines, one when a file starts and one when it ends.
+ */
+public final class ConsoleProgress implements ProgressListener {
+    private static final long REDRAW_NANOS = 100_000_000L;
+    private static final int BAR_WIDTH = 24;
+    private final PrintStream out;
+    private final boolean terminal;
+    private final long clockStart = System.nanoTime();
+    private long fileStartNanos;
+    private long fileStartBytes;
+    private long lastDraw;
+
+    /** @param terminal whether {@code out} is a terminal (bars) or a file / pipe (plain lines) */
+    public ConsoleProgress(PrintStream out, boolean terminal) {
+        this.out = out;
+        this.terminal = terminal;
+    }
+
+    /** Progress on stderr, with bars when the process runs in a terminal. */
+    public static ConsoleProgress onStderr() {
+        var console = System.console();
+        return new ConsoleProgress(System.err, console != null && console.isTerminal());
+    }
+
+    @Override
+    public void started(RepoId repo, String commit, int files, long totalBytes) {
+        out.println("Fetching " + files + " files of " + repo + " at " + commit
+                + (totalBytes >= 0 ? " (" + mb(totalBytes) + ")" : ""));
+    }
+
+    @Override
+    public void fileStarted(String filename, long size, long alreadyHave) {
+        fileStartNanos = System.nanoTime();
+        fileStartBytes = alreadyHave;
+        lastDraw = 0;
+        if (terminal) {
+            draw(filename, alreadyHave, size);
+        } else {
+            out.println("downloading " + filename + (size >= 0 ? " (" + mb(size) + ")" : "")
+                    + (alreadyHave > 0 ? ", resuming at " + mb(alreadyHave) : ""));
+        }
+    }
+
+    @Override
+    public void fileProgress(String filename, long done, long size) {
+        if (!terminal) return;
+        long now = System.nanoTime();
+        if (now - lastDraw < REDRAW_NANOS) return;
+        lastDraw = now;
+        draw(filename, done, size);
+    }
+
+    @Override
+    public void retrying(String filename, int attempt, long bytesKept, String reason) {
+        if (terminal) out.println();
+        out.println("download of " + filename + " was cut (" + reason + "); retry " + attempt + " resumes at " + mb(bytesKept));
+    }
+
+    @Override
+    public void fileDone(String filename, long size) {
+        if (terminal) {
+            draw(filename, size, size);
+            out.println();
+        } else {
+            out.println("done " + filename + " (" + mb(size) + ", " + speed(size) + ")");
+        }
+    }
+
+    @Override
+    public void fileSkipped(String filename, long size) {
+        out.println("cached " + filename + (size >= 0 ? " (" + mb(size) + ")" : ""));
+    }
+
+    @Override
+    public void finished(Path snapshot) {
+        out.println(String.format(Locale.ROOT, "Done in %.1f s", (System.nanoTime() - clockStart) / 1e9));
+    }
+
+    private void draw(String filename, long done, long size) {
+        StringBuilder line = new StringBuilder("\r").append(filename).append(' ');
+        if (size > 0) {
+            int filled = (int) Math.min(BAR_WIDTH, done * BAR_WIDTH / size);
+            line.append('[').append("#".repeat(filled)).append("-".repeat(BAR_WIDTH - filled)).append("] ")
+                    .append(String.format(Locale.ROOT, "%3d%% ", done * 100 / size))
+                    .append(mb(done)).append(" / ").append(mb(size));
+        } else {
+            line.append(mb(done));
+        }
+        line.append("  ").append(speed(done)).append("\u001b[K");
+        out.print(line);
+        out.flush();
+    }
+
+    private String speed(long done) {
+        double seconds = Math.max(1e-3, (System.nanoTime() - fileStartNanos) / 1e9);
+        return String.format(Locale.ROOT, "%.1f MB/s", Math.max(0, done - fileStartBytes) / 1e6 / seconds);
+    }
+
+    /** Bytes as megabytes with one decimal. */
+    static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+}
