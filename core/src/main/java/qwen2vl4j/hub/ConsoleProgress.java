@@ -1,6 +1,6 @@
 package qwen2vl4j.hub;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -11,7 +11,7 @@ import java.util.Locale;
 public final class ConsoleProgress implements ProgressListener {
     private static final long REDRAW_NANOS = 100_000_000L;
     private static final int BAR_WIDTH = 24;
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean terminal;
     private final long clockStart = System.nanoTime();
     private long fileStartNanos;
@@ -19,20 +19,25 @@ public final class ConsoleProgress implements ProgressListener {
     private long lastDraw;
 
     /** @param terminal whether {@code out} is a terminal (bars) or a file / pipe (plain lines) */
-    public ConsoleProgress(PrintStream out, boolean terminal) {
+    public ConsoleProgress(PrintWriter out, boolean terminal) {
         this.out = out;
         this.terminal = terminal;
     }
 
     /** Progress on stderr, with bars when the process runs in a terminal. */
     public static ConsoleProgress onStderr() {
+        return new ConsoleProgress(new PrintWriter(System.err, true), isTerminal());
+    }
+
+    /** Whether this process runs attached to a terminal (so that bars redrawn in place are readable). */
+    public static boolean isTerminal() {
         var console = System.console();
-        return new ConsoleProgress(System.err, console != null && console.isTerminal());
+        return console != null && console.isTerminal();
     }
 
     @Override
     public void started(RepoId repo, String commit, int files, long totalBytes) {
-        out.println("Fetching " + files + " files of " + repo + " at " + commit
+        line("Fetching " + files + " files of " + repo + " at " + commit
                 + (totalBytes >= 0 ? " (" + mb(totalBytes) + ")" : ""));
     }
 
@@ -44,7 +49,7 @@ public final class ConsoleProgress implements ProgressListener {
         if (terminal) {
             draw(filename, alreadyHave, size);
         } else {
-            out.println("downloading " + filename + (size >= 0 ? " (" + mb(size) + ")" : "")
+            line("downloading " + filename + (size >= 0 ? " (" + mb(size) + ")" : "")
                     + (alreadyHave > 0 ? ", resuming at " + mb(alreadyHave) : ""));
         }
     }
@@ -60,28 +65,33 @@ public final class ConsoleProgress implements ProgressListener {
 
     @Override
     public void retrying(String filename, int attempt, long bytesKept, String reason) {
-        if (terminal) out.println();
-        out.println("download of " + filename + " was cut (" + reason + "); retry " + attempt + " resumes at " + mb(bytesKept));
+        if (terminal) line("");
+        line("download of " + filename + " was cut (" + reason + "); retry " + attempt + " resumes at " + mb(bytesKept));
     }
 
     @Override
     public void fileDone(String filename, long size) {
         if (terminal) {
             draw(filename, size, size);
-            out.println();
+            line("");
         } else {
-            out.println("done " + filename + " (" + mb(size) + ", " + speed(size) + ")");
+            line("done " + filename + " (" + mb(size) + ", " + speed(size) + ")");
         }
     }
 
     @Override
     public void fileSkipped(String filename, long size) {
-        out.println("cached " + filename + (size >= 0 ? " (" + mb(size) + ")" : ""));
+        line("cached " + filename + (size >= 0 ? " (" + mb(size) + ")" : ""));
     }
 
     @Override
     public void finished(Path snapshot) {
-        out.println(String.format(Locale.ROOT, "Done in %.1f s", (System.nanoTime() - clockStart) / 1e9));
+        line(String.format(Locale.ROOT, "Done in %.1f s", (System.nanoTime() - clockStart) / 1e9));
+    }
+
+    private void line(String text) {
+        out.println(text);
+        out.flush();
     }
 
     private void draw(String filename, long done, long size) {
