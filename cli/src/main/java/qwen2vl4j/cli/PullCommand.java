@@ -18,8 +18,9 @@ import qwen2vl4j.hub.RepoId;
 /** {@code qwen2vl4j pull Org/Name}: downloads a model into the Hugging Face cache and prints its snapshot folder. */
 @Command(name = "pull", mixinStandardHelpOptions = true,
         description = {
-                "Download a model from the Hugging Face hub into the local cache (the one Python's huggingface_hub uses)",
-                "and print its snapshot folder. Files already cached are skipped; an interrupted download resumes.",
+                "Download a model from the Hugging Face hub into the local cache",
+                "(shared with Python's huggingface_hub) and print its snapshot folder.",
+                "Cached files are skipped; an interrupted download resumes.",
                 "Environment: HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE, HF_HOME."})
 public final class PullCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "REPO", description = "repo id, e.g. Qwen/Qwen2-VL-2B-Instruct")
@@ -30,7 +31,7 @@ public final class PullCommand implements Callable<Integer> {
     String revision;
 
     @Option(names = "--all", description = "download every file of the repo, not only the ones the model needs "
-            + "(configs, tokenizer, chat template, *.safetensors and their index)")
+            + "(configs, tokenizer, chat template, safetensors weights and their index)")
     boolean all;
 
     @Spec

@@ -38,7 +38,7 @@ public final class ConsoleProgress implements ProgressListener {
     @Override
     public void started(RepoId repo, String commit, int files, long totalBytes) {
         line("Fetching " + files + " files of " + repo + " at " + commit
-                + (totalBytes >= 0 ? " (" + mb(totalBytes) + ")" : ""));
+                + (totalBytes >= 0 ? " (" + size(totalBytes) + ")" : ""));
     }
 
     @Override
@@ -49,8 +49,8 @@ public final class ConsoleProgress implements ProgressListener {
         if (terminal) {
             draw(filename, alreadyHave, size);
         } else {
-            line("downloading " + filename + (size >= 0 ? " (" + mb(size) + ")" : "")
-                    + (alreadyHave > 0 ? ", resuming at " + mb(alreadyHave) : ""));
+            line("downloading " + filename + (size >= 0 ? " (" + size(size) + ")" : "")
+                    + (alreadyHave > 0 ? ", resuming at " + size(alreadyHave) : ""));
         }
     }
 
@@ -66,7 +66,7 @@ public final class ConsoleProgress implements ProgressListener {
     @Override
     public void retrying(String filename, int attempt, long bytesKept, String reason) {
         if (terminal) line("");
-        line("download of " + filename + " was cut (" + reason + "); retry " + attempt + " resumes at " + mb(bytesKept));
+        line("download of " + filename + " was cut (" + reason + "); retry " + attempt + " resumes at " + size(bytesKept));
     }
 
     @Override
@@ -75,13 +75,13 @@ public final class ConsoleProgress implements ProgressListener {
             draw(filename, size, size);
             line("");
         } else {
-            line("done " + filename + " (" + mb(size) + ", " + speed(size) + ")");
+            line("done " + filename + " (" + size(size) + (size >= 1_000_000 ? ", " + speed(size) : "") + ")");
         }
     }
 
     @Override
     public void fileSkipped(String filename, long size) {
-        line("cached " + filename + (size >= 0 ? " (" + mb(size) + ")" : ""));
+        line("cached " + filename + (size >= 0 ? " (" + size(size) + ")" : ""));
     }
 
     @Override
@@ -100,9 +100,9 @@ public final class ConsoleProgress implements ProgressListener {
             int filled = (int) Math.min(BAR_WIDTH, done * BAR_WIDTH / size);
             line.append('[').append("#".repeat(filled)).append("-".repeat(BAR_WIDTH - filled)).append("] ")
                     .append(String.format(Locale.ROOT, "%3d%% ", done * 100 / size))
-                    .append(mb(done)).append(" / ").append(mb(size));
+                    .append(size(done)).append(" / ").append(size(size));
         } else {
-            line.append(mb(done));
+            line.append(size(done));
         }
         line.append("  ").append(speed(done)).append("\u001b[K");
         out.print(line);
@@ -114,8 +114,10 @@ public final class ConsoleProgress implements ProgressListener {
         return String.format(Locale.ROOT, "%.1f MB/s", Math.max(0, done - fileStartBytes) / 1e6 / seconds);
     }
 
-    /** Bytes as megabytes with one decimal. */
-    static String mb(long bytes) {
-        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    /** Bytes in kB, MB or GB with one decimal. */
+    static String size(long bytes) {
+        if (bytes < 1_000_000) return String.format(Locale.ROOT, "%.1f kB", bytes / 1e3);
+        if (bytes < 1_000_000_000) return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+        return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
     }
 }

@@ -1,11 +1,14 @@
 package qwen2vl4j.hub;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -118,6 +121,48 @@ public final class HubCache {
             }
         } catch (IOException e) {
             throw new HubException("cannot create " + snapshotFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Locks the download of one blob against other processes ({@code {cache}/.locks/models--Org--Name/{hash}.lock},
+     * the lock file {@code huggingface_hub} uses); blocks until the lock is free. Close the lock to release it.
+     */
+    public Lock lock(RepoId repo, String hash) {
+        Path file = root.resolve(".locks").resolve(repo.cacheFolderName()).resolve(blob(repo, hash).getFileName() + ".lock");
+        FileChannel channel = null;
+        try {
+            Files.createDirectories(file.getParent());
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            channel.lock();
+            return new Lock(channel);
+        } catch (IOException | OverlappingFileLockException e) {
+            closeQuietly(channel);
+            throw new HubException("cannot lock " + file + " (is another download of " + repo + " running in this process?): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** A held download lock; closing it releases the lock. */
+    public static final class Lock implements AutoCloseable {
+        private final FileChannel channel;
+
+        private Lock(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(channel);
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel == null) return;
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing more to release
         }
     }
 

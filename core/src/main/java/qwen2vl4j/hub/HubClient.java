@@ -115,13 +115,15 @@ public final class HubClient {
         String hash = sha256 != null ? sha256 : meta.etag();
         long size = meta.size() >= 0 ? meta.size() : file.size();
         Path blob = cache.blob(repo, hash);
-        if (isPresent(blob, size)) {
-            progress.fileSkipped(file.name(), size);
-        } else {
-            downloader.download(new BlobDownloader.Job(repo, revision, file.name(), meta.downloadUrl(), size, sha256,
-                    cache.incomplete(repo, hash), blob), progress);
+        try (HubCache.Lock lock = cache.lock(repo, hash)) {
+            if (isPresent(blob, size)) {
+                progress.fileSkipped(file.name(), size);
+            } else {
+                downloader.download(new BlobDownloader.Job(repo, revision, file.name(), meta.downloadUrl(), size, sha256,
+                        cache.incomplete(repo, hash), blob), progress);
+            }
+            cache.link(blob, entry);
         }
-        cache.link(blob, entry);
     }
 
     /** What the hub's HEAD answer says about a file. */
