@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.hub.ModelResolver;
 import qwen2vl4j.tokenizer.Tokenizer;
 
 /**
@@ -36,7 +36,7 @@ public final class TokenizerBenchCommand implements Runnable {
     public void run() {
         if (!(megabytes > 0) || megabytes > 1024) throw new IllegalArgumentException("--mb: expected a size in (0, 1024], found " + megabytes);
         PrintWriter out = spec.commandLine().getOut();
-        Tokenizer cached = Tokenizer.load(ModelFolder.resolve(model));
+        Tokenizer cached = Tokenizer.load(ModelResolver.resolveOrDownload(model));
         String text = MixedText.generate((long) (megabytes * 1024 * 1024), 20251126L);
         long bytes = text.getBytes(StandardCharsets.UTF_8).length;
         out.printf("text: %.2f MB UTF-8 (%d chars), %d runs after %d warm-up runs, best run reported%n",
