@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 PreprocessCommand.class,
                 PreprocessBenchCommand.class,
+                VideoInfoCommand.class,
         })
 public final class Main implements Runnable {
     @Override
