@@ -8,7 +8,7 @@ import qwen2vl4j.io.ModelLoadException;
 import qwen2vl4j.io.Tensor;
 
 /**
- * A weight matrix {@code [rows, cols]} as the checkpoint stores it (row-major, BF16 or F32),
+ * A weight matrix {@code [rows, cols]} as the checkpoint stores it (row-major, BF16, F16 or F32),
  * read straight from the mapped file. Linear layers compute {@code y = x · Wᵀ}: one row per output.
  */
 public final class Matrix {
@@ -42,8 +42,8 @@ public final class Matrix {
         if ((long) rows * cols != t.numel()) {
             throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": cannot view " + t.numel() + " elements as [" + rows + ", " + cols + "]");
         }
-        if (t.dtype() != DType.BF16 && t.dtype() != DType.F32) {
-            throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": dtype " + t.dtype() + " is not supported for weights (BF16 or F32)");
+        if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32) {
+            throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": dtype " + t.dtype() + " is not supported for weights (BF16, F16 or F32)");
         }
         return new Matrix(t.name(), rows, cols, t.dtype(), t.data());
     }
@@ -78,18 +78,22 @@ public final class Matrix {
     /** Element (r, c) as float32. */
     public float get(int r, int c) {
         long i = (long) r * cols + c;
-        return dtype == DType.BF16
-                ? Float.intBitsToFloat((data.get(SHORT_LE, i * 2) & 0xFFFF) << 16)
-                : data.get(FLOAT_LE, i * 4);
+        return switch (dtype) {
+            case BF16 -> Float.intBitsToFloat((data.get(SHORT_LE, i * 2) & 0xFFFF) << 16);
+            case F16 -> Float.float16ToFloat(data.get(SHORT_LE, i * 2));
+            default -> data.get(FLOAT_LE, i * 4);
+        };
     }
 
     /** Copies row {@code r} into {@code dst[off..off+cols)} as float32. */
     public void row(int r, float[] dst, int off) {
         long base = (long) r * cols;
-        if (dtype == DType.F32) {
-            MemorySegment.copy(data, FLOAT_LE, base * 4, dst, off, cols);
-        } else {
-            VectorKernels.bf16ToFloat(data, base * 2, dst, off, cols);
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(data, FLOAT_LE, base * 4, dst, off, cols);
+            case BF16 -> VectorKernels.bf16ToFloat(data, base * 2, dst, off, cols);
+            default -> {
+                for (int c = 0; c < cols; c++) dst[off + c] = Float.float16ToFloat(data.get(SHORT_LE, (base + c) * 2));
+            }
         }
     }
 }
