@@ -8,6 +8,9 @@ import picocli.CommandLine.Command;
         description = "Qwen2-VL-2B-Instruct in pure Java: tokenize, render templates, preprocess, run, chat.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class,
+                TokenizerBenchCommand.class,
+                TemplateCommand.class,
                 PreprocessCommand.class,
                 PreprocessBenchCommand.class,
                 VideoInfoCommand.class,
