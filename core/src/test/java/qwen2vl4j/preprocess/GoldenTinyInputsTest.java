@@ -1,7 +1,6 @@
 package qwen2vl4j.preprocess;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -40,13 +39,12 @@ class GoldenTinyInputsTest {
         for (String image : images) all.add(processor.process(new ImageDecoder().decode(Fixtures.image(image))).pixelValues());
         String key = "tiny/" + name;
         try (SafeTensors st = SafeTensors.open(Fixtures.dir().resolve("golden_tiny.safetensors"))) {
-            long[] grid = st.tensor(key + "/image_grid_thw").toLongArray();
-            assertEquals(3L * images.size(), grid.length);
-            for (int i = 0; i < all.size(); i++) {
-                assertArrayEquals(java.util.Arrays.copyOfRange(grid, 3 * i, 3 * i + 3), all.get(i).gridThw(), "grid of image " + i);
-            }
+            VisionBatch batch = VisionBatch.of(all);
+            assertArrayEquals(new long[] {images.size(), 3}, st.tensor(key + "/image_grid_thw").shape());
+            assertArrayEquals(st.tensor(key + "/image_grid_thw").toLongArray(), batch.gridThwFlat());
             if (st.has(key + "/pixel_values")) {
-                PreprocessFixtureTest.assertMaxAbsDiff(st.tensor(key + "/pixel_values").toFloatArray(), concat(all), 1e-6);
+                assertArrayEquals(st.tensor(key + "/pixel_values").shape(), new long[] {batch.rows(), batch.cols()});
+                PreprocessFixtureTest.assertMaxAbsDiff(st.tensor(key + "/pixel_values").toFloatArray(), batch.data(), 1e-6);
             }
         }
     }
@@ -61,17 +59,5 @@ class GoldenTinyInputsTest {
             assertArrayEquals(st.tensor(key + "/video_grid_thw").toLongArray(), pv.gridThw());
             PreprocessFixtureTest.assertMaxAbsDiff(st.tensor(key + "/pixel_values_videos").toFloatArray(), pv.data(), 1e-6);
         }
-    }
-
-    private static float[] concat(List<PixelValues> parts) {
-        int n = 0;
-        for (PixelValues p : parts) n += p.data().length;
-        float[] out = new float[n];
-        int o = 0;
-        for (PixelValues p : parts) {
-            System.arraycopy(p.data(), 0, out, o, p.data().length);
-            o += p.data().length;
-        }
-        return out;
     }
 }
