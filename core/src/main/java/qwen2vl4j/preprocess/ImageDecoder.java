@@ -281,6 +281,11 @@ public final class ImageDecoder {
 
     // ---------------------------------------------------------------- conversion to RGB
 
+    /** An image the caller already holds, converted to RGB as {@link #decode} converts decoded files. */
+    public static RgbImage fromBufferedImage(BufferedImage image, String name) {
+        return toRgb(image, name);
+    }
+
     /** Converts a decoded image to RGB the way Pillow's {@code convert("RGB")} treats the same file. */
     static RgbImage toRgb(BufferedImage image, String name) {
         int w = image.getWidth(), h = image.getHeight();

@@ -17,6 +17,7 @@ final class Parser {
 
     private final List<Token> tokens;
     private int index;
+    private int loopDepth;
 
     private Parser(List<Token> tokens) {
         this.tokens = tokens;
@@ -85,13 +86,10 @@ final class Parser {
                 closeBlock();
                 yield new Ast.Passthrough(body, keyword.line());
             }
-            case "break" -> {
+            case "break", "continue" -> {
+                if (loopDepth == 0) throw error("'" + keyword.value() + "' outside a for loop", keyword);
                 endTag();
-                yield new Ast.Break(keyword.line());
-            }
-            case "continue" -> {
-                endTag();
-                yield new Ast.Continue(keyword.line());
+                yield keyword.value().equals("break") ? new Ast.Break(keyword.line()) : new Ast.Continue(keyword.line());
             }
             default -> throw error("unknown tag '" + keyword.value() + "'", keyword);
         };
@@ -137,7 +135,9 @@ final class Parser {
         }
         if (peek().isName("recursive")) throw error("recursive loops are not supported", peek());
         endTag();
+        loopDepth++;
         List<Node> body = parseBody(Set.of("else", "endfor"), keyword);
+        loopDepth--;
         next();
         Token tag = next();
         List<Node> otherwise = List.of();
@@ -200,7 +200,10 @@ final class Parser {
         }
         next();
         endTag();
+        int outerLoops = loopDepth;
+        loopDepth = 0;
         List<Node> body = parseBody(Set.of("endmacro"), keyword);
+        loopDepth = outerLoops;
         closeBlock();
         return new Ast.Macro(name.value(), params, defaults, body, keyword.line());
     }
