@@ -33,6 +33,18 @@ public record VisionBatch(float[] data, int rows, int cols, long[][] gridThw) {
         return new VisionBatch(data, rows, cols, grids);
     }
 
+    /** The grids as int rows {t, h, w}, as the vision tower and the rope index take them. */
+    public int[][] gridArray() {
+        int[][] out = new int[gridThw.length][3];
+        for (int i = 0; i < gridThw.length; i++) for (int j = 0; j < 3; j++) out[i][j] = Math.toIntExact(gridThw[i][j]);
+        return out;
+    }
+
+    /** {@link #gridArray()} as a list. */
+    public List<int[]> grids() {
+        return List.of(gridArray());
+    }
+
     /** The grids flattened row-major, {@code [items, 3]}, as stored in safetensors. */
     public long[] gridThwFlat() {
         long[] out = new long[gridThw.length * 3];

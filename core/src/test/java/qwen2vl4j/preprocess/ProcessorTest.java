@@ -72,9 +72,12 @@ class ProcessorTest {
     }
 
     @Test
-    void videoFilesAreRefusedForNow() {
-        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> VideoSources.load(List.of("clip.mp4")));
-        assertTrue(e.getMessage().contains("not supported"), e.getMessage());
+    void videoFilesNeedTheVideoModule(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path clip = java.nio.file.Files.write(dir.resolve("clip.mp4"), new byte[] {0, 0, 0, 24});
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> VideoSources.load(List.of(clip.toString())));
+        assertTrue(e.getMessage().contains("clip.mp4") && e.getMessage().contains("qwen2vl4j-video"), e.getMessage());
+        ImageDecodeException missing = assertThrows(ImageDecodeException.class, () -> VideoSources.load(List.of("nope.mp4")));
+        assertTrue(missing.getMessage().contains("nope.mp4"), missing.getMessage());
     }
 
     @Test
