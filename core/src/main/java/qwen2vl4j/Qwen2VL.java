@@ -14,7 +14,7 @@ import qwen2vl4j.generate.LogitsSource;
 import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.TextDecoder;
 import qwen2vl4j.generate.TokenListener;
-import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.hub.ModelResolver;
 import qwen2vl4j.io.ModelLoadException;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.preprocess.ImageDecoder;
@@ -69,9 +69,12 @@ public final class Qwen2VL implements AutoCloseable {
         this.loadMillis = loadMillis;
     }
 
-    /** Loads a model folder or a Hugging Face repo id found in the local cache. */
+    /**
+     * Loads a model folder, or a Hugging Face repo id: from the local Hugging Face cache, downloaded into
+     * it first when absent (unless {@code HF_HUB_OFFLINE} is set).
+     */
     public static Qwen2VL load(String modelOrRepoId) {
-        return load(ModelFolder.resolve(modelOrRepoId));
+        return load(ModelResolver.resolveOrDownload(modelOrRepoId));
     }
 
     /** Loads a model folder (weights are memory-mapped, not copied). */

@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 TemplateCommand.class,
                 PreprocessCommand.class,
                 PreprocessBenchCommand.class,
+                PullCommand.class,
+                VideoInfoCommand.class,
                 RunCommand.class,
                 ChatCommand.class,
         })

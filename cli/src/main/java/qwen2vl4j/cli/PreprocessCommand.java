@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
-import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.hub.ModelResolver;
 import qwen2vl4j.io.SafeTensorsWriter;
 import qwen2vl4j.preprocess.ImageProcessor;
 import qwen2vl4j.preprocess.ImageSources;
@@ -57,7 +57,7 @@ public final class PreprocessCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        PreprocessorConfig config = PreprocessorConfig.load(ModelFolder.resolve(model));
+        PreprocessorConfig config = PreprocessorConfig.load(ModelResolver.resolveOrDownload(model));
         SafeTensorsWriter writer = new SafeTensorsWriter();
         String summary;
         if (input.image != null) {

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import qwen2vl4j.chat.ChatTemplate;
 import qwen2vl4j.chat.jinja.TemplateException;
-import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.hub.ModelResolver;
 
 /**
  * {@code qwen2vl4j template --model M}: reads {@code {"messages": [...], "add_generation_prompt": true, ...}} from
@@ -36,7 +36,7 @@ public final class TemplateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         JsonNode request = readRequest(System.in);
-        ChatTemplate template = ChatTemplate.load(ModelFolder.resolve(model));
+        ChatTemplate template = ChatTemplate.load(ModelResolver.resolveOrDownload(model));
         String prompt;
         try {
             prompt = render(template, request);

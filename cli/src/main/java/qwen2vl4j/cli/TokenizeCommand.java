@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.hub.ModelResolver;
 import qwen2vl4j.tokenizer.Tokenizer;
 
 /**
@@ -43,7 +43,7 @@ public final class TokenizeCommand implements Runnable {
     @Override
     public void run() {
         if (skipSpecial && !decode) throw new IllegalArgumentException("--skip-special only applies with --decode");
-        Tokenizer tokenizer = Tokenizer.load(ModelFolder.resolve(model));
+        Tokenizer tokenizer = Tokenizer.load(ModelResolver.resolveOrDownload(model));
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
         try {

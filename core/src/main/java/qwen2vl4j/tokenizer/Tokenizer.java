@@ -63,7 +63,7 @@ public final class Tokenizer {
     public static Tokenizer load(Path modelDir) {
         Objects.requireNonNull(modelDir, "modelDir");
         if (!java.nio.file.Files.isDirectory(modelDir)) {
-            throw new ModelLoadException("tokenizer folder " + modelDir + " does not exist");
+            throw new ModelLoadException("tokenizer folder " + modelDir + " does not exist or is not a folder");
         }
         TokenizerFiles.Contents contents = TokenizerFiles.read(modelDir);
         return build(contents, modelDir);
@@ -146,24 +146,42 @@ public final class Tokenizer {
         int n = text.length();
         while (pos < n) {
             int end = Qwen2PreTokenizer.pieceEnd(text, pos);
-            String piece = text.substring(pos, end);
-            int[] ids = cache == null ? null : cache.get(piece);
+            int[] ids = cache == null ? null : cache.get(text, pos, end);
             if (ids == null) {
-                ids = encodePiece(piece);
-                if (cache != null) cache.put(piece, ids);
+                ids = encodePiece(text, pos, end);
+                if (cache != null) cache.put(text, pos, end, ids);
             }
             out.addAll(ids);
             pos = end;
         }
     }
 
-    /** Byte-level spelling of one piece followed by BPE. */
-    private int[] encodePiece(String piece) {
-        byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
-        int[] symbols = new int[utf8.length];
-        for (int i = 0; i < utf8.length; i++) symbols[i] = byteIds[utf8[i] & 0xFF];
-        int n = BpeMerger.merge(merges, symbols, symbols.length);
-        return n == symbols.length ? symbols : Arrays.copyOf(symbols, n);
+    /** Byte-level spelling of {@code text[start..end)} (its UTF-8 bytes as symbols) followed by BPE. */
+    private int[] encodePiece(String text, int start, int end) {
+        int[] symbols = new int[(end - start) * 3];
+        int n = 0;
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                symbols[n++] = byteIds[c];
+            } else if (c < 0x800) {
+                symbols[n++] = byteIds[0xC0 | (c >> 6)];
+                symbols[n++] = byteIds[0x80 | (c & 0x3F)];
+            } else if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(text.charAt(i + 1))) {
+                int cp = Character.toCodePoint(c, text.charAt(++i));
+                symbols[n++] = byteIds[0xF0 | (cp >> 18)];
+                symbols[n++] = byteIds[0x80 | ((cp >> 12) & 0x3F)];
+                symbols[n++] = byteIds[0x80 | ((cp >> 6) & 0x3F)];
+                symbols[n++] = byteIds[0x80 | (cp & 0x3F)];
+            } else {
+                int cp = Character.isSurrogate(c) ? Utf8.REPLACEMENT : c; // a lone surrogate has no UTF-8 form
+                symbols[n++] = byteIds[0xE0 | (cp >> 12)];
+                symbols[n++] = byteIds[0x80 | ((cp >> 6) & 0x3F)];
+                symbols[n++] = byteIds[0x80 | (cp & 0x3F)];
+            }
+        }
+        int merged = BpeMerger.merge(merges, symbols, n);
+        return Arrays.copyOf(symbols, merged);
     }
 
     private static String nfc(String s) {
@@ -219,6 +237,11 @@ public final class Tokenizer {
     /** The largest token id + 1. */
     public int vocabSize() {
         return idToToken.length;
+    }
+
+    /** The merge table (for tests). */
+    MergeTable merges() {
+        return merges;
     }
 
     /** The bytes a token stands for. */
