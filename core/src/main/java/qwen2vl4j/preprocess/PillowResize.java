@@ -1,5 +1,7 @@
 package qwen2vl4j.preprocess;
 
+import qwen2vl4j.kernels.ResampleKernels;
+
 /**
  * Pillow's {@code Image.resize(size, BICUBIC)} for 8-bit RGB images, bit for bit ({@code ImagingResample}):
  * separable bicubic convolution (a = -0.5) whose support is stretched by the scale when shrinking
@@ -67,7 +69,9 @@ public final class PillowResize {
      */
     static byte[] horizontalPass(byte[] in, int inW, int firstRow, int rowCount, int outW, Coefficients c) {
         byte[] out = new byte[rowCount * outW * 3];
-        int done = HorizontalVector.isUsable() ? HorizontalVector.resample(in, inW, firstRow, rowCount, outW, c, out) : 0;
+        int done = ResampleKernels.isUsable()
+                ? ResampleKernels.resample(in, inW, firstRow, rowCount, outW, c.ksize, c.bounds, c.weights, PRECISION_BITS, out)
+                : 0;
         horizontalRowsScalar(in, inW, firstRow, done, rowCount, outW, c, out);
         return out;
     }

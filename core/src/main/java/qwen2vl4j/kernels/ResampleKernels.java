@@ -1,22 +1,23 @@
-package qwen2vl4j.preprocess;
+package qwen2vl4j.kernels;
 
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The horizontal pass of {@link PillowResize} for blocks of rows at once with the Vector API: each lane holds
- * one row, so one vector multiply-add applies a tap to {@code lanes} rows. Same integer arithmetic as the
- * scalar pass, so the result is identical.
+ * The horizontal pass of Pillow's fixed-point resampler ({@code qwen2vl4j.preprocess.PillowResize}) for
+ * blocks of rows at once with the Vector API: each lane holds one row, so one vector multiply-add applies a
+ * tap to {@code lanes} rows. Same integer arithmetic as the scalar pass there (its twin, which the tests
+ * compare against), so the result is identical.
  */
-final class HorizontalVector {
+public final class ResampleKernels {
     private static final VectorSpecies<Integer> SPECIES = IntVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
 
-    private HorizontalVector() {}
+    private ResampleKernels() {}
 
     /** True where vectors of at least 4 ints are available (otherwise the scalar pass is faster). */
-    static boolean isUsable() {
+    public static boolean isUsable() {
         return LANES >= 4;
     }
 
@@ -24,13 +25,12 @@ final class HorizontalVector {
      * Resamples the largest multiple of the lane count of rows from the start; returns how many rows it did.
      * Rows are transposed per channel into {@code column[x * lanes + row]} so that a tap is one vector load.
      */
-    static int resample(byte[] in, int inW, int firstRow, int rowCount, int outW, PillowResize.Coefficients c, byte[] out) {
+    public static int resample(byte[] in, int inW, int firstRow, int rowCount, int outW,
+                               int ksize, int[] bounds, int[] k, int precisionBits, byte[] out) {
         int lanes = LANES;
         int blocks = rowCount / lanes;
         if (blocks == 0) return 0;
-        int[] k = c.weights;
-        int ksize = c.ksize;
-        int half = 1 << (PillowResize.PRECISION_BITS - 1);
+        int half = 1 << (precisionBits - 1);
         int[][] columns = new int[3][inW * lanes];
         int[] lane = new int[lanes];
         int outStride = outW * 3;
@@ -46,8 +46,8 @@ final class HorizontalVector {
             }
             int outBase = y0 * outStride;
             for (int xx = 0; xx < outW; xx++) {
-                int xmin = c.bounds[2 * xx];
-                int count = c.bounds[2 * xx + 1];
+                int xmin = bounds[2 * xx];
+                int count = bounds[2 * xx + 1];
                 int kOff = xx * ksize;
                 for (int ch = 0; ch < 3; ch++) {
                     int[] col = columns[ch];
@@ -55,7 +55,7 @@ final class HorizontalVector {
                     for (int i = 0, t = xmin * lanes; i < count; i++, t += lanes) {
                         acc = acc.add(IntVector.fromArray(SPECIES, col, t).mul(k[kOff + i]));
                     }
-                    acc.lanewise(VectorOperators.ASHR, PillowResize.PRECISION_BITS).max(0).min(255).intoArray(lane, 0);
+                    acc.lanewise(VectorOperators.ASHR, precisionBits).max(0).min(255).intoArray(lane, 0);
                     for (int q = 0, o = outBase + xx * 3 + ch; q < lanes; q++, o += outStride) {
                         out[o] = (byte) lane[q];
                     }
