@@ -19,6 +19,7 @@ import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
+import qwen2vl4j.grounding.Box;
 
 /**
  * {@code run}: answers one request and exits. The request is a user message built from {@code --image},
@@ -28,7 +29,8 @@ import qwen2vl4j.generate.SamplingParams;
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Answer one prompt (with images / videos) and exit.",
                 "Text format streams the answer to stdout and a stats line to stderr; json format prints",
-                "{\"ids\":[...], \"text\":\"...\", \"finish_reason\":\"stop\"|\"length\", \"usage\":{...}, \"timings\":{...}}."})
+                "{\"ids\":[...], \"text\":\"...\", \"finish_reason\":\"stop\"|\"length\", \"usage\":{...}, \"timings\":{...}}",
+                "(plus \"boxes\":[{\"label\":...,\"x1\":...,\"y1\":...,\"x2\":...,\"y2\":...}] with --draw-boxes)."})
 public final class RunCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -73,16 +75,24 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "no stats line on stderr")
     boolean quiet;
 
+    @Option(names = "--draw-boxes", paramLabel = "OUT.png",
+            description = "draw the grounding boxes of the answer (<|box_start|>(x1,y1),(x2,y2)<|box_end|>, 0-1000 grid) "
+                    + "on the first image of the request, in its pixels, and write OUT.png")
+    Path drawBoxes;
+
     @Override
     public Integer call() throws IOException {
         List<Message> messages = messages();
         if (addVisionId) messages = new VisionIds().label(messages);
         sampling.validate();
+        BoxDrawing boxDrawing = drawBoxes == null ? null : BoxDrawing.prepare(drawBoxes, messages);
         try (Qwen2VL qwen = Qwen2VL.load(model)) {
             SamplingParams params = sampling.apply(qwen.defaultParams());
             if (format == Format.json) {
                 GenerationResult r = qwen.generate(messages, params, null);
-                System.out.write(JSON.writeValueAsString(r.toMap()).getBytes(StandardCharsets.UTF_8));
+                Map<String, Object> json = r.toMap();
+                if (boxDrawing != null) json.put("boxes", BoxDrawing.toJson(boxDrawing.draw(r, qwen.tokenizer())));
+                System.out.write(JSON.writeValueAsString(json).getBytes(StandardCharsets.UTF_8));
                 System.out.write('\n');
                 System.out.flush();
                 return 0;
@@ -90,8 +100,10 @@ public final class RunCommand implements Callable<Integer> {
             TokenPrinter printer = new TokenPrinter(System.out);
             GenerationResult r = qwen.generate(messages, params, printer);
             printer.print("\n");
+            List<Box> boxes = boxDrawing == null ? null : boxDrawing.draw(r, qwen.tokenizer());
             if (!quiet) {
                 spec.commandLine().getErr().println(GenerationStats.line(r));
+                if (boxes != null) spec.commandLine().getErr().println(BoxDrawing.summary(boxes, drawBoxes));
                 spec.commandLine().getErr().flush();
             }
             return 0;
