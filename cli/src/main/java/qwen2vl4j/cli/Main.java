@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 TemplateCommand.class,
                 PreprocessCommand.class,
                 PreprocessBenchCommand.class,
+                ServeCommand.class,
         })
 public final class Main implements Runnable {
     @Override

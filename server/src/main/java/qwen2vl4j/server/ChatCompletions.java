@@ -1,0 +1,186 @@
+package qwen2vl4j.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import qwen2vl4j.ModelInputs;
+import qwen2vl4j.generate.GenerationResult;
+import qwen2vl4j.generate.TokenListener;
+import qwen2vl4j.generate.Usage;
+
+/**
+ * {@code POST /v1/chat/completions}: validates the request, waits for a slot, generates, and answers with one
+ * {@code chat.completion} object or, for {@code stream: true}, with {@code chat.completion.chunk} events as OpenAI
+ * sends them: the role first, then content deltas, a chunk with the finish reason, optionally a usage chunk,
+ * and {@code data: [DONE]}. A streaming client that goes away stops its generation at the next token.
+ */
+final class ChatCompletions {
+    private static final Logger LOG = Logger.getLogger(ChatCompletions.class.getName());
+
+    private final InferenceEngine engine;
+    private final ChatRequestParser parser;
+    private final Admission admission;
+    private final Metrics metrics;
+    private final String modelId;
+
+    /** Thrown from the token listener when the client cannot be written to: ends the generation. */
+    static final class ClientGoneException extends RuntimeException {
+        ClientGoneException(IOException cause) {
+            super("client went away: " + cause.getMessage(), cause, false, false);
+        }
+    }
+
+    ChatCompletions(InferenceEngine engine, ChatRequestParser parser, Admission admission, Metrics metrics, String modelId) {
+        this.engine = engine;
+        this.parser = parser;
+        this.admission = admission;
+        this.metrics = metrics;
+        this.modelId = modelId;
+    }
+
+    /** Answers; returns the HTTP status sent (499 when the client went away mid-stream). */
+    int handle(HttpExchange exchange, byte[] body, long receivedNanos) throws IOException {
+        ChatRequest request = parser.parse(Http.parseJson(body));
+        try (Admission.Ticket ticket = admission.enter()) {
+            ModelInputs inputs = engine.prepare(request.messages());
+            metrics.prompt(inputs.ids().length, inputs.imageTokens(), inputs.videoTokens());
+            String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+            long created = System.currentTimeMillis() / 1000;
+            String model = request.model().isEmpty() ? modelId : request.model();
+            return request.stream()
+                    ? stream(exchange, request, inputs, id, created, model, receivedNanos)
+                    : complete(exchange, request, inputs, id, created, model, receivedNanos);
+        }
+    }
+
+    private int complete(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created, String model,
+                         long receivedNanos) throws IOException {
+        GenerationResult result = engine.generate(inputs, request.params(), firstTokenTimer(receivedNanos));
+        metrics.generated(result.usage().completionTokens());
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("role", "assistant");
+        message.put("content", result.text());
+        message.put("refusal", null);
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("index", 0);
+        choice.put("message", message);
+        choice.put("logprobs", null);
+        choice.put("finish_reason", result.finishReason().openAiName());
+        Map<String, Object> response = envelope(id, "chat.completion", created, model);
+        response.put("choices", List.of(choice));
+        response.put("usage", usage(result.usage()));
+        Http.sendJson(exchange, 200, response);
+        return 200;
+    }
+
+    private int stream(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created, String model,
+                       long receivedNanos) throws IOException {
+        SseStream sse = SseStream.open(exchange);
+        boolean[] first = {true};
+        TokenListener listener = (tokenId, text) -> {
+            if (first[0]) {
+                first[0] = false;
+                metrics.firstToken((System.nanoTime() - receivedNanos) / 1e9);
+            }
+            metrics.generated(1);
+            if (text.isEmpty()) return;
+            try {
+                sse.send(chunk(id, created, model, Map.of("content", text), null, request.includeUsage()));
+            } catch (IOException e) {
+                throw new ClientGoneException(e);
+            }
+        };
+        try {
+            Map<String, Object> role = new LinkedHashMap<>();
+            role.put("role", "assistant");
+            role.put("content", "");
+            sse.send(chunk(id, created, model, role, null, request.includeUsage()));
+            GenerationResult result = engine.generate(inputs, request.params(), listener);
+            sse.send(chunk(id, created, model, Map.of(), result.finishReason().openAiName(), request.includeUsage()));
+            if (request.includeUsage()) {
+                Map<String, Object> last = envelope(id, "chat.completion.chunk", created, model);
+                last.put("choices", List.of());
+                last.put("usage", usage(result.usage()));
+                sse.send(last);
+            }
+            sse.done();
+            return 200;
+        } catch (ClientGoneException | IOException e) {
+            metrics.cancelled();
+            return 499;
+        } catch (ApiException e) {
+            sendQuietly(sse, e.body());
+            return e.status();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "generation failed", e);
+            sendQuietly(sse, ApiException.internal("generation failed: " + e.getMessage()).body());
+            return 500;
+        }
+    }
+
+    /** After the 200 headers went out an error can only be an event; the stream then ends. */
+    private static void sendQuietly(SseStream sse, Object event) {
+        try {
+            sse.send(event);
+            sse.done();
+        } catch (IOException ignored) {
+            // the client is gone as well
+        }
+    }
+
+    private TokenListener firstTokenTimer(long receivedNanos) {
+        boolean[] first = {true};
+        return (tokenId, text) -> {
+            if (first[0]) {
+                first[0] = false;
+                metrics.firstToken((System.nanoTime() - receivedNanos) / 1e9);
+            }
+        };
+    }
+
+    private static Map<String, Object> chunk(String id, long created, String model, Map<String, Object> delta, String finishReason,
+                                             boolean includeUsage) {
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("index", 0);
+        choice.put("delta", delta);
+        choice.put("logprobs", null);
+        choice.put("finish_reason", finishReason);
+        Map<String, Object> chunk = envelope(id, "chat.completion.chunk", created, model);
+        List<Object> choices = new ArrayList<>();
+        choices.add(choice);
+        chunk.put("choices", choices);
+        if (includeUsage) chunk.put("usage", null);
+        return chunk;
+    }
+
+    private static Map<String, Object> envelope(String id, String object, long created, String model) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("object", object);
+        m.put("created", created);
+        m.put("model", model);
+        m.put("system_fingerprint", "qwen2vl4j");
+        return m;
+    }
+
+    /** OpenAI's usage object; image and video token counts go into {@code prompt_tokens_details}. */
+    static Map<String, Object> usage(Usage u) {
+        Map<String, Object> details = new HashMap<>();
+        details.put("cached_tokens", 0);
+        details.put("image_tokens", u.imageTokens());
+        details.put("video_tokens", u.videoTokens());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prompt_tokens", u.promptTokens());
+        m.put("completion_tokens", u.completionTokens());
+        m.put("total_tokens", u.totalTokens());
+        m.put("prompt_tokens_details", details);
+        return m;
+    }
+}

@@ -1,0 +1,108 @@
+package qwen2vl4j.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Small helpers over {@link HttpExchange}: bounded body reading, JSON and error responses. */
+final class Http {
+    static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private Http() {}
+
+    /** Thrown when the client sends its body too slowly; the connection is already closed. */
+    static final class SlowClientException extends IOException {
+        SlowClientException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Reads the request body, at most {@code maxBytes} (413 beyond, checked against Content-Length first) and
+     * within {@code timeout} (after which the connection is cut: reading is interrupted).
+     */
+    static byte[] readBody(HttpExchange exchange, long maxBytes, Duration timeout, ScheduledExecutorService timer) throws IOException {
+        String length = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.trim()) > maxBytes) throw tooLarge(maxBytes);
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest(null, "malformed Content-Length header '" + length + "'");
+            }
+        }
+        Thread reader = Thread.currentThread();
+        ScheduledFuture<?> watchdog = timer.schedule(reader::interrupt, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        try (InputStream in = exchange.getRequestBody()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[16384];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                if (out.size() + (long) n > maxBytes) throw tooLarge(maxBytes);
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new SlowClientException("request body not received within " + timeout.toSeconds() + " s", e);
+            }
+            throw e;
+        } finally {
+            watchdog.cancel(false);
+            Thread.interrupted();   // clear an interrupt that fired after the last read
+        }
+    }
+
+    private static ApiException tooLarge(long maxBytes) {
+        return ApiException.tooLarge("the request body is larger than the server's limit of " + maxBytes + " bytes");
+    }
+
+    /** Parses a JSON body; malformed JSON is a 400 saying where. */
+    static JsonNode parseJson(byte[] body) {
+        if (body.length == 0) throw ApiException.badRequest(null, "the request body is empty; expected a JSON object");
+        try {
+            return JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw ApiException.badRequest(null, "malformed JSON" + where + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiException.badRequest(null, "malformed JSON: " + e.getMessage());
+        }
+    }
+
+    static void sendJson(HttpExchange exchange, int status, Object body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        send(exchange, status, bytes);
+    }
+
+    static void sendText(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        send(exchange, status, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void sendError(HttpExchange exchange, ApiException e) throws IOException {
+        if (e.retryAfterSeconds() > 0) exchange.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds()));
+        if (e.status() == 413) exchange.getResponseHeaders().set("Connection", "close");
+        sendJson(exchange, e.status(), e.body());
+    }
+
+    private static void send(HttpExchange exchange, int status, byte[] bytes) throws IOException {
+        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        if (bytes.length > 0) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+}
