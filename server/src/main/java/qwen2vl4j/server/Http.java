@@ -63,6 +63,27 @@ final class Http {
         }
     }
 
+    /**
+     * Reads and drops what is left of the request body (at most {@code cap} bytes, within {@code timeout}), so that
+     * closing the connection after an early answer such as 413 does not reset it before the client has read the answer.
+     */
+    static void discardBody(HttpExchange exchange, long cap, Duration timeout, ScheduledExecutorService timer) {
+        Thread reader = Thread.currentThread();
+        ScheduledFuture<?> watchdog = timer.schedule(reader::interrupt, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            InputStream in = exchange.getRequestBody();
+            byte[] buf = new byte[65536];
+            long total = 0;
+            int n;
+            while (total < cap && (n = in.read(buf)) >= 0) total += n;
+        } catch (IOException ignored) {
+            // the client is gone or too slow: the connection gets closed either way
+        } finally {
+            watchdog.cancel(false);
+            Thread.interrupted();
+        }
+    }
+
     private static ApiException tooLarge(long maxBytes) {
         return ApiException.tooLarge("the request body is larger than the server's limit of " + maxBytes + " bytes");
     }
