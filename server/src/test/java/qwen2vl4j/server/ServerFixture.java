@@ -116,6 +116,25 @@ final class ServerFixture implements AutoCloseable {
         }
     }
 
+    /** The answer text of a chat completion response: the message content, or the content deltas of an SSE stream. */
+    static String answerText(String body) {
+        if (!body.startsWith("data: ")) return json(body).at("/choices/0/message/content").asText();
+        StringBuilder text = new StringBuilder();
+        boolean done = false;
+        for (String line : body.split("\n")) {
+            if (!line.startsWith("data: ")) continue;
+            String data = line.substring(6);
+            if (data.equals("[DONE]")) {
+                done = true;
+                continue;
+            }
+            JsonNode content = json(data).at("/choices/0/delta/content");
+            if (content.isTextual()) text.append(content.asText());
+        }
+        if (!done) throw new AssertionError("stream without data: [DONE]: " + body);
+        return text.toString();
+    }
+
     static JsonNode json(String body) {
         return Http.parseJson(body.getBytes(StandardCharsets.UTF_8));
     }
