@@ -78,8 +78,11 @@ final class ChatRequestParser {
         if (presence != null) b.presencePenalty(presence);
         Double frequency = optDouble(body, "frequency_penalty", -2, 2);
         if (frequency != null) b.frequencyPenalty(frequency);
-        Double repetition = optDouble(body, "repetition_penalty", Double.MIN_VALUE, 100);
-        if (repetition != null) b.repetitionPenalty(repetition);
+        Double repetition = optDouble(body, "repetition_penalty", 0, 100);
+        if (repetition != null) {
+            if (repetition == 0) throw ApiException.badRequest("repetition_penalty", "repetition_penalty must be > 0 (1 disables), found 0");
+            b.repetitionPenalty(repetition);
+        }
         JsonNode seed = body.get("seed");
         if (seed != null && !seed.isNull()) {
             if (!seed.isIntegralNumber() || !seed.canConvertToLong()) throw wrongType("seed", "an integer", seed);

@@ -44,14 +44,12 @@ final class InferenceEngine implements AutoCloseable {
     private final RopeIndex ropeIndex;
     private final Generator generator;
     private final DecodeScheduler scheduler;
-    private final int mergeSize;
 
     InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics) {
         this.model = model;
         PreprocessorConfig preprocessor = PreprocessorConfig.load(model.folder());
         this.imageProcessor = new ImageProcessor(preprocessor);
         this.videoProcessor = new VideoProcessor(preprocessor);
-        this.mergeSize = preprocessor.mergeSize();
         this.ropeIndex = RopeIndex.of(model.config());
         this.generator = new Generator(() -> {
             StreamDecoder d = model.tokenizer().streamDecoder(true);

@@ -1,7 +1,7 @@
 package qwen2vl4j.server;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
@@ -9,9 +9,18 @@ import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.Locale;
+import java.util.function.Predicate;
 
 /**
  * Turns the URL of an image or video frame in a request into its bytes: {@code data:} URLs with a base64
@@ -23,8 +32,15 @@ final class MediaFetcher {
     private final long maxBytes;
     private final Duration timeout;
     private final HttpClient client;
+    private final Predicate<InetAddress> allowedAddress;
 
     MediaFetcher(boolean allowRemote, long maxBytes, Duration timeout) {
+        this(allowRemote, maxBytes, timeout, MediaFetcher::isPublic);
+    }
+
+    /** As the public constructor, with another address policy (tests fetch from loopback this way). */
+    MediaFetcher(boolean allowRemote, long maxBytes, Duration timeout, Predicate<InetAddress> allowedAddress) {
+        this.allowedAddress = allowedAddress;
         this.allowRemote = allowRemote;
         this.maxBytes = maxBytes;
         this.timeout = timeout;
@@ -91,45 +107,88 @@ final class MediaFetcher {
         if (uri.getHost() == null) throw ApiException.badRequest(where, where + ": URL has no host");
         checkPublic(uri.getHost(), where);
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
-        long deadline = System.nanoTime() + timeout.toNanos();
+        CompletableFuture<HttpResponse<byte[]>> response = client.sendAsync(request,
+                info -> info.statusCode() == 200 ? new LimitedBody(maxBytes) : HttpResponse.BodySubscribers.replacing(null));
         try {
-            HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = response.body()) {
-                if (response.statusCode() != 200) {
-                    throw ApiException.badRequest(where, where + ": fetching " + abbreviate(url) + " gave HTTP " + response.statusCode());
-                }
-                long declared = response.headers().firstValueAsLong("content-length").orElse(-1);
-                if (declared > maxBytes) throw tooBig(url, where);
-                return readLimited(in, url, where, deadline);
+            HttpResponse<byte[]> r = response.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (r.statusCode() != 200) {
+                throw ApiException.badRequest(where, where + ": fetching " + abbreviate(url) + " gave HTTP " + r.statusCode());
             }
-        } catch (IOException e) {
-            throw ApiException.badRequest(where, where + ": fetching " + abbreviate(url) + " failed: " + e.getMessage());
+            return r.body();
+        } catch (TimeoutException e) {
+            response.cancel(true);
+            throw ApiException.badRequest(where, where + ": fetching " + abbreviate(url) + " took longer than " + timeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof IOException && e.getCause().getCause() instanceof TooLargeException
+                    ? e.getCause().getCause() : e.getCause();
+            if (cause instanceof TooLargeException) {
+                throw ApiException.badRequest(where, where + ": " + abbreviate(url) + " is larger than " + maxBytes + " bytes");
+            }
+            throw ApiException.badRequest(where, where + ": fetching " + abbreviate(url) + " failed: " + cause);
         } catch (InterruptedException e) {
+            response.cancel(true);
             Thread.currentThread().interrupt();
             throw ApiException.badRequest(where, where + ": fetching " + abbreviate(url) + " was interrupted");
         }
     }
 
-    private byte[] readLimited(InputStream in, String url, String where, long deadline) throws IOException {
-        byte[] buf = new byte[8192];
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-            out.write(buf, 0, n);
-            if (out.size() > maxBytes) throw tooBig(url, where);
-            if (System.nanoTime() > deadline) {
-                throw ApiException.badRequest(where, where + ": fetching " + abbreviate(url) + " took longer than " + timeout.toSeconds() + " s");
+    /** Signals a body over the size limit. */
+    private static final class TooLargeException extends IOException {
+        TooLargeException() {
+            super("body over the size limit");
+        }
+    }
+
+    /** Collects a response body, failing (and cancelling the download) once it exceeds {@code max} bytes. */
+    private static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final long max;
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private Flow.Subscription subscription;
+
+        LimitedBody(long max) {
+            this.max = max;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            if (result.isDone()) return;
+            for (ByteBuffer b : buffers) {
+                if (out.size() + (long) b.remaining() > max) {
+                    subscription.cancel();
+                    result.completeExceptionally(new TooLargeException());
+                    return;
+                }
+                byte[] chunk = new byte[b.remaining()];
+                b.get(chunk);
+                out.writeBytes(chunk);
             }
         }
-        return out.toByteArray();
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(out.toByteArray());
+        }
     }
 
-    private ApiException tooBig(String url, String where) {
-        return ApiException.badRequest(where, where + ": " + abbreviate(url) + " is larger than " + maxBytes + " bytes");
-    }
-
-    /** Refuses hosts that resolve to any non-public address (loopback, private, link-local, multicast, ...). */
-    static void checkPublic(String host, String where) {
+    /** Refuses hosts that resolve to any address the policy refuses (by default: loopback, private, link-local, ...). */
+    private void checkPublic(String host, String where) {
         InetAddress[] addresses;
         try {
             addresses = InetAddress.getAllByName(host);
@@ -137,13 +196,14 @@ final class MediaFetcher {
             throw ApiException.badRequest(where, where + ": unknown host " + host);
         }
         for (InetAddress a : addresses) {
-            if (!isPublic(a)) {
+            if (!allowedAddress.test(a)) {
                 throw ApiException.badRequest(where, where + ": host " + host + " resolves to the non-public address "
                         + a.getHostAddress() + "; only public addresses are fetched");
             }
         }
     }
 
+    /** Whether {@code a} is a public unicast address (not loopback, private, link-local, CGNAT, multicast, ...). */
     static boolean isPublic(InetAddress a) {
         if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
                 || a.isMulticastAddress()) {
