@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 PreprocessCommand.class,
                 PreprocessBenchCommand.class,
                 ServeCommand.class,
+                ServeBenchCommand.class,
         })
 public final class Main implements Runnable {
     @Override
