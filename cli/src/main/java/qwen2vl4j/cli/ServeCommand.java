@@ -57,6 +57,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "longest time to receive a request body (default: ${DEFAULT-VALUE})")
     int bodyTimeout;
 
+    @Option(names = "--request-timeout", defaultValue = "600", paramLabel = "SECONDS",
+            description = "longest generation; the answer then ends with finish_reason length (default: ${DEFAULT-VALUE})")
+    int requestTimeout;
+
     @Option(names = "--max-media", defaultValue = "16", paramLabel = "N", description = "most images and videos per request (default: ${DEFAULT-VALUE})")
     int maxMedia;
 
@@ -74,6 +78,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .maxConcurrency(maxConcurrency).queue(queue).queueTimeout(Duration.ofSeconds(queueTimeout))
                 .batching(!noBatching)
                 .maxBodyBytes((long) maxBodyMb << 20).bodyTimeout(Duration.ofSeconds(bodyTimeout))
+                .requestTimeout(Duration.ofSeconds(requestTimeout))
                 .maxMediaItems(maxMedia).allowRemoteMedia(allowRemoteMedia)
                 .build();
         var err = spec.commandLine().getErr();

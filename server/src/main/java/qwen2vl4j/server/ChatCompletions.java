@@ -28,7 +28,8 @@ final class ChatCompletions {
     private final ChatRequestParser parser;
     private final Admission admission;
     private final Metrics metrics;
-    private final String modelId;
+    private final ServerOptions options;
+    private final Watchdog watchdog;
 
     /** Thrown from the token listener when the client cannot be written to: ends the generation. */
     static final class ClientGoneException extends RuntimeException {
@@ -37,12 +38,50 @@ final class ChatCompletions {
         }
     }
 
-    ChatCompletions(InferenceEngine engine, ChatRequestParser parser, Admission admission, Metrics metrics, String modelId) {
+    /** Thrown from the token listener when the request's time limit has passed: the answer ends there. */
+    static final class TimeLimitException extends RuntimeException {
+        TimeLimitException() {
+            super("request time limit reached", null, false, false);
+        }
+    }
+
+    ChatCompletions(InferenceEngine engine, ChatRequestParser parser, Admission admission, Metrics metrics, ServerOptions options,
+                    Watchdog watchdog) {
         this.engine = engine;
         this.parser = parser;
         this.admission = admission;
         this.metrics = metrics;
-        this.modelId = modelId;
+        this.options = options;
+        this.watchdog = watchdog;
+    }
+
+    /** What a generation produced: the whole answer, or the part before the time limit. */
+    record Answer(String text, String finishReason, Usage usage) {
+    }
+
+    /**
+     * Generates, telling {@code sink} each text delta; the request's time limit cuts the answer short with
+     * finish_reason "length". Exceptions from the sink (a client gone) end the generation and propagate.
+     */
+    private Answer generate(ModelInputs inputs, ChatRequest request, long receivedNanos, java.util.function.Consumer<String> sink) {
+        long deadline = receivedNanos + options.requestTimeout().toNanos();
+        StringBuilder text = new StringBuilder();
+        int[] tokens = {0};
+        TokenListener listener = (tokenId, delta) -> {
+            if (tokens[0]++ == 0) metrics.firstToken((System.nanoTime() - receivedNanos) / 1e9);
+            metrics.generated(1);
+            text.append(delta);
+            if (!delta.isEmpty()) sink.accept(delta);
+            if (System.nanoTime() > deadline) throw new TimeLimitException();
+        };
+        try {
+            GenerationResult result = engine.generate(inputs, request.params(), listener);
+            return new Answer(result.text(), result.finishReason().openAiName(), result.usage());
+        } catch (TimeLimitException e) {
+            int prompt = inputs.ids().length;
+            Usage usage = new Usage(prompt, inputs.imageTokens(), inputs.videoTokens(), tokens[0], prompt + tokens[0]);
+            return new Answer(text.toString(), "length", usage);
+        }
     }
 
     /** Answers; returns the HTTP status sent (499 when the client went away mid-stream). */
@@ -53,7 +92,7 @@ final class ChatCompletions {
             metrics.prompt(inputs.ids().length, inputs.imageTokens(), inputs.videoTokens());
             String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
             long created = System.currentTimeMillis() / 1000;
-            String model = request.model().isEmpty() ? modelId : request.model();
+            String model = request.model().isEmpty() ? options.modelId() : request.model();
             return request.stream()
                     ? stream(exchange, request, inputs, id, created, model, receivedNanos)
                     : complete(exchange, request, inputs, id, created, model, receivedNanos);
@@ -62,48 +101,39 @@ final class ChatCompletions {
 
     private int complete(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created, String model,
                          long receivedNanos) throws IOException {
-        GenerationResult result = engine.generate(inputs, request.params(), firstTokenTimer(receivedNanos));
-        metrics.generated(result.usage().completionTokens());
+        Answer answer = generate(inputs, request, receivedNanos, delta -> { });
         Map<String, Object> message = new LinkedHashMap<>();
         message.put("role", "assistant");
-        message.put("content", result.text());
+        message.put("content", answer.text());
         message.put("refusal", null);
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
         choice.put("message", message);
         choice.put("logprobs", null);
-        choice.put("finish_reason", result.finishReason().openAiName());
+        choice.put("finish_reason", answer.finishReason());
         Map<String, Object> response = envelope(id, "chat.completion", created, model);
         response.put("choices", List.of(choice));
-        response.put("usage", usage(result.usage()));
+        response.put("usage", usage(answer.usage()));
         Http.sendJson(exchange, 200, response);
         return 200;
     }
 
     private int stream(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created, String model,
                        long receivedNanos) throws IOException {
-        SseStream sse = SseStream.open(exchange);
-        boolean[] first = {true};
-        TokenListener listener = (tokenId, text) -> {
-            if (first[0]) {
-                first[0] = false;
-                metrics.firstToken((System.nanoTime() - receivedNanos) / 1e9);
-            }
-            metrics.generated(1);
-            if (text.isEmpty()) return;
-            try {
-                sse.send(chunk(id, created, model, Map.of("content", text), null, request.includeUsage()));
-            } catch (IOException e) {
-                throw new ClientGoneException(e);
-            }
-        };
+        SseStream sse = SseStream.open(exchange, watchdog, options.writeTimeout());
         try {
             Map<String, Object> role = new LinkedHashMap<>();
             role.put("role", "assistant");
             role.put("content", "");
             sse.send(chunk(id, created, model, role, null, request.includeUsage()));
-            GenerationResult result = engine.generate(inputs, request.params(), listener);
-            sse.send(chunk(id, created, model, Map.of(), result.finishReason().openAiName(), request.includeUsage()));
+            Answer result = generate(inputs, request, receivedNanos, delta -> {
+                try {
+                    sse.send(chunk(id, created, model, Map.of("content", delta), null, request.includeUsage()));
+                } catch (IOException e) {
+                    throw new ClientGoneException(e);
+                }
+            });
+            sse.send(chunk(id, created, model, Map.of(), result.finishReason(), request.includeUsage()));
             if (request.includeUsage()) {
                 Map<String, Object> last = envelope(id, "chat.completion.chunk", created, model);
                 last.put("choices", List.of());
@@ -133,16 +163,6 @@ final class ChatCompletions {
         } catch (IOException ignored) {
             // the client is gone as well
         }
-    }
-
-    private TokenListener firstTokenTimer(long receivedNanos) {
-        boolean[] first = {true};
-        return (tokenId, text) -> {
-            if (first[0]) {
-                first[0] = false;
-                metrics.firstToken((System.nanoTime() - receivedNanos) / 1e9);
-            }
-        };
     }
 
     private static Map<String, Object> chunk(String id, long created, String model, Map<String, Object> delta, String finishReason,

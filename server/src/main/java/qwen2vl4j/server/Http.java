@@ -11,9 +11,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /** Small helpers over {@link HttpExchange}: bounded body reading, JSON and error responses. */
 final class Http {
@@ -32,7 +29,7 @@ final class Http {
      * Reads the request body, at most {@code maxBytes} (413 beyond, checked against Content-Length first) and
      * within {@code timeout} (after which the connection is cut: reading is interrupted).
      */
-    static byte[] readBody(HttpExchange exchange, long maxBytes, Duration timeout, ScheduledExecutorService timer) throws IOException {
+    static byte[] readBody(HttpExchange exchange, long maxBytes, Duration timeout, Watchdog watchdog) throws IOException {
         String length = exchange.getRequestHeaders().getFirst("Content-Length");
         if (length != null) {
             try {
@@ -41,8 +38,7 @@ final class Http {
                 throw ApiException.badRequest(null, "malformed Content-Length header '" + length + "'");
             }
         }
-        Thread reader = Thread.currentThread();
-        ScheduledFuture<?> watchdog = timer.schedule(reader::interrupt, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Watchdog.Armed limit = watchdog.arm(timeout);
         try (InputStream in = exchange.getRequestBody()) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             byte[] buf = new byte[16384];
@@ -53,13 +49,10 @@ final class Http {
             }
             return out.toByteArray();
         } catch (IOException e) {
-            if (Thread.currentThread().isInterrupted()) {
-                throw new SlowClientException("request body not received within " + timeout.toSeconds() + " s", e);
-            }
+            if (limit.fired()) throw new SlowClientException("request body not received within " + timeout.toSeconds() + " s", e);
             throw e;
         } finally {
-            watchdog.cancel(false);
-            Thread.interrupted();   // clear an interrupt that fired after the last read
+            limit.close();
         }
     }
 
@@ -67,10 +60,8 @@ final class Http {
      * Reads and drops what is left of the request body (at most {@code cap} bytes, within {@code timeout}), so that
      * closing the connection after an early answer such as 413 does not reset it before the client has read the answer.
      */
-    static void discardBody(HttpExchange exchange, long cap, Duration timeout, ScheduledExecutorService timer) {
-        Thread reader = Thread.currentThread();
-        ScheduledFuture<?> watchdog = timer.schedule(reader::interrupt, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        try {
+    static void discardBody(HttpExchange exchange, long cap, Duration timeout, Watchdog watchdog) {
+        try (Watchdog.Armed limit = watchdog.arm(timeout)) {
             InputStream in = exchange.getRequestBody();
             byte[] buf = new byte[65536];
             long total = 0;
@@ -78,9 +69,6 @@ final class Http {
             while (total < cap && (n = in.read(buf)) >= 0) total += n;
         } catch (IOException ignored) {
             // the client is gone or too slow: the connection gets closed either way
-        } finally {
-            watchdog.cancel(false);
-            Thread.interrupted();
         }
     }
 

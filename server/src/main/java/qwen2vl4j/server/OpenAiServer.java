@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import qwen2vl4j.Qwen2VL;
@@ -34,7 +33,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ServerOptions options;
     private final HttpServer http;
     private final ExecutorService executor;
-    private final ScheduledExecutorService timer;
+    private final Watchdog watchdog = new Watchdog();
     private final InferenceEngine engine;
     private final Admission admission;
     private final Metrics metrics = new Metrics();
@@ -52,14 +51,13 @@ public final class OpenAiServer implements AutoCloseable {
         this.engine = new InferenceEngine(model, options.batching(), options.maxConcurrency(), metrics);
         MediaFetcher media = new MediaFetcher(options.allowRemoteMedia(), options.maxRemoteMediaBytes(), options.remoteMediaTimeout());
         this.chat = new ChatCompletions(engine, new ChatRequestParser(engine.defaults(), media, options.maxMediaItems()),
-                admission, metrics, options.modelId());
-        this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("qwen2vl4j-http-timer").daemon().factory());
+                admission, metrics, options, watchdog);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         try {
             this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
         } catch (IOException e) {
             engine.close();
-            timer.shutdownNow();
+            watchdog.close();
             throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
         }
         http.setExecutor(executor);
@@ -101,7 +99,7 @@ public final class OpenAiServer implements AutoCloseable {
         http.stop(2);
         engine.close();
         executor.shutdownNow();
-        timer.shutdownNow();
+        watchdog.close();
     }
 
     // ------------------------------------------------------------------ routing
@@ -116,7 +114,7 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (ApiException e) {
             status = e.status();
             respondError(exchange, e);
-            if (status == 413) Http.discardBody(exchange, 4 * options.maxBodyBytes(), options.bodyTimeout(), timer);
+            if (status == 413) Http.discardBody(exchange, 4 * options.maxBodyBytes(), options.bodyTimeout(), watchdog);
         } catch (Http.SlowClientException e) {
             status = 408;
         } catch (IOException e) {
@@ -154,7 +152,7 @@ public final class OpenAiServer implements AutoCloseable {
             case "/v1/chat/completions" -> {
                 authorize(exchange);
                 requireMethod(method, "POST", path);
-                byte[] body = Http.readBody(exchange, options.maxBodyBytes(), options.bodyTimeout(), timer);
+                byte[] body = Http.readBody(exchange, options.maxBodyBytes(), options.bodyTimeout(), watchdog);
                 return chat.handle(exchange, body, received);
             }
             default -> {

@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param batching             decode concurrent generations in one batched step (continuous batching)
  * @param maxBodyBytes         largest request body; larger ones get 413
  * @param bodyTimeout          longest time to receive a request body; slower clients are cut off
+ * @param writeTimeout         longest time one streamed event may take to send; a client that stops reading is cut off
+ * @param requestTimeout       longest generation: at this limit the answer ends with finish_reason "length"
  * @param maxMediaItems        most images and videos in one request
  * @param allowRemoteMedia     fetch {@code http(s)} image URLs (never from loopback or private addresses)
  * @param maxRemoteMediaBytes  largest remote file
@@ -32,6 +34,8 @@ public record ServerOptions(
         boolean batching,
         long maxBodyBytes,
         Duration bodyTimeout,
+        Duration writeTimeout,
+        Duration requestTimeout,
         int maxMediaItems,
         boolean allowRemoteMedia,
         long maxRemoteMediaBytes,
@@ -48,11 +52,16 @@ public record ServerOptions(
         check(maxRemoteMediaBytes >= 1, "maxRemoteMediaBytes", ">= 1", maxRemoteMediaBytes);
         Objects.requireNonNull(queueTimeout, "queueTimeout");
         Objects.requireNonNull(bodyTimeout, "bodyTimeout");
+        Objects.requireNonNull(writeTimeout, "writeTimeout");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
         Objects.requireNonNull(remoteMediaTimeout, "remoteMediaTimeout");
         if (apiKey != null && apiKey.isBlank()) apiKey = null;
     }
 
-    /** Defaults: 127.0.0.1:8080, no key, 4 at once, 16 waiting (60 s), batching on, 32 MiB bodies received within 30 s. */
+    /**
+     * Defaults: 127.0.0.1:8080, no key, 4 at once, 16 waiting (60 s), batching on, 32 MiB bodies received within 30 s,
+     * events sent within 30 s, generations of at most 10 minutes, 16 media items, no remote media (20 MiB, 20 s).
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -73,6 +82,8 @@ public record ServerOptions(
         private boolean batching = true;
         private long maxBodyBytes = 32L << 20;
         private Duration bodyTimeout = Duration.ofSeconds(30);
+        private Duration writeTimeout = Duration.ofSeconds(30);
+        private Duration requestTimeout = Duration.ofMinutes(10);
         private int maxMediaItems = 16;
         private boolean allowRemoteMedia;
         private long maxRemoteMediaBytes = 20L << 20;
@@ -90,6 +101,8 @@ public record ServerOptions(
         public Builder batching(boolean v) { batching = v; return this; }
         public Builder maxBodyBytes(long v) { maxBodyBytes = v; return this; }
         public Builder bodyTimeout(Duration v) { bodyTimeout = v; return this; }
+        public Builder writeTimeout(Duration v) { writeTimeout = v; return this; }
+        public Builder requestTimeout(Duration v) { requestTimeout = v; return this; }
         public Builder maxMediaItems(int v) { maxMediaItems = v; return this; }
         public Builder allowRemoteMedia(boolean v) { allowRemoteMedia = v; return this; }
         public Builder maxRemoteMediaBytes(long v) { maxRemoteMediaBytes = v; return this; }
@@ -97,7 +110,7 @@ public record ServerOptions(
 
         public ServerOptions build() {
             return new ServerOptions(host, port, apiKey, modelId, maxConcurrency, queue, queueTimeout, batching, maxBodyBytes,
-                    bodyTimeout, maxMediaItems, allowRemoteMedia, maxRemoteMediaBytes, remoteMediaTimeout);
+                    bodyTimeout, writeTimeout, requestTimeout, maxMediaItems, allowRemoteMedia, maxRemoteMediaBytes, remoteMediaTimeout);
         }
     }
 }

@@ -96,6 +96,28 @@ class AdmissionTest {
     }
 
     @Test
+    void requestTimeLimitEndsTheAnswerWithLength() throws Exception {
+        try (ServerFixture f = new ServerFixture(ServerOptions.builder().requestTimeout(Duration.ofMillis(500)))) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = f.post("/v1/chat/completions", ServerFixture.greedyBody("Go on forever.", 30_000, false));
+            assertEquals(200, r.statusCode(), r.body());
+            var json = ServerFixture.json(r.body());
+            assertEquals("length", json.at("/choices/0/finish_reason").asText());
+            int tokens = json.at("/usage/completion_tokens").asInt();
+            assertTrue(tokens > 0 && tokens < 30_000, "tokens " + tokens);
+            assertEquals(json.at("/usage/prompt_tokens").asInt() + tokens, json.at("/usage/total_tokens").asInt());
+            String expected = ServerFixture.expected(List.of(Message.user("Go on forever.")), tokens).text();
+            assertEquals(expected, json.at("/choices/0/message/content").asText(), "the answer so far");
+            assertTrue((System.nanoTime() - start) / 1e9 < 10);
+
+            HttpResponse<String> s = f.post("/v1/chat/completions", ServerFixture.greedyBody("Go on forever.", 30_000, true));
+            assertEquals(200, s.statusCode());
+            assertTrue(s.body().contains("\"finish_reason\":\"length\"") && s.body().endsWith("data: [DONE]\n\n"), s.body());
+            assertTrue(f.awaitIdle(5));
+        }
+    }
+
+    @Test
     void wrongOrMissingKeyIs401ForEveryV1Route() throws IOException {
         try (ServerFixture f = new ServerFixture(ServerOptions.builder().apiKey("secret"))) {
             ErrorResponsesTest.assertError(f.get("/v1/models"), 401, null);
