@@ -56,7 +56,7 @@ final class ChatCompletions {
     }
 
     /** What a generation produced: the whole answer, or the part before the time limit. */
-    record Answer(String text, String finishReason, Usage usage) {
+    record Answer(String text, String finishReason, Usage usage, int[] ids) {
     }
 
     /**
@@ -67,7 +67,10 @@ final class ChatCompletions {
         long deadline = receivedNanos + options.requestTimeout().toNanos();
         StringBuilder text = new StringBuilder();
         int[] tokens = {0};
+        int[][] ids = {new int[64]};
         TokenListener listener = (tokenId, delta) -> {
+            if (tokens[0] == ids[0].length) ids[0] = java.util.Arrays.copyOf(ids[0], tokens[0] * 2);
+            ids[0][tokens[0]] = tokenId;
             if (tokens[0]++ == 0) metrics.firstToken((System.nanoTime() - receivedNanos) / 1e9);
             metrics.generated(1);
             text.append(delta);
@@ -76,11 +79,11 @@ final class ChatCompletions {
         };
         try {
             GenerationResult result = engine.generate(inputs, request.params(), listener);
-            return new Answer(result.text(), result.finishReason().openAiName(), result.usage());
+            return new Answer(result.text(), result.finishReason().openAiName(), result.usage(), result.ids());
         } catch (TimeLimitException e) {
             int prompt = inputs.ids().length;
             Usage usage = new Usage(prompt, inputs.imageTokens(), inputs.videoTokens(), tokens[0], prompt + tokens[0]);
-            return new Answer(text.toString(), "length", usage);
+            return new Answer(text.toString(), "length", usage, java.util.Arrays.copyOf(ids[0], tokens[0]));
         }
     }
 
@@ -88,24 +91,27 @@ final class ChatCompletions {
     int handle(HttpExchange exchange, byte[] body, long receivedNanos) throws IOException {
         ChatRequest request = parser.parse(Http.parseJson(body));
         try (Admission.Ticket ticket = admission.enter()) {
-            ModelInputs inputs = engine.prepare(request.messages());
+            InferenceEngine.Prepared prepared = engine.prepare(request.messages());
+            ModelInputs inputs = prepared.inputs();
             metrics.prompt(inputs.ids().length, inputs.imageTokens(), inputs.videoTokens());
             String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
             long created = System.currentTimeMillis() / 1000;
             String model = request.model().isEmpty() ? options.modelId() : request.model();
             return request.stream()
-                    ? stream(exchange, request, inputs, id, created, model, receivedNanos)
-                    : complete(exchange, request, inputs, id, created, model, receivedNanos);
+                    ? stream(exchange, request, prepared, id, created, model, receivedNanos)
+                    : complete(exchange, request, prepared, id, created, model, receivedNanos);
         }
     }
 
-    private int complete(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created, String model,
-                         long receivedNanos) throws IOException {
-        Answer answer = generate(inputs, request, receivedNanos, delta -> { });
+    private int complete(HttpExchange exchange, ChatRequest request, InferenceEngine.Prepared prepared, String id, long created,
+                         String model, long receivedNanos) throws IOException {
+        Answer answer = generate(prepared.inputs(), request, receivedNanos, delta -> { });
         Map<String, Object> message = new LinkedHashMap<>();
         message.put("role", "assistant");
         message.put("content", answer.text());
         message.put("refusal", null);
+        List<Map<String, Object>> boxes = boxes(answer, prepared);
+        if (!boxes.isEmpty()) message.put("boxes", boxes);
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
         choice.put("message", message);
@@ -118,22 +124,24 @@ final class ChatCompletions {
         return 200;
     }
 
-    private int stream(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created, String model,
-                       long receivedNanos) throws IOException {
+    private int stream(HttpExchange exchange, ChatRequest request, InferenceEngine.Prepared prepared, String id, long created,
+                       String model, long receivedNanos) throws IOException {
         SseStream sse = SseStream.open(exchange, watchdog, options.writeTimeout());
         try {
             Map<String, Object> role = new LinkedHashMap<>();
             role.put("role", "assistant");
             role.put("content", "");
             sse.send(chunk(id, created, model, role, null, request.includeUsage()));
-            Answer result = generate(inputs, request, receivedNanos, delta -> {
+            Answer result = generate(prepared.inputs(), request, receivedNanos, delta -> {
                 try {
                     sse.send(chunk(id, created, model, Map.of("content", delta), null, request.includeUsage()));
                 } catch (IOException e) {
                     throw new ClientGoneException(e);
                 }
             });
-            sse.send(chunk(id, created, model, Map.of(), result.finishReason(), request.includeUsage()));
+            List<Map<String, Object>> boxes = boxes(result, prepared);
+            sse.send(chunk(id, created, model, boxes.isEmpty() ? Map.of() : Map.of("boxes", boxes), result.finishReason(),
+                    request.includeUsage()));
             if (request.includeUsage()) {
                 Map<String, Object> last = envelope(id, "chat.completion.chunk", created, model);
                 last.put("choices", List.of());
@@ -153,6 +161,11 @@ final class ChatCompletions {
             sendQuietly(sse, ApiException.internal("generation failed: " + e.getMessage()).body());
             return 500;
         }
+    }
+
+    /** Grounding boxes in the answer, in pixels of the request's last image (see {@link Grounding}). */
+    private List<Map<String, Object>> boxes(Answer answer, InferenceEngine.Prepared prepared) {
+        return Grounding.toJson(Grounding.parse(engine.decodeWithSpecialTokens(answer.ids())), prepared.imageSize());
     }
 
     /** After the 200 headers went out an error can only be an event; the stream then ends. */

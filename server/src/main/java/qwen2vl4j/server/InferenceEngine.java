@@ -64,14 +64,29 @@ final class InferenceEngine implements AutoCloseable {
     }
 
     /**
+     * A request's model inputs.
+     *
+     * @param inputs    token ids and patches
+     * @param imageSize {@code {width, height}} of the last image (what grounding boxes refer to), null without images
+     */
+    record Prepared(ModelInputs inputs, int[] imageSize) {
+    }
+
+    /**
      * Renders, tokenizes and preprocesses {@code messages}.
      *
      * @throws ApiException 400 for media that cannot be decoded, bad vision options, or a prompt over the context
      */
-    ModelInputs prepare(List<Message> messages) {
+    Prepared prepare(List<Message> messages) {
         String prompt = model.processor().render(messages, true, false);
         List<PixelValues> images = new ArrayList<>();
-        for (ContentPart.Image image : Messages.images(messages)) images.add(image(image));
+        int[] imageSize = null;
+        for (ContentPart.Image image : Messages.images(messages)) {
+            MediaSource.BytesSource bytes = bytes(image.source());
+            RgbImage rgb = decode(() -> decoder.decode(bytes.bytes(), bytes.name()), bytes.name());
+            images.add(decode(() -> imageProcessor.process(rgb, options(image.options(), bytes.name())).pixelValues(), bytes.name()));
+            imageSize = new int[] {rgb.width(), rgb.height()};
+        }
         List<PixelValues> videos = new ArrayList<>();
         for (ContentPart.Video video : Messages.videos(messages)) videos.add(video(video));
         ModelInputs inputs = model.processor().expand(prompt, model.tokenizer().encode(prompt), images, videos);
@@ -81,7 +96,12 @@ final class InferenceEngine implements AutoCloseable {
                     + " tokens (" + inputs.imageTokens() + " for images, " + inputs.videoTokens() + " for videos); the context holds "
                     + limit + " tokens, answer included");
         }
-        return inputs;
+        return new Prepared(inputs, imageSize);
+    }
+
+    /** {@code ids} decoded with their special tokens (for grounding boxes). */
+    String decodeWithSpecialTokens(int[] ids) {
+        return model.tokenizer().decode(ids, false);
     }
 
     /**
@@ -123,12 +143,6 @@ final class InferenceEngine implements AutoCloseable {
         } finally {
             if (joined[0]) scheduler.leave();
         }
-    }
-
-    private PixelValues image(ContentPart.Image image) {
-        MediaSource.BytesSource bytes = bytes(image.source());
-        RgbImage rgb = decode(() -> decoder.decode(bytes.bytes(), bytes.name()), bytes.name());
-        return decode(() -> imageProcessor.process(rgb, options(image.options(), bytes.name())).pixelValues(), bytes.name());
     }
 
     private PixelValues video(ContentPart.Video video) {
