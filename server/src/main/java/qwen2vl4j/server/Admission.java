@@ -31,7 +31,7 @@ final class Admission {
 
     /** Takes a slot, waiting in the queue if needed. */
     Ticket enter() {
-        if (!slots.tryAcquire()) {
+        if (!acquireNow()) {
             if (waiting.incrementAndGet() > queue) {
                 waiting.decrementAndGet();
                 throw ApiException.busy("the server is busy: " + slotCount + " requests running and " + queue
@@ -55,6 +55,16 @@ final class Admission {
                 slots.release();
             }
         };
+    }
+
+    /** Takes a free slot unless requests are already waiting for one (the untimed tryAcquire would jump the queue). */
+    private boolean acquireNow() {
+        try {
+            return slots.tryAcquire(0, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.busy("interrupted while waiting for a slot", 1);
+        }
     }
 
     int running() {

@@ -127,6 +127,9 @@ final class DecodeScheduler implements AutoCloseable {
                     s.error = single;
                 }
             }
+        } catch (Error e) {
+            // e.g. out of memory: fail this step's generations, keep the thread serving the others
+            for (Step s : batch) if (s.logits == null) s.error = new IllegalStateException("decode step failed: " + e, e);
         }
     }
 
