@@ -13,8 +13,9 @@ import qwen2vl4j.server.ServerOptions;
 
 /** {@code serve}: an OpenAI-compatible HTTP server (chat completions, models, health, metrics). */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve the model over an OpenAI-compatible HTTP API: POST /v1/chat/completions (JSON or SSE",
-                "streaming, images as data: URLs), GET /v1/models, GET /health, GET /metrics (Prometheus)."})
+        description = {"Serve the model over an OpenAI-compatible HTTP API:",
+                "POST /v1/chat/completions (JSON or SSE streaming, images and videos as data: URLs),",
+                "GET /v1/models, GET /health, GET /metrics (Prometheus)."})
 public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -22,10 +23,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "M", description = "model folder or Hugging Face repo id")
     String model;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDRESS", description = "address to bind (default: ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--port", defaultValue = "8080", description = "TCP port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT", description = "TCP port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
     int port;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:QWEN2VL4J_API_KEY}",
@@ -84,6 +85,9 @@ public final class ServeCommand implements Callable<Integer> {
         var err = spec.commandLine().getErr();
         try (Qwen2VL qwen = Qwen2VL.load(folder); OpenAiServer server = OpenAiServer.start(qwen, options)) {
             Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+            if (options.apiKey() == null && !java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+                err.println("qwen2vl4j: warning: listening on " + host + " without --api-key: anyone who can reach it may use it");
+            }
             err.printf("qwen2vl4j: serving %s at %s (max %d at once, queue %d%s%s)%n", name, server.baseUrl(), maxConcurrency, queue,
                     options.apiKey() == null ? "" : ", API key required", allowRemoteMedia ? ", remote media allowed" : "");
             err.flush();
