@@ -45,7 +45,7 @@ final class DecoderLayer {
         attention.forwardBatch(b, starts, keyCaches, valueCaches, scores);
         TextOps.addInPlace(b.x, b.o, size);
         postAttentionNorm.apply(b.x, b.rows, b.h);
-        mlp.forward(b);
+        mlp.forwardBatch(b);
         TextOps.addInPlace(b.x, b.o, size);
     }
 }

@@ -44,6 +44,7 @@ final class InferenceEngine implements AutoCloseable {
     private final RopeIndex ropeIndex;
     private final Generator generator;
     private final DecodeScheduler scheduler;
+    private final int tokenizerIds;
 
     InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics) {
         this.model = model;
@@ -56,6 +57,7 @@ final class InferenceEngine implements AutoCloseable {
             return TextDecoder.of(d::accept, d::flush);
         });
         this.scheduler = batching ? new DecodeScheduler(model.text(), maxBatch, metrics) : null;
+        this.tokenizerIds = model.tokenizer().vocabSize();
     }
 
     /** The model's default decoding options (generation_config.json). */
@@ -129,12 +131,12 @@ final class InferenceEngine implements AutoCloseable {
                     scheduler.join();
                     joined[0] = true;
                 }
-                return logits;
+                return maskPadding(logits);
             }
 
             @Override
             public float[] next(int tokenId) {
-                return scheduler == null ? session.decode(tokenId) : scheduler.step(session, tokenId);
+                return maskPadding(scheduler == null ? session.decode(tokenId) : scheduler.step(session, tokenId));
             }
         };
         try {
@@ -164,6 +166,15 @@ final class InferenceEngine implements AutoCloseable {
             decoded.add(decode(() -> decoder.decode(b.bytes(), b.name()), b.name()));
         }
         return decode(() -> videoProcessor.processFrameList(decoded, options), name);
+    }
+
+    /**
+     * The model's vocabulary is padded beyond the tokenizer's ids (151936 vs 151657 for Qwen2-VL); such an id has no
+     * text, so it is never chosen (the library would fail to decode it).
+     */
+    private float[] maskPadding(float[] logits) {
+        java.util.Arrays.fill(logits, Math.min(tokenizerIds, logits.length), logits.length, Float.NEGATIVE_INFINITY);
+        return logits;
     }
 
     private static MediaSource.BytesSource bytes(MediaSource source) {
