@@ -39,7 +39,7 @@ public final class BatchDecoder {
         }
         for (int i = 0; i < n; i++) {
             starts[i] = sessions.get(i).length();
-            positions[i] = sessions.get(i).beginDecode(tokens[i]);
+            positions[i] = sessions.get(i).beginDecode();
         }
 
         Buffers b = new Buffers(config, n, 0);

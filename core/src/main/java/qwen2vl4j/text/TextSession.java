@@ -108,7 +108,7 @@ public final class TextSession {
     }
 
     /** Readies one batched decode step (see {@link BatchDecoder}): grows the cache by one row, returns the token's position. */
-    int beginDecode(int tokenId) {
+    int beginDecode() {
         cache.ensureCapacity(length + 1);
         return Math.toIntExact(length + ropeDelta());
     }
