@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
                 VideoInfoCommand.class,
                 RunCommand.class,
                 ChatCommand.class,
+                ServeCommand.class,
+                ServeBenchCommand.class,
         })
 public final class Main implements Runnable {
     @Override

@@ -85,4 +85,34 @@ final class Attention {
             TextOps.attend(b.q, off, keyCache, valueCache, kvOff, kvDim, start + i + 1, headDim, scale, scores, b.attn, off);
         }
     }
+
+    /**
+     * One decode token per row of {@code b}, each from a different session: row {@code i} sits at cache position
+     * {@code starts[i]} of {@code keyCaches[i]} / {@code valueCaches[i]} and attends only to that cache. Projections
+     * run once over all rows; the arithmetic of each row is the same as {@link #forward} with one row.
+     *
+     * @param scores one scratch row per (row, head) pair, each at least {@code starts[i] + 1} long
+     */
+    void forwardBatch(Buffers b, int[] starts, float[][] keyCaches, float[][] valueCaches, float[][] scores) {
+        int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
+        BatchMatMul.matmul(b.h, n, qProj, qBias, b.q);
+        BatchMatMul.matmul(b.h, n, kProj, kBias, b.k);
+        BatchMatMul.matmul(b.h, n, vProj, vBias, b.v);
+        long work = 0;
+        for (int i = 0; i < n; i++) {
+            for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);
+            for (int hd = 0; hd < kvHeads; hd++) TextOps.applyRotary(b.k, i * kvDim + hd * headDim, headDim, b.cos, b.sin, i * half);
+            System.arraycopy(b.k, i * kvDim, keyCaches[i], starts[i] * kvDim, kvDim);
+            System.arraycopy(b.v, i * kvDim, valueCaches[i], starts[i] * kvDim, kvDim);
+            work += (long) (starts[i] + 1) * headDim * heads;
+        }
+        IntStream tasks = IntStream.range(0, n * heads);
+        if (work >= PARALLEL_WORK) tasks = tasks.parallel();
+        tasks.forEach(t -> {
+            int i = t / heads, hd = t % heads;
+            int off = i * qDim + hd * headDim, kvOff = (hd / (heads / kvHeads)) * headDim;
+            TextOps.attend(b.q, off, keyCaches[i], valueCaches[i], kvOff, kvDim, starts[i] + 1, headDim, scale, scores[t], b.attn, off);
+        });
+        BatchMatMul.matmul(b.attn, n, oProj, null, b.o);
+    }
 }

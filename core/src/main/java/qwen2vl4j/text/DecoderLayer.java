@@ -37,4 +37,15 @@ final class DecoderLayer {
         mlp.forward(b);                                       // o = mlp(h)
         TextOps.addInPlace(b.x, b.o, size);                   // x += o
     }
+
+    /** As {@link #forward} for one new token per row, row {@code i} belonging to the cache of session {@code i}. */
+    void forwardBatch(Buffers b, int[] starts, float[][] keyCaches, float[][] valueCaches, float[][] scores) {
+        int size = b.rows * b.hidden;
+        inputNorm.apply(b.x, b.rows, b.h);
+        attention.forwardBatch(b, starts, keyCaches, valueCaches, scores);
+        TextOps.addInPlace(b.x, b.o, size);
+        postAttentionNorm.apply(b.x, b.rows, b.h);
+        mlp.forwardBatch(b);
+        TextOps.addInPlace(b.x, b.o, size);
+    }
 }

@@ -33,4 +33,13 @@ final class Mlp {
         TextOps.siluMul(b.gate, b.up, n * gateProj.rows());   // gate ← silu(gate) ⊙ up
         MatMul.matmul(b.gate, n, downProj, null, b.o);        // [n, hidden]
     }
+
+    /** {@link #forward} for the rows of a batched decode step (see {@link BatchMatMul}). */
+    void forwardBatch(Buffers b) {
+        int n = b.rows;
+        BatchMatMul.matmul(b.h, n, gateProj, null, b.gate);
+        BatchMatMul.matmul(b.h, n, upProj, null, b.up);
+        TextOps.siluMul(b.gate, b.up, n * gateProj.rows());
+        BatchMatMul.matmul(b.gate, n, downProj, null, b.o);
+    }
 }

@@ -88,4 +88,9 @@ public final class TextModel {
     void logits(float[] x, int n, float[] logits) {
         MatMul.matmul(x, n, lmHead, null, logits);
     }
+
+    /** {@link #logits} for the rows of a batched decode step (see {@link BatchMatMul}). */
+    void logitsBatch(float[] x, int n, float[] logits) {
+        BatchMatMul.matmul(x, n, lmHead, null, logits);
+    }
 }

@@ -101,6 +101,32 @@ public final class TextSession {
         return logits;
     }
 
+    /** Throws as {@link #decode} would for {@code tokenId}: a full context or an id outside the vocabulary. */
+    void checkDecodable(int tokenId) {
+        checkContext(1);
+        checkToken(tokenId, 0);
+    }
+
+    /** Readies one batched decode step (see {@link BatchDecoder}): grows the cache by one row, returns the token's position. */
+    int beginDecode() {
+        cache.ensureCapacity(length + 1);
+        return Math.toIntExact(length + ropeDelta());
+    }
+
+    /** Records that a batched step cached one token at {@code position}. */
+    void endDecode(int position) {
+        length++;
+        maxPosition = Math.max(maxPosition, position);
+    }
+
+    KvCache cache() {
+        return cache;
+    }
+
+    TextModel model() {
+        return model;
+    }
+
     private PrefillResult run(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions, boolean detailed) {
         int n = ids.length;
         if (n == 0) throw new IllegalArgumentException("prefill: ids is empty");

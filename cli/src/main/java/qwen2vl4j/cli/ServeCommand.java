@@ -1,0 +1,98 @@
+package qwen2vl4j.cli;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import qwen2vl4j.Qwen2VL;
+import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.server.OpenAiServer;
+import qwen2vl4j.server.ServerOptions;
+
+/** {@code serve}: an OpenAI-compatible HTTP server (chat completions, models, health, metrics). */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve the model over an OpenAI-compatible HTTP API:",
+                "POST /v1/chat/completions (JSON or SSE streaming, images and videos as data: URLs),",
+                "GET /v1/models, GET /health, GET /metrics (Prometheus)."})
+public final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "M", description = "model folder or Hugging Face repo id")
+    String model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDRESS", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "PORT", description = "TCP port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
+    int port;
+
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:QWEN2VL4J_API_KEY}",
+            description = "require 'Authorization: Bearer KEY' on /v1/* (default: $QWEN2VL4J_API_KEY, else none)")
+    String apiKey;
+
+    @Option(names = "--model-name", paramLabel = "NAME", description = "the model id /v1/models lists (default: the folder name)")
+    String modelName;
+
+    @Option(names = "--max-concurrency", defaultValue = "4", paramLabel = "N",
+            description = "generations at once, decoded together in one batched step (default: ${DEFAULT-VALUE})")
+    int maxConcurrency;
+
+    @Option(names = "--queue", defaultValue = "16", paramLabel = "N",
+            description = "requests that may wait for a slot; more get 429 (default: ${DEFAULT-VALUE})")
+    int queue;
+
+    @Option(names = "--queue-timeout", defaultValue = "60", paramLabel = "SECONDS",
+            description = "longest wait for a slot before a 429 (default: ${DEFAULT-VALUE})")
+    int queueTimeout;
+
+    @Option(names = "--no-batching", description = "decode each generation on its own thread instead of in batched steps")
+    boolean noBatching;
+
+    @Option(names = "--max-body-mb", defaultValue = "32", paramLabel = "MB", description = "largest request body (default: ${DEFAULT-VALUE})")
+    int maxBodyMb;
+
+    @Option(names = "--body-timeout", defaultValue = "30", paramLabel = "SECONDS",
+            description = "longest time to receive a request body (default: ${DEFAULT-VALUE})")
+    int bodyTimeout;
+
+    @Option(names = "--request-timeout", defaultValue = "600", paramLabel = "SECONDS",
+            description = "longest generation; the answer then ends with finish_reason length (default: ${DEFAULT-VALUE})")
+    int requestTimeout;
+
+    @Option(names = "--max-media", defaultValue = "16", paramLabel = "N", description = "most images and videos per request (default: ${DEFAULT-VALUE})")
+    int maxMedia;
+
+    @Option(names = "--allow-remote-media",
+            description = "fetch http(s) image URLs (public addresses only, no redirects, size and time limited)")
+    boolean allowRemoteMedia;
+
+    @Override
+    public Integer call() throws Exception {
+        java.nio.file.Path folder = ModelFolder.resolve(model);
+        String name = modelName != null ? modelName : model.contains("/") && !java.nio.file.Files.exists(java.nio.file.Path.of(model))
+                ? model : folder.getFileName().toString();
+        ServerOptions options = ServerOptions.builder()
+                .host(host).port(port).apiKey(apiKey).modelId(name)
+                .maxConcurrency(maxConcurrency).queue(queue).queueTimeout(Duration.ofSeconds(queueTimeout))
+                .batching(!noBatching)
+                .maxBodyBytes((long) maxBodyMb << 20).bodyTimeout(Duration.ofSeconds(bodyTimeout))
+                .requestTimeout(Duration.ofSeconds(requestTimeout))
+                .maxMediaItems(maxMedia).allowRemoteMedia(allowRemoteMedia)
+                .build();
+        var err = spec.commandLine().getErr();
+        try (Qwen2VL qwen = Qwen2VL.load(folder); OpenAiServer server = OpenAiServer.start(qwen, options)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+            if (options.apiKey() == null && !java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+                err.println("qwen2vl4j: warning: listening on " + host + " without --api-key: anyone who can reach it may use it");
+            }
+            err.printf("qwen2vl4j: serving %s at %s (max %d at once, queue %d%s%s)%n", name, server.baseUrl(), maxConcurrency, queue,
+                    options.apiKey() == null ? "" : ", API key required", allowRemoteMedia ? ", remote media allowed" : "");
+            err.flush();
+            server.awaitTermination();
+        }
+        return 0;
+    }
+}

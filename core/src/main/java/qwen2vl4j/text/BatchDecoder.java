@@ -1,0 +1,74 @@
+package qwen2vl4j.text;
+
+import java.util.List;
+import qwen2vl4j.config.TextConfig;
+
+/**
+ * Continuous batching's model step: one decode token for each of several sessions, run together. Every
+ * projection, the MLP and the LM head multiply all rows at once (each weight row is read once per step instead
+ * of once per session); attention stays per session, each row attending to its own KV cache. The result for each
+ * session is the same as {@link TextSession#decode} (same arithmetic per row).
+ */
+public final class BatchDecoder {
+    private BatchDecoder() {}
+
+    /**
+     * Feeds {@code tokens[i]} to {@code sessions.get(i)} (at its next text position, as {@link TextSession#decode})
+     * and returns each session's logits {@code [vocab]}.
+     *
+     * @throws IllegalArgumentException when the sizes differ, a session appears twice or belongs to another model,
+     *                                  or a token id is outside the vocabulary (no session is changed)
+     * @throws ContextLimitException    when a session is full (no session is changed)
+     */
+    public static float[][] decode(TextModel model, List<TextSession> sessions, int[] tokens) {
+        int n = sessions.size();
+        if (tokens.length != n) {
+            throw new IllegalArgumentException("decodeBatch: " + n + " sessions but " + tokens.length + " tokens");
+        }
+        if (n == 0) return new float[0][];
+        TextConfig config = model.config();
+        int[] positions = new int[n];
+        int[] starts = new int[n];
+        for (int i = 0; i < n; i++) {
+            TextSession s = sessions.get(i);
+            if (s.model() != model) throw new IllegalArgumentException("decodeBatch: session " + i + " belongs to another model");
+            for (int j = 0; j < i; j++) {
+                if (sessions.get(j) == s) throw new IllegalArgumentException("decodeBatch: session " + i + " is also session " + j);
+            }
+            s.checkDecodable(tokens[i]);
+        }
+        for (int i = 0; i < n; i++) {
+            starts[i] = sessions.get(i).length();
+            positions[i] = sessions.get(i).beginDecode();
+        }
+
+        Buffers b = new Buffers(config, n, 0);
+        int[][] axes = new int[3][];
+        for (int a = 0; a < 3; a++) axes[a] = positions;
+        model.rope().cosSin(axes, 0, n, b.cos, b.sin);
+        int maxKeys = 0;
+        for (int i = 0; i < n; i++) {
+            model.embed(tokens[i], b.x, i * b.hidden);
+            maxKeys = Math.max(maxKeys, starts[i] + 1);
+        }
+        float[][] scores = new float[n * config.numAttentionHeads()][maxKeys];
+        float[][] keys = new float[n][], values = new float[n][];
+        for (int l = 0; l < model.layerCount(); l++) {
+            for (int i = 0; i < n; i++) {
+                keys[i] = sessions.get(i).cache().keys(l);
+                values[i] = sessions.get(i).cache().values(l);
+            }
+            model.layer(l).forwardBatch(b, starts, keys, values, scores);
+        }
+        model.finalNorm(b.x, n, b.h);
+        int vocab = config.vocabSize();
+        float[] all = new float[Math.multiplyExact(n, vocab)];
+        model.logitsBatch(b.h, n, all);
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) {
+            out[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+            sessions.get(i).endDecode(positions[i]);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,267 @@
+package qwen2vl4j.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import qwen2vl4j.chat.ContentPart;
+import qwen2vl4j.chat.MediaSource;
+import qwen2vl4j.chat.Message;
+import qwen2vl4j.generate.SamplingParams;
+
+/**
+ * Reads an OpenAI chat completion request: checks every field it uses for type and range (a mistake is a 400
+ * naming the field), tolerates fields it does not know, and fetches the media of image and video parts.
+ *
+ * <p>Content parts: {@code text}; {@code image_url} ({@code {"url": ...}} or a string, with optional
+ * {@code min_pixels} / {@code max_pixels} / {@code resized_height} / {@code resized_width} in the part or in
+ * {@code image_url}); {@code image} (qwen-vl-utils style: the URL in {@code "image"}); {@code video_url} (an
+ * animated GIF) and {@code video} (a URL or a list of frame image URLs) with {@code fps} / {@code nframes} too.
+ * Extensions beyond OpenAI's fields: {@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}.
+ */
+final class ChatRequestParser {
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    private static final List<String> VISION_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width");
+    private static final List<String> VIDEO_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width", "fps", "nframes");
+    private static final int MAX_STOP_STRINGS = 16;
+
+    private final SamplingParams defaults;
+    private final MediaFetcher media;
+    private final int maxMediaItems;
+
+    ChatRequestParser(SamplingParams defaults, MediaFetcher media, int maxMediaItems) {
+        this.defaults = defaults;
+        this.media = media;
+        this.maxMediaItems = maxMediaItems;
+    }
+
+    ChatRequest parse(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw ApiException.badRequest(null, "the request body must be a JSON object, found " + (body == null ? "nothing" : body.getNodeType()));
+        }
+        String model = optString(body, "model");
+        int n = optInt(body, "n", 1, 1, 1);
+        if (n != 1) throw ApiException.badRequest("n", "n must be 1");
+        boolean stream = optBoolean(body, "stream", false);
+        boolean includeUsage = false;
+        JsonNode streamOptions = body.get("stream_options");
+        if (streamOptions != null && !streamOptions.isNull()) {
+            if (!streamOptions.isObject()) throw wrongType("stream_options", "an object", streamOptions);
+            includeUsage = optBoolean(streamOptions, "include_usage", false, "stream_options.include_usage");
+        }
+        SamplingParams params = params(body);
+        List<Message> messages = messages(body.get("messages"));
+        return new ChatRequest(model == null ? "" : model, messages, params, stream, includeUsage);
+    }
+
+    // ------------------------------------------------------------------ sampling parameters
+
+    private SamplingParams params(JsonNode body) {
+        SamplingParams.Builder b = defaults.toBuilder();
+        Integer maxTokens = optInteger(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
+        if (maxTokens == null) maxTokens = optInteger(body, "max_tokens", 1, Integer.MAX_VALUE);
+        if (maxTokens != null) b.maxNewTokens(maxTokens);
+        Double temperature = optDouble(body, "temperature", 0, 2);
+        if (temperature != null) b.greedy(temperature == 0).temperature(temperature);
+        Double topP = optDouble(body, "top_p", 0, 1);
+        if (topP != null) {
+            if (topP == 0) throw ApiException.badRequest("top_p", "top_p must be in (0, 1], found 0");
+            b.topP(topP);
+        }
+        Integer topK = optInteger(body, "top_k", -1, Integer.MAX_VALUE);
+        if (topK != null) b.topK(Math.max(topK, 0));                       // -1 (vLLM) and 0 disable
+        Double minP = optDouble(body, "min_p", 0, 1);
+        if (minP != null) b.minP(minP);
+        Double presence = optDouble(body, "presence_penalty", -2, 2);
+        if (presence != null) b.presencePenalty(presence);
+        Double frequency = optDouble(body, "frequency_penalty", -2, 2);
+        if (frequency != null) b.frequencyPenalty(frequency);
+        Double repetition = optDouble(body, "repetition_penalty", 0, 100);
+        if (repetition != null) {
+            if (repetition == 0) throw ApiException.badRequest("repetition_penalty", "repetition_penalty must be > 0 (1 disables), found 0");
+            b.repetitionPenalty(repetition);
+        }
+        JsonNode seed = body.get("seed");
+        if (seed != null && !seed.isNull()) {
+            if (!seed.isIntegralNumber() || !seed.canConvertToLong()) throw wrongType("seed", "an integer", seed);
+            b.seed(seed.longValue());
+        }
+        b.ignoreEos(optBoolean(body, "ignore_eos", false));
+        b.stopStrings(stop(body.get("stop")));
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(null, e.getMessage());
+        }
+    }
+
+    private static List<String> stop(JsonNode stop) {
+        if (stop == null || stop.isNull()) return List.of();
+        if (stop.isTextual()) {
+            if (stop.asText().isEmpty()) throw ApiException.badRequest("stop", "stop must not be an empty string");
+            return List.of(stop.asText());
+        }
+        if (!stop.isArray()) throw wrongType("stop", "a string or a list of strings", stop);
+        if (stop.size() > MAX_STOP_STRINGS) throw ApiException.badRequest("stop", "stop holds " + stop.size() + " strings; at most " + MAX_STOP_STRINGS);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < stop.size(); i++) {
+            JsonNode s = stop.get(i);
+            if (!s.isTextual() || s.asText().isEmpty()) throw wrongType("stop[" + i + "]", "a non-empty string", s);
+            out.add(s.asText());
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    private List<Message> messages(JsonNode array) {
+        if (array == null || array.isNull()) throw ApiException.badRequest("messages", "messages is required");
+        if (!array.isArray()) throw wrongType("messages", "a list of messages", array);
+        if (array.isEmpty()) throw ApiException.badRequest("messages", "messages must not be empty");
+        List<Message> out = new ArrayList<>();
+        int[] mediaCount = {0};
+        for (int i = 0; i < array.size(); i++) out.add(message(array.get(i), "messages[" + i + "]", mediaCount));
+        return out;
+    }
+
+    private Message message(JsonNode node, String where, int[] mediaCount) {
+        if (!node.isObject()) throw wrongType(where, "an object", node);
+        JsonNode role = node.get("role");
+        if (role == null || !role.isTextual()) throw wrongType(where + ".role", "a string", role);
+        if (!ROLES.contains(role.asText())) {
+            throw ApiException.badRequest(where + ".role", where + ".role must be one of " + ROLES + ", found '" + role.asText() + "'");
+        }
+        String r = role.asText().equals("developer") ? "system" : role.asText();
+        JsonNode content = node.get("content");
+        if (content == null || content.isNull()) return Message.of(r, "");
+        if (content.isTextual()) return Message.of(r, content.asText());
+        if (!content.isArray()) throw wrongType(where + ".content", "a string or a list of content parts", content);
+        List<ContentPart> parts = new ArrayList<>();
+        for (int p = 0; p < content.size(); p++) parts.add(part(content.get(p), where + ".content[" + p + "]", mediaCount));
+        return new Message(r, parts);
+    }
+
+    private ContentPart part(JsonNode node, String where, int[] mediaCount) {
+        if (!node.isObject()) throw wrongType(where, "an object", node);
+        JsonNode typeNode = node.get("type");
+        if (typeNode == null || !typeNode.isTextual()) throw wrongType(where + ".type", "a string", typeNode);
+        String type = typeNode.asText();
+        switch (type) {
+            case "text" -> {
+                JsonNode text = node.get("text");
+                if (text == null || !text.isTextual()) throw wrongType(where + ".text", "a string", text);
+                return new ContentPart.Text(text.asText());
+            }
+            case "image_url", "image" -> {
+                countMedia(mediaCount, where);
+                JsonNode holder = node.get(type);
+                String urlWhere = where + "." + type;
+                Map<String, Object> options = options(node, VISION_OPTIONS, where);
+                if (holder != null && holder.isObject()) {
+                    options.putAll(options(holder, VISION_OPTIONS, urlWhere));
+                    holder = holder.get("url");
+                    urlWhere += ".url";
+                }
+                String url = url(holder, urlWhere);
+                return new ContentPart.Image(new MediaSource.BytesSource(media.fetch(url, urlWhere), urlWhere), options);
+            }
+            case "video_url", "video" -> {
+                countMedia(mediaCount, where);
+                JsonNode holder = node.get(type);
+                String urlWhere = where + "." + type;
+                Map<String, Object> options = options(node, VIDEO_OPTIONS, where);
+                if (holder != null && holder.isObject()) {
+                    options.putAll(options(holder, VIDEO_OPTIONS, urlWhere));
+                    holder = holder.get("url");
+                    urlWhere += ".url";
+                }
+                List<MediaSource> frames = new ArrayList<>();
+                if (holder != null && holder.isArray()) {
+                    if (holder.isEmpty()) throw ApiException.badRequest(urlWhere, urlWhere + " must hold at least one frame URL");
+                    for (int f = 0; f < holder.size(); f++) {
+                        String fw = urlWhere + "[" + f + "]";
+                        frames.add(new MediaSource.BytesSource(media.fetch(url(holder.get(f), fw), fw), fw));
+                    }
+                } else {
+                    frames.add(new MediaSource.BytesSource(media.fetch(url(holder, urlWhere), urlWhere), urlWhere));
+                }
+                return new ContentPart.Video(frames, options);
+            }
+            default -> throw ApiException.badRequest(where + ".type", where + ".type '" + type
+                    + "' is not supported (expected text, image_url, image, video_url or video)");
+        }
+    }
+
+    private void countMedia(int[] mediaCount, String where) {
+        if (++mediaCount[0] > maxMediaItems) {
+            throw ApiException.badRequest(where, "too many images and videos: at most " + maxMediaItems + " per request");
+        }
+    }
+
+    private static String url(JsonNode node, String where) {
+        if (node == null || !node.isTextual() || node.asText().isEmpty()) throw wrongType(where, "a non-empty URL string", node);
+        return node.asText();
+    }
+
+    private static Map<String, Object> options(JsonNode node, List<String> keys, String where) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String key : keys) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) continue;
+            if (!v.isNumber() || v.asDouble() <= 0 || !Double.isFinite(v.asDouble())) throw wrongType(where + "." + key, "a positive number", v);
+            if (!key.equals("fps") && !v.isIntegralNumber()) throw wrongType(where + "." + key, "a positive integer", v);
+            out.put(key, v.numberValue());
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ typed fields
+
+    private static String optString(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isTextual()) throw wrongType(field, "a string", v);
+        return v.asText();
+    }
+
+    private static boolean optBoolean(JsonNode body, String field, boolean fallback) {
+        return optBoolean(body, field, fallback, field);
+    }
+
+    private static boolean optBoolean(JsonNode body, String field, boolean fallback, String name) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return fallback;
+        if (!v.isBoolean()) throw wrongType(name, "true or false", v);
+        return v.booleanValue();
+    }
+
+    private static int optInt(JsonNode body, String field, int fallback, int min, int max) {
+        Integer v = optInteger(body, field, min, max);
+        return v == null ? fallback : v;
+    }
+
+    private static Integer optInteger(JsonNode body, String field, int min, int max) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) throw wrongType(field, "an integer", v);
+        int i = v.intValue();
+        if (i < min || i > max) throw ApiException.badRequest(field, field + " must be in [" + min + ", " + max + "], found " + i);
+        return i;
+    }
+
+    private static Double optDouble(JsonNode body, String field, double min, double max) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isNumber()) throw wrongType(field, "a number", v);
+        double d = v.doubleValue();
+        if (!(d >= min && d <= max)) throw ApiException.badRequest(field, field + " must be in [" + min + ", " + max + "], found " + d);
+        return d;
+    }
+
+    private static ApiException wrongType(String field, String expected, JsonNode found) {
+        String what = found == null || found.isMissingNode() ? "nothing" : found.isNull() ? "null" : found.getNodeType().toString().toLowerCase();
+        return ApiException.badRequest(field, field + " must be " + expected + ", found " + what);
+    }
+}

@@ -1,0 +1,122 @@
+package qwen2vl4j.server;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/** Small helpers over {@link HttpExchange}: bounded body reading, JSON and error responses. */
+final class Http {
+    /** Strings as long as a body may be (the size limit bounds them, not Jackson's default of 20 M characters). */
+    static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build()).build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private Http() {}
+
+    /** Thrown when the client sends its body too slowly; the connection is already closed. */
+    static final class SlowClientException extends IOException {
+        SlowClientException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Reads the request body, at most {@code maxBytes} (413 beyond, checked against Content-Length first) and
+     * within {@code timeout} (after which the connection is cut: reading is interrupted).
+     */
+    static byte[] readBody(HttpExchange exchange, long maxBytes, Duration timeout, Watchdog watchdog) throws IOException {
+        String length = exchange.getRequestHeaders().getFirst("Content-Length");
+        if (length != null) {
+            try {
+                if (Long.parseLong(length.trim()) > maxBytes) throw tooLarge(maxBytes);
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest(null, "malformed Content-Length header '" + length + "'");
+            }
+        }
+        Watchdog.Armed limit = watchdog.arm(timeout);
+        try (InputStream in = exchange.getRequestBody()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[16384];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                if (out.size() + (long) n > maxBytes) throw tooLarge(maxBytes);
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            if (limit.fired()) throw new SlowClientException("request body not received within " + timeout.toSeconds() + " s", e);
+            throw e;
+        } finally {
+            limit.close();
+        }
+    }
+
+    /**
+     * Reads and drops what is left of the request body (at most {@code cap} bytes, within {@code timeout}), so that
+     * closing the connection after an early answer such as 413 does not reset it before the client has read the answer.
+     */
+    static void discardBody(HttpExchange exchange, long cap, Duration timeout, Watchdog watchdog) {
+        try (Watchdog.Armed limit = watchdog.arm(timeout)) {
+            InputStream in = exchange.getRequestBody();
+            byte[] buf = new byte[65536];
+            long total = 0;
+            int n;
+            while (total < cap && (n = in.read(buf)) >= 0) total += n;
+        } catch (IOException ignored) {
+            // the client is gone or too slow: the connection gets closed either way
+        }
+    }
+
+    private static ApiException tooLarge(long maxBytes) {
+        return ApiException.tooLarge("the request body is larger than the server's limit of " + maxBytes + " bytes");
+    }
+
+    /** Parses a JSON body; malformed JSON is a 400 saying where. */
+    static JsonNode parseJson(byte[] body) {
+        if (body.length == 0) throw ApiException.badRequest(null, "the request body is empty; expected a JSON object");
+        try {
+            return JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw ApiException.badRequest(null, "malformed JSON" + where + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiException.badRequest(null, "malformed JSON: " + e.getMessage());
+        }
+    }
+
+    static void sendJson(HttpExchange exchange, int status, Object body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        send(exchange, status, bytes);
+    }
+
+    static void sendText(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        send(exchange, status, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void sendError(HttpExchange exchange, ApiException e) throws IOException {
+        if (e.retryAfterSeconds() > 0) exchange.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds()));
+        if (e.status() == 413) exchange.getResponseHeaders().set("Connection", "close");
+        sendJson(exchange, e.status(), e.body());
+    }
+
+    private static void send(HttpExchange exchange, int status, byte[] bytes) throws IOException {
+        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        if (bytes.length > 0) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+}

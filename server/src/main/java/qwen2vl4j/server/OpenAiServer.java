@@ -1,0 +1,214 @@
+package qwen2vl4j.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import qwen2vl4j.Qwen2VL;
+
+/**
+ * An OpenAI-compatible HTTP server over one shared {@link Qwen2VL}:
+ * {@code POST /v1/chat/completions} (JSON or Server-Sent Events), {@code GET /v1/models}, {@code GET /health}
+ * and {@code GET /metrics} (Prometheus text). Built on the JDK's HTTP server with one virtual thread per request.
+ *
+ * <pre>{@code
+ * try (Qwen2VL model = Qwen2VL.load(path);
+ *      OpenAiServer server = OpenAiServer.start(model, ServerOptions.builder().port(8080).build())) {
+ *     server.awaitTermination();
+ * }
+ * }</pre>
+ */
+public final class OpenAiServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(OpenAiServer.class.getName());
+
+    private final ServerOptions options;
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final Watchdog watchdog = new Watchdog();
+    private final InferenceEngine engine;
+    private final Admission admission;
+    private final Metrics metrics = new Metrics();
+    private final ChatCompletions chat;
+    private final byte[] apiKey;
+    private final long created = System.currentTimeMillis() / 1000;
+    private final Object stopped = new Object();
+    private boolean closed;
+
+    private OpenAiServer(Qwen2VL model, ServerOptions options) throws IOException {
+        this.options = options;
+        this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
+        this.admission = new Admission(options.maxConcurrency(), options.queue(), options.queueTimeout());
+        metrics.gauges(admission::running, admission::waiting);
+        this.engine = new InferenceEngine(model, options.batching(), options.maxConcurrency(), metrics);
+        MediaFetcher media = new MediaFetcher(options.allowRemoteMedia(), options.maxRemoteMediaBytes(), options.remoteMediaTimeout());
+        this.chat = new ChatCompletions(engine, new ChatRequestParser(engine.defaults(), media, options.maxMediaItems()),
+                admission, metrics, options, watchdog);
+        this.executor = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
+        } catch (IOException e) {
+            engine.close();
+            watchdog.close();
+            throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+        }
+        http.setExecutor(executor);
+        http.createContext("/", this::dispatch);
+        http.start();
+    }
+
+    /** Starts serving {@code model} (which the caller keeps and closes after the server). */
+    public static OpenAiServer start(Qwen2VL model, ServerOptions options) throws IOException {
+        return new OpenAiServer(model, options);
+    }
+
+    /** The port listened on (the chosen one when the options said 0). */
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    /** {@code http://host:port/v1}, the base URL OpenAI clients take. */
+    public String baseUrl() {
+        String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
+        return "http://" + host + ":" + port() + "/v1";
+    }
+
+    /** Blocks until {@link #close} is called (e.g. from a shutdown hook). */
+    public void awaitTermination() throws InterruptedException {
+        synchronized (stopped) {
+            while (!closed) stopped.wait();
+        }
+    }
+
+    /** Stops accepting requests, lets running ones end for up to 2 s, and stops the decode thread. */
+    @Override
+    public void close() {
+        synchronized (stopped) {
+            if (closed) return;
+            closed = true;
+            stopped.notifyAll();
+        }
+        http.stop(2);
+        engine.close();
+        executor.shutdownNow();
+        watchdog.close();
+    }
+
+    // ------------------------------------------------------------------ routing
+
+    private void dispatch(HttpExchange exchange) {
+        long received = System.nanoTime();
+        String path = exchange.getRequestURI().getPath();
+        String endpoint = endpointName(path);
+        int status;
+        try {
+            status = route(exchange, path, received);
+        } catch (ApiException e) {
+            status = e.status();
+            respondError(exchange, e);
+            if (status == 413) Http.discardBody(exchange, 4 * options.maxBodyBytes(), options.bodyTimeout(), watchdog);
+        } catch (Http.SlowClientException e) {
+            status = 408;
+        } catch (IOException e) {
+            status = 499;   // the client went away
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "request to " + path + " failed", e);
+            status = 500;
+            respondError(exchange, ApiException.internal("internal error: " + e));
+        } finally {
+            exchange.close();
+        }
+        metrics.request(endpoint, status);
+        if (endpoint.equals("chat_completions")) metrics.latency((System.nanoTime() - received) / 1e9);
+    }
+
+    private int route(HttpExchange exchange, String path, long received) throws IOException {
+        String method = exchange.getRequestMethod();
+        switch (path) {
+            case "/health" -> {
+                requireMethod(method, "GET", path);
+                Http.sendJson(exchange, 200, Map.of("status", "ok"));
+                return 200;
+            }
+            case "/metrics" -> {
+                requireMethod(method, "GET", path);
+                Http.sendText(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render());
+                return 200;
+            }
+            case "/v1/models" -> {
+                authorize(exchange);
+                requireMethod(method, "GET", path);
+                Http.sendJson(exchange, 200, Map.of("object", "list", "data", List.of(modelObject())));
+                return 200;
+            }
+            case "/v1/chat/completions" -> {
+                authorize(exchange);
+                requireMethod(method, "POST", path);
+                byte[] body = Http.readBody(exchange, options.maxBodyBytes(), options.bodyTimeout(), watchdog);
+                return chat.handle(exchange, body, received);
+            }
+            default -> {
+                if (path.equals("/v1/models/" + options.modelId())) {
+                    authorize(exchange);
+                    requireMethod(method, "GET", path);
+                    Http.sendJson(exchange, 200, modelObject());
+                    return 200;
+                }
+                if (path.startsWith("/v1/")) authorize(exchange);
+                throw ApiException.notFound("no route for " + method + " " + path
+                        + " (this server has POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics)");
+            }
+        }
+    }
+
+    private Map<String, Object> modelObject() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", options.modelId());
+        m.put("object", "model");
+        m.put("created", created);
+        m.put("owned_by", "qwen2vl4j");
+        return m;
+    }
+
+    private static void requireMethod(String method, String expected, String path) {
+        if (!method.equals(expected)) throw ApiException.methodNotAllowed(path + " takes " + expected + ", not " + method);
+    }
+
+    /** With an API key set, requires {@code Authorization: Bearer KEY} (compared in constant time). */
+    private void authorize(HttpExchange exchange) {
+        if (apiKey == null) return;
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw ApiException.unauthorized("missing API key: send the header 'Authorization: Bearer YOUR_KEY'");
+        }
+        byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(given, apiKey)) throw ApiException.unauthorized("incorrect API key");
+    }
+
+    private static void respondError(HttpExchange exchange, ApiException e) {
+        try {
+            if (e.status() == 401) exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            Http.sendError(exchange, e);
+        } catch (IOException | RuntimeException ignored) {
+            // headers were already sent or the client is gone: nothing more can be said
+        }
+    }
+
+    private static String endpointName(String path) {
+        return switch (path) {
+            case "/v1/chat/completions" -> "chat_completions";
+            case "/v1/models" -> "models";
+            case "/health" -> "health";
+            case "/metrics" -> "metrics";
+            default -> "other";
+        };
+    }
+}

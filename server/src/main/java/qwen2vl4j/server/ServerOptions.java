@@ -1,0 +1,116 @@
+package qwen2vl4j.server;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How an {@link OpenAiServer} listens and what it accepts.
+ *
+ * @param host                 address to bind (loopback by default)
+ * @param port                 TCP port; 0 picks a free one
+ * @param apiKey               when set, every request needs {@code Authorization: Bearer KEY}; null for none
+ * @param modelId              the model name {@code /v1/models} lists (requests may name any model)
+ * @param maxConcurrency       generations running at once (they decode together in one batched step)
+ * @param queue                requests that may wait for a slot; more get 429
+ * @param queueTimeout         longest wait in the queue before a 429
+ * @param batching             decode concurrent generations in one batched step (continuous batching)
+ * @param maxBodyBytes         largest request body; larger ones get 413
+ * @param bodyTimeout          longest time to receive a request body; slower clients are cut off
+ * @param writeTimeout         longest time one streamed event may take to send; a client that stops reading is cut off
+ * @param requestTimeout       longest generation: at this limit the answer ends with finish_reason "length"
+ * @param maxMediaItems        most images and videos in one request
+ * @param allowRemoteMedia     fetch {@code http(s)} image URLs (never from loopback or private addresses)
+ * @param maxRemoteMediaBytes  largest remote file
+ * @param remoteMediaTimeout   longest time to fetch one remote file
+ */
+public record ServerOptions(
+        String host,
+        int port,
+        String apiKey,
+        String modelId,
+        int maxConcurrency,
+        int queue,
+        Duration queueTimeout,
+        boolean batching,
+        long maxBodyBytes,
+        Duration bodyTimeout,
+        Duration writeTimeout,
+        Duration requestTimeout,
+        int maxMediaItems,
+        boolean allowRemoteMedia,
+        long maxRemoteMediaBytes,
+        Duration remoteMediaTimeout) {
+
+    public ServerOptions {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(modelId, "modelId");
+        check(port >= 0 && port <= 65535, "port", "in [0, 65535]", port);
+        check(maxConcurrency >= 1, "maxConcurrency", ">= 1", maxConcurrency);
+        check(queue >= 0, "queue", ">= 0", queue);
+        check(maxBodyBytes >= 1024, "maxBodyBytes", ">= 1024", maxBodyBytes);
+        check(maxMediaItems >= 0, "maxMediaItems", ">= 0", maxMediaItems);
+        check(maxRemoteMediaBytes >= 1, "maxRemoteMediaBytes", ">= 1", maxRemoteMediaBytes);
+        Objects.requireNonNull(queueTimeout, "queueTimeout");
+        Objects.requireNonNull(bodyTimeout, "bodyTimeout");
+        Objects.requireNonNull(writeTimeout, "writeTimeout");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(remoteMediaTimeout, "remoteMediaTimeout");
+        if (apiKey != null && apiKey.isBlank()) apiKey = null;
+    }
+
+    /**
+     * Defaults: 127.0.0.1:8080, no key, 4 at once, 16 waiting (60 s), batching on, 32 MiB bodies received within 30 s,
+     * events sent within 30 s, generations of at most 10 minutes, 16 media items, no remote media (20 MiB, 20 s).
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static void check(boolean ok, String field, String expected, Object found) {
+        if (!ok) throw new IllegalArgumentException("server option " + field + " must be " + expected + ", found " + found);
+    }
+
+    /** Mutable builder; {@link #build()} validates. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private String apiKey;
+        private String modelId = "qwen2-vl";
+        private int maxConcurrency = 4;
+        private int queue = 16;
+        private Duration queueTimeout = Duration.ofSeconds(60);
+        private boolean batching = true;
+        private long maxBodyBytes = 32L << 20;
+        private Duration bodyTimeout = Duration.ofSeconds(30);
+        private Duration writeTimeout = Duration.ofSeconds(30);
+        private Duration requestTimeout = Duration.ofMinutes(10);
+        private int maxMediaItems = 16;
+        private boolean allowRemoteMedia;
+        private long maxRemoteMediaBytes = 20L << 20;
+        private Duration remoteMediaTimeout = Duration.ofSeconds(20);
+
+        private Builder() {}
+
+        public Builder host(String v) { host = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder apiKey(String v) { apiKey = v; return this; }
+        public Builder modelId(String v) { modelId = v; return this; }
+        public Builder maxConcurrency(int v) { maxConcurrency = v; return this; }
+        public Builder queue(int v) { queue = v; return this; }
+        public Builder queueTimeout(Duration v) { queueTimeout = v; return this; }
+        public Builder batching(boolean v) { batching = v; return this; }
+        public Builder maxBodyBytes(long v) { maxBodyBytes = v; return this; }
+        public Builder bodyTimeout(Duration v) { bodyTimeout = v; return this; }
+        public Builder writeTimeout(Duration v) { writeTimeout = v; return this; }
+        public Builder requestTimeout(Duration v) { requestTimeout = v; return this; }
+        public Builder maxMediaItems(int v) { maxMediaItems = v; return this; }
+        public Builder allowRemoteMedia(boolean v) { allowRemoteMedia = v; return this; }
+        public Builder maxRemoteMediaBytes(long v) { maxRemoteMediaBytes = v; return this; }
+        public Builder remoteMediaTimeout(Duration v) { remoteMediaTimeout = v; return this; }
+
+        public ServerOptions build() {
+            return new ServerOptions(host, port, apiKey, modelId, maxConcurrency, queue, queueTimeout, batching, maxBodyBytes,
+                    bodyTimeout, writeTimeout, requestTimeout, maxMediaItems, allowRemoteMedia, maxRemoteMediaBytes, remoteMediaTimeout);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package qwen2vl4j.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import qwen2vl4j.chat.Message;
+
+/** Client mistakes get a 4xx in OpenAI's error format (never a 500), and the server keeps serving afterwards. */
+class ErrorResponsesTest {
+    static final int MAX_BODY = 1 << 20;
+    static ServerFixture fixture;
+
+    @BeforeAll
+    static void start() {
+        fixture = new ServerFixture(ServerOptions.builder().maxBodyBytes(MAX_BODY).maxMediaItems(2));
+    }
+
+    @AfterAll
+    static void stop() {
+        fixture.close();
+    }
+
+    /** After every mistake a well-formed request is still answered correctly. */
+    @AfterEach
+    void stillServing() {
+        HttpResponse<String> r = fixture.post("/v1/chat/completions", ServerFixture.greedyBody("Hello there", 5, false));
+        assertEquals(200, r.statusCode(), r.body());
+        String expected = ServerFixture.expected(List.of(Message.user("Hello there")), 5).text();
+        assertEquals(expected, ServerFixture.json(r.body()).at("/choices/0/message/content").asText());
+    }
+
+    static JsonNode assertError(HttpResponse<String> r, int status, String param) {
+        assertEquals(status, r.statusCode(), r.body());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        JsonNode error = ServerFixture.json(r.body()).get("error");
+        assertTrue(error != null && error.get("message").isTextual() && !error.get("message").asText().isEmpty(), r.body());
+        assertTrue(error.has("type") && error.has("param") && error.has("code"), r.body());
+        if (param != null) assertEquals(param, error.get("param").asText(), r.body());
+        return error;
+    }
+
+    private static HttpResponse<String> chat(String body) {
+        return fixture.post("/v1/chat/completions", body);
+    }
+
+    @ParameterizedTest(name = "[{index}]")
+    @CsvSource(delimiter = '|', value = {
+            "{\"messages\": [ |",
+            "not json at all |",
+            "{\"messages\":[]} trailing |",
+            "[1, 2, 3] |",
+            "'' |",
+    })
+    void malformedJsonIs400(String body, String param) {
+        JsonNode e = assertError(chat(body == null ? "" : body), 400, param);
+        assertEquals("invalid_request_error", e.get("type").asText());
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @CsvSource(delimiter = '|', value = {
+            "{\"messages\":\"hi\"} | messages",
+            "{\"messages\":[]} | messages",
+            "{} | messages",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"} | max_tokens",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0} | max_tokens",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1.5} | max_tokens",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":\"hot\"} | temperature",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":-1} | temperature",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":\"yes\"} | stream",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":5} | stop",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"seed\":\"x\"} | seed",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2} | n",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"presence_penalty\":3} | presence_penalty",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream_options\":{\"include_usage\":1}} | stream_options.include_usage",
+            "{\"messages\":[{\"role\":5,\"content\":\"hi\"}]} | messages[0].role",
+            "{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]} | messages[0].role",
+            "{\"messages\":[{\"role\":\"user\",\"content\":42}]} | messages[0].content",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"no type\"}]}]} | messages[0].content[0].type",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]} | messages[0].content[0].type",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":7}}]}]} | messages[0].content[0].image_url.url",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"/etc/passwd\"}}]}]} | messages[0].content[0].image_url.url",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"file:///etc/passwd\"}}]}]} | messages[0].content[0].image_url.url",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://127.0.0.1/x.png\"}}]}]} | messages[0].content[0].image_url.url",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,@@@\"}}]}]} | messages[0].content[0].image_url.url",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png,plain\"}}]}]} | messages[0].content[0].image_url.url",
+    })
+    void wrongTypesAndValuesAre400NamingTheField(String body, String param) {
+        assertError(chat(body), 400, param);
+    }
+
+    @Test
+    void bytesThatAreNotAnImageAre400() {
+        String url = "data:image/png;base64," + Base64.getEncoder().encodeToString("this is not a picture".getBytes());
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + url + "\"}}]}]}";
+        JsonNode e = assertError(chat(body), 400, "messages[0].content[0].image_url.url");
+        assertTrue(e.get("message").asText().contains("unsupported format"), e.toString());
+    }
+
+    @Test
+    void truncatedImageIs400() {
+        byte[] png = ServerFixture.imageBytes("small_112x84.png");
+        String url = "data:image/png;base64," + Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(png, png.length / 2));
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + url + "\"}}]}]}";
+        assertError(chat(body), 400, "messages[0].content[0].image_url.url");
+    }
+
+    @Test
+    void tooManyImagesIs400() {
+        String part = "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + ServerFixture.imageDataUrl("tiny_20x30.png") + "\"}}";
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":[" + part + "," + part + "," + part + "]}]}";
+        JsonNode e = assertError(chat(body), 400, null);
+        assertTrue(e.get("message").asText().contains("too many images"), e.toString());
+    }
+
+    @Test
+    void promptOverTheContextIs400() {
+        String text = "word ".repeat(33_000);
+        JsonNode e = assertError(chat(ServerFixture.greedyBody(text, 4, false)), 400, "messages");
+        assertEquals("context_length_exceeded", e.get("code").asText());
+    }
+
+    @Test
+    void unknownFieldsAreTolerated() {
+        String body = "{\"model\":\"whatever\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"name\":\"bob\"}],"
+                + "\"max_tokens\":3,\"logit_bias\":{},\"user\":\"u1\",\"something_new\":[1,{\"a\":null}]}";
+        HttpResponse<String> r = chat(body);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("whatever", ServerFixture.json(r.body()).get("model").asText());
+    }
+
+    @Test
+    void hugeBodyIs413() {
+        String big = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "a".repeat(3 * MAX_BODY) + "\"}]}";
+        HttpResponse<String> r = fixture.send(HttpRequest.newBuilder(fixture.uri("/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(big)));
+        assertError(r, 413, null);
+        String justOver = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "a".repeat(MAX_BODY) + "\"}]}";
+        assertError(chat(justOver), 413, null);
+    }
+
+    @Test
+    void unknownPathIs404AndWrongMethodIs405() {
+        JsonNode e = assertError(fixture.get("/v1/completions/nope"), 404, null);
+        assertEquals("not_found", e.get("code").asText());
+        assertError(fixture.get("/v1/chat/completions"), 405, null);
+    }
+
+    @Test
+    void healthAndMetricsAnswer() {
+        assertEquals("ok", ServerFixture.json(fixture.get("/health").body()).get("status").asText());
+        String metrics = fixture.get("/metrics").body();
+        for (String name : List.of("qwen2vl4j_requests_total", "qwen2vl4j_completion_tokens_total", "qwen2vl4j_generation_tokens_per_second",
+                "qwen2vl4j_queue_length", "qwen2vl4j_request_duration_seconds_bucket", "qwen2vl4j_time_to_first_token_seconds_count")) {
+            assertTrue(metrics.contains(name), name + " missing from\n" + metrics);
+        }
+    }
+}
