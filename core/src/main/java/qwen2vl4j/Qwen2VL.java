@@ -150,10 +150,14 @@ public final class Qwen2VL implements AutoCloseable {
                 inputs.videos() == null ? null : inputs.videos().gridArray());
     }
 
-    Generator generator() {
+    /**
+     * The generation loop with a streaming detokenizer; ids past the tokenizer's vocabulary (the model's padded
+     * embedding rows) add no text, as in Hugging Face's decode.
+     */
+    public Generator generator() {
         return new Generator(() -> {
             StreamDecoder d = tokenizer.streamDecoder(true);
-            return TextDecoder.of(d::accept, d::flush);
+            return TextDecoder.of(id -> tokenizer.token(id) == null ? "" : d.accept(id), d::flush);
         });
     }
 

@@ -66,7 +66,7 @@ public final class Grounding {
      * image: the generated ids are decoded with their special tokens kept.
      */
     public static List<Box> parse(GenerationResult result, Tokenizer tokenizer, int imageWidth, int imageHeight) {
-        return parse(tokenizer.decode(result.ids(), false), imageWidth, imageHeight);
+        return parse(tokenizer.decodeGenerated(result.ids(), false), imageWidth, imageHeight);
     }
 
     /**

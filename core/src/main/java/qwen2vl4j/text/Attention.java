@@ -95,9 +95,9 @@ final class Attention {
      */
     void forwardBatch(Buffers b, int[] starts, float[][] keyCaches, float[][] valueCaches, float[][] scores) {
         int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
-        BatchMatMul.matmul(b.h, n, qProj, qBias, b.q);
-        BatchMatMul.matmul(b.h, n, kProj, kBias, b.k);
-        BatchMatMul.matmul(b.h, n, vProj, vBias, b.v);
+        MatMul.matmul(b.h, n, qProj, qBias, b.q);
+        MatMul.matmul(b.h, n, kProj, kBias, b.k);
+        MatMul.matmul(b.h, n, vProj, vBias, b.v);
         long work = 0;
         for (int i = 0; i < n; i++) {
             for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);
@@ -113,6 +113,6 @@ final class Attention {
             int off = i * qDim + hd * headDim, kvOff = (hd / (heads / kvHeads)) * headDim;
             TextOps.attend(b.q, off, keyCaches[i], valueCaches[i], kvOff, kvDim, starts[i] + 1, headDim, scale, scores[t], b.attn, off);
         });
-        BatchMatMul.matmul(b.attn, n, oProj, null, b.o);
+        MatMul.matmul(b.attn, n, oProj, null, b.o);
     }
 }

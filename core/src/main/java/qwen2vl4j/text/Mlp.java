@@ -34,12 +34,12 @@ final class Mlp {
         MatMul.matmul(b.gate, n, downProj, null, b.o);        // [n, hidden]
     }
 
-    /** {@link #forward} for the rows of a batched decode step (see {@link BatchMatMul}). */
+    /** {@link #forward} for the rows of a batched decode step (one matmul over all rows). */
     void forwardBatch(Buffers b) {
         int n = b.rows;
-        BatchMatMul.matmul(b.h, n, gateProj, null, b.gate);
-        BatchMatMul.matmul(b.h, n, upProj, null, b.up);
+        MatMul.matmul(b.h, n, gateProj, null, b.gate);
+        MatMul.matmul(b.h, n, upProj, null, b.up);
         TextOps.siluMul(b.gate, b.up, n * gateProj.rows());
-        BatchMatMul.matmul(b.gate, n, downProj, null, b.o);
+        MatMul.matmul(b.gate, n, downProj, null, b.o);
     }
 }

@@ -89,8 +89,8 @@ public final class TextModel {
         MatMul.matmul(x, n, lmHead, null, logits);
     }
 
-    /** {@link #logits} for the rows of a batched decode step (see {@link BatchMatMul}). */
+    /** {@link #logits} for the rows of a batched decode step (one matmul over all rows). */
     void logitsBatch(float[] x, int n, float[] logits) {
-        BatchMatMul.matmul(x, n, lmHead, null, logits);
+        MatMul.matmul(x, n, lmHead, null, logits);
     }
 }

@@ -225,6 +225,18 @@ public final class Tokenizer {
     }
 
     /** The token with this id as written in the vocabulary, or null if there is none. */
+    /**
+     * Decodes model output: ids the tokenizer has no token for (the model's vocabulary is padded past the
+     * tokenizer's, 151936 rows for 151657 tokens) decode to nothing, as Hugging Face's tokenizers do,
+     * instead of failing as {@link #decode} does.
+     */
+    public String decodeGenerated(int[] ids, boolean skipSpecial) {
+        int n = 0;
+        int[] known = new int[ids.length];
+        for (int id : ids) if (token(id) != null) known[n++] = id;
+        return decode(java.util.Arrays.copyOf(known, n), skipSpecial);
+    }
+
     public String token(int id) {
         return id >= 0 && id < idToToken.length ? idToToken[id] : null;
     }

@@ -163,9 +163,17 @@ final class ChatCompletions {
         }
     }
 
-    /** Grounding boxes in the answer, in pixels of the request's last image (see {@link Grounding}). */
+    /**
+     * Grounding boxes in the answer ({@link qwen2vl4j.grounding.Grounding}): in pixels of the request's last image,
+     * or on Qwen2-VL's 0–1000 grid when the request has no image.
+     */
     private List<Map<String, Object>> boxes(Answer answer, InferenceEngine.Prepared prepared) {
-        return Grounding.toJson(Grounding.parse(engine.decodeWithSpecialTokens(answer.ids())), prepared.imageSize());
+        String text = engine.decodeWithSpecialTokens(answer.ids());
+        int[] size = prepared.imageSize();
+        List<qwen2vl4j.grounding.Box> boxes = size == null
+                ? qwen2vl4j.grounding.Grounding.parseNormalized(text)
+                : qwen2vl4j.grounding.Grounding.parse(text, size[0], size[1]);
+        return boxes.stream().map(qwen2vl4j.grounding.Box::toMap).toList();
     }
 
     /** After the 200 headers went out an error can only be an event; the stream then ends. */

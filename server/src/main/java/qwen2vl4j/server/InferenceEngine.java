@@ -13,7 +13,6 @@ import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.Generator;
 import qwen2vl4j.generate.LogitsSource;
 import qwen2vl4j.generate.SamplingParams;
-import qwen2vl4j.generate.TextDecoder;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.preprocess.ImageDecodeException;
 import qwen2vl4j.preprocess.ImageDecoder;
@@ -25,7 +24,6 @@ import qwen2vl4j.preprocess.VideoProcessor;
 import qwen2vl4j.preprocess.VisionOptions;
 import qwen2vl4j.text.RopeIndex;
 import qwen2vl4j.text.TextSession;
-import qwen2vl4j.tokenizer.StreamDecoder;
 
 /**
  * The model side of the server: turns a request's messages into model inputs (decoding the media it carries as
@@ -44,7 +42,6 @@ final class InferenceEngine implements AutoCloseable {
     private final RopeIndex ropeIndex;
     private final Generator generator;
     private final DecodeScheduler scheduler;
-    private final int tokenizerIds;
 
     InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics) {
         this.model = model;
@@ -52,12 +49,8 @@ final class InferenceEngine implements AutoCloseable {
         this.imageProcessor = new ImageProcessor(preprocessor);
         this.videoProcessor = new VideoProcessor(preprocessor);
         this.ropeIndex = RopeIndex.of(model.config());
-        this.generator = new Generator(() -> {
-            StreamDecoder d = model.tokenizer().streamDecoder(true);
-            return TextDecoder.of(d::accept, d::flush);
-        });
+        this.generator = model.generator();
         this.scheduler = batching ? new DecodeScheduler(model.text(), maxBatch, metrics) : null;
-        this.tokenizerIds = model.tokenizer().vocabSize();
     }
 
     /** The model's default decoding options (generation_config.json). */
@@ -103,7 +96,7 @@ final class InferenceEngine implements AutoCloseable {
 
     /** {@code ids} decoded with their special tokens (for grounding boxes). */
     String decodeWithSpecialTokens(int[] ids) {
-        return model.tokenizer().decode(ids, false);
+        return model.tokenizer().decodeGenerated(ids, false);
     }
 
     /**
@@ -131,12 +124,12 @@ final class InferenceEngine implements AutoCloseable {
                     scheduler.join();
                     joined[0] = true;
                 }
-                return maskPadding(logits);
+                return logits;
             }
 
             @Override
             public float[] next(int tokenId) {
-                return maskPadding(scheduler == null ? session.decode(tokenId) : scheduler.step(session, tokenId));
+                return scheduler == null ? session.decode(tokenId) : scheduler.step(session, tokenId);
             }
         };
         try {
@@ -166,15 +159,6 @@ final class InferenceEngine implements AutoCloseable {
             decoded.add(decode(() -> decoder.decode(b.bytes(), b.name()), b.name()));
         }
         return decode(() -> videoProcessor.processFrameList(decoded, options), name);
-    }
-
-    /**
-     * The model's vocabulary is padded beyond the tokenizer's ids (151936 vs 151657 for Qwen2-VL); such an id has no
-     * text, so it is never chosen (the library would fail to decode it).
-     */
-    private float[] maskPadding(float[] logits) {
-        java.util.Arrays.fill(logits, Math.min(tokenizerIds, logits.length), logits.length, Float.NEGATIVE_INFINITY);
-        return logits;
     }
 
     private static MediaSource.BytesSource bytes(MediaSource source) {
