@@ -68,7 +68,7 @@ public final class Qwen2VLProcessor {
         List<Message> messages = mediaFrom;
         List<PixelValues> images = new ArrayList<>();
         for (ContentPart.Image image : Messages.images(messages)) {
-            images.add(imageProcessor.process(loadImage(image.source()), options(image.options())).pixelValues());
+            images.add(imageProcessor.process(loadImage(image.source()), VisionOptions.fromMap(image.options())).pixelValues());
         }
         List<PixelValues> videos = new ArrayList<>();
         for (ContentPart.Video video : Messages.videos(messages)) {
@@ -125,43 +125,7 @@ public final class Qwen2VLProcessor {
                 default -> throw new ImageDecodeException("video frames must be files or file/data URIs, found " + s);
             }
         }
-        VisionOptions options = options(video.options());
+        VisionOptions options = VisionOptions.fromMap(video.options());
         return VideoSources.load(sources, options, decoder).process(videoProcessor, options);
-    }
-
-    /** qwen-vl-utils' per-item options from a message part. */
-    static VisionOptions options(Map<String, Object> o) {
-        if (o == null || o.isEmpty()) return VisionOptions.DEFAULT;
-        return new VisionOptions(longOpt(o, "min_pixels"), longOpt(o, "max_pixels"), intOpt(o, "resized_height"),
-                intOpt(o, "resized_width"), doubleOpt(o, "fps"), intOpt(o, "nframes"));
-    }
-
-    private static Number number(Map<String, Object> o, String key) {
-        Object v = o.get(key);
-        if (v == null) return null;
-        if (v instanceof Number n) return n;
-        if (v instanceof String s) {
-            try {
-                return Double.parseDouble(s.trim());
-            } catch (NumberFormatException e) {
-                // fall through to the error below
-            }
-        }
-        throw new IllegalArgumentException("option " + key + " must be a number, found " + v);
-    }
-
-    private static Long longOpt(Map<String, Object> o, String key) {
-        Number n = number(o, key);
-        return n == null ? null : n.longValue();
-    }
-
-    private static Integer intOpt(Map<String, Object> o, String key) {
-        Number n = number(o, key);
-        return n == null ? null : Math.toIntExact(n.longValue());
-    }
-
-    private static Double doubleOpt(Map<String, Object> o, String key) {
-        Number n = number(o, key);
-        return n == null ? null : n.doubleValue();
     }
 }

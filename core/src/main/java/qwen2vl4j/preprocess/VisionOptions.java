@@ -1,5 +1,7 @@
 package qwen2vl4j.preprocess;
 
+import java.util.Map;
+
 /**
  * Per-image or per-video options as qwen-vl-utils takes them from a message ({@code min_pixels},
  * {@code max_pixels}, {@code resized_height}, {@code resized_width}, {@code fps}, {@code nframes});
@@ -33,5 +35,46 @@ public record VisionOptions(Long minPixels, Long maxPixels, Integer resizedHeigh
     /** True when both {@code resizedHeight} and {@code resizedWidth} are given. */
     public boolean hasResizedSize() {
         return resizedHeight != null && resizedWidth != null;
+    }
+
+    /**
+     * The options of a message part as qwen-vl-utils reads them ({@code min_pixels}, {@code max_pixels},
+     * {@code resized_height}, {@code resized_width}, {@code fps}, {@code nframes}; numbers or numeric strings).
+     *
+     * @throws IllegalArgumentException naming the option when a value is not a positive number
+     */
+    public static VisionOptions fromMap(Map<String, Object> o) {
+        if (o == null || o.isEmpty()) return VisionOptions.DEFAULT;
+        return new VisionOptions(longOpt(o, "min_pixels"), longOpt(o, "max_pixels"), intOpt(o, "resized_height"),
+                intOpt(o, "resized_width"), doubleOpt(o, "fps"), intOpt(o, "nframes"));
+    }
+
+    private static Number number(Map<String, Object> o, String key) {
+        Object v = o.get(key);
+        if (v == null) return null;
+        if (v instanceof Number n) return n;
+        if (v instanceof String s) {
+            try {
+                return Double.parseDouble(s.trim());
+            } catch (NumberFormatException e) {
+                // fall through to the error below
+            }
+        }
+        throw new IllegalArgumentException("option " + key + " must be a number, found " + v);
+    }
+
+    private static Long longOpt(Map<String, Object> o, String key) {
+        Number n = number(o, key);
+        return n == null ? null : n.longValue();
+    }
+
+    private static Integer intOpt(Map<String, Object> o, String key) {
+        Number n = number(o, key);
+        return n == null ? null : Math.toIntExact(n.longValue());
+    }
+
+    private static Double doubleOpt(Map<String, Object> o, String key) {
+        Number n = number(o, key);
+        return n == null ? null : n.doubleValue();
     }
 }

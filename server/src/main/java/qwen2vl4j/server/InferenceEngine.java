@@ -166,25 +166,13 @@ final class InferenceEngine implements AutoCloseable {
         throw new IllegalStateException("the server only passes fetched bytes, found " + source);
     }
 
-    /** qwen-vl-utils' per-item options (the parser has checked they are positive numbers). */
+    /** qwen-vl-utils' per-item options; a bad value is a 400 naming the part. */
     private static VisionOptions options(Map<String, Object> o, String where) {
-        if (o.isEmpty()) return VisionOptions.DEFAULT;
         try {
-            return new VisionOptions(longOpt(o, "min_pixels"), longOpt(o, "max_pixels"), intOpt(o, "resized_height"),
-                    intOpt(o, "resized_width"), o.get("fps") == null ? null : ((Number) o.get("fps")).doubleValue(), intOpt(o, "nframes"));
+            return VisionOptions.fromMap(o);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw ApiException.badRequest(where, where + ": " + e.getMessage());
         }
-    }
-
-    private static Long longOpt(Map<String, Object> o, String key) {
-        Object v = o.get(key);
-        return v == null ? null : ((Number) v).longValue();
-    }
-
-    private static Integer intOpt(Map<String, Object> o, String key) {
-        Object v = o.get(key);
-        return v == null ? null : Math.toIntExact(((Number) v).longValue());
     }
 
     private interface MediaStep<T> {
