@@ -19,6 +19,47 @@ public final class VideoFiles {
     /** File name endings taken for video files (compared in lower case). */
     public static final Set<String> VIDEO_EXTENSIONS = Set.of(
             "mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ts", "m2ts", "3gp", "ogv", "flv", "wmv");
+    /**
+     * The container of a video held in memory, from its first bytes: {@code "mp4"} (ISO media: MP4, M4V, and
+     * QuickTime with an {@code ftyp} box), {@code "mov"} (older QuickTime), {@code "webm"} (Matroska / WebM) or
+     * {@code "avi"}; null when the bytes are none of these (an image, say).
+     */
+    public static String sniffContainer(byte[] b) {
+        if (b == null || b.length < 12) return null;
+        String box = new String(b, 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (box.equals("ftyp")) return "mp4";
+        if (box.equals("moov") || box.equals("mdat") || box.equals("wide") || box.equals("free")) return "mov";
+        if ((b[0] & 0xFF) == 0x1A && (b[1] & 0xFF) == 0x45 && (b[2] & 0xFF) == 0xDF && (b[3] & 0xFF) == 0xA3) return "webm";
+        if (new String(b, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("RIFF")
+                && new String(b, 8, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("AVI ")) return "avi";
+        return null;
+    }
+
+    /**
+     * Loads a video file held in memory (e.g. a {@code data:} URL's payload) through a temporary file, which is
+     * deleted afterwards; {@code name} is used in messages.
+     */
+    public static SampledVideo load(byte[] bytes, String name, VisionOptions options) {
+        String container = sniffContainer(bytes);
+        if (container == null) throw new ImageDecodeException("video " + name + " is not a video file (MP4, MOV, WebM or AVI)");
+        Path tmp = null;
+        try {
+            tmp = java.nio.file.Files.createTempFile("qwen2vl4j-video-", "." + container);
+            java.nio.file.Files.write(tmp, bytes);
+            return load(tmp, options);
+        } catch (java.io.IOException e) {
+            throw new ImageDecodeException("video " + name + ": cannot stage it in a temporary file: " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(tmp);
+                } catch (java.io.IOException ignored) {
+                    // the temporary folder is cleaned by the system
+                }
+            }
+        }
+    }
+
     /** The module that provides the decoder, as named in error messages. */
     public static final String VIDEO_MODULE = "qwen2vl4j-video";
 

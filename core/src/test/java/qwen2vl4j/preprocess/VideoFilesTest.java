@@ -159,4 +159,20 @@ class VideoFilesTest {
         assertThrows(ImageDecodeException.class, () -> VideoFiles.load("https://example.com/a.mp4", null));
         assertThrows(ImageDecodeException.class, () -> VideoFiles.load("data:video/mp4;base64,AAAA", null));
     }
+
+    @Test
+    void containersAreRecognisedFromTheirFirstBytes() {
+        byte[] mp4 = {0, 0, 0, 32, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm'};
+        byte[] webm = {0x1A, 0x45, (byte) 0xDF, (byte) 0xA3, 0, 0, 0, 0, 0, 0, 0, 0};
+        byte[] avi = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'A', 'V', 'I', ' '};
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0, 0, 13};
+        org.junit.jupiter.api.Assertions.assertEquals("mp4", VideoFiles.sniffContainer(mp4));
+        org.junit.jupiter.api.Assertions.assertEquals("webm", VideoFiles.sniffContainer(webm));
+        org.junit.jupiter.api.Assertions.assertEquals("avi", VideoFiles.sniffContainer(avi));
+        org.junit.jupiter.api.Assertions.assertNull(VideoFiles.sniffContainer(png));
+        org.junit.jupiter.api.Assertions.assertNull(VideoFiles.sniffContainer(new byte[3]));
+        ImageDecodeException e = org.junit.jupiter.api.Assertions.assertThrows(ImageDecodeException.class,
+                () -> VideoFiles.load(png, "x.png", VisionOptions.DEFAULT));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("x.png"), e.getMessage());
+    }
 }

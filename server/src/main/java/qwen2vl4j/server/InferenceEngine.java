@@ -21,6 +21,7 @@ import qwen2vl4j.preprocess.PixelValues;
 import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.preprocess.RgbImage;
 import qwen2vl4j.preprocess.VideoProcessor;
+import qwen2vl4j.preprocess.VideoFiles;
 import qwen2vl4j.preprocess.VisionOptions;
 import qwen2vl4j.text.RopeIndex;
 import qwen2vl4j.text.TextSession;
@@ -146,6 +147,9 @@ final class InferenceEngine implements AutoCloseable {
         VisionOptions options = options(video.options(), name);
         if (frames.size() == 1) {
             MediaSource.BytesSource b = bytes(frames.get(0));
+            if (VideoFiles.sniffContainer(b.bytes()) != null) {   // an MP4 / WebM / MOV / AVI file, sampled at 2 fps
+                return decode(() -> VideoFiles.load(b.bytes(), b.name(), options).process(videoProcessor, options), name);
+            }
             ImageDecoder.Animation a = decode(() -> decoder.decodeAnimation(b.bytes(), b.name()), name);
             if (a.frames().size() > 1) {
                 double fps = Double.isNaN(a.fps()) ? 10.0 : a.fps();

@@ -115,6 +115,18 @@ class FfmpegVideoDecoderTest {
         for (int i = 0; i < FRAMES; i++) assertIsFrame(i, video.frames().get(i), "frame " + i);
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("formats")
+    void aVideoHeldInMemoryDecodesLikeItsFile(TestVideos.Format format) throws Exception {
+        Path file = clip(format);
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        org.junit.jupiter.api.Assertions.assertNotNull(VideoFiles.sniffContainer(bytes), format.extension());
+        SampledVideo fromBytes = VideoFiles.load(bytes, "upload." + format.extension(), VisionOptions.DEFAULT);
+        SampledVideo fromFile = VideoFiles.load(file, VisionOptions.DEFAULT);
+        assertArrayEquals(fromFile.frameIndices(), fromBytes.frameIndices());
+        org.junit.jupiter.api.Assertions.assertEquals(fromFile.frames(), fromBytes.frames());
+    }
+
     @Test
     void indicesMayComeInAnyOrderWithRepeats() {
         int[] asked = {7, 2, 7, 19, 0};
