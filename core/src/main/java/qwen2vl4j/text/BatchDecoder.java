@@ -63,7 +63,7 @@ public final class BatchDecoder {
         model.finalNorm(b.x, n, b.h);
         int vocab = config.vocabSize();
         float[] all = new float[Math.multiplyExact(n, vocab)];
-        model.logitsBatch(b.h, n, all);
+        model.logits(b.h, n, all);
         float[][] out = new float[n][];
         for (int i = 0; i < n; i++) {
             out[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);

@@ -88,9 +88,4 @@ public final class TextModel {
     void logits(float[] x, int n, float[] logits) {
         MatMul.matmul(x, n, lmHead, null, logits);
     }
-
-    /** {@link #logits} for the rows of a batched decode step (one matmul over all rows). */
-    void logitsBatch(float[] x, int n, float[] logits) {
-        MatMul.matmul(x, n, lmHead, null, logits);
-    }
 }

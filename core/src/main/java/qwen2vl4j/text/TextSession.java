@@ -148,13 +148,16 @@ public final class TextSession {
         model.finalNorm(b.x, n, b.h);                                   // h [n, hidden]
         if (detailed) states.add(Arrays.copyOf(b.h, n * hidden));
 
-        float[] last = new float[config.vocabSize()];
-        System.arraycopy(b.h, (n - 1) * hidden, lastRow, 0, hidden);
-        model.logits(lastRow, 1, last);                                  // [vocab]
+        float[] last;
         float[] all = null;
         if (detailed) {
             all = new float[Math.multiplyExact(n, config.vocabSize())];
             model.logits(b.h, n, all);                                    // [n, vocab]
+            last = Arrays.copyOfRange(all, (n - 1) * config.vocabSize(), n * config.vocabSize());
+        } else {
+            last = new float[config.vocabSize()];
+            System.arraycopy(b.h, (n - 1) * hidden, lastRow, 0, hidden);
+            model.logits(lastRow, 1, last);                              // [vocab]: only the last row is needed
         }
         length = start + n;
         for (int[] axis : positions) for (int p : axis) maxPosition = Math.max(maxPosition, p);
