@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -42,15 +43,19 @@ final class VectorKernels {
     /** Σ bf16(w[wOff + i]) · x[xo+i]: a dot product straight from a mapped bf16 row ({@code wByteOff} in bytes). */
     static float dotBf16(MemorySegment w, long wByteOff, float[] x, int xo, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
         int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            acc0 = bf16Lanes(w, wByteOff + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), acc0);
-            acc1 = bf16Lanes(w, wByteOff + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xo + i + L), acc1);
+        for (; i <= n - 4 * L; i += 4 * L) {
+            long b = wByteOff + 2L * i;
+            acc0 = bf16Lanes(w, b).fma(FloatVector.fromArray(F, x, xo + i), acc0);
+            acc1 = bf16Lanes(w, b + 2L * L).fma(FloatVector.fromArray(F, x, xo + i + L), acc1);
+            acc2 = bf16Lanes(w, b + 4L * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), acc2);
+            acc3 = bf16Lanes(w, b + 6L * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), acc3);
         }
         for (; i <= n - L; i += L) {
             acc0 = bf16Lanes(w, wByteOff + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), acc0);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             s += Float.intBitsToFloat((w.get(Matrix.SHORT_LE, wByteOff + 2L * i) & 0xFFFF) << 16) * x[xo + i];
         }
@@ -72,5 +77,101 @@ final class VectorKernels {
         for (; i < n; i++) {
             dst[off + i] = Float.intBitsToFloat((w.get(Matrix.SHORT_LE, byteOff + 2L * i) & 0xFFFF) << 16);
         }
+    }
+
+    /** Weight rows per GEMM panel tile: two vectors. */
+    static final int NR = 2 * L;
+
+    /**
+     * The GEMM micro-kernel for six input rows against one packed panel tile of {@link #NR} weight rows:
+     * {@code out[r, j] (+)= Σ_{k<kc} x[xOff + r·xStride + k] · panel[pOff + k·NR + j]} for {@code r < 6},
+     * {@code j < valid}. With {@code first} the tile is written as {@code sum + bias[j0 + j]} (bias may be
+     * null), otherwise the sum is added to what {@code out} holds.
+     */
+    static void gemm6(float[] x, int xOff, int xStride, float[] panel, int pOff, int kc,
+                      float[] out, int oOff, int oStride, int valid, float[] bias, int j0, boolean first) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int a0 = xOff, a1 = a0 + xStride, a2 = a1 + xStride, a3 = a2 + xStride, a4 = a3 + xStride, a5 = a4 + xStride;
+        for (int k = 0, p = pOff; k < kc; k++, p += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, panel, p);
+            FloatVector b1 = FloatVector.fromArray(F, panel, p + L);
+            FloatVector a = FloatVector.broadcast(F, x[a0 + k]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(F, x[a1 + k]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(F, x[a2 + k]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(F, x[a3 + k]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(F, x[a4 + k]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(F, x[a5 + k]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+        }
+        storeTile(c00, c01, out, oOff, valid, bias, j0, first);
+        storeTile(c10, c11, out, oOff + oStride, valid, bias, j0, first);
+        storeTile(c20, c21, out, oOff + 2 * oStride, valid, bias, j0, first);
+        storeTile(c30, c31, out, oOff + 3 * oStride, valid, bias, j0, first);
+        storeTile(c40, c41, out, oOff + 4 * oStride, valid, bias, j0, first);
+        storeTile(c50, c51, out, oOff + 5 * oStride, valid, bias, j0, first);
+    }
+
+    /** {@link #gemm6} for a single input row (the rows left over after the blocks of six). */
+    static void gemm1(float[] x, int xOff, float[] panel, int pOff, int kc,
+                      float[] out, int oOff, int valid, float[] bias, int j0, boolean first) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, d0 = c0, d1 = c0;
+        int k = 0, p = pOff;
+        for (; k + 1 < kc; k += 2, p += 2 * NR) {
+            FloatVector a = FloatVector.broadcast(F, x[xOff + k]);
+            c0 = a.fma(FloatVector.fromArray(F, panel, p), c0);
+            c1 = a.fma(FloatVector.fromArray(F, panel, p + L), c1);
+            FloatVector e = FloatVector.broadcast(F, x[xOff + k + 1]);
+            d0 = e.fma(FloatVector.fromArray(F, panel, p + NR), d0);
+            d1 = e.fma(FloatVector.fromArray(F, panel, p + NR + L), d1);
+        }
+        if (k < kc) {
+            FloatVector a = FloatVector.broadcast(F, x[xOff + k]);
+            c0 = a.fma(FloatVector.fromArray(F, panel, p), c0);
+            c1 = a.fma(FloatVector.fromArray(F, panel, p + L), c1);
+        }
+        storeTile(c0.add(d0), c1.add(d1), out, oOff, valid, bias, j0, first);
+    }
+
+    /** Writes (or adds) one row of a tile: {@code valid} of its {@link #NR} lanes. */
+    private static void storeTile(FloatVector c0, FloatVector c1, float[] out, int o, int valid,
+                                  float[] bias, int j0, boolean first) {
+        if (valid == NR) {
+            if (first) {
+                if (bias != null) {
+                    c0 = c0.add(FloatVector.fromArray(F, bias, j0));
+                    c1 = c1.add(FloatVector.fromArray(F, bias, j0 + L));
+                }
+            } else {
+                c0 = c0.add(FloatVector.fromArray(F, out, o));
+                c1 = c1.add(FloatVector.fromArray(F, out, o + L));
+            }
+            c0.intoArray(out, o);
+            c1.intoArray(out, o + L);
+            return;
+        }
+        VectorMask<Float> m0 = F.indexInRange(0, valid), m1 = F.indexInRange(L, valid);
+        if (first) {
+            if (bias != null) {
+                c0 = c0.add(FloatVector.fromArray(F, bias, j0, m0));
+                c1 = c1.add(FloatVector.fromArray(F, bias, j0 + L, m1));
+            }
+        } else {
+            c0 = c0.add(FloatVector.fromArray(F, out, o, m0));
+            c1 = c1.add(FloatVector.fromArray(F, out, o + L, m1));
+        }
+        c0.intoArray(out, o, m0);
+        c1.intoArray(out, o + L, m1);
     }
 }
