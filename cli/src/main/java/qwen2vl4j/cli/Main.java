@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Qwen2-VL-2B-Instruct in pure Java: tokenize, render templates, preprocess, run, chat.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     @Override

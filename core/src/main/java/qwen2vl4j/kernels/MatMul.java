@@ -1,5 +1,6 @@
 package qwen2vl4j.kernels;
 
+import qwen2vl4j.io.DType;
 
 /**
  * {@code out[n, rows] = x[n, cols] · Wᵀ + bias}, the linear layer of every component.
@@ -58,6 +59,13 @@ public final class MatMul {
 
     private static void rowRange(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {
         int rows = w.rows(), cols = w.cols();
+        if (n == 1 && w.dtype() == DType.BF16) {
+            for (int r = from; r < to; r++) {
+                float s = VectorKernels.dotBf16(w.data(), (long) r * cols * 2, x, 0, cols);
+                out[r] = s + (bias == null ? 0f : bias[r]);
+            }
+            return;
+        }
         float[] wr = new float[cols];
         for (int r = from; r < to; r++) {
             w.row(r, wr, 0);

@@ -1,0 +1,347 @@
+package qwen2vl4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import qwen2vl4j.config.CheckpointLayout;
+import qwen2vl4j.config.ModelConfig;
+import qwen2vl4j.config.TextConfig;
+import qwen2vl4j.config.VisionConfig;
+import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.ComputePool;
+import qwen2vl4j.kernels.MachineProbe;
+import qwen2vl4j.kernels.MatMul;
+import qwen2vl4j.kernels.Matrix;
+import qwen2vl4j.vision.VisionTransformer;
+
+/**
+ * {@code qwen2vl4j bench}: measures this machine's limits (memory read bandwidth, f32 FMA
+ * throughput) and the engine's speed at the real Qwen2-VL-2B geometry in the same run, and prints
+ * each figure with the fraction of its bound. Without {@code --model} it generates (once, cached
+ * under {@code --out}) a folder of random bf16 weights at that geometry.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure speed against this machine's memory bandwidth and FMA peak, at the real Qwen2-VL-2B geometry.")
+final class BenchCommand implements Callable<Integer> {
+    /** The parts of the benchmark {@code --only} can pick. */
+    enum Part { machine, kernels, vision, prefill, decode }
+
+    enum Format { table, json }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", description = "Model folder or Hugging Face repo id (default: random weights at the real geometry, generated into --out).")
+    String model;
+
+    @Option(names = "--out", defaultValue = "bench-out", description = "Folder for the generated random-weight model (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--only", split = ",", description = "Run only these parts: ${COMPLETION-CANDIDATES} (the machine is always measured).")
+    Set<Part> only;
+
+    @Option(names = "--format", defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prefill length (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--decode-tokens", defaultValue = "128", description = "Tokens decoded per measurement (default: ${DEFAULT-VALUE}).")
+    int decodeTokens;
+
+    @Option(names = "--long-context", defaultValue = "4096", description = "Context of the long decode measurement (default: ${DEFAULT-VALUE}).")
+    int longContext;
+
+    @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "Buffer for the bandwidth probe, MiB (default: ${DEFAULT-VALUE}).")
+    int bandwidthMib;
+
+    private final Map<String, Object> result = new LinkedHashMap<>();
+    private final Map<String, Object> kernels = new LinkedHashMap<>();
+    private final List<Measure> measures = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private double readBytesPerS;
+    private double flopPerS;
+
+    @Override
+    public Integer call() throws IOException {
+        Set<Part> parts = only == null || only.isEmpty() ? EnumSet.allOf(Part.class) : EnumSet.copyOf(only);
+        if (promptTokens < 1 || decodeTokens < 1 || longContext < 1 || bandwidthMib < 16) {
+            throw new IllegalArgumentException("--prompt-tokens, --decode-tokens and --long-context must be positive and --bandwidth-mib at least 16");
+        }
+        result.put("format", "bf16");
+        if (!parts.equals(EnumSet.of(Part.machine))) runModel(parts);
+        result.put("peak_rss_bytes", peakRssBytes());   // before the bandwidth probe's buffer
+
+        progress("measuring the machine (" + ComputePool.THREADS + " threads) ...");
+        readBytesPerS = MachineProbe.readBandwidth((long) bandwidthMib << 20, 5);
+        flopPerS = MachineProbe.fmaThroughput(0.5, 3);
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("read_gb_s", round(readBytesPerS / 1e9));
+        machine.put("fma_gflop_s", round(flopPerS / 1e9));
+        machine.put("threads", ComputePool.THREADS);
+        machine.put("float_lanes", MachineProbe.floatLanes());
+        for (Measure m : measures) {
+            if (m.json() != null) result.put(m.json() + "_of_bound", round(m.fraction(readBytesPerS, flopPerS)));
+        }
+        if (!kernels.isEmpty()) result.put("kernels", kernels);
+        if (!notes.isEmpty()) result.put("notes", notes);
+
+        PrintWriter w = spec.commandLine().getOut();
+        if (format == Format.json) {
+            Map<String, Object> all = new LinkedHashMap<>();
+            all.put("machine", machine);
+            all.put("results", List.of(result));
+            w.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(all));
+        } else {
+            printTable(w);
+        }
+        w.flush();
+        return 0;
+    }
+
+    private void runModel(Set<Part> parts) throws IOException {
+        Path folder = model != null ? ModelFolder.resolve(model) : randomModel();
+        result.put("model", folder.toString());
+        progress("loading " + folder + " ...");
+        long t0 = System.nanoTime();
+        try (Weights weights = Weights.open(folder)) {
+            ModelConfig config = ModelConfig.load(folder);
+            CheckpointLayout.verify(weights, config);
+            VisionTransformer vision = VisionTransformer.load(weights, config.vision());
+            List<Matrix> layers = ModelCost.textMatrices(weights, config.text());
+            Matrix head = ModelCost.lmHead(weights, config.text());
+            double loadS = seconds(t0);
+            result.put("load_s", round(loadS));
+            long perToken = ModelCost.weightBytesPerToken(layers, head);
+            result.put("weight_bytes_per_token", perToken);
+
+            if (parts.contains(Part.kernels)) kernels(weights, layers);
+            if (parts.contains(Part.vision)) vision(vision, config.vision());
+            if (parts.contains(Part.prefill)) prefillEquivalent(layers, head, config.text());
+            if (parts.contains(Part.decode)) decodeEquivalent(layers, head, perToken);
+        }
+    }
+
+    /** The cached random-weight folder under {@code --out}, generated on first use. */
+    private Path randomModel() throws IOException {
+        Path folder = out.resolve("qwen2vl-2b-random-bf16");
+        if (!RandomModel.isComplete(folder)) {
+            progress("generating random bf16 weights at the real geometry in " + folder + " (once; about 4.4 GB) ...");
+            long t0 = System.nanoTime();
+            long bytes = RandomModel.write(folder, 42);
+            progress(String.format("  wrote %.2f GB in %.1f s", bytes / 1e9, seconds(t0)));
+        }
+        return folder;
+    }
+
+    /** The new GEMM and GEMV against the row-wise kernel they replaced, on real shapes. */
+    private void kernels(Weights weights, List<Matrix> layers) {
+        progress("kernels: tiled GEMM and GEMV against the row-wise baseline ...");
+        Matrix fc1 = Matrix.of(weights.tensor("visual.blocks.0.mlp.fc1.weight"));
+        int n = 1024;
+        float[] x = random(n * fc1.cols(), 1), y = new float[n * fc1.rows()];
+        double flops = 2.0 * n * fc1.rows() * fc1.cols();
+        MatMul.matmul(x, 64, fc1, null, y);
+        MatMul.matmulRowwise(x, 16, fc1, null, y);
+        double tiled = best(3, () -> MatMul.matmul(x, n, fc1, null, y));
+        double rowwise = best(1, () -> MatMul.matmulRowwise(x, n, fc1, null, y));
+        kernels.put("gemm_gflop_s", round(flops / tiled / 1e9));
+        kernels.put("gemm_rowwise_gflop_s", round(flops / rowwise / 1e9));
+        kernels.put("gemm_speedup", round(rowwise / tiled));
+        String shape = "[" + n + "x" + fc1.cols() + "]·[" + fc1.rows() + "x" + fc1.cols() + "]ᵀ";
+        measure("GEMM " + shape + " tiled", "gemm", tiled, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("GEMM same, row-wise baseline", "gemm_rowwise", rowwise, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+
+        Matrix gate = layers.get(4);
+        float[] v = random(gate.cols(), 2), o = new float[gate.rows()];
+        double bytes = ModelCost.bytes(gate);
+        for (int i = 0; i < 20; i++) {
+            MatMul.matmul(v, 1, gate, null, o);
+            MatMul.matmulRowwise(v, 1, gate, null, o);
+        }
+        double gemv = best(20, () -> MatMul.matmul(v, 1, gate, null, o));
+        double gemvRowwise = best(20, () -> MatMul.matmulRowwise(v, 1, gate, null, o));
+        kernels.put("gemv_gb_s", round(bytes / gemv / 1e9));
+        kernels.put("gemv_rowwise_gb_s", round(bytes / gemvRowwise / 1e9));
+        kernels.put("gemv_speedup", round(gemvRowwise / gemv));
+        String g = "[" + gate.rows() + "x" + gate.cols() + "] bf16";
+        measure("GEMV " + g, "gemv", gemv, bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+        measure("GEMV same, row-wise baseline", "gemv_rowwise", gemvRowwise, bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+    }
+
+    private void vision(VisionTransformer vision, VisionConfig v) {
+        progress("vision: warming up ...");
+        encode(vision, v, 4, 4);
+        progress("vision: 448x448 image (grid 1x32x32, 1024 patches) ...");
+        double s448 = encode(vision, v, 32, 32);
+        result.put("vision_448_s", round(s448));
+        measure("vision 448x448 (1024 patches)", "vision_448", s448, 1, "s", Bound.FLOPS, ModelCost.visionFlops(v, 1, 32, 32));
+        progress("vision: 1280-token image (grid 1x64x80, 5120 patches) ...");
+        double s1280 = encode(vision, v, 64, 80);
+        result.put("vision_1280tok_s", round(s1280));
+        measure("vision 1280 tokens (5120 patches)", "vision_1280tok", s1280, 1, "s", Bound.FLOPS, ModelCost.visionFlops(v, 1, 64, 80));
+    }
+
+    private static double encode(VisionTransformer vision, VisionConfig v, int h, int w) {
+        int patches = h * w;
+        float[] pixels = random(patches * v.patchValues(), patches);
+        long t0 = System.nanoTime();
+        vision.forward(pixels, patches, List.of(new int[] {1, h, w}));
+        return seconds(t0);
+    }
+
+    /** The text projections over {@code --prompt-tokens} rows (no attention): what prefill costs in GEMM. */
+    private void prefillEquivalent(List<Matrix> layers, Matrix head, TextConfig t) {
+        int n = promptTokens;
+        int maxCols = layers.stream().mapToInt(Matrix::cols).max().orElse(1);
+        int maxRows = layers.stream().mapToInt(Matrix::rows).max().orElse(1);
+        float[] x = random(n * maxCols, 3), y = new float[n * maxRows], logits = new float[head.rows()];
+        progress("prefill (GEMM-equivalent): " + n + " tokens through every text projection ...");
+        for (Matrix m : layers.subList(0, 7)) MatMul.matmul(x, Math.min(n, 64), m, null, y);
+        long t0 = System.nanoTime();
+        for (Matrix m : layers) MatMul.matmul(x, n, m, null, y);
+        MatMul.matmul(x, 1, head, null, logits);
+        double s = seconds(t0);
+        result.put("prefill_tok_s", round(n / s));
+        measure("prefill " + n + " tok (GEMM-equiv.)", "prefill", s, n, "tok/s", Bound.FLOPS,
+                ModelCost.linearFlops(layers, n) + 2.0 * head.rows() * head.cols());
+        notes.add("prefill_tok_s is GEMM-equivalent: the text projections and head over " + n
+                + " rows, no attention (the text decoder is not on this branch yet)");
+    }
+
+    /** One GEMV through every text matrix and the head per token: what decode costs in memory traffic. */
+    private void decodeEquivalent(List<Matrix> layers, Matrix head, long perToken) {
+        int maxCols = layers.stream().mapToInt(Matrix::cols).max().orElse(1);
+        int maxRows = Math.max(head.rows(), layers.stream().mapToInt(Matrix::rows).max().orElse(1));
+        float[] x = random(maxCols, 4), y = new float[maxRows];
+        progress("decode (GEMV-equivalent): " + decodeTokens + " tokens over every text weight ...");
+        Runnable token = () -> {
+            for (Matrix m : layers) MatMul.matmul(x, 1, m, null, y);
+            MatMul.matmul(x, 1, head, null, y);
+        };
+        token.run();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < decodeTokens; i++) token.run();
+        double s = seconds(t0);
+        result.put("decode_tok_s", round(decodeTokens / s));
+        measure("decode (GEMV-equiv.)", "decode", s, decodeTokens, "tok/s", Bound.BYTES, (double) perToken * decodeTokens);
+        notes.add("decode_tok_s is GEMV-equivalent: one matrix-vector product through every text weight and the head per token,"
+                + " no attention or KV cache; decode_4k_tok_s needs the text decoder");
+        result.put("decode_4k_tok_s", null);
+    }
+
+    private void printTable(PrintWriter w) {
+        w.printf("machine: %d threads, %d-lane f32 vectors; memory read %.1f GB/s; f32 FMA %.1f GFLOP/s%n",
+                ComputePool.THREADS, MachineProbe.floatLanes(), readBytesPerS / 1e9, flopPerS / 1e9);
+        if (result.containsKey("model")) {
+            w.printf("model: %s (bf16, %.2f GB read per decoded token)%n", result.get("model"),
+                    ((Number) result.get("weight_bytes_per_token")).doubleValue() / 1e9);
+        }
+        if (result.containsKey("load_s")) w.printf("load (mmap, bind every tensor): %.2f s%n", (Double) result.get("load_s"));
+        if (!measures.isEmpty()) {
+            w.printf("%-40s %16s %16s %9s%n", "measure", "value", "bound", "of bound");
+            for (Measure m : measures) {
+                String[] r = m.cells(readBytesPerS, flopPerS);
+                w.printf("%-40s %16s %16s %9s%n", r[0], r[1], r[2], r[3]);
+            }
+        }
+        w.printf("peak RSS: %.2f GB%n", ((Number) result.get("peak_rss_bytes")).longValue() / 1e9);
+        for (String n : notes) w.println("note: " + n);
+    }
+
+    /** What bounds a measurement: arithmetic (FLOPs at the FMA peak) or memory traffic (bytes at the read bandwidth). */
+    enum Bound { FLOPS, BYTES }
+
+    /**
+     * One timed run: {@code seconds} for {@code count} units of output ({@code unit} "s" prints the
+     * time itself), whose {@code work} of the {@code bound} kind sets the best possible time.
+     */
+    record Measure(String label, String json, double seconds, double count, String unit, Bound bound, double work) {
+        double boundSeconds(double bytesPerS, double flopPerS) {
+            return work / (bound == Bound.FLOPS ? flopPerS : bytesPerS);
+        }
+
+        double fraction(double bytesPerS, double flopPerS) {
+            return boundSeconds(bytesPerS, flopPerS) / seconds;
+        }
+
+        String[] cells(double bytesPerS, double flopPerS) {
+            double best = boundSeconds(bytesPerS, flopPerS);
+            String value = unit.equals("s") ? fmt(seconds, "s") : fmt(count / seconds, unit);
+            String limit = unit.equals("s") ? fmt(best, "s") : fmt(count / best, unit);
+            return new String[] {label, value, limit, pct(best / seconds)};
+        }
+    }
+
+    private void measure(String label, String json, double seconds, double count, String unit, Bound bound, double work) {
+        measures.add(new Measure(label, json, seconds, count, unit, bound, work));
+    }
+
+    private void progress(String message) {
+        spec.commandLine().getErr().println(message);
+        spec.commandLine().getErr().flush();
+    }
+
+    /** Peak resident set size of this process (VmHWM), or -1 where /proc is absent. */
+    static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static double best(int repeats, Runnable r) {
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            best = Math.min(best, seconds(t0));
+        }
+        return best;
+    }
+
+    private static float[] random(int n, long seed) {
+        Random rnd = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = rnd.nextFloat() * 2 - 1;
+        return a;
+    }
+
+    private static double seconds(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private static String fmt(double v, String unit) {
+        return String.format(v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, unit);
+    }
+
+    private static String pct(double fraction) {
+        return String.format("%.0f%%", 100 * fraction);
+    }
+}
