@@ -84,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || decodeTokens < 1 || longContext < 1 || bandwidthMib < 16) {
             throw new IllegalArgumentException("--prompt-tokens, --decode-tokens and --long-context must be positive and --bandwidth-mib at least 16");
         }
-        result.put("format", "bf16");
+        result.put("format", null);
         if (!parts.equals(EnumSet.of(Part.machine))) runModel(parts);
         result.put("peak_rss_bytes", peakRssBytes());   // before the bandwidth probe's buffer
 
@@ -126,6 +126,7 @@ final class BenchCommand implements Callable<Integer> {
             VisionTransformer vision = VisionTransformer.load(weights, config.vision());
             List<Matrix> layers = ModelCost.textMatrices(weights, config.text());
             Matrix head = ModelCost.lmHead(weights, config.text());
+            result.put("format", head.dtype().name().toLowerCase(java.util.Locale.ROOT));
             double loadS = seconds(t0);
             result.put("load_s", round(loadS));
             long perToken = ModelCost.weightBytesPerToken(layers, head);
@@ -250,7 +251,7 @@ final class BenchCommand implements Callable<Integer> {
         w.printf("machine: %d threads, %d-lane f32 vectors; memory read %.1f GB/s; f32 FMA %.1f GFLOP/s%n",
                 ComputePool.THREADS, MachineProbe.floatLanes(), readBytesPerS / 1e9, flopPerS / 1e9);
         if (result.containsKey("model")) {
-            w.printf("model: %s (bf16, %.2f GB read per decoded token)%n", result.get("model"),
+            w.printf("model: %s (%s, %.2f GB read per decoded token)%n", result.get("model"), result.get("format"),
                     ((Number) result.get("weight_bytes_per_token")).doubleValue() / 1e9);
         }
         if (result.containsKey("load_s")) w.printf("load (mmap, bind every tensor): %.2f s%n", (Double) result.get("load_s"));
