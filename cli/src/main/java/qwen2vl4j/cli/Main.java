@@ -8,6 +8,12 @@ import picocli.CommandLine.Command;
         description = "Qwen2-VL-2B-Instruct in pure Java: tokenize, render templates, preprocess, run, chat.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class,
+                TokenizerBenchCommand.class,
+                TemplateCommand.class,
+                PreprocessCommand.class,
+                PreprocessBenchCommand.class,
+                PullCommand.class,
                 BenchCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,221 @@
+package qwen2vl4j;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import qwen2vl4j.chat.ChatTemplate;
+import qwen2vl4j.chat.Message;
+import qwen2vl4j.config.CheckpointLayout;
+import qwen2vl4j.config.GenerationConfig;
+import qwen2vl4j.config.ModelConfig;
+import qwen2vl4j.generate.GenerationResult;
+import qwen2vl4j.generate.Generator;
+import qwen2vl4j.generate.LogitsSource;
+import qwen2vl4j.generate.SamplingParams;
+import qwen2vl4j.generate.TextDecoder;
+import qwen2vl4j.generate.TokenListener;
+import qwen2vl4j.hub.ModelResolver;
+import qwen2vl4j.io.ModelLoadException;
+import qwen2vl4j.io.Weights;
+import qwen2vl4j.preprocess.ImageDecoder;
+import qwen2vl4j.preprocess.PreprocessorConfig;
+import qwen2vl4j.text.ContextLimitException;
+import qwen2vl4j.text.RopeIndex;
+import qwen2vl4j.text.RopePositions;
+import qwen2vl4j.text.TextModel;
+import qwen2vl4j.text.TextSession;
+import qwen2vl4j.tokenizer.StreamDecoder;
+import qwen2vl4j.tokenizer.Tokenizer;
+import qwen2vl4j.vision.VisionTransformer;
+
+/**
+ * Qwen2-VL-2B-Instruct, loaded once and shared: the public entry point of the library.
+ *
+ * <pre>{@code
+ * try (Qwen2VL model = Qwen2VL.load("Qwen/Qwen2-VL-2B-Instruct")) {
+ *     var messages = List.of(new Message("user", List.of(
+ *             new ContentPart.Image(new MediaSource.FileSource(Path.of("photo.jpg"))),
+ *             new ContentPart.Text("Describe this image."))));
+ *     GenerationResult r = model.generate(messages, model.defaultParams(), (id, text) -> System.out.print(text));
+ * }
+ * }</pre>
+ *
+ * <p>The model is immutable after loading; every {@link #generate} call and every {@link Conversation}
+ * has its own KV cache, so any number of threads may use one model at once.
+ */
+public final class Qwen2VL implements AutoCloseable {
+    private final Path folder;
+    private final ModelConfig config;
+    private final GenerationConfig generationConfig;
+    private final Tokenizer tokenizer;
+    private final Qwen2VLProcessor processor;
+    private final Weights weights;
+    private final VisionTransformer vision;
+    private final TextModel text;
+    private final RopeIndex ropeIndex;
+    private final double loadMillis;
+
+    private Qwen2VL(Path folder, ModelConfig config, GenerationConfig generationConfig, Tokenizer tokenizer,
+                    Qwen2VLProcessor processor, Weights weights, VisionTransformer vision, TextModel text, double loadMillis) {
+        this.folder = folder;
+        this.config = config;
+        this.generationConfig = generationConfig;
+        this.tokenizer = tokenizer;
+        this.processor = processor;
+        this.weights = weights;
+        this.vision = vision;
+        this.text = text;
+        this.ropeIndex = RopeIndex.of(config);
+        this.loadMillis = loadMillis;
+    }
+
+    /**
+     * Loads a model folder, or a Hugging Face repo id: from the local Hugging Face cache, downloaded into
+     * it first when absent (unless {@code HF_HUB_OFFLINE} is set).
+     */
+    public static Qwen2VL load(String modelOrRepoId) {
+        return load(ModelResolver.resolveOrDownload(modelOrRepoId));
+    }
+
+    /** Loads a model folder (weights are memory-mapped, not copied). */
+    public static Qwen2VL load(Path folder) {
+        return load(folder, ImageDecoder.DEFAULT_MAX_PIXELS);
+    }
+
+    /**
+     * Loads a model folder; images whose header claims more than {@code maxImagePixels} pixels are refused
+     * before decoding. Nothing stays open when this throws.
+     */
+    public static Qwen2VL load(Path folder, long maxImagePixels) {
+        long start = System.nanoTime();
+        ModelConfig config = ModelConfig.load(folder);
+        GenerationConfig generation = GenerationConfig.load(folder, config.eosTokenIds());
+        Tokenizer tokenizer = Tokenizer.load(folder);
+        ChatTemplate template = ChatTemplate.load(folder);
+        PreprocessorConfig preprocessor = PreprocessorConfig.load(folder);
+        if (preprocessor.patchSize() != config.vision().patchSize() || preprocessor.mergeSize() != config.vision().spatialMergeSize()
+                || preprocessor.temporalPatchSize() != config.vision().temporalPatchSize()) {
+            throw new ModelLoadException("preprocessor_config.json in " + folder + " (patch " + preprocessor.patchSize() + ", merge "
+                    + preprocessor.mergeSize() + ", temporal " + preprocessor.temporalPatchSize() + ") disagrees with config.json's vision_config");
+        }
+        Weights weights = Weights.open(folder);
+        try {
+            CheckpointLayout.verify(weights, config);
+            VisionTransformer vision = VisionTransformer.load(weights, config.vision());
+            TextModel text = TextModel.load(weights, config);
+            Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxImagePixels));
+            return new Qwen2VL(folder, config, generation, tokenizer, processor, weights, vision, text, (System.nanoTime() - start) / 1e6);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    /** Sampling parameters from the model's generation_config.json. */
+    public SamplingParams defaultParams() {
+        return SamplingParams.from(generationConfig);
+    }
+
+    /**
+     * Answers {@code messages} (the last one usually from the user) with a fresh KV cache.
+     *
+     * @param listener told each token with its UTF-8-safe text as it is produced; may be null
+     * @throws ContextLimitException    when the prompt does not fit the context (checked before the vision tower runs)
+     * @throws IllegalArgumentException for malformed messages or options
+     */
+    public GenerationResult generate(List<Message> messages, SamplingParams params, TokenListener listener) {
+        Conversation c = newConversation();
+        return c.generate(messages, params, listener);
+    }
+
+    /** A multi-turn conversation that keeps its KV cache between turns (no re-prefill of the history). */
+    public Conversation newConversation() {
+        return new Conversation(this);
+    }
+
+    // ------------------------------------------------------------------ used by Conversation
+
+    /** Runs the vision tower over both media kinds of {@code inputs}; returns {image, video} embeddings. */
+    float[][] encodeVision(ModelInputs inputs) {
+        float[] images = inputs.images() == null ? null
+                : vision.forward(inputs.images().data(), inputs.images().rows(), inputs.images().grids());
+        float[] videos = inputs.videos() == null ? null
+                : vision.forward(inputs.videos().data(), inputs.videos().rows(), inputs.videos().grids());
+        return new float[][] {images, videos};
+    }
+
+    RopePositions positions(ModelInputs inputs) {
+        return ropeIndex.compute(inputs.ids(),
+                inputs.images() == null ? null : inputs.images().gridArray(),
+                inputs.videos() == null ? null : inputs.videos().gridArray());
+    }
+
+    Generator generator() {
+        return new Generator(() -> {
+            StreamDecoder d = tokenizer.streamDecoder(true);
+            return TextDecoder.of(d::accept, d::flush);
+        });
+    }
+
+    TextSession newSession() {
+        return text.newSession();
+    }
+
+    static LogitsSource source(java.util.function.Supplier<float[]> prefill, TextSession session) {
+        Objects.requireNonNull(session);
+        return new LogitsSource() {
+            @Override
+            public float[] prefill() {
+                return prefill.get();
+            }
+
+            @Override
+            public float[] next(int tokenId) {
+                return session.decode(tokenId);
+            }
+        };
+    }
+
+    public Qwen2VLProcessor processor() {
+        return processor;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public GenerationConfig generationConfig() {
+        return generationConfig;
+    }
+
+    public VisionTransformer vision() {
+        return vision;
+    }
+
+    public TextModel text() {
+        return text;
+    }
+
+    public Path folder() {
+        return folder;
+    }
+
+    /** Context length: the most tokens (prompt and answer) one session can hold. */
+    public int contextLength() {
+        return config.text().maxPositionEmbeddings();
+    }
+
+    public double loadMillis() {
+        return loadMillis;
+    }
+
+    /** Unmaps the weights; the model must not be used afterwards. */
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

@@ -1,0 +1,48 @@
+package qwen2vl4j.generate;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Token counts of one generation. {@code promptTokens} includes the image and video placeholder tokens,
+ * which {@code imageTokens} and {@code videoTokens} count separately; {@code totalTokens = promptTokens +
+ * completionTokens}.
+ */
+public record Usage(int promptTokens, int imageTokens, int videoTokens, int completionTokens, int totalTokens) {
+
+    public Usage {
+        if (promptTokens < 0 || imageTokens < 0 || videoTokens < 0 || completionTokens < 0) {
+            throw new IllegalArgumentException("token counts must be >= 0, found prompt " + promptTokens + ", image " + imageTokens
+                    + ", video " + videoTokens + ", completion " + completionTokens);
+        }
+        if (imageTokens + videoTokens > promptTokens) {
+            throw new IllegalArgumentException("imageTokens + videoTokens (" + (imageTokens + videoTokens)
+                    + ") must not exceed promptTokens (" + promptTokens + ")");
+        }
+        if (totalTokens != promptTokens + completionTokens) {
+            throw new IllegalArgumentException("totalTokens must be promptTokens + completionTokens = "
+                    + (promptTokens + completionTokens) + ", found " + totalTokens);
+        }
+    }
+
+    /** Counts without image or video tokens. */
+    public static Usage of(int promptTokens, int completionTokens) {
+        return new Usage(promptTokens, 0, 0, completionTokens, promptTokens + completionTokens);
+    }
+
+    /** The same counts with the image and video placeholder tokens of the prompt set. */
+    public Usage withMediaTokens(int imageTokens, int videoTokens) {
+        return new Usage(promptTokens, imageTokens, videoTokens, completionTokens, totalTokens);
+    }
+
+    /** snake_case map for JSON output (OpenAI's usage names plus image/video counts). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prompt_tokens", promptTokens);
+        m.put("image_tokens", imageTokens);
+        m.put("video_tokens", videoTokens);
+        m.put("completion_tokens", completionTokens);
+        m.put("total_tokens", totalTokens);
+        return m;
+    }
+}

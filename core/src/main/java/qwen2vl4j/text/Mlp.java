@@ -1,0 +1,36 @@
+package qwen2vl4j.text;
+
+import qwen2vl4j.config.TextConfig;
+import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.MatMul;
+import qwen2vl4j.kernels.Matrix;
+import qwen2vl4j.kernels.TextOps;
+
+/** Qwen2MLP: {@code down(silu(gate(h)) ⊙ up(h))}, no biases. */
+final class Mlp {
+    private final Matrix gateProj, upProj, downProj;
+
+    private Mlp(Matrix gateProj, Matrix upProj, Matrix downProj) {
+        this.gateProj = gateProj;
+        this.upProj = upProj;
+        this.downProj = downProj;
+    }
+
+    static Mlp load(Weights w, int layer, TextConfig c) {
+        String p = "model.layers." + layer + ".mlp.";
+        int hidden = c.hiddenSize(), inter = c.intermediateSize();
+        return new Mlp(
+                Matrix.of(w.tensor(p + "gate_proj.weight", inter, hidden)),
+                Matrix.of(w.tensor(p + "up_proj.weight", inter, hidden)),
+                Matrix.of(w.tensor(p + "down_proj.weight", hidden, inter)));
+    }
+
+    /** {@code b.o = mlp(b.h)} over {@code b.rows} tokens. */
+    void forward(Buffers b) {
+        int n = b.rows;
+        MatMul.matmul(b.h, n, gateProj, null, b.gate);        // [n, intermediate]
+        MatMul.matmul(b.h, n, upProj, null, b.up);            // [n, intermediate]
+        TextOps.siluMul(b.gate, b.up, n * gateProj.rows());   // gate ← silu(gate) ⊙ up
+        MatMul.matmul(b.gate, n, downProj, null, b.o);        // [n, hidden]
+    }
+}

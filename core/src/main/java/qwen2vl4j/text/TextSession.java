@@ -1,0 +1,197 @@
+package qwen2vl4j.text;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import qwen2vl4j.config.TextConfig;
+
+/**
+ * One conversation with a {@link TextModel}: the KV cache and the rope delta of the tokens seen so far.
+ * Not thread-safe; use one session per thread (sessions share the model's weights).
+ *
+ * <p>Typical use: {@code prefill(ids, imageEmbeds, videoEmbeds, RopeIndex.compute(...).positions())}, then
+ * {@link #decode} once per generated token. A later {@code prefill}/{@link #append} continues on the same
+ * cache (multi-turn).
+ */
+public final class TextSession {
+    private final TextModel model;
+    private final TextConfig config;
+    private final KvCache cache;
+    private final Buffers step;
+    private final float[] lastRow;
+    private int length;
+    private long maxPosition = -1;
+
+    TextSession(TextModel model) {
+        this.model = model;
+        this.config = model.config();
+        this.cache = new KvCache(model.layerCount(), config.kvDim(), config.maxPositionEmbeddings());
+        this.step = new Buffers(config, 1, 0);
+        this.lastRow = new float[config.hiddenSize()];
+    }
+
+    /** Tokens in the cache. */
+    public int length() {
+        return length;
+    }
+
+    /** {@code max position so far + 1 − length()}: the token at sequence index {@code s} decodes at {@code s + ropeDelta()}. */
+    public long ropeDelta() {
+        return maxPosition + 1 - length;
+    }
+
+    /** Empties the cache (keeps its memory). */
+    public void reset() {
+        length = 0;
+        maxPosition = -1;
+    }
+
+    /**
+     * Runs new tokens through the model and caches them.
+     *
+     * @param ids         token ids {@code [L]}
+     * @param imageEmbeds {@code [nImagePads, hidden]}: row {@code r} replaces the r-th image pad token of {@code ids};
+     *                    null when {@code ids} hold no image pads
+     * @param videoEmbeds {@code [nVideoPads, hidden]}, likewise for video pad tokens
+     * @param positions   {@code [3][L]} M-RoPE positions (see {@link RopeIndex}); for a continuation they must
+     *                    follow on from the cached tokens
+     * @return logits of the last token, {@code [vocab]}
+     * @throws ContextLimitException when the cache would exceed max_position_embeddings (nothing is run)
+     */
+    public float[] prefill(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions) {
+        return run(ids, imageEmbeds, videoEmbeds, positions, false).lastLogits();
+    }
+
+    /** {@link #prefill} returning all tokens' logits and the hidden states as well (for parity tests; memory L × vocab). */
+    public PrefillResult prefillDetailed(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions) {
+        return run(ids, imageEmbeds, videoEmbeds, positions, true);
+    }
+
+    /** Text continuation: {@code ids} at the positions that follow the cached tokens. Returns the last token's logits. */
+    public float[] append(int[] ids) {
+        return prefill(ids, null, null, nextTextPositions(ids.length));
+    }
+
+    /** Positions {@code [3][n]} of {@code n} text tokens following the cache: {@code length() + ropeDelta() + i} on every axis. */
+    public int[][] nextTextPositions(int n) {
+        int first = Math.toIntExact(length + ropeDelta());
+        int[][] p = new int[3][n];
+        for (int a = 0; a < 3; a++) for (int i = 0; i < n; i++) p[a][i] = first + i;
+        return p;
+    }
+
+    /**
+     * One generation step: feeds {@code tokenId} at position {@code length() + ropeDelta()} (all three axes)
+     * and returns its logits {@code [vocab]}. Reuses the session's buffers; only the result is allocated.
+     */
+    public float[] decode(int tokenId) {
+        checkContext(1);
+        checkToken(tokenId, 0);
+        int position = Math.toIntExact(length + ropeDelta());
+        cache.ensureCapacity(length + 1);
+        step.ensureKeys(length + 1);
+        model.embed(tokenId, step.x, 0);
+        model.rope().cosSin(position, step.cos, step.sin);
+        forwardLayersAt(step, length, null);
+        model.finalNorm(step.x, 1, step.h);
+        float[] logits = new float[config.vocabSize()];
+        model.logits(step.h, 1, logits);
+        length++;
+        maxPosition = Math.max(maxPosition, position);
+        return logits;
+    }
+
+    private PrefillResult run(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions, boolean detailed) {
+        int n = ids.length;
+        if (n == 0) throw new IllegalArgumentException("prefill: ids is empty");
+        checkContext(n);
+        checkPositions(positions, n);
+        for (int i = 0; i < n; i++) checkToken(ids[i], i);
+        int hidden = config.hiddenSize();
+        checkEmbeds(ids, model.modelConfig().imageTokenId(), imageEmbeds, "image");
+        checkEmbeds(ids, model.modelConfig().videoTokenId(), videoEmbeds, "video");
+
+        int start = length;
+        cache.ensureCapacity(start + n);
+        Buffers b = new Buffers(config, n, start + n);
+        embed(ids, imageEmbeds, videoEmbeds, b.x);                     // x [n, hidden]
+        model.rope().cosSin(positions, 0, n, b.cos, b.sin);             // cos/sin [n, headDim/2]
+        List<float[]> states = detailed ? new ArrayList<>() : null;
+        if (detailed) states.add(Arrays.copyOf(b.x, n * hidden));
+        forwardLayersAt(b, start, states);
+        model.finalNorm(b.x, n, b.h);                                   // h [n, hidden]
+        if (detailed) states.add(Arrays.copyOf(b.h, n * hidden));
+
+        float[] last = new float[config.vocabSize()];
+        System.arraycopy(b.h, (n - 1) * hidden, lastRow, 0, hidden);
+        model.logits(lastRow, 1, last);                                  // [vocab]
+        float[] all = null;
+        if (detailed) {
+            all = new float[Math.multiplyExact(n, config.vocabSize())];
+            model.logits(b.h, n, all);                                    // [n, vocab]
+        }
+        length = start + n;
+        for (int[] axis : positions) for (int p : axis) maxPosition = Math.max(maxPosition, p);
+        return new PrefillResult(last, all, states);
+    }
+
+    /** All decoder layers over {@code b}'s tokens at cache positions {@code start ..}; records layer outputs but the last. */
+    private void forwardLayersAt(Buffers b, int start, List<float[]> states) {
+        int layers = model.layerCount();
+        for (int l = 0; l < layers; l++) {
+            model.layer(l).forward(b, start, cache.keys(l), cache.values(l));
+            if (states != null && l < layers - 1) states.add(Arrays.copyOf(b.x, b.rows * b.hidden));
+        }
+    }
+
+    /** Token embeddings, with pad tokens replaced in order by the rows of the image / video embeddings. */
+    private void embed(int[] ids, float[] imageEmbeds, float[] videoEmbeds, float[] x) {
+        int hidden = config.hiddenSize();
+        int imageId = model.modelConfig().imageTokenId(), videoId = model.modelConfig().videoTokenId();
+        int nextImage = 0, nextVideo = 0;
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == imageId) {
+                System.arraycopy(imageEmbeds, (nextImage++) * hidden, x, i * hidden, hidden);
+            } else if (ids[i] == videoId) {
+                System.arraycopy(videoEmbeds, (nextVideo++) * hidden, x, i * hidden, hidden);
+            } else {
+                model.embed(ids[i], x, i * hidden);
+            }
+        }
+    }
+
+    private void checkContext(int newTokens) {
+        long requested = (long) length + newTokens;
+        if (requested > config.maxPositionEmbeddings()) throw new ContextLimitException(config.maxPositionEmbeddings(), requested);
+    }
+
+    private void checkToken(int id, int index) {
+        if (id < 0 || id >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + id + " at index " + index + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        }
+    }
+
+    private static void checkPositions(int[][] positions, int n) {
+        if (positions == null || positions.length != 3) {
+            throw new IllegalArgumentException("positions must be [3][" + n + "], found " + (positions == null ? "null" : positions.length + " axes"));
+        }
+        for (int a = 0; a < 3; a++) {
+            if (positions[a].length != n) {
+                throw new IllegalArgumentException("positions axis " + a + " has " + positions[a].length + " entries for " + n + " tokens");
+            }
+        }
+    }
+
+    private void checkEmbeds(int[] ids, int padId, float[] embeds, String kind) {
+        int pads = 0;
+        for (int id : ids) if (id == padId) pads++;
+        int rows = embeds == null ? 0 : embeds.length / config.hiddenSize();
+        if (embeds != null && embeds.length % config.hiddenSize() != 0) {
+            throw new IllegalArgumentException(kind + " embeddings hold " + embeds.length + " values, not a multiple of hidden size " + config.hiddenSize());
+        }
+        if (rows != pads) {
+            throw new IllegalArgumentException("ids hold " + pads + " " + kind + " pad tokens (id " + padId + ") but " + rows + " " + kind
+                    + " embedding rows were given");
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package qwen2vl4j.chat.jinja;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Behaviour beyond what real Jinja can be compared against: Java inputs, leniency, error locations. */
+class JinjaTemplateTest {
+    private static String render(String template, Map<String, ?> vars) {
+        return JinjaTemplate.parse(template).render(vars);
+    }
+
+    @Test
+    void attributesOfUndefinedAreUndefinedInsteadOfErrors() {
+        assertEquals("False|f|", render("{{ missing.attr is defined }}|{% if missing.a.b %}t{% else %}f{% endif %}|"
+                + "{{ missing.a['b'] }}", Map.of()));
+    }
+
+    @Test
+    void acceptsEveryJavaNumberKind() {
+        Map<String, Object> vars = new HashMap<>();
+        vars.put("i", 3);
+        vars.put("l", 4L);
+        vars.put("d", 0.5);
+        vars.put("f", 1.5f);
+        vars.put("b", new BigDecimal("2.25"));
+        vars.put("n", null);
+        assertEquals("7 3.5 3.75 True None 3", render("{{ i + l }} {{ l * d + f }} {{ b + f }} {{ i == 3.0 }} {{ n }} "
+                + "{{ [i, l]|max - 1 }}", vars));
+    }
+
+    @Test
+    void doesNotModifyItsInputs() {
+        List<Object> xs = new ArrayList<>(List.of(3, 1, 2));
+        assertEquals("[1, 2, 3] [3, 2, 1]", render("{{ xs|sort }} {{ xs|reverse|list|sort(reverse=true) }}",
+                Map.of("xs", xs)));
+        assertEquals(List.of(3, 1, 2), xs);
+    }
+
+    @Test
+    void syntaxErrorsNameLineAndColumn() {
+        TemplateSyntaxException e = assertThrows(TemplateSyntaxException.class,
+                () -> JinjaTemplate.parse("ok\n\n  {{ 1 + }}"));
+        assertEquals(3, e.line());
+        assertEquals(10, e.column());
+        assertTrue(e.getMessage().contains("line 3, column 10"), e.getMessage());
+    }
+
+    @Test
+    void unclosedBlocksNameTheOpeningLine() {
+        TemplateSyntaxException e = assertThrows(TemplateSyntaxException.class,
+                () -> JinjaTemplate.parse("{% for m in messages %}\n{% if m %}\nx\n{% endfor %}"));
+        assertTrue(e.getMessage().contains("endfor"), e.getMessage());
+        TemplateSyntaxException unclosed = assertThrows(TemplateSyntaxException.class,
+                () -> JinjaTemplate.parse("a\n{% for m in messages %}\nx"));
+        assertTrue(unclosed.getMessage().contains("opened at line 2") && unclosed.getMessage().contains("endfor"),
+                unclosed.getMessage());
+    }
+
+    @Test
+    void breakOutsideALoopIsASyntaxError() {
+        TemplateSyntaxException e = assertThrows(TemplateSyntaxException.class,
+                () -> JinjaTemplate.parse("{% if x %}\n  {% break %}{% endif %}"));
+        assertEquals(2, e.line());
+    }
+
+    @Test
+    void renderErrorsNameTheTemplateLine() {
+        TemplateRenderException e = assertThrows(TemplateRenderException.class,
+                () -> render("line one\n{% for x in [1] %}\n{{ x + 'a' }}\n{% endfor %}", Map.of()));
+        assertTrue(e.getMessage().contains("template line 3"), e.getMessage());
+    }
+
+    @Test
+    void setAttributeNeedsANamespace() {
+        TemplateRenderException e = assertThrows(TemplateRenderException.class,
+                () -> render("{% set d = {} %}{% set d.x = 1 %}", Map.of()));
+        assertTrue(e.getMessage().contains("namespace"), e.getMessage());
+    }
+
+    @Test
+    void unknownTestsAndFiltersFailAtParseTime() {
+        assertThrows(TemplateSyntaxException.class, () -> JinjaTemplate.parse("{{ x is frobbed }}"));
+        assertThrows(TemplateSyntaxException.class, () -> JinjaTemplate.parse("{{ x | frob }}"));
+    }
+}
