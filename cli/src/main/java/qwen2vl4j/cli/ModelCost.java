@@ -66,13 +66,6 @@ final class ModelCost {
         return 2 * (linear * tokens + attention + (double) head.rows() * head.cols());
     }
 
-    /** FLOPs of the projections alone for {@code tokens} tokens (the GEMM-equivalent workload). */
-    static double linearFlops(List<Matrix> layers, int tokens) {
-        double linear = 0;
-        for (Matrix m : layers) linear += (double) m.rows() * m.cols();
-        return 2 * linear * tokens;
-    }
-
     static long bytes(Matrix m) {
         return (long) m.rows() * m.cols() * m.dtype().bytes();
     }

@@ -20,8 +20,8 @@ class BenchCommandTest {
         var cl = Main.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,prefill,decode", "--format", "json",
-                "--prompt-tokens", "9", "--decode-tokens", "2", "--bandwidth-mib", "16");
+        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,prefill,decode,decode4k",
+                "--format", "json", "--prompt-tokens", "9", "--decode-tokens", "2", "--long-context", "20", "--bandwidth-mib", "16");
         assertEquals(0, rc, err.toString());
         JsonNode root = new ObjectMapper().readTree(out.toString());
         JsonNode machine = root.get("machine");
@@ -30,8 +30,8 @@ class BenchCommandTest {
         assertTrue(machine.get("threads").asInt() >= 1, out.toString());
         JsonNode r = root.get("results").get(0);
         assertEquals("bf16", r.get("format").asText(), out.toString());
-        for (String field : new String[] {"load_s", "vision_448_s", "vision_1280tok_s", "prefill_tok_s", "decode_tok_s",
-                "peak_rss_bytes", "weight_bytes_per_token", "vision_448_of_bound", "prefill_of_bound", "decode_of_bound"}) {
+        for (String field : new String[] {"load_s", "vision_448_s", "vision_1280tok_s", "prefill_tok_s", "decode_tok_s", "decode_4k_tok_s",
+                "peak_rss_bytes", "weight_bytes_per_token", "vision_448_of_bound", "prefill_of_bound", "decode_of_bound", "decode_4k_of_bound"}) {
             assertTrue(r.has(field) && r.get(field).asDouble() > 0, field + " in " + out);
         }
     }

@@ -3,6 +3,7 @@ package qwen2vl4j.kernels;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The threads every large kernel is split across: one pool of {@link #THREADS} workers, created
@@ -13,9 +14,10 @@ public final class ComputePool {
     /** Workers in the pool: one per available processor. */
     public static final int THREADS = Runtime.getRuntime().availableProcessors();
 
+    private static final AtomicInteger WORKERS = new AtomicInteger();
     private static final ForkJoinPool POOL = new ForkJoinPool(THREADS, pool -> {
         ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        t.setName("qwen2vl4j-compute-" + t.getPoolIndex());
+        t.setName("qwen2vl4j-compute-" + WORKERS.incrementAndGet());
         t.setDaemon(true);
         return t;
     }, null, false);
