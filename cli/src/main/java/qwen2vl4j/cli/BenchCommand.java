@@ -42,7 +42,7 @@ import qwen2vl4j.vision.VisionTransformer;
         description = "Measure speed against this machine's memory bandwidth and FMA peak, at the real Qwen2-VL-2B geometry.")
 final class BenchCommand implements Callable<Integer> {
     /** The parts of the benchmark {@code --only} can pick. */
-    enum Part { machine, kernels, vision, prefill, decode, decode4k }
+    enum Part { machine, kernels, vision, vision1280, prefill, decode, decode4k }
 
     enum Format { table, json }
 
@@ -69,6 +69,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--long-context", defaultValue = "4096", description = "Context of the long decode measurement (default: ${DEFAULT-VALUE}).")
     int longContext;
+
+    @Option(names = "--image-grid", defaultValue = "32x32", description = "Patch grid of the first image (default: ${DEFAULT-VALUE}, a 448x448 image).")
+    String imageGrid;
+
+    @Option(names = "--large-image-grid", defaultValue = "64x80", description = "Patch grid of the large image (default: ${DEFAULT-VALUE}, 1280 merged tokens).")
+    String largeImageGrid;
 
     @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "Buffer for the bandwidth probe, MiB (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
@@ -139,7 +145,7 @@ final class BenchCommand implements Callable<Integer> {
             result.put("weight_bytes_per_token", perToken);
 
             if (parts.contains(Part.kernels)) kernels(weights, layers);
-            if (parts.contains(Part.vision)) vision(vision, config.vision());
+            if (parts.contains(Part.vision) || parts.contains(Part.vision1280)) vision(vision, config.vision(), parts);
             if (parts.contains(Part.prefill) || parts.contains(Part.decode) || parts.contains(Part.decode4k)) {
                 text(textModel, parts, layers, head, perToken);
             }
@@ -167,14 +173,16 @@ final class BenchCommand implements Callable<Integer> {
         double flops = 2.0 * n * fc1.rows() * fc1.cols();
         MatMul.matmul(x, 64, fc1, null, y);
         MatMul.matmulRowwise(x, 16, fc1, null, y);
-        double tiled = best(3, () -> MatMul.matmul(x, n, fc1, null, y));
-        double rowwise = best(1, () -> MatMul.matmulRowwise(x, n, fc1, null, y));
+        Timing tiledRun = best(3, () -> MatMul.matmul(x, n, fc1, null, y));
+        double tiled = tiledRun.seconds();
+        Timing rowwiseRun = best(1, () -> MatMul.matmulRowwise(x, n, fc1, null, y));
+        double rowwise = rowwiseRun.seconds();
         kernels.put("gemm_gflop_s", round(flops / tiled / 1e9));
         kernels.put("gemm_rowwise_gflop_s", round(flops / rowwise / 1e9));
         kernels.put("gemm_speedup", round(rowwise / tiled));
         String shape = "[" + n + "x" + fc1.cols() + "]·[" + fc1.rows() + "x" + fc1.cols() + "]ᵀ";
-        measure("GEMM " + shape + " tiled", "gemm", tiled, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
-        measure("GEMM same, row-wise baseline", "gemm_rowwise", rowwise, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("GEMM " + shape + " tiled", "gemm", tiled, tiledRun.cpuStart(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("GEMM same, row-wise baseline", "gemm_rowwise", rowwise, rowwiseRun.cpuStart(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
 
         Matrix gate = layers.get(4);
         float[] v = random(gate.cols(), 2), o = new float[gate.rows()];
@@ -183,27 +191,51 @@ final class BenchCommand implements Callable<Integer> {
             MatMul.matmul(v, 1, gate, null, o);
             MatMul.matmulRowwise(v, 1, gate, null, o);
         }
-        double gemv = best(20, () -> MatMul.matmul(v, 1, gate, null, o));
-        double gemvRowwise = best(20, () -> MatMul.matmulRowwise(v, 1, gate, null, o));
+        Timing gemvRun = best(20, () -> MatMul.matmul(v, 1, gate, null, o));
+        double gemv = gemvRun.seconds();
+        Timing gemvRowwiseRun = best(20, () -> MatMul.matmulRowwise(v, 1, gate, null, o));
+        double gemvRowwise = gemvRowwiseRun.seconds();
         kernels.put("gemv_gb_s", round(bytes / gemv / 1e9));
         kernels.put("gemv_rowwise_gb_s", round(bytes / gemvRowwise / 1e9));
         kernels.put("gemv_speedup", round(gemvRowwise / gemv));
         String g = "[" + gate.rows() + "x" + gate.cols() + "] bf16";
-        measure("GEMV " + g, "gemv", gemv, bytes / 1e9, "GB/s", Bound.BYTES, bytes);
-        measure("GEMV same, row-wise baseline", "gemv_rowwise", gemvRowwise, bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+        measure("GEMV " + g, "gemv", gemv, gemvRun.cpuStart(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+        measure("GEMV same, row-wise baseline", "gemv_rowwise", gemvRowwise, gemvRowwiseRun.cpuStart(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
     }
 
-    private void vision(VisionTransformer vision, VisionConfig v) {
+    private void vision(VisionTransformer vision, VisionConfig v, Set<Part> parts) {
         progress("vision: warming up ...");
         encode(vision, v, 4, 4);
-        progress("vision: 448x448 image (grid 1x32x32, 1024 patches) ...");
-        double s448 = encode(vision, v, 32, 32);
-        result.put("vision_448_s", round(s448));
-        measure("vision 448x448 (1024 patches)", "vision_448", s448, 1, "s", Bound.FLOPS, ModelCost.visionFlops(v, 1, 32, 32));
-        progress("vision: 1280-token image (grid 1x64x80, 5120 patches) ...");
-        double s1280 = encode(vision, v, 64, 80);
-        result.put("vision_1280tok_s", round(s1280));
-        measure("vision 1280 tokens (5120 patches)", "vision_1280tok", s1280, 1, "s", Bound.FLOPS, ModelCost.visionFlops(v, 1, 64, 80));
+        int[] small = grid(imageGrid, "--image-grid"), large = grid(largeImageGrid, "--large-image-grid");
+        if (parts.contains(Part.vision)) {
+            String smallName = "image " + small[0] * 14 + "x" + small[1] * 14 + " (" + small[0] * small[1] + " patches)";
+            progress("vision: " + smallName + " ...");
+            long c0 = cpuNanos();
+            double sSmall = encode(vision, v, small[0], small[1]);
+            result.put("vision_448_s", round(sSmall));
+            measure("vision " + smallName, "vision_448", sSmall, c0, 1, "s", Bound.FLOPS, ModelCost.visionFlops(v, 1, small[0], small[1]));
+        }
+        if (!parts.contains(Part.vision1280)) return;
+        String largeName = "image " + large[0] * large[1] / 4 + " tokens (" + large[0] * large[1] + " patches)";
+        progress("vision: " + largeName + " ...");
+        long c0 = cpuNanos();
+        double sLarge = encode(vision, v, large[0], large[1]);
+        result.put("vision_1280tok_s", round(sLarge));
+        measure("vision " + largeName, "vision_1280tok", sLarge, c0, 1, "s", Bound.FLOPS, ModelCost.visionFlops(v, 1, large[0], large[1]));
+    }
+
+    /** {@code HxW} in patches, both even (the 2×2 merge). */
+    private static int[] grid(String text, String option) {
+        String[] p = text.split("x");
+        try {
+            if (p.length == 2) {
+                int h = Integer.parseInt(p[0]), w = Integer.parseInt(p[1]);
+                if (h >= 2 && w >= 2 && h % 2 == 0 && w % 2 == 0) return new int[] {h, w};
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " '" + text + "': expected HxW in patches, both even and at least 2, e.g. 32x32");
     }
 
     private static double encode(VisionTransformer vision, VisionConfig v, int h, int w) {
@@ -227,9 +259,10 @@ final class BenchCommand implements Callable<Integer> {
         session.reset();
         if (parts.contains(Part.prefill)) {
             progress("text: prefill of " + promptTokens + " tokens ...");
+            long c0 = cpuNanos();
             double s = prefill(session, promptTokens, 6);
             result.put("prefill_tok_s", round(promptTokens / s));
-            measure("prefill " + promptTokens + " tokens", "prefill", s, promptTokens, "tok/s", Bound.FLOPS,
+            measure("prefill " + promptTokens + " tokens", "prefill", s, c0, promptTokens, "tok/s", Bound.FLOPS,
                     ModelCost.prefillFlops(layers, head, t, promptTokens));
         } else {
             prefill(session, 16, 6);
@@ -261,13 +294,13 @@ final class BenchCommand implements Callable<Integer> {
     /** {@code --decode-tokens} steps; the bound reads every weight and the cached keys and values once per step. */
     private void decode(TextSession session, String label, String json, String field, TextConfig t, long perToken) {
         int start = session.length();
-        long t0 = System.nanoTime();
+        long c0 = cpuNanos(), t0 = System.nanoTime();
         for (int i = 0; i < decodeTokens; i++) session.decode(1000 + i);
         double s = seconds(t0);
         double bytes = (double) perToken * decodeTokens;
         for (int i = 0; i < decodeTokens; i++) bytes += ModelCost.kvBytesPerToken(t, start + i + 1);
         result.put(field, round(decodeTokens / s));
-        measure(label, json, s, decodeTokens, "tok/s", Bound.BYTES, bytes);
+        measure(label, json, s, c0, decodeTokens, "tok/s", Bound.BYTES, bytes);
     }
 
     private void printTable(PrintWriter w) {
@@ -279,11 +312,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (result.containsKey("load_s")) w.printf("load (mmap, bind every tensor): %.2f s%n", (Double) result.get("load_s"));
         if (!measures.isEmpty()) {
-            w.printf("%-40s %16s %16s %9s%n", "measure", "value", "bound", "of bound");
+            w.printf("%-40s %16s %16s %9s %9s%n", "measure", "value", "bound", "of bound", "cpu used");
             for (Measure m : measures) {
                 String[] r = m.cells(readBytesPerS, flopPerS);
-                w.printf("%-40s %16s %16s %9s%n", r[0], r[1], r[2], r[3]);
+                w.printf("%-40s %16s %16s %9s %9s%n", r[0], r[1], r[2], r[3], r[4]);
             }
+            w.println("(cpu used: process CPU time ÷ (wall time × threads); well under 100% means other processes took the cores)");
         }
         w.printf("peak RSS: %.2f GB%n", ((Number) result.get("peak_rss_bytes")).longValue() / 1e9);
         for (String n : notes) w.println("note: " + n);
@@ -296,7 +330,7 @@ final class BenchCommand implements Callable<Integer> {
      * One timed run: {@code seconds} for {@code count} units of output ({@code unit} "s" prints the
      * time itself), whose {@code work} of the {@code bound} kind sets the best possible time.
      */
-    record Measure(String label, String json, double seconds, double count, String unit, Bound bound, double work) {
+    record Measure(String label, String json, double seconds, double cpuSeconds, double count, String unit, Bound bound, double work) {
         double boundSeconds(double bytesPerS, double flopPerS) {
             return work / (bound == Bound.FLOPS ? flopPerS : bytesPerS);
         }
@@ -309,12 +343,14 @@ final class BenchCommand implements Callable<Integer> {
             double best = boundSeconds(bytesPerS, flopPerS);
             String value = unit.equals("s") ? fmt(seconds, "s") : fmt(count / seconds, unit);
             String limit = unit.equals("s") ? fmt(best, "s") : fmt(count / best, unit);
-            return new String[] {label, value, limit, pct(best / seconds)};
+            return new String[] {label, value, limit, pct(best / seconds), pct(cpuSeconds / seconds / ComputePool.THREADS)};
         }
     }
 
-    private void measure(String label, String json, double seconds, double count, String unit, Bound bound, double work) {
-        measures.add(new Measure(label, json, seconds, count, unit, bound, work));
+    /** Records a run that took {@code seconds} and started when the process had used {@code cpuStart} ns of CPU. */
+    private void measure(String label, String json, double seconds, long cpuStart, double count, String unit, Bound bound, double work) {
+        measures.add(new Measure(label, json, seconds, (cpuNanos() - cpuStart) / 1e9, count, unit, bound, work));
+        progress(String.format("  %s: %.3f s%s", label, seconds, unit.equals("s") ? "" : String.format(" (%.2f %s)", count / seconds, unit)));
     }
 
     private void progress(String message) {
@@ -336,14 +372,28 @@ final class BenchCommand implements Callable<Integer> {
         return -1;
     }
 
-    private static double best(int repeats, Runnable r) {
+    /** CPU time this process has used, in ns (all threads). */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Wall seconds of one run and the process CPU time (ns) when it started. */
+    private record Timing(double seconds, long cpuStart) {}
+
+    /** The fastest of {@code repeats} runs; its CPU start is shifted so that a measure sees that run's CPU time. */
+    private static Timing best(int repeats, Runnable r) {
         double best = Double.MAX_VALUE;
+        long cpuOfBest = 0;
         for (int i = 0; i < repeats; i++) {
-            long t0 = System.nanoTime();
+            long c0 = cpuNanos(), t0 = System.nanoTime();
             r.run();
-            best = Math.min(best, seconds(t0));
+            double s = seconds(t0);
+            if (s < best) {
+                best = s;
+                cpuOfBest = cpuNanos() - c0;
+            }
         }
-        return best;
+        return new Timing(best, cpuNanos() - cpuOfBest);
     }
 
     private static float[] random(int n, long seed) {

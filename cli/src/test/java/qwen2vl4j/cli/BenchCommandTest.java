@@ -21,7 +21,8 @@ class BenchCommandTest {
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,prefill,decode,decode4k",
-                "--format", "json", "--prompt-tokens", "9", "--decode-tokens", "2", "--long-context", "20", "--bandwidth-mib", "16");
+                "--format", "json", "--prompt-tokens", "9", "--decode-tokens", "2", "--long-context", "20", "--bandwidth-mib", "16",
+                "--image-grid", "4x4", "--large-image-grid", "4x8");
         assertEquals(0, rc, err.toString());
         JsonNode root = new ObjectMapper().readTree(out.toString());
         JsonNode machine = root.get("machine");
