@@ -82,7 +82,6 @@ final class BenchCommand implements Callable<Integer> {
     private final Map<String, Object> result = new LinkedHashMap<>();
     private final Map<String, Object> kernels = new LinkedHashMap<>();
     private final List<Measure> measures = new ArrayList<>();
-    private final List<String> notes = new ArrayList<>();
     private double readBytesPerS;
     private double flopPerS;
 
@@ -108,10 +107,10 @@ final class BenchCommand implements Callable<Integer> {
         machine.put("threads", ComputePool.THREADS);
         machine.put("float_lanes", MachineProbe.floatLanes());
         for (Measure m : measures) {
-            if (m.json() != null) result.put(m.json() + "_of_bound", round(m.fraction(readBytesPerS, flopPerS)));
+            result.put(m.json() + "_of_bound", round(m.fraction(readBytesPerS, flopPerS)));
+            result.put(m.json() + "_cpu_share", round(m.cpuShare()));
         }
         if (!kernels.isEmpty()) result.put("kernels", kernels);
-        if (!notes.isEmpty()) result.put("notes", notes);
 
         PrintWriter w = spec.commandLine().getOut();
         if (format == Format.json) {
@@ -181,26 +180,30 @@ final class BenchCommand implements Callable<Integer> {
         kernels.put("gemm_rowwise_gflop_s", round(flops / rowwise / 1e9));
         kernels.put("gemm_speedup", round(rowwise / tiled));
         String shape = "[" + n + "x" + fc1.cols() + "]·[" + fc1.rows() + "x" + fc1.cols() + "]ᵀ";
-        measure("GEMM " + shape + " tiled", "gemm", tiled, tiledRun.cpuStart(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
-        measure("GEMM same, row-wise baseline", "gemm_rowwise", rowwise, rowwiseRun.cpuStart(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("GEMM " + shape + " tiled", "gemm", tiled, tiledRun.cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("GEMM same, row-wise baseline", "gemm_rowwise", rowwise, rowwiseRun.cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
 
-        Matrix gate = layers.get(4);
-        float[] v = random(gate.cols(), 2), o = new float[gate.rows()];
-        double bytes = ModelCost.bytes(gate);
-        for (int i = 0; i < 20; i++) {
-            MatMul.matmul(v, 1, gate, null, o);
-            MatMul.matmulRowwise(v, 1, gate, null, o);
-        }
-        Timing gemvRun = best(20, () -> MatMul.matmul(v, 1, gate, null, o));
+        // the up-projections of every layer in turn (over 700 MB), so the weights stream from memory, not cache
+        List<Matrix> ups = new ArrayList<>();
+        for (int l = 5; l < layers.size(); l += 7) ups.add(layers.get(l));
+        Matrix up = ups.getFirst();
+        float[] v = random(up.cols(), 2), o = new float[up.rows()];
+        double bytes = 0;
+        for (Matrix m : ups) bytes += ModelCost.bytes(m);
+        Runnable tiledPass = () -> ups.forEach(m -> MatMul.matmul(v, 1, m, null, o));
+        Runnable rowwisePass = () -> ups.forEach(m -> MatMul.matmulRowwise(v, 1, m, null, o));
+        tiledPass.run();
+        rowwisePass.run();
+        Timing gemvRun = best(3, tiledPass);
         double gemv = gemvRun.seconds();
-        Timing gemvRowwiseRun = best(20, () -> MatMul.matmulRowwise(v, 1, gate, null, o));
+        Timing gemvRowwiseRun = best(3, rowwisePass);
         double gemvRowwise = gemvRowwiseRun.seconds();
         kernels.put("gemv_gb_s", round(bytes / gemv / 1e9));
         kernels.put("gemv_rowwise_gb_s", round(bytes / gemvRowwise / 1e9));
         kernels.put("gemv_speedup", round(gemvRowwise / gemv));
-        String g = "[" + gate.rows() + "x" + gate.cols() + "] bf16";
-        measure("GEMV " + g, "gemv", gemv, gemvRun.cpuStart(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
-        measure("GEMV same, row-wise baseline", "gemv_rowwise", gemvRowwise, gemvRowwiseRun.cpuStart(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+        String g = ups.size() + "x [" + up.rows() + "x" + up.cols() + "] bf16";
+        measure("GEMV " + g, "gemv", gemv, gemvRun.cpuShare(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+        measure("GEMV same, row-wise baseline", "gemv_rowwise", gemvRowwise, gemvRowwiseRun.cpuShare(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
     }
 
     private void vision(VisionTransformer vision, VisionConfig v, Set<Part> parts) {
@@ -320,7 +323,6 @@ final class BenchCommand implements Callable<Integer> {
             w.println("(cpu used: process CPU time ÷ (wall time × threads); well under 100% means other processes took the cores)");
         }
         w.printf("peak RSS: %.2f GB%n", ((Number) result.get("peak_rss_bytes")).longValue() / 1e9);
-        for (String n : notes) w.println("note: " + n);
     }
 
     /** What bounds a measurement: arithmetic (FLOPs at the FMA peak) or memory traffic (bytes at the read bandwidth). */
@@ -330,7 +332,7 @@ final class BenchCommand implements Callable<Integer> {
      * One timed run: {@code seconds} for {@code count} units of output ({@code unit} "s" prints the
      * time itself), whose {@code work} of the {@code bound} kind sets the best possible time.
      */
-    record Measure(String label, String json, double seconds, double cpuSeconds, double count, String unit, Bound bound, double work) {
+    record Measure(String label, String json, double seconds, double cpuShare, double count, String unit, Bound bound, double work) {
         double boundSeconds(double bytesPerS, double flopPerS) {
             return work / (bound == Bound.FLOPS ? flopPerS : bytesPerS);
         }
@@ -343,13 +345,18 @@ final class BenchCommand implements Callable<Integer> {
             double best = boundSeconds(bytesPerS, flopPerS);
             String value = unit.equals("s") ? fmt(seconds, "s") : fmt(count / seconds, unit);
             String limit = unit.equals("s") ? fmt(best, "s") : fmt(count / best, unit);
-            return new String[] {label, value, limit, pct(best / seconds), pct(cpuSeconds / seconds / ComputePool.THREADS)};
+            return new String[] {label, value, limit, pct(best / seconds), pct(cpuShare)};
         }
     }
 
     /** Records a run that took {@code seconds} and started when the process had used {@code cpuStart} ns of CPU. */
     private void measure(String label, String json, double seconds, long cpuStart, double count, String unit, Bound bound, double work) {
-        measures.add(new Measure(label, json, seconds, (cpuNanos() - cpuStart) / 1e9, count, unit, bound, work));
+        measure(label, json, seconds, (cpuNanos() - cpuStart) / 1e9 / seconds / ComputePool.THREADS, count, unit, bound, work);
+    }
+
+    /** Records a run that took {@code seconds} with the process using {@code cpuShare} of all threads' time. */
+    private void measure(String label, String json, double seconds, double cpuShare, double count, String unit, Bound bound, double work) {
+        measures.add(new Measure(label, json, seconds, cpuShare, count, unit, bound, work));
         progress(String.format("  %s: %.3f s%s", label, seconds, unit.equals("s") ? "" : String.format(" (%.2f %s)", count / seconds, unit)));
     }
 
@@ -377,23 +384,19 @@ final class BenchCommand implements Callable<Integer> {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    /** Wall seconds of one run and the process CPU time (ns) when it started. */
-    private record Timing(double seconds, long cpuStart) {}
+    /** The fastest wall time of several runs, and the CPU share over all of them. */
+    private record Timing(double seconds, double cpuShare) {}
 
-    /** The fastest of {@code repeats} runs; its CPU start is shifted so that a measure sees that run's CPU time. */
+    /** Runs {@code r} at least {@code repeats} times and for at least a second; the best time and the mean CPU share. */
     private static Timing best(int repeats, Runnable r) {
         double best = Double.MAX_VALUE;
-        long cpuOfBest = 0;
-        for (int i = 0; i < repeats; i++) {
-            long c0 = cpuNanos(), t0 = System.nanoTime();
+        long c0 = cpuNanos(), t0 = System.nanoTime();
+        for (int i = 0; i < repeats || System.nanoTime() - t0 < 1_000_000_000L; i++) {
+            long s0 = System.nanoTime();
             r.run();
-            double s = seconds(t0);
-            if (s < best) {
-                best = s;
-                cpuOfBest = cpuNanos() - c0;
-            }
+            best = Math.min(best, seconds(s0));
         }
-        return new Timing(best, cpuNanos() - cpuOfBest);
+        return new Timing(best, (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.THREADS);
     }
 
     private static float[] random(int n, long seed) {

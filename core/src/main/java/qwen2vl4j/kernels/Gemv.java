@@ -9,8 +9,8 @@ import qwen2vl4j.io.DType;
  * widened in registers, never copied.
  */
 final class Gemv {
-    /** Tasks per pool thread: few and long, so every thread reads one sequential stretch. */
-    private static final int TASKS_PER_THREAD = 2;
+    /** Tasks per pool thread: long sequential stretches, yet enough of them to rebalance when a core is taken away. */
+    private static final int TASKS_PER_THREAD = 8;
     /** Below this many weights a call stays on the calling thread. */
     static final long PARALLEL_THRESHOLD = 1L << 16;
 
