@@ -20,7 +20,7 @@ class BenchCommandTest {
         var cl = Main.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,prefill,decode,decode4k",
+        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,vision1280,prefill,decode,decode4k",
                 "--format", "json", "--prompt-tokens", "9", "--decode-tokens", "2", "--long-context", "20", "--bandwidth-mib", "16",
                 "--image-grid", "4x4", "--large-image-grid", "4x8");
         assertEquals(0, rc, err.toString());
