@@ -107,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
         machine.put("threads", ComputePool.THREADS);
         machine.put("float_lanes", MachineProbe.floatLanes());
         for (Measure m : measures) {
-            result.put(m.json() + "_of_bound", round(m.fraction(readBytesPerS, flopPerS)));
+            result.put(m.json() + "_of_bound", Math.round(m.fraction(readBytesPerS, flopPerS) * 1e6) / 1e6);
             result.put(m.json() + "_cpu_share", round(m.cpuShare()));
         }
         if (!kernels.isEmpty()) result.put("kernels", kernels);
