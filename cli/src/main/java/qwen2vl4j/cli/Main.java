@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
                 PreprocessCommand.class,
                 PreprocessBenchCommand.class,
                 PullCommand.class,
+                VideoInfoCommand.class,
+                RunCommand.class,
+                ChatCommand.class,
                 BenchCommand.class,
         })
 public final class Main implements Runnable {
@@ -29,6 +32,11 @@ public final class Main implements Runnable {
     /** The configured command line; errors print one line on stderr and exit non-zero. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("qwen2vl4j: " + ex.getMessage() + " (see: qwen2vl4j " + cmd.getCommandName() + " --help)");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
             cmd.getErr().println("qwen2vl4j: " + msg);
