@@ -5,7 +5,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -84,12 +83,12 @@ final class VectorKernels {
 
     /**
      * The GEMM micro-kernel for six input rows against one packed panel tile of {@link #NR} weight rows:
-     * {@code out[r, j] (+)= Σ_{k<kc} x[xOff + r·xStride + k] · panel[pOff + k·NR + j]} for {@code r < 6},
-     * {@code j < valid}. With {@code first} the tile is written as {@code sum + bias[j0 + j]} (bias may be
-     * null), otherwise the sum is added to what {@code out} holds.
+     * {@code out[oOff + r·oStride + j] += Σ_{k<kc} x[xOff + r·xStride + k] · panel[pOff + k·NR + j]} for
+     * {@code r < 6}, {@code j < NR}. Branch-free on purpose: the JIT keeps all twelve accumulators in
+     * registers only while this method stays small.
      */
     static void gemm6(float[] x, int xOff, int xStride, float[] panel, int pOff, int kc,
-                      float[] out, int oOff, int oStride, int valid, float[] bias, int j0, boolean first) {
+                      float[] out, int oOff, int oStride) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int a0 = xOff, a1 = a0 + xStride, a2 = a1 + xStride, a3 = a2 + xStride, a4 = a3 + xStride, a5 = a4 + xStride;
@@ -115,64 +114,36 @@ final class VectorKernels {
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
-        storeTile(c00, c01, out, oOff, valid, bias, j0, first);
-        storeTile(c10, c11, out, oOff + oStride, valid, bias, j0, first);
-        storeTile(c20, c21, out, oOff + 2 * oStride, valid, bias, j0, first);
-        storeTile(c30, c31, out, oOff + 3 * oStride, valid, bias, j0, first);
-        storeTile(c40, c41, out, oOff + 4 * oStride, valid, bias, j0, first);
-        storeTile(c50, c51, out, oOff + 5 * oStride, valid, bias, j0, first);
+        int o = oOff;
+        c00.add(FloatVector.fromArray(F, out, o)).intoArray(out, o);
+        c01.add(FloatVector.fromArray(F, out, o + L)).intoArray(out, o + L);
+        o += oStride;
+        c10.add(FloatVector.fromArray(F, out, o)).intoArray(out, o);
+        c11.add(FloatVector.fromArray(F, out, o + L)).intoArray(out, o + L);
+        o += oStride;
+        c20.add(FloatVector.fromArray(F, out, o)).intoArray(out, o);
+        c21.add(FloatVector.fromArray(F, out, o + L)).intoArray(out, o + L);
+        o += oStride;
+        c30.add(FloatVector.fromArray(F, out, o)).intoArray(out, o);
+        c31.add(FloatVector.fromArray(F, out, o + L)).intoArray(out, o + L);
+        o += oStride;
+        c40.add(FloatVector.fromArray(F, out, o)).intoArray(out, o);
+        c41.add(FloatVector.fromArray(F, out, o + L)).intoArray(out, o + L);
+        o += oStride;
+        c50.add(FloatVector.fromArray(F, out, o)).intoArray(out, o);
+        c51.add(FloatVector.fromArray(F, out, o + L)).intoArray(out, o + L);
     }
 
     /** {@link #gemm6} for a single input row (the rows left over after the blocks of six). */
-    static void gemm1(float[] x, int xOff, float[] panel, int pOff, int kc,
-                      float[] out, int oOff, int valid, float[] bias, int j0, boolean first) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, d0 = c0, d1 = c0;
-        int k = 0, p = pOff;
-        for (; k + 1 < kc; k += 2, p += 2 * NR) {
-            FloatVector a = FloatVector.broadcast(F, x[xOff + k]);
-            c0 = a.fma(FloatVector.fromArray(F, panel, p), c0);
-            c1 = a.fma(FloatVector.fromArray(F, panel, p + L), c1);
-            FloatVector e = FloatVector.broadcast(F, x[xOff + k + 1]);
-            d0 = e.fma(FloatVector.fromArray(F, panel, p + NR), d0);
-            d1 = e.fma(FloatVector.fromArray(F, panel, p + NR + L), d1);
-        }
-        if (k < kc) {
+    static void gemm1(float[] x, int xOff, float[] panel, int pOff, int kc, float[] out, int oOff) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0;
+        for (int k = 0, p = pOff; k < kc; k++, p += NR) {
             FloatVector a = FloatVector.broadcast(F, x[xOff + k]);
             c0 = a.fma(FloatVector.fromArray(F, panel, p), c0);
             c1 = a.fma(FloatVector.fromArray(F, panel, p + L), c1);
         }
-        storeTile(c0.add(d0), c1.add(d1), out, oOff, valid, bias, j0, first);
-    }
-
-    /** Writes (or adds) one row of a tile: {@code valid} of its {@link #NR} lanes. */
-    private static void storeTile(FloatVector c0, FloatVector c1, float[] out, int o, int valid,
-                                  float[] bias, int j0, boolean first) {
-        if (valid == NR) {
-            if (first) {
-                if (bias != null) {
-                    c0 = c0.add(FloatVector.fromArray(F, bias, j0));
-                    c1 = c1.add(FloatVector.fromArray(F, bias, j0 + L));
-                }
-            } else {
-                c0 = c0.add(FloatVector.fromArray(F, out, o));
-                c1 = c1.add(FloatVector.fromArray(F, out, o + L));
-            }
-            c0.intoArray(out, o);
-            c1.intoArray(out, o + L);
-            return;
-        }
-        VectorMask<Float> m0 = F.indexInRange(0, valid), m1 = F.indexInRange(L, valid);
-        if (first) {
-            if (bias != null) {
-                c0 = c0.add(FloatVector.fromArray(F, bias, j0, m0));
-                c1 = c1.add(FloatVector.fromArray(F, bias, j0 + L, m1));
-            }
-        } else {
-            c0 = c0.add(FloatVector.fromArray(F, out, o, m0));
-            c1 = c1.add(FloatVector.fromArray(F, out, o + L, m1));
-        }
-        c0.intoArray(out, o, m0);
-        c1.intoArray(out, o + L, m1);
+        c0.add(FloatVector.fromArray(F, out, oOff)).intoArray(out, oOff);
+        c1.add(FloatVector.fromArray(F, out, oOff + L)).intoArray(out, oOff + L);
     }
 
     /** Σ of the floats in {@code [from, to)} bytes of {@code seg} (a streaming read; {@code to − from} a multiple of 4·L·4). */
