@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 ServeCommand.class,
                 ServeBenchCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     @Override

@@ -1,18 +1,17 @@
 package qwen2vl4j.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 import qwen2vl4j.io.DType;
 
 /**
  * {@code out[n, rows] = x[n, cols] · Wᵀ + bias}, the linear layer of every component.
- * Output rows are split across the shared pool; with several input rows each weight row is
- * widened to float32 once and reused for all of them.
+ * One input row takes the bandwidth-bound {@link Gemv}; several take the tiled {@link Gemm}
+ * (a handful, the row-wise kernel). All split the work across the {@link ComputePool}.
  */
 public final class MatMul {
     /** Work below this many multiply-adds stays on the calling thread. */
     private static final long PARALLEL_THRESHOLD = 1L << 15;
-    private static final int ROW_BLOCK = 16;
+    /** From this many input rows on, the tiled GEMM; below it, the row-wise kernel. */
+    static final int GEMM_MIN_ROWS = 4;
 
     private MatMul() {}
 
@@ -22,6 +21,17 @@ public final class MatMul {
      * @param out  {@code [n, w.rows()]} row-major, overwritten
      */
     public static void matmul(float[] x, int n, Matrix w, float[] bias, float[] out) {
+        checkSizes(x, n, w, bias, out);
+        if (n == 1) {
+            Gemv.run(x, w, bias, out);
+        } else if (n < GEMM_MIN_ROWS) {
+            rowwise(x, n, w, bias, out);
+        } else {
+            Gemm.run(x, n, w, bias, out);
+        }
+    }
+
+    private static void checkSizes(float[] x, int n, Matrix w, float[] bias, float[] out) {
         int rows = w.rows(), cols = w.cols();
         if (x.length < (long) n * cols || out.length < (long) n * rows) {
             throw new IllegalArgumentException("matmul with " + w.name() + " [" + rows + ", " + cols + "]: input holds "
@@ -30,32 +40,21 @@ public final class MatMul {
         if (bias != null && bias.length != rows) {
             throw new IllegalArgumentException("matmul with " + w.name() + ": bias has " + bias.length + " values, expected " + rows);
         }
-        long work = (long) n * rows * cols;
-        if (work < PARALLEL_THRESHOLD) {
-            rowRange(x, n, w, bias, out, 0, rows);
-        } else {
-            ForkJoinPool.commonPool().invoke(new Task(x, n, w, bias, out, 0, rows));
-        }
     }
 
-    private static final class Task extends RecursiveAction {
-        final float[] x, bias, out;
-        final int n, from, to;
-        final Matrix w;
+    /**
+     * The previous kernel, kept as the benchmark's baseline: each weight row is widened once and
+     * dotted with every input row, rows split across the pool. Same contract as {@link #matmul}.
+     */
+    public static void matmulRowwise(float[] x, int n, Matrix w, float[] bias, float[] out) {
+        checkSizes(x, n, w, bias, out);
+        rowwise(x, n, w, bias, out);
+    }
 
-        Task(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {
-            this.x = x; this.n = n; this.w = w; this.bias = bias; this.out = out; this.from = from; this.to = to;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= ROW_BLOCK || (long) (to - from) * n * w.cols() < PARALLEL_THRESHOLD) {
-                rowRange(x, n, w, bias, out, from, to);
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new Task(x, n, w, bias, out, from, mid), new Task(x, n, w, bias, out, mid, to));
-        }
+    private static void rowwise(float[] x, int n, Matrix w, float[] bias, float[] out) {
+        int rows = w.rows();
+        int tasks = (long) n * rows * w.cols() < PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.THREADS * 8);
+        ComputePool.forEach(tasks, t -> rowRange(x, n, w, bias, out, (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
     }
 
     private static void rowRange(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {

@@ -1,0 +1,424 @@
+package qwen2vl4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import qwen2vl4j.config.CheckpointLayout;
+import qwen2vl4j.config.ModelConfig;
+import qwen2vl4j.config.TextConfig;
+import qwen2vl4j.config.VisionConfig;
+import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.ComputePool;
+import qwen2vl4j.kernels.MachineProbe;
+import qwen2vl4j.kernels.MatMul;
+import qwen2vl4j.kernels.Matrix;
+import qwen2vl4j.text.TextModel;
+import qwen2vl4j.text.TextSession;
+import qwen2vl4j.vision.VisionTransformer;
+
+/**
+ * {@code qwen2vl4j bench}: measures this machine's limits (memory read bandwidth, f32 FMA
+ * throughput) and the engine's speed at the real Qwen2-VL-2B geometry in the same run, and prints
+ * each figure with the fraction of its bound. Without {@code --model} it generates (once, cached
+ * under {@code --out}) a folder of random bf16 weights at that geometry.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure speed against this machine's memory bandwidth and FMA peak, at the real Qwen2-VL-2B geometry.")
+final class BenchCommand implements Callable<Integer> {
+    /** The parts of the benchmark {@code --only} can pick. */
+    enum Part { machine, kernels, vision, vision1280, prefill, decode, decode4k }
+
+    enum Format { table, json }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", description = "Model folder or Hugging Face repo id (default: random weights at the real geometry, generated into --out).")
+    String model;
+
+    @Option(names = "--out", defaultValue = "bench-out", description = "Folder for the generated random-weight model (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--only", split = ",", description = "Run only these parts: ${COMPLETION-CANDIDATES} (the machine is always measured).")
+    Set<Part> only;
+
+    @Option(names = "--format", defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prefill length (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--decode-tokens", defaultValue = "128", description = "Tokens decoded per measurement (default: ${DEFAULT-VALUE}).")
+    int decodeTokens;
+
+    @Option(names = "--long-context", defaultValue = "4096", description = "Context of the long decode measurement (default: ${DEFAULT-VALUE}).")
+    int longContext;
+
+    @Option(names = "--image-grid", defaultValue = "32x32", description = "Patch grid of the first image (default: ${DEFAULT-VALUE}, a 448x448 image).")
+    String imageGrid;
+
+    @Option(names = "--large-image-grid", defaultValue = "64x80", description = "Patch grid of the large image (default: ${DEFAULT-VALUE}, 1280 merged tokens).")
+    String largeImageGrid;
+
+    @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "Buffer for the bandwidth probe, MiB (default: ${DEFAULT-VALUE}).")
+    int bandwidthMib;
+
+    private final Map<String, Object> result = new LinkedHashMap<>();
+    private final Map<String, Object> kernels = new LinkedHashMap<>();
+    private final List<Measure> measures = new ArrayList<>();
+    private double readBytesPerS;
+    private double flopPerS;
+
+    @Override
+    public Integer call() throws IOException {
+        Set<Part> parts = only == null || only.isEmpty() ? EnumSet.allOf(Part.class) : EnumSet.copyOf(only);
+        if (promptTokens < 1 || decodeTokens < 1 || longContext < 1 || bandwidthMib < 16) {
+            throw new IllegalArgumentException("--prompt-tokens, --decode-tokens and --long-context must be positive and --bandwidth-mib at least 16");
+        }
+        result.put("format", null);
+        for (String f : new String[] {"decode_tok_s", "decode_4k_tok_s", "prefill_tok_s", "vision_448_s", "vision_1280tok_s", "load_s"}) {
+            result.put(f, null);
+        }
+        if (!parts.equals(EnumSet.of(Part.machine))) runModel(parts);
+        result.put("peak_rss_bytes", peakRssBytes());   // before the bandwidth probe's buffer
+
+        progress("measuring the machine (" + ComputePool.THREADS + " threads) ...");
+        readBytesPerS = MachineProbe.readBandwidth((long) bandwidthMib << 20, 5);
+        flopPerS = MachineProbe.fmaThroughput(0.5, 3);
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("read_gb_s", round(readBytesPerS / 1e9));
+        machine.put("fma_gflop_s", round(flopPerS / 1e9));
+        machine.put("threads", ComputePool.THREADS);
+        machine.put("float_lanes", MachineProbe.floatLanes());
+        for (Measure m : measures) {
+            result.put(m.json() + "_of_bound", Math.round(m.fraction(readBytesPerS, flopPerS) * 1e6) / 1e6);
+            result.put(m.json() + "_cpu_share", round(m.cpuShare()));
+        }
+        if (!kernels.isEmpty()) result.put("kernels", kernels);
+
+        PrintWriter w = spec.commandLine().getOut();
+        if (format == Format.json) {
+            Map<String, Object> all = new LinkedHashMap<>();
+            all.put("machine", machine);
+            all.put("results", List.of(result));
+            w.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(all));
+        } else {
+            printTable(w);
+        }
+        w.flush();
+        return 0;
+    }
+
+    private void runModel(Set<Part> parts) throws IOException {
+        Path folder = model != null ? ModelFolder.resolve(model) : randomModel();
+        result.put("model", folder.toString());
+        progress("loading " + folder + " ...");
+        long t0 = System.nanoTime();
+        try (Weights weights = Weights.open(folder)) {
+            ModelConfig config = ModelConfig.load(folder);
+            CheckpointLayout.verify(weights, config);
+            VisionTransformer vision = VisionTransformer.load(weights, config.vision());
+            TextModel textModel = TextModel.load(weights, config);
+            List<Matrix> layers = ModelCost.textMatrices(weights, config.text());
+            Matrix head = ModelCost.lmHead(weights, config.text());
+            result.put("format", head.dtype().name().toLowerCase(java.util.Locale.ROOT));
+            double loadS = seconds(t0);
+            result.put("load_s", round(loadS));
+            long perToken = ModelCost.weightBytesPerToken(layers, head);
+            result.put("weight_bytes_per_token", perToken);
+
+            if (parts.contains(Part.kernels)) kernels(weights, layers);
+            if (parts.contains(Part.vision) || parts.contains(Part.vision1280)) vision(vision, config.vision(), parts);
+            if (parts.contains(Part.prefill) || parts.contains(Part.decode) || parts.contains(Part.decode4k)) {
+                text(textModel, parts, layers, head, perToken);
+            }
+        }
+    }
+
+    /** The cached random-weight folder under {@code --out}, generated on first use. */
+    private Path randomModel() throws IOException {
+        Path folder = out.resolve("qwen2vl-2b-random-bf16");
+        if (!RandomModel.isComplete(folder)) {
+            progress("generating random bf16 weights at the real geometry in " + folder + " (once; about 4.4 GB) ...");
+            long t0 = System.nanoTime();
+            long bytes = RandomModel.write(folder, 42);
+            progress(String.format("  wrote %.2f GB in %.1f s", bytes / 1e9, seconds(t0)));
+        }
+        return folder;
+    }
+
+    /** The new GEMM and GEMV against the row-wise kernel they replaced, on real shapes. */
+    private void kernels(Weights weights, List<Matrix> layers) {
+        progress("kernels: tiled GEMM and GEMV against the row-wise baseline ...");
+        Matrix fc1 = Matrix.of(weights.tensor("visual.blocks.0.mlp.fc1.weight"));
+        int n = 1024;
+        float[] x = random(n * fc1.cols(), 1), y = new float[n * fc1.rows()];
+        double flops = 2.0 * n * fc1.rows() * fc1.cols();
+        MatMul.matmul(x, 64, fc1, null, y);
+        MatMul.matmulRowwise(x, 16, fc1, null, y);
+        Timing tiledRun = best(3, () -> MatMul.matmul(x, n, fc1, null, y));
+        double tiled = tiledRun.seconds();
+        Timing rowwiseRun = best(1, () -> MatMul.matmulRowwise(x, n, fc1, null, y));
+        double rowwise = rowwiseRun.seconds();
+        kernels.put("gemm_gflop_s", round(flops / tiled / 1e9));
+        kernels.put("gemm_rowwise_gflop_s", round(flops / rowwise / 1e9));
+        kernels.put("gemm_speedup", round(rowwise / tiled));
+        String shape = "[" + n + "x" + fc1.cols() + "]·[" + fc1.rows() + "x" + fc1.cols() + "]ᵀ";
+        measure("GEMM " + shape + " tiled", "gemm", tiled, tiledRun.cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("GEMM same, row-wise baseline", "gemm_rowwise", rowwise, rowwiseRun.cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+
+        // the up-projections of every layer in turn (over 700 MB), so the weights stream from memory, not cache
+        List<Matrix> ups = new ArrayList<>();
+        for (int l = 5; l < layers.size(); l += 7) ups.add(layers.get(l));
+        Matrix up = ups.getFirst();
+        float[] v = random(up.cols(), 2), o = new float[up.rows()];
+        double bytes = 0;
+        for (Matrix m : ups) bytes += ModelCost.bytes(m);
+        Runnable tiledPass = () -> ups.forEach(m -> MatMul.matmul(v, 1, m, null, o));
+        Runnable rowwisePass = () -> ups.forEach(m -> MatMul.matmulRowwise(v, 1, m, null, o));
+        tiledPass.run();
+        rowwisePass.run();
+        Timing gemvRun = best(3, tiledPass);
+        double gemv = gemvRun.seconds();
+        Timing gemvRowwiseRun = best(3, rowwisePass);
+        double gemvRowwise = gemvRowwiseRun.seconds();
+        kernels.put("gemv_gb_s", round(bytes / gemv / 1e9));
+        kernels.put("gemv_rowwise_gb_s", round(bytes / gemvRowwise / 1e9));
+        kernels.put("gemv_speedup", round(gemvRowwise / gemv));
+        String g = ups.size() + "x [" + up.rows() + "x" + up.cols() + "] bf16";
+        measure("GEMV " + g, "gemv", gemv, gemvRun.cpuShare(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+        measure("GEMV same, row-wise baseline", "gemv_rowwise", gemvRowwise, gemvRowwiseRun.cpuShare(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+    }
+
+    private void vision(VisionTransformer vision, VisionConfig v, Set<Part> parts) {
+        progress("vision: warming up ...");
+        encode(vision, v, 4, 4);
+        int[] small = grid(imageGrid, "--image-grid"), large = grid(largeImageGrid, "--large-image-grid");
+        if (parts.contains(Part.vision)) {
+            String smallName = "image " + small[0] * 14 + "x" + small[1] * 14 + " (" + small[0] * small[1] + " patches)";
+            progress("vision: " + smallName + " ...");
+            long c0 = cpuNanos();
+            double sSmall = encode(vision, v, small[0], small[1]);
+            result.put("vision_448_s", round(sSmall));
+            measure("vision " + smallName, "vision_448", sSmall, c0, 1, "s", Bound.FLOPS, ModelCost.visionFlops(v, 1, small[0], small[1]));
+        }
+        if (!parts.contains(Part.vision1280)) return;
+        String largeName = "image " + large[0] * large[1] / 4 + " tokens (" + large[0] * large[1] + " patches)";
+        progress("vision: " + largeName + " ...");
+        long c0 = cpuNanos();
+        double sLarge = encode(vision, v, large[0], large[1]);
+        result.put("vision_1280tok_s", round(sLarge));
+        measure("vision " + largeName, "vision_1280tok", sLarge, c0, 1, "s", Bound.FLOPS, ModelCost.visionFlops(v, 1, large[0], large[1]));
+    }
+
+    /** {@code HxW} in patches, both even (the 2×2 merge). */
+    private static int[] grid(String text, String option) {
+        String[] p = text.split("x");
+        try {
+            if (p.length == 2) {
+                int h = Integer.parseInt(p[0]), w = Integer.parseInt(p[1]);
+                if (h >= 2 && w >= 2 && h % 2 == 0 && w % 2 == 0) return new int[] {h, w};
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " '" + text + "': expected HxW in patches, both even and at least 2, e.g. 32x32");
+    }
+
+    private static double encode(VisionTransformer vision, VisionConfig v, int h, int w) {
+        int patches = h * w;
+        float[] pixels = random(patches * v.patchValues(), patches);
+        long t0 = System.nanoTime();
+        vision.forward(pixels, patches, List.of(new int[] {1, h, w}));
+        return seconds(t0);
+    }
+
+    /**
+     * The text decoder: prefill of {@code --prompt-tokens} random tokens, then {@code --decode-tokens}
+     * decode steps after it (short context), and the same after a prefill of {@code --long-context}.
+     */
+    private void text(TextModel text, Set<Part> parts, List<Matrix> layers, Matrix head, long perToken) {
+        TextConfig t = text.config();
+        TextSession session = text.newSession();
+        progress("text: warming up ...");
+        prefill(session, 16, 5);
+        for (int i = 0; i < 3; i++) session.decode(7 + i);
+        session.reset();
+        if (parts.contains(Part.prefill)) {
+            progress("text: prefill of " + promptTokens + " tokens ...");
+            long c0 = cpuNanos();
+            double s = prefill(session, promptTokens, 6);
+            result.put("prefill_tok_s", round(promptTokens / s));
+            measure("prefill " + promptTokens + " tokens", "prefill", s, c0, promptTokens, "tok/s", Bound.FLOPS,
+                    ModelCost.prefillFlops(layers, head, t, promptTokens));
+        } else {
+            prefill(session, 16, 6);
+        }
+        if (parts.contains(Part.decode)) {
+            progress("text: " + decodeTokens + " decode steps at context " + session.length() + " ...");
+            decode(session, "decode " + decodeTokens + " tok, context " + session.length(), "decode", "decode_tok_s", t, perToken);
+        }
+        if (parts.contains(Part.decode4k)) {
+            session.reset();
+            progress("text: prefill of " + longContext + " tokens for the long-context decode ...");
+            prefill(session, longContext, 7);
+            progress("text: " + decodeTokens + " decode steps at context " + longContext + " ...");
+            decode(session, "decode " + decodeTokens + " tok, context " + longContext, "decode_4k", "decode_4k_tok_s", t, perToken);
+        }
+    }
+
+    /** Prefills {@code n} random text tokens into the (empty) session; returns the seconds taken. */
+    private static double prefill(TextSession session, int n, long seed) {
+        Random rnd = new Random(seed);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = rnd.nextInt(151_000);
+        int[][] positions = session.nextTextPositions(n);
+        long t0 = System.nanoTime();
+        session.prefill(ids, null, null, positions);
+        return seconds(t0);
+    }
+
+    /** {@code --decode-tokens} steps; the bound reads every weight and the cached keys and values once per step. */
+    private void decode(TextSession session, String label, String json, String field, TextConfig t, long perToken) {
+        int start = session.length();
+        long c0 = cpuNanos(), t0 = System.nanoTime();
+        for (int i = 0; i < decodeTokens; i++) session.decode(1000 + i);
+        double s = seconds(t0);
+        double bytes = (double) perToken * decodeTokens;
+        for (int i = 0; i < decodeTokens; i++) bytes += ModelCost.kvBytesPerToken(t, start + i + 1);
+        result.put(field, round(decodeTokens / s));
+        measure(label, json, s, c0, decodeTokens, "tok/s", Bound.BYTES, bytes);
+    }
+
+    private void printTable(PrintWriter w) {
+        w.printf("machine: %d threads, %d-lane f32 vectors; memory read %.1f GB/s; f32 FMA %.1f GFLOP/s%n",
+                ComputePool.THREADS, MachineProbe.floatLanes(), readBytesPerS / 1e9, flopPerS / 1e9);
+        if (result.containsKey("model")) {
+            w.printf("model: %s (%s, %.2f GB read per decoded token)%n", result.get("model"), result.get("format"),
+                    ((Number) result.get("weight_bytes_per_token")).doubleValue() / 1e9);
+        }
+        if (result.containsKey("load_s")) w.printf("load (mmap, bind every tensor): %.2f s%n", (Double) result.get("load_s"));
+        if (!measures.isEmpty()) {
+            w.printf("%-40s %16s %16s %9s %9s%n", "measure", "value", "bound", "of bound", "cpu used");
+            for (Measure m : measures) {
+                String[] r = m.cells(readBytesPerS, flopPerS);
+                w.printf("%-40s %16s %16s %9s %9s%n", r[0], r[1], r[2], r[3], r[4]);
+            }
+            w.println("(cpu used: process CPU time ÷ (wall time × threads); well under 100% means other processes took the cores)");
+        }
+        w.printf("peak RSS: %.2f GB%n", ((Number) result.get("peak_rss_bytes")).longValue() / 1e9);
+    }
+
+    /** What bounds a measurement: arithmetic (FLOPs at the FMA peak) or memory traffic (bytes at the read bandwidth). */
+    enum Bound { FLOPS, BYTES }
+
+    /**
+     * One timed run: {@code seconds} for {@code count} units of output ({@code unit} "s" prints the
+     * time itself), whose {@code work} of the {@code bound} kind sets the best possible time.
+     */
+    record Measure(String label, String json, double seconds, double cpuShare, double count, String unit, Bound bound, double work) {
+        double boundSeconds(double bytesPerS, double flopPerS) {
+            return work / (bound == Bound.FLOPS ? flopPerS : bytesPerS);
+        }
+
+        double fraction(double bytesPerS, double flopPerS) {
+            return boundSeconds(bytesPerS, flopPerS) / seconds;
+        }
+
+        String[] cells(double bytesPerS, double flopPerS) {
+            double best = boundSeconds(bytesPerS, flopPerS);
+            String value = unit.equals("s") ? fmt(seconds, "s") : fmt(count / seconds, unit);
+            String limit = unit.equals("s") ? fmt(best, "s") : fmt(count / best, unit);
+            return new String[] {label, value, limit, pct(best / seconds), pct(cpuShare)};
+        }
+    }
+
+    /** Records a run that took {@code seconds} and started when the process had used {@code cpuStart} ns of CPU. */
+    private void measure(String label, String json, double seconds, long cpuStart, double count, String unit, Bound bound, double work) {
+        measure(label, json, seconds, (cpuNanos() - cpuStart) / 1e9 / seconds / ComputePool.THREADS, count, unit, bound, work);
+    }
+
+    /** Records a run that took {@code seconds} with the process using {@code cpuShare} of all threads' time. */
+    private void measure(String label, String json, double seconds, double cpuShare, double count, String unit, Bound bound, double work) {
+        measures.add(new Measure(label, json, seconds, cpuShare, count, unit, bound, work));
+        progress(String.format("  %s: %.3f s%s", label, seconds, unit.equals("s") ? "" : String.format(" (%.2f %s)", count / seconds, unit)));
+    }
+
+    private void progress(String message) {
+        spec.commandLine().getErr().println(message);
+        spec.commandLine().getErr().flush();
+    }
+
+    /** Peak resident set size of this process (VmHWM), or -1 where /proc is absent. */
+    static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** CPU time this process has used, in ns (all threads). */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** The fastest wall time of several runs, and the CPU share over all of them. */
+    private record Timing(double seconds, double cpuShare) {}
+
+    /** Runs {@code r} at least {@code repeats} times and for at least a second; the best time and the mean CPU share. */
+    private static Timing best(int repeats, Runnable r) {
+        double best = Double.MAX_VALUE;
+        long c0 = cpuNanos(), t0 = System.nanoTime();
+        for (int i = 0; i < repeats || System.nanoTime() - t0 < 1_000_000_000L; i++) {
+            long s0 = System.nanoTime();
+            r.run();
+            best = Math.min(best, seconds(s0));
+        }
+        return new Timing(best, (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.THREADS);
+    }
+
+    private static float[] random(int n, long seed) {
+        Random rnd = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = rnd.nextFloat() * 2 - 1;
+        return a;
+    }
+
+    private static double seconds(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private static String fmt(double v, String unit) {
+        return String.format(v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, unit);
+    }
+
+    private static String pct(double fraction) {
+        return String.format("%.0f%%", 100 * fraction);
+    }
+}

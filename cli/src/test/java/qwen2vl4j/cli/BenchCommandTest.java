@@ -1,0 +1,48 @@
+package qwen2vl4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** Runs the benchmark end to end on the tiny fixture model, with small sizes (speed itself is never asserted). */
+class BenchCommandTest {
+    private static final Path TINY = Path.of(System.getProperty("fixtures.dir"), "models", "tiny-qwen2vl");
+
+    @Test
+    void jsonHasTheMachineAndEveryRequestedFigureWithItsFraction() throws Exception {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,vision1280,prefill,decode,decode4k",
+                "--format", "json", "--prompt-tokens", "9", "--decode-tokens", "2", "--long-context", "20", "--bandwidth-mib", "16",
+                "--image-grid", "4x4", "--large-image-grid", "4x8");
+        assertEquals(0, rc, err.toString());
+        JsonNode root = new ObjectMapper().readTree(out.toString());
+        JsonNode machine = root.get("machine");
+        assertTrue(machine.get("read_gb_s").asDouble() > 0, out.toString());
+        assertTrue(machine.get("fma_gflop_s").asDouble() > 0, out.toString());
+        assertTrue(machine.get("threads").asInt() >= 1, out.toString());
+        JsonNode r = root.get("results").get(0);
+        assertEquals("bf16", r.get("format").asText(), out.toString());
+        for (String field : new String[] {"load_s", "vision_448_s", "vision_1280tok_s", "prefill_tok_s", "decode_tok_s", "decode_4k_tok_s",
+                "peak_rss_bytes", "weight_bytes_per_token", "vision_448_of_bound", "prefill_of_bound", "decode_of_bound", "decode_4k_of_bound"}) {
+            assertTrue(r.has(field) && r.get(field).asDouble() > 0, field + " in " + out);
+        }
+    }
+
+    @Test
+    void unknownPartIsRefused() {
+        StringWriter err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err));
+        assertTrue(cl.execute("bench", "--only", "everything") != 0);
+        assertTrue(err.toString().contains("everything"), err.toString());
+    }
+}
