@@ -43,6 +43,13 @@ public final class Conversation {
         return generate(List.of(message), params, listener);
     }
 
+    /**
+     * Adds {@code messages} (e.g. a system message and the first user message) and generates the assistant's answer.
+     */
+    public GenerationResult send(List<Message> messages, SamplingParams params, TokenListener listener) {
+        return generate(messages, params, listener);
+    }
+
     /** The messages so far, answers included. */
     public List<Message> history() {
         return List.copyOf(history);

@@ -1,6 +1,6 @@
 package qwen2vl4j;
 
-import java.util.List;
+import qwen2vl4j.preprocess.VisionBatch;
 
 /**
  * A prompt ready for the model: token ids with every image and video placeholder expanded to one
@@ -13,13 +13,4 @@ import java.util.List;
  * @param imageTokens pad tokens standing for images
  * @param videoTokens pad tokens standing for videos
  */
-public record ModelInputs(String prompt, int[] ids, Patches images, Patches videos, int imageTokens, int videoTokens) {
-
-    /** {@code pixel_values [rows, cols]} of several images or videos with their grids (t, h, w). */
-    public record Patches(float[] data, int rows, int cols, List<int[]> grids) {
-        /** The grids as an array of rows {t, h, w}. */
-        public int[][] gridArray() {
-            return grids.toArray(new int[0][]);
-        }
-    }
-}
+public record ModelInputs(String prompt, int[] ids, VisionBatch images, VisionBatch videos, int imageTokens, int videoTokens) {}

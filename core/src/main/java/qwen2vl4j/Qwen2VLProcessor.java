@@ -19,6 +19,7 @@ import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.preprocess.RgbImage;
 import qwen2vl4j.preprocess.VideoProcessor;
 import qwen2vl4j.preprocess.VideoSources;
+import qwen2vl4j.preprocess.VisionBatch;
 import qwen2vl4j.preprocess.VisionOptions;
 import qwen2vl4j.tokenizer.Tokenizer;
 
@@ -96,28 +97,14 @@ public final class Qwen2VLProcessor {
             else if (id == config.videoTokenId()) copies = videos.get(nextVideo++).tokenCount(mergeSize);
             for (int c = 0; c < copies; c++) out[o++] = id;
         }
-        return new ModelInputs(prompt, out, concat(images), concat(videos), imageTokens, videoTokens);
+        return new ModelInputs(prompt, out, images.isEmpty() ? null : VisionBatch.of(images),
+                videos.isEmpty() ? null : VisionBatch.of(videos), imageTokens, videoTokens);
     }
 
     private static int count(int[] ids, int id) {
         int n = 0;
         for (int x : ids) if (x == id) n++;
         return n;
-    }
-
-    private static ModelInputs.Patches concat(List<PixelValues> list) {
-        if (list.isEmpty()) return null;
-        int rows = 0, cols = list.get(0).cols();
-        for (PixelValues p : list) rows += p.rows();
-        float[] data = new float[Math.multiplyExact(rows, cols)];
-        List<int[]> grids = new ArrayList<>();
-        int off = 0;
-        for (PixelValues p : list) {
-            System.arraycopy(p.data(), 0, data, off, p.data().length);
-            off += p.data().length;
-            grids.add(new int[] {p.gridT(), p.gridH(), p.gridW()});
-        }
-        return new ModelInputs.Patches(data, rows, cols, List.copyOf(grids));
     }
 
     private RgbImage loadImage(MediaSource source) {
@@ -138,8 +125,8 @@ public final class Qwen2VLProcessor {
                 default -> throw new ImageDecodeException("video frames must be files or file/data URIs, found " + s);
             }
         }
-        VideoSources.VideoInput input = VideoSources.load(sources, decoder);
-        return input.process(videoProcessor, options(video.options()));
+        VisionOptions options = options(video.options());
+        return VideoSources.load(sources, options, decoder).process(videoProcessor, options);
     }
 
     /** qwen-vl-utils' per-item options from a message part. */

@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
                 PreprocessBenchCommand.class,
                 PullCommand.class,
                 BenchCommand.class,
+                VideoInfoCommand.class,
+                RunCommand.class,
+                ChatCommand.class,
         })
 public final class Main implements Runnable {
     @Override
@@ -29,6 +32,11 @@ public final class Main implements Runnable {
     /** The configured command line; errors print one line on stderr and exit non-zero. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("qwen2vl4j: " + ex.getMessage() + " (see: qwen2vl4j " + cmd.getCommandName() + " --help)");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
             cmd.getErr().println("qwen2vl4j: " + msg);

@@ -3,6 +3,8 @@ package qwen2vl4j.cli;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -22,6 +24,8 @@ import qwen2vl4j.preprocess.SmartResize;
 /**
  * {@code preprocess-bench}: times the image pipeline on one thread on a synthetic photo-sized JPEG
  * (deterministic noise and gradients, encoded in memory): decode, smart_resize, Pillow resize, patchify.
+ * Prints the median wall time and, where the JVM measures it, the median CPU time of the thread per stage
+ * (the CPU time is the better figure on a machine shared with other work).
  */
 @Command(name = "preprocess-bench", mixinStandardHelpOptions = true,
         description = "Time image decode + smart_resize + Pillow bicubic resize + patchify on a synthetic JPEG (one thread).")
@@ -57,34 +61,48 @@ public final class PreprocessBenchCommand implements Callable<Integer> {
         ImageDecoder decoder = new ImageDecoder();
         for (long budget : budgets) {
             PreprocessorConfig cfg = base.withPixels(Math.min(base.minPixels(), budget), budget);
-            double[][] times = new double[4][runs];
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            boolean cpu = threads.isCurrentThreadCpuTimeSupported();
+            double[][] wall = new double[4][runs];
+            double[][] cpuMs = new double[4][runs];
             int[] size = null;
             PixelValues pv = null;
+            long[] w = new long[5], c = new long[5];
             for (int r = -warmup; r < runs; r++) {
-                long t0 = System.nanoTime();
+                mark(threads, cpu, w, c, 0);
                 RgbImage img = decoder.decode(jpeg, "synthetic.jpg");
-                long t1 = System.nanoTime();
+                mark(threads, cpu, w, c, 1);
                 size = SmartResize.smartResize(img.height(), img.width(), cfg.factor(), cfg.minPixels(), cfg.maxPixels());
-                long t2 = System.nanoTime();
+                mark(threads, cpu, w, c, 2);
                 RgbImage resized = PillowResize.resizeBicubic(img, size[1], size[0]);
-                long t3 = System.nanoTime();
+                mark(threads, cpu, w, c, 3);
                 pv = Patchify.image(resized, cfg);
-                long t4 = System.nanoTime();
+                mark(threads, cpu, w, c, 4);
                 if (r >= 0) {
-                    times[0][r] = (t1 - t0) / 1e6;
-                    times[1][r] = (t2 - t1) / 1e6;
-                    times[2][r] = (t3 - t2) / 1e6;
-                    times[3][r] = (t4 - t3) / 1e6;
+                    for (int s = 0; s < 4; s++) {
+                        wall[s][r] = (w[s + 1] - w[s]) / 1e6;
+                        cpuMs[s][r] = (c[s + 1] - c[s]) / 1e6;
+                    }
                 }
             }
-            double total = 0;
-            for (double[] t : times) total += median(t);
             out.printf("max_pixels %d: %dx%d -> %dx%d, %d patches%n", budget, width, height, size[1], size[0], pv.rows());
-            out.printf("  median ms: decode %.1f, smart_resize %.3f, resize %.1f, patchify %.1f, total %.1f%n",
-                    median(times[0]), median(times[1]), median(times[2]), median(times[3]), total);
+            out.println(row("  median wall ms:", wall));
+            if (cpu) out.println(row("  median CPU ms: ", cpuMs));
         }
         out.flush();
         return 0;
+    }
+
+    private static void mark(ThreadMXBean threads, boolean cpu, long[] wall, long[] cpuNanos, int i) {
+        wall[i] = System.nanoTime();
+        cpuNanos[i] = cpu ? threads.getCurrentThreadCpuTime() : 0;
+    }
+
+    private static String row(String label, double[][] stages) {
+        double total = 0;
+        for (double[] t : stages) total += median(t);
+        return String.format("%s decode %.1f, smart_resize %.3f, resize %.1f, patchify %.1f, total %.1f", label,
+                median(stages[0]), median(stages[1]), median(stages[2]), median(stages[3]), total);
     }
 
     private static double median(double[] values) {

@@ -131,6 +131,10 @@ public final class ImageDecoder {
             throw new ImageDecodeException("image " + name + " is corrupt or truncated: " + describe(e), e);
         } catch (IOException | RuntimeException e) {
             throw new ImageDecodeException("image " + name + " is corrupt or truncated: " + describe(e), e);
+        } catch (OutOfMemoryError e) {
+            // the failed allocation is the image buffer itself, so the heap is usable again here
+            throw new ImageDecodeException("image " + name + " does not fit in memory (" + describe(e)
+                    + "); give Java more heap (-Xmx) or lower the pixel limit", e);
         }
     }
 

@@ -1,9 +1,11 @@
 package qwen2vl4j.preprocess;
 
 /**
- * The Qwen2-VL image pipeline with Pillow resizing: target size from {@link SmartResize} (with the
- * per-image {@link VisionOptions} as qwen-vl-utils applies them, then the processor's own bounds as
- * Hugging Face re-applies them), {@link PillowResize} bicubic, then {@link Patchify}.
+ * The Qwen2-VL image pipeline with Pillow resizing: target size from {@link SmartResize}, {@link PillowResize}
+ * bicubic, then {@link Patchify}. Without size options this is exactly the Hugging Face image processor with
+ * this config. With size options ({@link VisionOptions#hasSizeOptions()}) the image is first resized as
+ * qwen-vl-utils' {@code fetch_image} does, then the processor's own smart_resize applies (an identity unless
+ * the options leave the processor's bounds).
  */
 public final class ImageProcessor {
     private final PreprocessorConfig config;
@@ -29,27 +31,31 @@ public final class ImageProcessor {
 
     /** The resized image alone (what {@code fetch_image} then the processor's resize produce). */
     public RgbImage resize(RgbImage image, VisionOptions options) {
-        int[] first = userTarget(image.height(), image.width(), options);
-        RgbImage resized = PillowResize.resizeBicubic(image, first[1], first[0]);
+        RgbImage resized = image;
+        if (options != null && options.hasSizeOptions()) {
+            int[] first = userTarget(image.height(), image.width(), options);
+            resized = PillowResize.resizeBicubic(image, first[1], first[0]);
+        }
         int[] second = processorTarget(resized.height(), resized.width());
         return PillowResize.resizeBicubic(resized, second[1], second[0]);
     }
 
     /** {@code {height, width}} after both resizes for an image of {@code height x width}. */
     public int[] targetSize(int height, int width, VisionOptions options) {
+        if (options == null || !options.hasSizeOptions()) return processorTarget(height, width);
         int[] first = userTarget(height, width, options);
         return processorTarget(first[0], first[1]);
     }
 
-    private int[] userTarget(int height, int width, VisionOptions options) {
-        VisionOptions o = options == null ? VisionOptions.DEFAULT : options;
+    /** qwen-vl-utils' {@code fetch_image} size. */
+    private int[] userTarget(int height, int width, VisionOptions o) {
         int factor = config.factor();
         if (o.hasResizedSize()) {
-            return SmartResize.smartResize(o.resizedHeight(), o.resizedWidth(), factor, config.minPixels(), config.maxPixels());
+            return SmartResize.qwenVlUtils(o.resizedHeight(), o.resizedWidth(), factor, config.minPixels(), config.maxPixels());
         }
         long min = o.minPixels() != null ? o.minPixels() : config.minPixels();
         long max = o.maxPixels() != null ? o.maxPixels() : config.maxPixels();
-        return SmartResize.smartResize(height, width, factor, min, max);
+        return SmartResize.qwenVlUtils(height, width, factor, min, max);
     }
 
     private int[] processorTarget(int height, int width) {

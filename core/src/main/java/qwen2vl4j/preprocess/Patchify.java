@@ -73,8 +73,15 @@ public final class Patchify {
                             int x0 = (bw * ms + mw) * ps;
                             for (int c = 0; c < 3; c++) {
                                 float[] lut = table[c];
+                                int first = o;
                                 for (int tt = 0; tt < tps; tt++) {
                                     byte[] rgb = planes[t * tps + tt];
+                                    if (tt > 0 && rgb == planes[t * tps]) {
+                                        // a repeated frame (a still image): the same values again
+                                        System.arraycopy(out, first, out, o, ps * ps);
+                                        o += ps * ps;
+                                        continue;
+                                    }
                                     for (int py = 0; py < ps; py++) {
                                         int p = ((y0 + py) * w + x0) * 3 + c;
                                         for (int px = 0; px < ps; px++, p += 3) {

@@ -1,5 +1,7 @@
 package qwen2vl4j.preprocess;
 
+import qwen2vl4j.kernels.ResampleKernels;
+
 /**
  * Pillow's {@code Image.resize(size, BICUBIC)} for 8-bit RGB images, bit for bit ({@code ImagingResample}):
  * separable bicubic convolution (a = -0.5) whose support is stretched by the scale when shrinking
@@ -56,31 +58,47 @@ public final class PillowResize {
         return 0.0;
     }
 
-    private static int clip8(int acc) {
+    static int clip8(int acc) {
         int v = acc >> PRECISION_BITS;
         return v < 0 ? 0 : Math.min(v, 255);
     }
 
-    /** Resamples {@code rowCount} rows starting at {@code firstRow} of an {@code inW}-wide image to {@code outW}. */
-    private static byte[] horizontalPass(byte[] in, int inW, int firstRow, int rowCount, int outW, Coefficients c) {
+    /**
+     * Resamples {@code rowCount} rows starting at {@code firstRow} of an {@code inW}-wide image to {@code outW}:
+     * blocks of rows with the Vector API where it is accelerated, the rest with {@link #horizontalRowsScalar}.
+     */
+    static byte[] horizontalPass(byte[] in, int inW, int firstRow, int rowCount, int outW, Coefficients c) {
         byte[] out = new byte[rowCount * outW * 3];
+        int done = ResampleKernels.isUsable()
+                ? ResampleKernels.resample(in, inW, firstRow, rowCount, outW, c.ksize, c.bounds, c.weights, PRECISION_BITS, out)
+                : 0;
+        horizontalRowsScalar(in, inW, firstRow, done, rowCount, outW, c, out);
+        return out;
+    }
+
+    /** The scalar horizontal pass over output rows {@code [from, to)}: one output pixel at a time. */
+    static void horizontalRowsScalar(byte[] in, int inW, int firstRow, int from, int to, int outW, Coefficients c, byte[] out) {
         int[] k = c.weights;
         int ksize = c.ksize;
         int half = 1 << (PRECISION_BITS - 1);
-        for (int y = 0; y < rowCount; y++) {
-            int inRow = (firstRow + y) * inW * 3;
+        int[] red = new int[inW], green = new int[inW], blue = new int[inW];
+        for (int y = from; y < to; y++) {
+            for (int x = 0, p = (firstRow + y) * inW * 3; x < inW; x++, p += 3) {
+                red[x] = in[p] & 0xFF;
+                green[x] = in[p + 1] & 0xFF;
+                blue[x] = in[p + 2] & 0xFF;
+            }
             int outRow = y * outW * 3;
             for (int xx = 0; xx < outW; xx++) {
                 int xmin = c.bounds[2 * xx];
                 int count = c.bounds[2 * xx + 1];
                 int kOff = xx * ksize;
                 int r = half, g = half, b = half;
-                int p = inRow + xmin * 3;
-                for (int i = 0; i < count; i++, p += 3) {
+                for (int i = 0; i < count; i++) {
                     int w = k[kOff + i];
-                    r += (in[p] & 0xFF) * w;
-                    g += (in[p + 1] & 0xFF) * w;
-                    b += (in[p + 2] & 0xFF) * w;
+                    r += red[xmin + i] * w;
+                    g += green[xmin + i] * w;
+                    b += blue[xmin + i] * w;
                 }
                 int o = outRow + xx * 3;
                 out[o] = (byte) clip8(r);
@@ -88,7 +106,6 @@ public final class PillowResize {
                 out[o + 2] = (byte) clip8(b);
             }
         }
-        return out;
     }
 
     /**

@@ -1,9 +1,11 @@
 package qwen2vl4j.preprocess;
 
 /**
- * The Qwen2-VL output-size rule ({@code smart_resize} of qwen-vl-utils and transformers): both sides
- * become multiples of {@code factor}, the pixel count lands in {@code [minPixels, maxPixels]} and the
- * aspect ratio is kept as well as possible. Arithmetic in double with Python's round-half-to-even.
+ * The Qwen2-VL output-size rule ({@code smart_resize}): both sides become multiples of {@code factor}, the
+ * pixel count lands in {@code [minPixels, maxPixels]} and the aspect ratio is kept as well as possible.
+ * Arithmetic in double with Python's round-half-to-even. Two variants differ only for sides under
+ * {@code factor / 2}: transformers (the image processor) rounds such a side to 0 first, then grows the
+ * image to {@code minPixels}; qwen-vl-utils rounds it up to {@code factor}.
  */
 public final class SmartResize {
     /** Images more elongated than this are refused, as the reference does. */
@@ -12,21 +14,30 @@ public final class SmartResize {
     private SmartResize() {}
 
     /**
-     * The target size for an image of {@code height x width}.
+     * The target size for an image of {@code height x width}, as the transformers image processor computes it.
      *
      * @return {@code {height, width}}, both multiples of {@code factor}
      * @throws IllegalArgumentException for a non-positive size or factor, an aspect ratio above 200
      *         or {@code minPixels > maxPixels}
      */
     public static int[] smartResize(int height, int width, int factor, long minPixels, long maxPixels) {
-        return smartResize(height, width, factor, (double) minPixels, (double) maxPixels);
+        return compute(height, width, factor, minPixels, maxPixels, false);
+    }
+
+    /** The target size as qwen-vl-utils computes it (a side is at least {@code factor} after the first rounding). */
+    public static int[] qwenVlUtils(int height, int width, int factor, long minPixels, long maxPixels) {
+        return compute(height, width, factor, minPixels, maxPixels, true);
     }
 
     /**
-     * As {@link #smartResize(int, int, int, long, long)} with fractional bounds (qwen-vl-utils computes the
+     * As {@link #qwenVlUtils(int, int, int, long, long)} with fractional bounds (qwen-vl-utils computes the
      * per-frame video budget as a Python float).
      */
-    public static int[] smartResize(int height, int width, int factor, double minPixels, double maxPixels) {
+    public static int[] qwenVlUtils(int height, int width, int factor, double minPixels, double maxPixels) {
+        return compute(height, width, factor, minPixels, maxPixels, true);
+    }
+
+    private static int[] compute(int height, int width, int factor, double minPixels, double maxPixels, boolean atLeastFactor) {
         if (height <= 0 || width <= 0) {
             throw new IllegalArgumentException("image size must be positive, found height " + height + ", width " + width);
         }
@@ -40,8 +51,12 @@ public final class SmartResize {
                     + height + "x" + width + " (height x width), ratio " + ratio);
         }
         double h = height, w = width;
-        long hBar = Math.max(factor, (long) Math.rint(h / factor) * factor);
-        long wBar = Math.max(factor, (long) Math.rint(w / factor) * factor);
+        long hBar = (long) Math.rint(h / factor) * factor;
+        long wBar = (long) Math.rint(w / factor) * factor;
+        if (atLeastFactor) {
+            hBar = Math.max(factor, hBar);
+            wBar = Math.max(factor, wBar);
+        }
         if (hBar * wBar > maxPixels) {
             double beta = Math.sqrt(h * w / maxPixels);
             hBar = Math.max(factor, (long) Math.floor(h / beta / factor) * factor);

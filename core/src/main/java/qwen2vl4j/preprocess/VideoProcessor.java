@@ -46,10 +46,10 @@ public final class VideoProcessor {
         RgbImage first = frames.get(indices[0]);
         int[] size;
         if (o.hasResizedSize()) {
-            size = SmartResize.smartResize(o.resizedHeight(), o.resizedWidth(), config.factor(),
+            size = SmartResize.qwenVlUtils(o.resizedHeight(), o.resizedWidth(), config.factor(),
                     PreprocessorConfig.QWEN2_VL.minPixels(), PreprocessorConfig.QWEN2_VL.maxPixels());
         } else {
-            size = SmartResize.smartResize(first.height(), first.width(), config.factor(),
+            size = SmartResize.qwenVlUtils(first.height(), first.width(), config.factor(),
                     FrameSampling.frameMinPixels(o), FrameSampling.frameMaxPixels(n, o));
         }
         List<RgbImage> sampled = new ArrayList<>(n);

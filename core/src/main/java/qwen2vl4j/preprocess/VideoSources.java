@@ -16,7 +16,6 @@ import java.util.stream.Stream;
  */
 public final class VideoSources {
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff");
-    private static final Set<String> VIDEO_EXTENSIONS = Set.of("mp4", "webm", "mkv", "mov", "avi", "m4v", "mpeg", "mpg", "flv", "wmv");
 
     private VideoSources() {}
 
@@ -27,9 +26,19 @@ public final class VideoSources {
      * @param fps the frame rate when the source is a real video (an animated GIF), {@code null} for frames
      *            given as a list of images, which are used without sampling
      */
-    public record VideoInput(List<RgbImage> frames, Double fps) {
+    public record VideoInput(List<RgbImage> frames, Double fps, SampledVideo sampled) {
+        public VideoInput(List<RgbImage> frames, Double fps) {
+            this(frames, fps, null);
+        }
+
+        /** Frames already sampled from a video file by {@link VideoFiles}. */
+        public static VideoInput of(SampledVideo sampled) {
+            return new VideoInput(sampled.frames(), sampled.info().fps(), sampled);
+        }
+
         /** Processes these frames with {@code processor}: sampled if they come from a video, as given otherwise. */
         public PixelValues process(VideoProcessor processor, VisionOptions options) {
+            if (sampled != null) return sampled.process(processor, options);
             return fps == null ? processor.processFrameList(frames, options) : processor.processVideo(frames, fps, options);
         }
     }
@@ -45,15 +54,22 @@ public final class VideoSources {
      * @throws ImageDecodeException for an empty list or folder, a video file, or a frame that cannot be decoded
      */
     public static VideoInput load(List<String> sources, ImageDecoder decoder) {
+        return load(sources, VisionOptions.DEFAULT, decoder);
+    }
+
+    /**
+     * Loads one folder, one animated GIF, one video file (through the optional video module, sampled by
+     * {@code options}' fps / nframes as qwen-vl-utils does), or a list of frame files.
+     *
+     * @throws ImageDecodeException for an empty list or folder, or a frame or file that cannot be decoded
+     */
+    public static VideoInput load(List<String> sources, VisionOptions options, ImageDecoder decoder) {
         if (sources == null || sources.isEmpty()) throw new ImageDecodeException("no video given: pass a folder, a GIF or frame files");
         if (sources.size() == 1) {
             Path p = ImageSources.toPath(sources.get(0));
             if (Files.isDirectory(p)) return new VideoInput(decodeAll(framesInFolder(p), decoder), null);
             String ext = extension(p);
-            if (VIDEO_EXTENSIONS.contains(ext)) {
-                throw new ImageDecodeException("video " + p + ": decoding ." + ext
-                        + " files is not supported yet; extract the frames to a folder and pass the folder");
-            }
+            if (VideoFiles.isVideoFile(p)) return VideoInput.of(VideoFiles.load(p, options));
             if (ext.equals("gif")) {
                 ImageDecoder.Animation a = decoder.decodeAnimation(p);
                 if (a.frames().size() > 1) {

@@ -25,6 +25,11 @@ public record VisionOptions(Long minPixels, Long maxPixels, Integer resizedHeigh
         return new VisionOptions(minPixels, maxPixels, null, null, null, null);
     }
 
+    /** True when a size option is given (pixel bounds or a resized size): qwen-vl-utils' resize then applies. */
+    public boolean hasSizeOptions() {
+        return minPixels != null || maxPixels != null || hasResizedSize();
+    }
+
     /** True when both {@code resizedHeight} and {@code resizedWidth} are given. */
     public boolean hasResizedSize() {
         return resizedHeight != null && resizedWidth != null;

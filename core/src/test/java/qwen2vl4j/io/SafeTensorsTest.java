@@ -122,6 +122,28 @@ class SafeTensorsTest {
     }
 
     @Test
+    void tensorsBeyondTwoGigabytesAreReadFromTheMapping() throws Exception {
+        // a sparse file: 2.5 GB of zeros on paper, a few blocks on disk
+        long pad = 2_500_000_000L;
+        String header = "{\"pad\":{\"dtype\":\"U8\",\"shape\":[" + pad + "],\"data_offsets\":[0," + pad + "]},"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + pad + "," + (pad + 8) + "]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        Path p = tmp.resolve("big.safetensors");
+        try (var f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length);
+            f.write(len.array());
+            f.write(h);
+            f.seek(8 + h.length + pad);
+            ByteBuffer w = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.25f).putFloat(-7f);
+            f.write(w.array());
+        }
+        try (SafeTensors st = SafeTensors.open(p)) {
+            assertArrayEquals(new float[] {1.25f, -7f}, st.tensor("w").toFloatArray());
+            assertEquals(pad, st.tensor("pad").numel());
+        }
+    }
+
+    @Test
     void missingFile() {
         String m = message(tmp.resolve("nope.safetensors"));
         assertTrue(m.contains("nope.safetensors") && m.contains("does not exist"), m);

@@ -12,7 +12,7 @@ class FrameSamplingTest {
         // spec 3.1 example: 300 frames at 30 fps, 1280x720 -> 20 frames resized to 560x1008.
         int n = FrameSampling.smartNframes(300, 30, VisionOptions.DEFAULT);
         assertEquals(20, n);
-        int[] size = SmartResize.smartResize(720, 1280, 28, FrameSampling.frameMinPixels(VisionOptions.DEFAULT),
+        int[] size = SmartResize.qwenVlUtils(720, 1280, 28, FrameSampling.frameMinPixels(VisionOptions.DEFAULT),
                 FrameSampling.frameMaxPixels(n, VisionOptions.DEFAULT));
         assertArrayEquals(new int[] {560, 1008}, size);
     }

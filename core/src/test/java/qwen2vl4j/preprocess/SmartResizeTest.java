@@ -47,6 +47,18 @@ class SmartResizeTest {
     }
 
     @Test
+    void sidesUnderHalfTheFactorDependOnTheVariant() {
+        // 10x600: transformers rounds 10/28 to 0, so 0 < min_pixels and the image grows:
+        // beta = sqrt(3136 / 6000) = 0.723; ceil(10 * beta / 28) = 1 -> 28, ceil(600 * beta / 28) = 16 -> 448.
+        assertArrayEquals(new int[] {28, 448}, resize(10, 600));
+        // qwen-vl-utils keeps at least 28: 28 x round(600 / 28) * 28 = 28 x 588, within bounds.
+        assertArrayEquals(new int[] {28, 588}, SmartResize.qwenVlUtils(10, 600, 28, MIN, MAX));
+        // both agree once the side rounds to one factor: 15 / 28 = 0.54 -> 1 (but 14 / 28 = 0.5 -> 0, half to even)
+        assertArrayEquals(new int[] {28, 588}, resize(15, 600));
+        assertArrayEquals(new int[] {28, 588}, SmartResize.qwenVlUtils(15, 600, 28, MIN, MAX));
+    }
+
+    @Test
     void refusesAspectRatiosAbove200() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resize(10, 2010));
         assertTrue(e.getMessage().contains("aspect ratio"), e.getMessage());

@@ -1,0 +1,143 @@
+package qwen2vl4j.preprocess;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceLoader;
+import java.util.Set;
+
+/**
+ * Reads video files into sampled frames as qwen-vl-utils does: probe the file, choose
+ * {@link FrameSampling#smartNframes} frames at {@link FrameSampling#frameIndices}, decode only those.
+ * Decoding is done by a {@link VideoFileDecoder} service found with {@link ServiceLoader}; core has none, the
+ * optional {@code qwen2vl4j-video} module (FFmpeg) provides one. Without it, video files fail with a message
+ * that says so.
+ */
+public final class VideoFiles {
+    /** File name endings taken for video files (compared in lower case). */
+    public static final Set<String> VIDEO_EXTENSIONS = Set.of(
+            "mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ts", "m2ts", "3gp", "ogv", "flv", "wmv");
+    /** The module that provides the decoder, as named in error messages. */
+    public static final String VIDEO_MODULE = "qwen2vl4j-video";
+
+    private static volatile List<VideoFileDecoder> installed;
+
+    private VideoFiles() {}
+
+    /** True when {@code file}'s name ends with one of {@link #VIDEO_EXTENSIONS}. */
+    public static boolean isVideoFile(Path file) {
+        Path name = file.getFileName();
+        if (name == null) return false;
+        String s = name.toString();
+        int dot = s.lastIndexOf('.');
+        return dot >= 0 && VIDEO_EXTENSIONS.contains(s.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    /** The decoder services on the class path (found once, then cached). */
+    public static List<VideoFileDecoder> installedDecoders() {
+        List<VideoFileDecoder> found = installed;
+        if (found == null) {
+            List<VideoFileDecoder> list = new ArrayList<>();
+            ServiceLoader.load(VideoFileDecoder.class, VideoFiles.class.getClassLoader()).forEach(list::add);
+            installed = found = List.copyOf(list);
+        }
+        return found;
+    }
+
+    /**
+     * The installed decoder that accepts {@code file}.
+     *
+     * @throws ImageDecodeException when none is installed ("video files need the qwen2vl4j-video module") or none
+     *                              accepts the file
+     */
+    public static VideoFileDecoder decoderFor(Path file) {
+        return decoderFor(file, installedDecoders());
+    }
+
+    static VideoFileDecoder decoderFor(Path file, List<VideoFileDecoder> decoders) {
+        if (decoders.isEmpty()) {
+            throw new ImageDecodeException("video " + file + ": video files need the " + VIDEO_MODULE
+                    + " module (dev.qwen2vl4j:" + VIDEO_MODULE + ") on the class path; it is not there");
+        }
+        for (VideoFileDecoder d : decoders) {
+            if (d.canDecode(file)) return d;
+        }
+        throw new ImageDecodeException("video " + file + ": no installed video decoder accepts this file type; expected one of "
+                + new java.util.TreeSet<>(VIDEO_EXTENSIONS));
+    }
+
+    /** Loads a video named by a path or {@code file://} URI with the installed decoder; see {@link #load(Path, VisionOptions, VideoFileDecoder)}. */
+    public static SampledVideo load(String pathOrUri, VisionOptions options) {
+        if (pathOrUri == null || pathOrUri.isBlank()) throw new ImageDecodeException("no video given (empty path)");
+        String lower = pathOrUri.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("http://") || lower.startsWith("https://")) {
+            throw new ImageDecodeException("video " + pathOrUri + ": http(s) URLs are not supported here; download the file and pass its path");
+        }
+        if (lower.startsWith("data:")) {
+            throw new ImageDecodeException("video " + pathOrUri.substring(0, Math.min(40, pathOrUri.length()))
+                    + "...: data URIs are not supported for videos; pass a file path");
+        }
+        return load(ImageSources.toPath(pathOrUri), options);
+    }
+
+    /** Loads {@code file} with the installed decoder that accepts it; see {@link #load(Path, VisionOptions, VideoFileDecoder)}. */
+    public static SampledVideo load(Path file, VisionOptions options) {
+        requireFile(file);
+        return load(file, options, decoderFor(file));
+    }
+
+    /**
+     * Probes {@code file}, samples its frames by qwen-vl-utils' rule ({@code fps} 2 by default, an even count,
+     * 4 to 768 frames, or the options' {@code nframes}) and decodes those frames.
+     *
+     * @throws ImageDecodeException naming the file when it is missing, undecodable, has no frames, too few frames
+     *                              for the sampling rule, frames over {@link ImageDecoder#DEFAULT_MAX_PIXELS} pixels,
+     *                              or would need more than half the Java heap
+     */
+    public static SampledVideo load(Path file, VisionOptions options, VideoFileDecoder decoder) {
+        requireFile(file);
+        VideoInfo info = decoder.probe(file);
+        if (info.frameCount() == 0) throw new ImageDecodeException("video " + file + " has no video frames");
+        int n;
+        try {
+            n = FrameSampling.smartNframes(info.frameCount(), info.fps(), options);
+        } catch (IllegalArgumentException e) {
+            throw new ImageDecodeException("video " + file + ": " + e.getMessage());
+        }
+        requirePixelLimit(file, info);
+        requireHeap(file, info, n, Runtime.getRuntime().maxMemory());
+        int[] indices = FrameSampling.frameIndices(info.frameCount(), n);
+        List<RgbImage> frames = decoder.decodeFrames(file, indices, ImageDecoder.DEFAULT_MAX_PIXELS);
+        if (frames.size() != n) {
+            throw new IllegalStateException("video decoder " + decoder.getClass().getName() + " returned " + frames.size()
+                    + " frames of " + file + " for " + n + " indices");
+        }
+        return new SampledVideo(file, info, indices, frames);
+    }
+
+    private static void requireFile(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ImageDecodeException("video " + file + (Files.exists(file) ? " is not a regular file" : " does not exist"));
+        }
+        if (!Files.isReadable(file)) throw new ImageDecodeException("video " + file + " is not readable");
+    }
+
+    private static void requirePixelLimit(Path file, VideoInfo info) {
+        if (info.pixelsPerFrame() > ImageDecoder.DEFAULT_MAX_PIXELS) {
+            throw new ImageDecodeException("video " + file + ": frames of " + info.width() + "x" + info.height() + " = "
+                    + info.pixelsPerFrame() + " pixels exceed the limit of " + ImageDecoder.DEFAULT_MAX_PIXELS + " pixels");
+        }
+    }
+
+    /** Refuses a sample whose decoded RGB frames would take more than half of {@code maxHeapBytes}. */
+    static void requireHeap(Path file, VideoInfo info, int nframes, long maxHeapBytes) {
+        long need = (long) nframes * info.pixelsPerFrame() * 3;
+        if (need > maxHeapBytes / 2) {
+            throw new ImageDecodeException("video " + file + ": decoding " + nframes + " frames of " + info.width() + "x"
+                    + info.height() + " needs about " + (need >> 20) + " MiB, more than half the Java heap ("
+                    + (maxHeapBytes >> 20) + " MiB); ask for fewer frames (fps or nframes) or give Java more memory (-Xmx)");
+        }
+    }
+}
