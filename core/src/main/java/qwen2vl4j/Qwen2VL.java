@@ -16,7 +16,9 @@ import qwen2vl4j.generate.TextDecoder;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.hub.ModelResolver;
 import qwen2vl4j.io.ModelLoadException;
+import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.Quantizer;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.text.ContextLimitException;
@@ -87,6 +89,21 @@ public final class Qwen2VL implements AutoCloseable {
      * before decoding. Nothing stays open when this throws.
      */
     public static Qwen2VL load(Path folder, long maxImagePixels) {
+        return load(folder, maxImagePixels, WeightFormat.fromSystemProperty());
+    }
+
+    /** Loads a model folder with its matrices in {@code format} (quantized at load time unless bf16). */
+    public static Qwen2VL load(Path folder, WeightFormat format) {
+        return load(folder, ImageDecoder.DEFAULT_MAX_PIXELS, format);
+    }
+
+    /**
+     * Loads a model folder with its matrices in {@code format}: for Q8_0 and Q4_0 every linear weight of
+     * the text decoder and the vision tower whose rows are whole blocks of 32 is quantized at load time;
+     * norms, biases and the Conv3d patch embedding stay as stored, and so does the token embedding unless
+     * it is also the LM head (tied). Nothing stays open when this throws.
+     */
+    public static Qwen2VL load(Path folder, long maxImagePixels, WeightFormat format) {
         long start = System.nanoTime();
         ModelConfig config = ModelConfig.load(folder);
         GenerationConfig generation = GenerationConfig.load(folder, config.eosTokenIds());
@@ -101,6 +118,7 @@ public final class Qwen2VL implements AutoCloseable {
         Weights weights = Weights.open(folder);
         try {
             CheckpointLayout.verify(weights, config);
+            weights = quantizeAtLoad(weights, config, format);
             VisionTransformer vision = VisionTransformer.load(weights, config.vision());
             TextModel text = TextModel.load(weights, config);
             Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxImagePixels));
@@ -109,6 +127,15 @@ public final class Qwen2VL implements AutoCloseable {
             weights.close();
             throw e;
         }
+    }
+
+    /** {@code weights} with the matrices that {@code format} asks for quantized (see {@link #load(Path, long, WeightFormat)}). */
+    static Weights quantizeAtLoad(Weights weights, ModelConfig config, WeightFormat format) {
+        if (format.quantizedType() == null) return weights;
+        boolean embeddingIsHead = config.text().tieWordEmbeddings() || !weights.has("lm_head.weight");
+        return Quantizer.quantizeAtLoad(weights, format.quantizedType(),
+                name -> name.equals("model.embed_tokens.weight") ? embeddingIsHead
+                        : !(name.equals("lm_head.weight") && embeddingIsHead));
     }
 
     /** Sampling parameters from the model's generation_config.json. */
