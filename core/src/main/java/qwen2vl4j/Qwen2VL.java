@@ -18,7 +18,6 @@ import qwen2vl4j.hub.ModelResolver;
 import qwen2vl4j.io.ModelLoadException;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
-import qwen2vl4j.kernels.Quantizer;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.text.ContextLimitException;
@@ -118,7 +117,7 @@ public final class Qwen2VL implements AutoCloseable {
         Weights weights = Weights.open(folder);
         try {
             CheckpointLayout.verify(weights, config);
-            weights = quantizeAtLoad(weights, config, format);
+            weights = CheckpointQuantizer.quantizeAtLoad(weights, config, format);
             VisionTransformer vision = VisionTransformer.load(weights, config.vision());
             TextModel text = TextModel.load(weights, config);
             Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxImagePixels));
@@ -127,15 +126,6 @@ public final class Qwen2VL implements AutoCloseable {
             weights.close();
             throw e;
         }
-    }
-
-    /** {@code weights} with the matrices that {@code format} asks for quantized (see {@link #load(Path, long, WeightFormat)}). */
-    static Weights quantizeAtLoad(Weights weights, ModelConfig config, WeightFormat format) {
-        if (format.quantizedType() == null) return weights;
-        boolean embeddingIsHead = config.text().tieWordEmbeddings() || !weights.has("lm_head.weight");
-        return Quantizer.quantizeAtLoad(weights, format.quantizedType(),
-                name -> name.equals("model.embed_tokens.weight") ? embeddingIsHead
-                        : !(name.equals("lm_head.weight") && embeddingIsHead));
     }
 
     /** Sampling parameters from the model's generation_config.json. */
