@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 PreprocessBenchCommand.class,
                 PullCommand.class,
                 BenchCommand.class,
+                QuantBenchCommand.class,
+                QuantizeCommand.class,
                 VideoInfoCommand.class,
                 RunCommand.class,
                 ChatCommand.class,
