@@ -190,9 +190,9 @@ public final class SafeTensors implements AutoCloseable {
         return path;
     }
 
-    /** Unmaps the file; tensors from it must not be used afterwards. */
+    /** Unmaps the file; tensors from it must not be used afterwards. Closing again does nothing. */
     @Override
     public void close() {
-        arena.close();
+        if (arena.scope().isAlive()) arena.close();
     }
 }

@@ -101,7 +101,7 @@ public final class Weights implements AutoCloseable {
 
     /**
      * These weights with every tensor passed through {@code convert} (for instance quantized at load
-     * time); the files stay shared, so closing either instance closes them.
+     * time); the files stay shared, so closing either instance closes them (closing both is harmless).
      */
     public Weights converted(UnaryOperator<Tensor> convert) {
         Map<String, Tensor> out = new LinkedHashMap<>();
