@@ -57,7 +57,9 @@ class CheckpointQuantizerTest {
 
             float[] fromFile = TextModel.load(mapped, config).newSession().prefill(new int[] {1, 2, 3}, null, null, new int[][] {{0, 1, 2}, {0, 1, 2}, {0, 1, 2}});
             float[] fromLoad = TextModel.load(atLoad, config).newSession().prefill(new int[] {1, 2, 3}, null, null, new int[][] {{0, 1, 2}, {0, 1, 2}, {0, 1, 2}});
-            assertArrayEquals(fromLoad, fromFile);
+            // same blocks, same kernels: equal up to the float reduction order, which the Vector API leaves open (JIT vs interpreter)
+            assertEquals(fromLoad.length, fromFile.length);
+            for (int i = 0; i < fromLoad.length; i++) assertEquals(fromLoad[i], fromFile[i], 1e-5f * (1 + Math.abs(fromLoad[i])), "logit " + i);
         }
     }
 
