@@ -30,6 +30,8 @@ import qwen2vl4j.kernels.QuantGemv;
 @Command(name = "quant-bench", mixinStandardHelpOptions = true,
         description = "Measure matrix-vector products over bf16, Q8_0 and Q4_0 weights (GB/s of weights, ns per row) against memory bandwidth.")
 public final class QuantBenchCommand implements Runnable {
+    /** Alternating timing rounds per shape. */
+    private static final int ROUNDS = 10;
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Spec
@@ -46,7 +48,7 @@ public final class QuantBenchCommand implements Runnable {
             description = "weights cycled through per kernel, far above the caches (default: ${DEFAULT-VALUE})")
     int footprintMb;
 
-    @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
+    @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "512",
             description = "buffer of the read-bandwidth probe, far above the caches (default: ${DEFAULT-VALUE})")
     int bandwidthMib;
 
@@ -56,22 +58,36 @@ public final class QuantBenchCommand implements Runnable {
         if (!(seconds > 0) || seconds > 60) throw new IllegalArgumentException("--seconds: expected (0, 60], found " + seconds);
         if (footprintMb < 1) throw new IllegalArgumentException("--footprint-mb: expected at least 1, found " + footprintMb);
         PrintWriter out = spec.commandLine().getOut();
-        double bandwidth = MachineProbe.readBandwidth((long) bandwidthMib << 20, 5);
-        out.printf("machine: %d threads, read bandwidth %.1f GB/s (all threads, %d MiB buffer)%n", ComputePool.THREADS, bandwidth / 1e9, bandwidthMib);
+        out.printf("machine: %d threads; read bandwidth probed (%d MiB buffer, all threads) in every round, best kept%n",
+                ComputePool.THREADS, bandwidthMib);
         out.printf("%-14s %-6s %-9s %9s %10s %9s %9s %8s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "GB/s", "of bw");
         out.flush();
         for (String shape : shapes) {
             int[] rc = parseShape(shape);
             try (Arena arena = Arena.ofShared()) {
                 List<Matrix> bf16 = randomBf16(arena, rc[0], rc[1], footprintMb);
-                report(out, shape, "bf16", "vector", bf16, null, bandwidth);
                 List<Matrix> q8 = quantized(bf16, DType.Q8_0, footprintMb);
-                report(out, shape, "q8_0", "integer", q8, QuantGemv.Kernel.INTEGER, bandwidth);
-                report(out, shape, "q8_0", "widening", q8, QuantGemv.Kernel.WIDENING, bandwidth);
-                q8 = null;
                 List<Matrix> q4 = quantized(bf16, DType.Q4_0, footprintMb);
-                report(out, shape, "q4_0", "integer", q4, QuantGemv.Kernel.INTEGER, bandwidth);
-                report(out, shape, "q4_0", "widening", q4, QuantGemv.Kernel.WIDENING, bandwidth);
+                List<Runner> runners = List.of(
+                        new Runner("bf16", "vector", bf16, null),
+                        new Runner("q8_0", "integer", q8, QuantGemv.Kernel.INTEGER),
+                        new Runner("q8_0", "widening", q8, QuantGemv.Kernel.WIDENING),
+                        new Runner("q4_0", "integer", q4, QuantGemv.Kernel.INTEGER),
+                        new Runner("q4_0", "widening", q4, QuantGemv.Kernel.WIDENING));
+                for (Runner r : runners) r.time(Math.min(0.5, seconds / 4));
+                double bandwidth = 0;
+                for (int round = 0; round < ROUNDS; round++) {
+                    bandwidth = Math.max(bandwidth, MachineProbe.readBandwidth((long) bandwidthMib << 20, 2));
+                    for (Runner r : runners) r.best = Math.min(r.best, r.time(seconds / ROUNDS));
+                }
+                out.printf("%-14s read bandwidth %.2f GB/s%n", shape, bandwidth / 1e9);
+                for (Runner r : runners) {
+                    Matrix first = r.matrices.getFirst();
+                    double gbs = first.byteSize() / r.best;
+                    out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %9.2f %7.0f%%%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
+                            r.best * 1e3, r.best * 1e9 / first.rows(), gbs / 1e9, 100 * gbs / bandwidth);
+                }
+                out.flush();
             }
         }
     }
@@ -113,38 +129,45 @@ public final class QuantBenchCommand implements Runnable {
         return list;
     }
 
-    private void report(PrintWriter out, String shape, String format, String kernel, List<Matrix> ms, QuantGemv.Kernel quantKernel, double bandwidth) {
-        Matrix first = ms.getFirst();
-        int rows = first.rows(), cols = first.cols();
-        float[] x = new float[cols], y = new float[rows];
-        SplittableRandom rnd = new SplittableRandom(42);
-        for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
-        Runnable call = new Runnable() {
-            int next;
-
-            @Override
-            public void run() {
-                Matrix m = ms.get(next++ % ms.size());
-                if (quantKernel == null) MatMul.matmul(x, 1, m, null, y);
-                else QuantGemv.run(x, 1, m, null, y, quantKernel);
-            }
-        };
-        long warm = System.nanoTime();
-        while (System.nanoTime() - warm < Math.min(0.5, seconds / 4) * 1e9) call.run();
+    /**
+     * One kernel over its matrices, called in turn (each call the next matrix). The kernels of a shape are
+     * timed in alternating rounds and each keeps its best round, so that load from other processes
+     * spreads over all of them instead of skewing one.
+     */
+    private static final class Runner {
+        final String format;
+        final String kernel;
+        final List<Matrix> matrices;
+        final QuantGemv.Kernel quantKernel;
+        final float[] x;
+        final float[] y;
+        int next;
         double best = Double.MAX_VALUE;
-        for (int batch = 0; batch < 5; batch++) {
+
+        Runner(String format, String kernel, List<Matrix> matrices, QuantGemv.Kernel quantKernel) {
+            this.format = format;
+            this.kernel = kernel;
+            this.matrices = matrices;
+            this.quantKernel = quantKernel;
+            Matrix m = matrices.getFirst();
+            x = new float[m.cols()];
+            y = new float[m.rows()];
+            SplittableRandom rnd = new SplittableRandom(42);
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        }
+
+        /** Calls for about {@code seconds} (at least once through all matrices); seconds per call. */
+        double time(double seconds) {
             int calls = 0;
             long start = System.nanoTime(), now;
             do {
-                call.run();
+                Matrix m = matrices.get(next++ % matrices.size());
+                if (quantKernel == null) MatMul.matmul(x, 1, m, null, y);
+                else QuantGemv.run(x, 1, m, null, y, quantKernel);
                 calls++;
                 now = System.nanoTime();
-            } while (now - start < seconds / 5 * 1e9 || calls < ms.size());
-            best = Math.min(best, (now - start) / 1e9 / calls);
+            } while (now - start < seconds * 1e9 || calls < matrices.size());
+            return (now - start) / 1e9 / calls;
         }
-        double gbs = first.byteSize() / best;
-        out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %9.2f %7.0f%%%n", shape, format, kernel, first.byteSize() / 1048576.0,
-                best * 1e3, best * 1e9 / rows, gbs / 1e9, 100 * gbs / bandwidth);
-        out.flush();
     }
 }

@@ -1,5 +1,6 @@
 package qwen2vl4j.kernels;
 
+import java.lang.foreign.MemorySegment;
 import qwen2vl4j.io.DType;
 
 /**
@@ -75,25 +76,69 @@ public final class QuantGemv {
                 (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
     }
 
+    /**
+     * Rows {@code [from, to)} against all input rows. Each kernel has its own loop so that the JIT inlines
+     * exactly one dot product into it (the Vector API is only fast when fully inlined).
+     */
     private static void rows(float[] x, int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr,
                              Kernel kernel, int from, int to) {
-        DType type = w.dtype();
+        switch (kernel) {
+            case INTEGER -> {
+                if (w.dtype() == DType.Q8_0) rowsQ8(n, w, bias, out, q, d, from, to);
+                else rowsQ4(n, w, bias, out, q, d, corr, from, to);
+            }
+            case WIDENING -> rowsWidening(x, n, w, bias, out, from, to);
+            case SCALAR -> rowsScalar(n, w, bias, out, q, d, corr, from, to);
+        }
+    }
+
+    private static void rowsQ8(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, int from, int to) {
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
-        long rowBytes = (long) blocks * type.bytes();
+        MemorySegment data = w.data();
         for (int r = from; r < to; r++) {
-            long off = r * rowBytes;
-            float b = bias == null ? 0f : bias[r];
+            long off = w.rowOffset(r);
             for (int i = 0; i < n; i++) {
-                float s = switch (kernel) {
-                    case INTEGER -> type == DType.Q8_0
-                            ? QuantKernels.dotQ8(w.data(), off, q, i * cols, d, i * blocks, blocks)
-                            : QuantKernels.dotQ4(w.data(), off, q, i * cols, d, corr, i * blocks, blocks);
-                    case SCALAR -> type == DType.Q8_0
-                            ? QuantKernelsScalar.dotQ8(w.data(), off, q, i * cols, d, i * blocks, blocks)
-                            : QuantKernelsScalar.dotQ4(w.data(), off, q, i * cols, d, corr, i * blocks, blocks);
-                    case WIDENING -> QuantKernels.dotWidening(type, w.data(), off, x, i * cols, blocks);
-                };
-                out[i * rows + r] = s + b;
+                float s = QuantKernels.dotQ8(data, off, q, i * cols, d, i * blocks, blocks);
+                out[i * rows + r] = bias == null ? s : s + bias[r];
+            }
+        }
+    }
+
+    private static void rowsQ4(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        MemorySegment data = w.data();
+        for (int r = from; r < to; r++) {
+            long off = w.rowOffset(r);
+            for (int i = 0; i < n; i++) {
+                float s = QuantKernels.dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
+                out[i * rows + r] = bias == null ? s : s + bias[r];
+            }
+        }
+    }
+
+    private static void rowsWidening(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        MemorySegment data = w.data();
+        DType type = w.dtype();
+        for (int r = from; r < to; r++) {
+            long off = w.rowOffset(r);
+            for (int i = 0; i < n; i++) {
+                float s = QuantKernels.dotWidening(type, data, off, x, i * cols, blocks);
+                out[i * rows + r] = bias == null ? s : s + bias[r];
+            }
+        }
+    }
+
+    private static void rowsScalar(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        MemorySegment data = w.data();
+        for (int r = from; r < to; r++) {
+            long off = w.rowOffset(r);
+            for (int i = 0; i < n; i++) {
+                float s = w.dtype() == DType.Q8_0
+                        ? QuantKernelsScalar.dotQ8(data, off, q, i * cols, d, i * blocks, blocks)
+                        : QuantKernelsScalar.dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
+                out[i * rows + r] = bias == null ? s : s + bias[r];
             }
         }
     }

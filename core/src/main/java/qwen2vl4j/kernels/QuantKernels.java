@@ -111,24 +111,30 @@ final class QuantKernels {
 
     /** The naive baseline: Q8_0 or Q4_0 weights widened to f32 and multiplied with float activations. */
     static float dotWidening(DType type, MemorySegment w, long off, float[] x, int xo, int blocks) {
+        return type == DType.Q8_0 ? dotWideningQ8(w, off, x, xo, blocks) : dotWideningQ4(w, off, x, xo, blocks);
+    }
+
+    private static float dotWideningQ8(MemorySegment w, long off, float[] x, int xo, int blocks) {
         FloatVector acc = FloatVector.zero(F512);
-        if (type == DType.Q8_0) {
-            for (int b = 0; b < blocks; b++, off += Q8) {
-                FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0);
-                FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B128, w, off + 18, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0);
-                FloatVector t = w0.mul(FloatVector.fromArray(F512, x, xo + b * BLOCK));
-                t = w1.fma(FloatVector.fromArray(F512, x, xo + b * BLOCK + 16), t);
-                acc = t.fma(FloatVector.broadcast(F512, Float.float16ToFloat(w.get(Matrix.SHORT_LE, off))), acc);
-            }
-        } else {
-            for (int b = 0; b < blocks; b++, off += Q4) {
-                IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
-                FloatVector lo = (FloatVector) q.and(0xF).sub(8).convert(I2F, 0);
-                FloatVector hi = (FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0);
-                FloatVector t = lo.mul(FloatVector.fromArray(F512, x, xo + b * BLOCK));
-                t = hi.fma(FloatVector.fromArray(F512, x, xo + b * BLOCK + 16), t);
-                acc = t.fma(FloatVector.broadcast(F512, Float.float16ToFloat(w.get(Matrix.SHORT_LE, off))), acc);
-            }
+        for (int b = 0; b < blocks; b++, off += Q8) {
+            FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0);
+            FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B128, w, off + 18, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0);
+            FloatVector t = w0.mul(FloatVector.fromArray(F512, x, xo + b * BLOCK));
+            t = w1.fma(FloatVector.fromArray(F512, x, xo + b * BLOCK + 16), t);
+            acc = t.fma(FloatVector.broadcast(F512, Float.float16ToFloat(w.get(Matrix.SHORT_LE, off))), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    private static float dotWideningQ4(MemorySegment w, long off, float[] x, int xo, int blocks) {
+        FloatVector acc = FloatVector.zero(F512);
+        for (int b = 0; b < blocks; b++, off += Q4) {
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
+            FloatVector lo = (FloatVector) q.and(0xF).sub(8).convert(I2F, 0);
+            FloatVector hi = (FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0);
+            FloatVector t = lo.mul(FloatVector.fromArray(F512, x, xo + b * BLOCK));
+            t = hi.fma(FloatVector.fromArray(F512, x, xo + b * BLOCK + 16), t);
+            acc = t.fma(FloatVector.broadcast(F512, Float.float16ToFloat(w.get(Matrix.SHORT_LE, off))), acc);
         }
         return acc.reduceLanes(ADD);
     }
