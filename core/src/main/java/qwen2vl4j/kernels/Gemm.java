@@ -72,7 +72,7 @@ final class Gemm {
             if (jj < valid) {
                 long base = (long) (j0 + jj) * cols + k0;
                 if (w.dtype().isQuantized()) {
-                    QuantKernelsScalar.dequantize(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), row, 0, kc);
+                    QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), row, 0, kc);
                 } else if (w.dtype() == DType.BF16) {
                     VectorKernels.bf16ToFloat(data, base * 2, row, 0, kc);
                 } else if (w.dtype() == DType.F32) {

@@ -112,7 +112,7 @@ public final class Matrix {
     public void row(int r, float[] dst, int off) {
         long base = (long) r * cols;
         if (dtype.isQuantized()) {
-            QuantKernelsScalar.dequantize(dtype, data, rowOffset(r), dst, off, cols);
+            QuantKernels.dequantizeRow(dtype, data, rowOffset(r), dst, off, cols);
             return;
         }
         switch (dtype) {

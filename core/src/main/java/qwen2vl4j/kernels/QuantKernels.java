@@ -138,4 +138,30 @@ final class QuantKernels {
         }
         return acc.reduceLanes(ADD);
     }
+
+    /** Dequantizes with the vector kernel where the CPU has 512-bit vectors, else with the scalar twin. */
+    static void dequantizeRow(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
+        if (SUPPORTED) dequantize(type, src, off, dst, dOff, n);
+        else QuantKernelsScalar.dequantize(type, src, off, dst, dOff, n);
+    }
+
+    /** Vector twin of {@link QuantKernelsScalar#dequantize}: {@code n / 32} blocks at {@code src[off..]} into {@code dst[dOff..]}. */
+    static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
+        if (type == DType.Q8_0) {
+            for (int b = 0; b < n / BLOCK; b++, off += Q8) {
+                FloatVector d = FloatVector.broadcast(F512, Float.float16ToFloat(src.get(Matrix.SHORT_LE, off)));
+                int o = dOff + b * BLOCK;
+                ((FloatVector) ByteVector.fromMemorySegment(B128, src, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0)).mul(d).intoArray(dst, o);
+                ((FloatVector) ByteVector.fromMemorySegment(B128, src, off + 18, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0)).mul(d).intoArray(dst, o + 16);
+            }
+        } else {
+            for (int b = 0; b < n / BLOCK; b++, off += Q4) {
+                FloatVector d = FloatVector.broadcast(F512, Float.float16ToFloat(src.get(Matrix.SHORT_LE, off)));
+                int o = dOff + b * BLOCK;
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, src, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
+                ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o);
+                ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + 16);
+            }
+        }
+    }
 }

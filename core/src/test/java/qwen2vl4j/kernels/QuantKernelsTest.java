@@ -172,6 +172,20 @@ class QuantKernelsTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"Q8_0,1", "Q8_0,7", "Q8_0,48", "Q4_0,1", "Q4_0,7", "Q4_0,48"})
+    void vectorDequantizeMatchesScalarTwinExactly(DType type, int blocks) {
+        Random rnd = new Random(blocks + 100L * type.ordinal());
+        int n = blocks * BLOCK;
+        float[] x = gaussian(rnd, n);
+        MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(n)]);
+        QuantKernelsScalar.quantize(type, x, 0, n, seg, 0);
+        float[] expected = new float[n + 3], actual = new float[n + 3];
+        QuantKernelsScalar.dequantize(type, seg, 0, expected, 3, n);
+        QuantKernels.dequantize(type, seg, 0, actual, 3, n);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, "one float multiply per value: bit-exact");
+    }
+
     @Test
     void rowsThatAreNotWholeBlocksAreRejected() {
         Matrix m = Matrix.ofFloats("model.visual.odd", new float[3 * 40], 3, 40);
