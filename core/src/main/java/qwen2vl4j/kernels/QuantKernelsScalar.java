@@ -17,9 +17,9 @@ import qwen2vl4j.io.DType;
  * value {@code d·(q − 8)}. Activations are quantized per block like Q8_0 but keep a float scale,
  * widened to shorts in the order each kernel reads them.
  */
-public final class QuantKernelsScalar {
+final class QuantKernelsScalar {
     /** Values per block. */
-    public static final int BLOCK = 32;
+    static final int BLOCK = 32;
 
     private QuantKernelsScalar() {}
 
@@ -29,7 +29,7 @@ public final class QuantKernelsScalar {
     }
 
     /** Quantizes {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into Q8_0 blocks at {@code dst[off..]}. */
-    public static void quantizeQ8_0(float[] x, int xo, int n, MemorySegment dst, long off) {
+    static void quantizeQ8_0(float[] x, int xo, int n, MemorySegment dst, long off) {
         for (int b = 0; b < n / BLOCK; b++, off += DType.Q8_0.bytes()) {
             int base = xo + b * BLOCK;
             float amax = 0;
@@ -42,7 +42,7 @@ public final class QuantKernelsScalar {
     }
 
     /** Quantizes {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into Q4_0 blocks at {@code dst[off..]}. */
-    public static void quantizeQ4_0(float[] x, int xo, int n, MemorySegment dst, long off) {
+    static void quantizeQ4_0(float[] x, int xo, int n, MemorySegment dst, long off) {
         for (int b = 0; b < n / BLOCK; b++, off += DType.Q4_0.bytes()) {
             int base = xo + b * BLOCK;
             float amax = 0, max = 0;
@@ -65,7 +65,7 @@ public final class QuantKernelsScalar {
     }
 
     /** Quantizes {@code n} values into blocks of {@code type} (Q8_0 or Q4_0). */
-    public static void quantize(DType type, float[] x, int xo, int n, MemorySegment dst, long off) {
+    static void quantize(DType type, float[] x, int xo, int n, MemorySegment dst, long off) {
         switch (type) {
             case Q8_0 -> quantizeQ8_0(x, xo, n, dst, off);
             case Q4_0 -> quantizeQ4_0(x, xo, n, dst, off);
@@ -74,7 +74,7 @@ public final class QuantKernelsScalar {
     }
 
     /** Widens the {@code n / 32} blocks of {@code type} at {@code src[off..]} into {@code dst[dOff .. dOff+n)}. */
-    public static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
+    static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
         for (int b = 0; b < n / BLOCK; b++, off += type.bytes()) {
             float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, off));
             int o = dOff + b * BLOCK;
@@ -108,7 +108,7 @@ public final class QuantKernelsScalar {
      * {@code −8 · Σ q} of block {@code b} (the weights' offset of 8, applied once per block); for Q8_0
      * the order is natural and {@code corr} is not touched (may be null).
      */
-    public static void quantizeActivation(DType type, float[] x, int xo, int n, short[] qa, int qo, float[] da, float[] corr, int dOff) {
+    static void quantizeActivation(DType type, float[] x, int xo, int n, short[] qa, int qo, float[] da, float[] corr, int dOff) {
         for (int b = 0; b < n / BLOCK; b++) {
             int base = xo + b * BLOCK;
             float amax = 0;
@@ -128,7 +128,7 @@ public final class QuantKernelsScalar {
     }
 
     /** Σ over blocks of {@code d_w · d_a · Σ q_w·q_a}: a Q8_0 weight row against a quantized activation row. */
-    public static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
+    static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
         float s = 0;
         for (int b = 0; b < blocks; b++, off += DType.Q8_0.bytes()) {
             int sum = 0;
@@ -139,7 +139,7 @@ public final class QuantKernelsScalar {
     }
 
     /** Σ over blocks of {@code d_w · d_a · Σ (q_w − 8)·q_a}: a Q4_0 weight row against an interleaved activation row. */
-    public static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
         float s = 0;
         for (int b = 0; b < blocks; b++, off += DType.Q4_0.bytes()) {
             int sum = 0;
@@ -153,7 +153,7 @@ public final class QuantKernelsScalar {
     }
 
     /** Σ over blocks of {@code d_w · Σ q_w·x}: a Q8_0 or Q4_0 weight row against float activations (no activation rounding). */
-    public static float dotWidening(DType type, MemorySegment w, long off, float[] x, int xo, int blocks) {
+    static float dotWidening(DType type, MemorySegment w, long off, float[] x, int xo, int blocks) {
         float[] row = new float[BLOCK];
         float s = 0;
         for (int b = 0; b < blocks; b++, off += type.bytes()) {
