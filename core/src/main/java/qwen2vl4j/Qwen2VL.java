@@ -16,6 +16,7 @@ import qwen2vl4j.generate.TextDecoder;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.hub.ModelResolver;
 import qwen2vl4j.io.ModelLoadException;
+import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.PreprocessorConfig;
@@ -87,6 +88,21 @@ public final class Qwen2VL implements AutoCloseable {
      * before decoding. Nothing stays open when this throws.
      */
     public static Qwen2VL load(Path folder, long maxImagePixels) {
+        return load(folder, maxImagePixels, WeightFormat.fromSystemProperty());
+    }
+
+    /** Loads a model folder with its matrices in {@code format} (quantized at load time unless bf16). */
+    public static Qwen2VL load(Path folder, WeightFormat format) {
+        return load(folder, ImageDecoder.DEFAULT_MAX_PIXELS, format);
+    }
+
+    /**
+     * Loads a model folder with its matrices in {@code format}: for Q8_0 and Q4_0 every linear weight of
+     * the text decoder and the vision tower whose rows are whole blocks of 32 is quantized at load time;
+     * norms, biases and the Conv3d patch embedding stay as stored, and so does the token embedding unless
+     * it is also the LM head (tied). Nothing stays open when this throws.
+     */
+    public static Qwen2VL load(Path folder, long maxImagePixels, WeightFormat format) {
         long start = System.nanoTime();
         ModelConfig config = ModelConfig.load(folder);
         GenerationConfig generation = GenerationConfig.load(folder, config.eosTokenIds());
@@ -101,6 +117,7 @@ public final class Qwen2VL implements AutoCloseable {
         Weights weights = Weights.open(folder);
         try {
             CheckpointLayout.verify(weights, config);
+            weights = CheckpointQuantizer.quantizeAtLoad(weights, config, format);
             VisionTransformer vision = VisionTransformer.load(weights, config.vision());
             TextModel text = TextModel.load(weights, config);
             Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxImagePixels));

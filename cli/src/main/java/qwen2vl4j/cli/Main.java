@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 ServeBenchCommand.class,
                 BenchCommand.class,
+                QuantBenchCommand.class,
+                QuantizeCommand.class,
         })
 public final class Main implements Runnable {
     @Override

@@ -67,6 +67,6 @@ final class ModelCost {
     }
 
     static long bytes(Matrix m) {
-        return (long) m.rows() * m.cols() * m.dtype().bytes();
+        return m.byteSize();
     }
 }

@@ -70,7 +70,7 @@ public final class CheckpointLayout {
 
     /**
      * Checks that {@code weights} holds every expected tensor with the expected shape and a float
-     * dtype (BF16, F16 or F32). Throws naming the first tensor that is missing or wrong.
+     * dtype (BF16, F16 or F32), or a block-quantized one (Q8_0, Q4_0) for matrices. Throws naming the first tensor that is missing or wrong.
      */
     public static void verify(Weights weights, ModelConfig config) {
         for (Map.Entry<String, long[]> e : expected(config).entrySet()) {
@@ -83,9 +83,10 @@ public final class CheckpointLayout {
                 throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": config.json implies shape "
                         + Arrays.toString(e.getValue()) + " but the file has " + Arrays.toString(t.shape()));
             }
-            if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32) {
+            if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32
+                    && !(t.dtype().isQuantized() && t.shape().length == 2)) {
                 throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": dtype " + t.dtype()
-                        + " is not a float type (BF16, F16 or F32)");
+                        + " is not a float type (BF16, F16 or F32) nor a quantized matrix (Q8_0, Q4_0)");
             }
         }
     }

@@ -25,7 +25,8 @@ import java.util.Set;
  * One safetensors file, memory-mapped with the FFM API (no copy into the heap; files over 2 GB work).
  * The header is validated completely before any tensor is handed out: its length fits the file, every
  * dtype is known, every shape is non-negative, every byte range lies inside the data section, matches
- * shape × dtype size, and no two ranges overlap.
+ * shape × dtype size, and no two ranges overlap. U8 tensors that the metadata marks as block-quantized
+ * come back with their block type and logical shape ({@link QuantizedTensors}).
  */
 public final class SafeTensors implements AutoCloseable {
     /** Headers larger than this are refused (the format's own limit is 100 MB). */
@@ -126,6 +127,7 @@ public final class SafeTensors implements AutoCloseable {
                 tensors.put(name, new Tensor(name, dtype, shape, dataSeg.asSlice(begin, end - begin), path.toString()));
             }
             checkNoOverlap(path, ranges, rangeNames);
+            tensors = QuantizedTensors.apply(path, tensors, metadata);
             return new SafeTensors(path, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
         } catch (NoSuchFileException e) {
             arena.close();
@@ -188,9 +190,9 @@ public final class SafeTensors implements AutoCloseable {
         return path;
     }
 
-    /** Unmaps the file; tensors from it must not be used afterwards. */
+    /** Unmaps the file; tensors from it must not be used afterwards. Closing again does nothing. */
     @Override
     public void close() {
-        arena.close();
+        if (arena.scope().isAlive()) arena.close();
     }
 }

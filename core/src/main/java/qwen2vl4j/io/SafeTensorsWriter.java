@@ -78,12 +78,13 @@ public final class SafeTensorsWriter {
     public record TensorSpec(String name, DType dtype, long[] shape) {
         /** Bytes of the tensor's data. */
         public long bytes() {
-            return Tensor.numel(shape) * dtype.bytes();
+            return dtype.byteSize(Tensor.numel(shape));
         }
     }
 
     /**
-     * Starts a safetensors file whose tensors are all declared up front and whose data then
+     * Starts a safetensors file whose tensors are all declared up front (block-quantized ones are
+     * written as U8 with the metadata of {@link QuantizedTensors}) and whose data then
      * follows through {@link Streaming#write}, in the declared order, straight to the file: a
      * file of any size is written with a buffer's worth of heap.
      */
@@ -138,12 +139,14 @@ public final class SafeTensorsWriter {
     private static byte[] header(List<TensorSpec> specs) throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode header = json.createObjectNode();
+        String quantized = QuantizedTensors.describe(specs);
+        if (quantized != null) header.putObject("__metadata__").put(QuantizedTensors.METADATA_KEY, quantized);
         long offset = 0;
         for (TensorSpec e : specs) {
             ObjectNode t = header.putObject(e.name());
-            t.put("dtype", e.dtype().name());
+            t.put("dtype", e.dtype().isQuantized() ? DType.U8.name() : e.dtype().name());
             var shape = t.putArray("shape");
-            for (long d : e.shape()) shape.add(d);
+            for (long d : e.dtype().isQuantized() ? QuantizedTensors.storedShape(e.dtype(), e.shape()) : e.shape()) shape.add(d);
             var off = t.putArray("data_offsets");
             off.add(offset);
             off.add(offset + e.bytes());

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 
 /**
  * All tensors of a model folder: {@code model.safetensors}, or the shards listed in
@@ -96,6 +97,16 @@ public final class Weights implements AutoCloseable {
             opened.forEach(SafeTensors::close);
             throw e;
         }
+    }
+
+    /**
+     * These weights with every tensor passed through {@code convert} (for instance quantized at load
+     * time); the files stay shared, so closing either instance closes them (closing both is harmless).
+     */
+    public Weights converted(UnaryOperator<Tensor> convert) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> out.put(name, convert.apply(t)));
+        return new Weights(folder, files, Collections.unmodifiableMap(out));
     }
 
     /** Maps the newer transformers prefixes onto the hub checkpoint's names. */

@@ -88,7 +88,9 @@ final class Gemm {
         for (int jj = 0; jj < NR; jj++) {
             if (jj < valid) {
                 long base = (long) (j0 + jj) * cols + k0;
-                if (w.dtype() == DType.BF16) {
+                if (w.dtype().isQuantized()) {
+                    QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), row, 0, kc);
+                } else if (w.dtype() == DType.BF16) {
                     VectorKernels.bf16ToFloat(data, base * 2, row, 0, kc);
                 } else if (w.dtype() == DType.F32) {
                     MemorySegment.copy(data, Matrix.FLOAT_LE, base * 4, row, 0, kc);

@@ -5,7 +5,8 @@ import qwen2vl4j.io.DType;
 /**
  * {@code out[n, rows] = x[n, cols] · Wᵀ + bias}, the linear layer of every component.
  * One input row takes the bandwidth-bound {@link Gemv}; several take the tiled {@link Gemm}
- * (a handful, the row-wise kernel). All split the work across the {@link ComputePool}.
+ * (a handful, the row-wise kernel). All split the work across the {@link ComputePool}. Block-quantized
+ * weights take {@link QuantGemv} (integer dot products) for a few rows and the GEMM otherwise.
  */
 public final class MatMul {
     /** Work below this many multiply-adds stays on the calling thread. */
@@ -22,7 +23,9 @@ public final class MatMul {
      */
     public static void matmul(float[] x, int n, Matrix w, float[] bias, float[] out) {
         checkSizes(x, n, w, bias, out);
-        if (n == 1) {
+        if (w.dtype().isQuantized() && n < GEMM_MIN_ROWS) {
+            QuantGemv.run(x, n, w, bias, out);
+        } else if (n == 1) {
             Gemv.run(x, w, bias, out);
         } else if (n < GEMM_MIN_ROWS) {
             rowwise(x, n, w, bias, out);
@@ -31,7 +34,7 @@ public final class MatMul {
         }
     }
 
-    private static void checkSizes(float[] x, int n, Matrix w, float[] bias, float[] out) {
+    static void checkSizes(float[] x, int n, Matrix w, float[] bias, float[] out) {
         int rows = w.rows(), cols = w.cols();
         if (x.length < (long) n * cols || out.length < (long) n * rows) {
             throw new IllegalArgumentException("matmul with " + w.name() + " [" + rows + ", " + cols + "]: input holds "

@@ -9,7 +9,9 @@ import qwen2vl4j.io.Tensor;
 
 /**
  * A weight matrix {@code [rows, cols]} as the checkpoint stores it (row-major, BF16, F16 or F32),
- * read straight from the mapped file. Linear layers compute {@code y = x · Wᵀ}: one row per output.
+ * read straight from the mapped file, or block-quantized (Q8_0, Q4_0: each row its {@code cols / 32}
+ * GGUF blocks, see {@link QuantKernelsScalar}), mapped from a quantized file or made at load time by
+ * {@link #quantize}. Linear layers compute {@code y = x · Wᵀ}: one row per output.
  */
 public final class Matrix {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -42,8 +44,13 @@ public final class Matrix {
         if ((long) rows * cols != t.numel()) {
             throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": cannot view " + t.numel() + " elements as [" + rows + ", " + cols + "]");
         }
-        if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32) {
-            throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": dtype " + t.dtype() + " is not supported for weights (BF16, F16 or F32)");
+        if (t.dtype().isQuantized()) {
+            if (t.shape().length != 2 || t.dim(0) != rows || t.dim(1) != cols) {
+                throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": a " + t.dtype() + " matrix cannot be viewed as ["
+                        + rows + ", " + cols + "]");
+            }
+        } else if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32) {
+            throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": dtype " + t.dtype() + " is not supported for weights (BF16, F16, F32, Q8_0 or Q4_0)");
         }
         return new Matrix(t.name(), rows, cols, t.dtype(), t.data());
     }
@@ -53,6 +60,16 @@ public final class Matrix {
         if ((long) rows * cols != values.length) throw new IllegalArgumentException(name + ": " + values.length + " values for [" + rows + ", " + cols + "]");
         MemorySegment seg = MemorySegment.ofArray(values);
         return new Matrix(name, rows, cols, DType.F32, seg);
+    }
+
+    /**
+     * This matrix quantized to {@code type} (Q8_0 or Q4_0) with ggml's reference quantizers, rows split
+     * across the pool, held on the heap.
+     *
+     * @throws IllegalArgumentException when {@code cols} is not a multiple of 32 or {@code type} is not a block type
+     */
+    public static Matrix quantize(Matrix m, DType type) {
+        return new Matrix(m.name, m.rows, m.cols, type, Quantizer.quantize(m.name, m.rows, m.cols, type, m::row));
     }
 
     public String name() {
@@ -71,6 +88,11 @@ public final class Matrix {
         return dtype;
     }
 
+    /** Bytes of the weights in memory (what one matrix-vector product reads). */
+    public long byteSize() {
+        return dtype.byteSize((long) rows * cols);
+    }
+
     MemorySegment data() {
         return data;
     }
@@ -78,6 +100,7 @@ public final class Matrix {
     /** Element (r, c) as float32. */
     public float get(int r, int c) {
         long i = (long) r * cols + c;
+        if (dtype.isQuantized()) return QuantKernelsScalar.get(dtype, data, rowOffset(r), c);
         return switch (dtype) {
             case BF16 -> Float.intBitsToFloat((data.get(SHORT_LE, i * 2) & 0xFFFF) << 16);
             case F16 -> Float.float16ToFloat(data.get(SHORT_LE, i * 2));
@@ -88,6 +111,10 @@ public final class Matrix {
     /** Copies row {@code r} into {@code dst[off..off+cols)} as float32. */
     public void row(int r, float[] dst, int off) {
         long base = (long) r * cols;
+        if (dtype.isQuantized()) {
+            QuantKernels.dequantizeRow(dtype, data, rowOffset(r), dst, off, cols);
+            return;
+        }
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, FLOAT_LE, base * 4, dst, off, cols);
             case BF16 -> VectorKernels.bf16ToFloat(data, base * 2, dst, off, cols);
@@ -95,5 +122,10 @@ public final class Matrix {
                 for (int c = 0; c < cols; c++) dst[off + c] = Float.float16ToFloat(data.get(SHORT_LE, (base + c) * 2));
             }
         }
+    }
+
+    /** Byte offset of row {@code r} in {@link #data()}. */
+    long rowOffset(int r) {
+        return dtype.byteSize((long) r * cols);
     }
 }

@@ -1,0 +1,173 @@
+package qwen2vl4j.cli;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import qwen2vl4j.io.DType;
+import qwen2vl4j.io.SafeTensorsWriter;
+import qwen2vl4j.io.Tensor;
+import qwen2vl4j.kernels.ComputePool;
+import qwen2vl4j.kernels.MachineProbe;
+import qwen2vl4j.kernels.MatMul;
+import qwen2vl4j.kernels.Matrix;
+import qwen2vl4j.kernels.QuantGemv;
+
+/**
+ * {@code quant-bench}: the decode step's matrix-vector product over random weights at the model's
+ * shapes, in bf16, Q8_0 and Q4_0, with the integer kernels and with the naive widening to float as
+ * the baseline, against the machine's measured read bandwidth. Each format cycles through enough
+ * copies of the matrix to exceed the caches, so every call streams its weights from memory, as decoding does.
+ */
+@Command(name = "quant-bench", mixinStandardHelpOptions = true,
+        description = "Measure matrix-vector products over bf16, Q8_0 and Q4_0 weights (GB/s of weights, ns per row) against memory bandwidth.")
+public final class QuantBenchCommand implements Runnable {
+    /** Alternating timing rounds per shape. */
+    private static final int ROUNDS = 10;
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--shapes", split = ",", paramLabel = "RxC", defaultValue = "8960x1536,151936x1536",
+            description = "matrix shapes, rows x cols, cols a multiple of 32 (default: ${DEFAULT-VALUE})")
+    List<String> shapes;
+
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "2", description = "timed seconds per kernel (default: ${DEFAULT-VALUE})")
+    double seconds;
+
+    @Option(names = "--footprint-mb", paramLabel = "MB", defaultValue = "320",
+            description = "weights cycled through per kernel, far above the caches (default: ${DEFAULT-VALUE})")
+    int footprintMb;
+
+    @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "512",
+            description = "buffer of the read-bandwidth probe, far above the caches (default: ${DEFAULT-VALUE})")
+    int bandwidthMib;
+
+    @Override
+    public void run() {
+        if (bandwidthMib < 1) throw new IllegalArgumentException("--bandwidth-mib: expected at least 1, found " + bandwidthMib);
+        if (!(seconds > 0) || seconds > 60) throw new IllegalArgumentException("--seconds: expected (0, 60], found " + seconds);
+        if (footprintMb < 1) throw new IllegalArgumentException("--footprint-mb: expected at least 1, found " + footprintMb);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("machine: %d threads; read bandwidth probed (%d MiB buffer, all threads) in every round, best kept%n",
+                ComputePool.THREADS, bandwidthMib);
+        out.printf("%-14s %-6s %-9s %9s %10s %9s %9s %8s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "GB/s", "of bw");
+        out.flush();
+        for (String shape : shapes) {
+            int[] rc = parseShape(shape);
+            try (Arena arena = Arena.ofShared()) {
+                List<Matrix> bf16 = randomBf16(arena, rc[0], rc[1], footprintMb);
+                List<Matrix> q8 = quantized(bf16, DType.Q8_0, footprintMb);
+                List<Matrix> q4 = quantized(bf16, DType.Q4_0, footprintMb);
+                List<Runner> runners = List.of(
+                        new Runner("bf16", "vector", bf16, null),
+                        new Runner("q8_0", "integer", q8, QuantGemv.Kernel.INTEGER),
+                        new Runner("q8_0", "widening", q8, QuantGemv.Kernel.WIDENING),
+                        new Runner("q4_0", "integer", q4, QuantGemv.Kernel.INTEGER),
+                        new Runner("q4_0", "widening", q4, QuantGemv.Kernel.WIDENING));
+                for (Runner r : runners) r.time(Math.min(0.5, seconds / 4));
+                double bandwidth = 0;
+                for (int round = 0; round < ROUNDS; round++) {
+                    bandwidth = Math.max(bandwidth, MachineProbe.readBandwidth((long) bandwidthMib << 20, 2));
+                    for (Runner r : runners) r.best = Math.min(r.best, r.time(seconds / ROUNDS));
+                }
+                out.printf("%-14s read bandwidth %.2f GB/s%n", shape, bandwidth / 1e9);
+                for (Runner r : runners) {
+                    Matrix first = r.matrices.getFirst();
+                    double gbs = first.byteSize() / r.best;
+                    out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %9.2f %7.0f%%%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
+                            r.best * 1e3, r.best * 1e9 / first.rows(), gbs / 1e9, 100 * gbs / bandwidth);
+                }
+                out.flush();
+            }
+        }
+    }
+
+    private static int[] parseShape(String s) {
+        String[] p = s.toLowerCase(java.util.Locale.ROOT).split("x");
+        try {
+            if (p.length == 2) {
+                int rows = Integer.parseInt(p[0].trim()), cols = Integer.parseInt(p[1].trim());
+                if (rows > 0 && cols > 0 && cols % 32 == 0) return new int[] {rows, cols};
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--shapes: expected ROWSxCOLS with COLS a positive multiple of 32, found '" + s + "'");
+    }
+
+    /** Enough distinct random bf16 matrices to fill {@code footprintMb} (at least one). */
+    private static List<Matrix> randomBf16(Arena arena, int rows, int cols, int footprintMb) {
+        long bytes = 2L * rows * cols;
+        int copies = (int) Math.max(1, Math.min(64, ((long) footprintMb << 20) / bytes));
+        List<Matrix> list = new ArrayList<>();
+        for (int c = 0; c < copies; c++) {
+            MemorySegment seg = arena.allocate(bytes, 64);
+            SplittableRandom rnd = new SplittableRandom(c);
+            for (long i = 0; i < bytes; i += 2) seg.set(SHORT_LE, i, SafeTensorsWriter.toBF16((float) (rnd.nextDouble() * 2 - 1)));
+            list.add(Matrix.of(new Tensor("random" + c, DType.BF16, new long[] {rows, cols}, seg, "quant-bench")));
+        }
+        return list;
+    }
+
+    /** The bf16 matrices quantized, repeated until they fill {@code footprintMb} (copies of the same blocks). */
+    private static List<Matrix> quantized(List<Matrix> bf16, DType type, int footprintMb) {
+        List<Matrix> list = new ArrayList<>();
+        for (Matrix m : bf16) list.add(Matrix.quantize(m, type));
+        long bytes = list.getFirst().byteSize();
+        int copies = (int) Math.max(list.size(), Math.min(128, ((long) footprintMb << 20) / bytes));
+        for (int c = list.size(); c < copies; c++) list.add(Matrix.quantize(bf16.get(c % bf16.size()), type));
+        return list;
+    }
+
+    /**
+     * One kernel over its matrices, called in turn (each call the next matrix). The kernels of a shape are
+     * timed in alternating rounds and each keeps its best round, so that load from other processes
+     * spreads over all of them instead of skewing one.
+     */
+    private static final class Runner {
+        final String format;
+        final String kernel;
+        final List<Matrix> matrices;
+        final QuantGemv.Kernel quantKernel;
+        final float[] x;
+        final float[] y;
+        int next;
+        double best = Double.MAX_VALUE;
+
+        Runner(String format, String kernel, List<Matrix> matrices, QuantGemv.Kernel quantKernel) {
+            this.format = format;
+            this.kernel = kernel;
+            this.matrices = matrices;
+            this.quantKernel = quantKernel;
+            Matrix m = matrices.getFirst();
+            x = new float[m.cols()];
+            y = new float[m.rows()];
+            SplittableRandom rnd = new SplittableRandom(42);
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        }
+
+        /** Calls for about {@code seconds} (at least once through all matrices); seconds per call. */
+        double time(double seconds) {
+            int calls = 0;
+            long start = System.nanoTime(), now;
+            do {
+                Matrix m = matrices.get(next++ % matrices.size());
+                if (quantKernel == null) MatMul.matmul(x, 1, m, null, y);
+                else QuantGemv.run(x, 1, m, null, y, quantKernel);
+                calls++;
+                now = System.nanoTime();
+            } while (now - start < seconds * 1e9 || calls < matrices.size());
+            return (now - start) / 1e9 / calls;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package qwen2vl4j;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import qwen2vl4j.config.CheckpointLayout;
+import qwen2vl4j.config.ModelConfig;
+import qwen2vl4j.io.DType;
+import qwen2vl4j.io.SafeTensorsWriter;
+import qwen2vl4j.io.Tensor;
+import qwen2vl4j.io.WeightFormat;
+import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.Quantizer;
+
+/**
+ * Which matrices of a Qwen2-VL checkpoint are quantized, and the {@code quantize} command's work:
+ * a model folder written once with those matrices in GGUF blocks (see
+ * {@link qwen2vl4j.io.QuantizedTensors}), which then loads memory-mapped with no conversion.
+ */
+public final class CheckpointQuantizer {
+    private static final long CHUNK = 64L << 20;
+
+    private CheckpointQuantizer() {}
+
+    /** What {@link #write} produced: tensors quantized, and the weight bytes before and after. */
+    public record Summary(int quantized, int kept, long bytesBefore, long bytesAfter) {}
+
+    /**
+     * The tensors quantized for Q8_0/Q4_0 (those {@link Quantizer#canQuantize} allows): every linear weight
+     * of the text decoder and the vision tower; the token embedding only when it is also the LM head, and
+     * {@code lm_head.weight} only when it is used.
+     */
+    public static Predicate<String> quantizable(Weights weights, ModelConfig config) {
+        boolean embeddingIsHead = config.text().tieWordEmbeddings() || !weights.has("lm_head.weight");
+        return name -> name.equals("model.embed_tokens.weight") ? embeddingIsHead
+                : !(name.equals("lm_head.weight") && embeddingIsHead);
+    }
+
+    /** {@code weights} with the matrices {@code format} asks for quantized on the heap (unchanged for bf16). */
+    static Weights quantizeAtLoad(Weights weights, ModelConfig config, WeightFormat format) {
+        if (format.quantizedType() == null) return weights;
+        return Quantizer.quantizeAtLoad(weights, format.quantizedType(), quantizable(weights, config));
+    }
+
+    /**
+     * Writes {@code out} (created if needed; must not be {@code in}): every file of {@code in} except the
+     * safetensors weights copied, and one {@code model.safetensors} holding all tensors, those of
+     * {@link #quantizable} in {@code format}, the rest as stored. Tensors are converted one at a time.
+     *
+     * @param progress told one line per tensor; may be null
+     */
+    public static Summary write(Path in, Path out, WeightFormat format, Consumer<String> progress) {
+        if (format.quantizedType() == null) throw new IllegalArgumentException("quantize needs q8_0 or q4_0, not " + format);
+        DType type = format.quantizedType();
+        try {
+            if (Files.exists(out) && Files.isSameFile(in, out)) {
+                throw new IllegalArgumentException("output folder " + out + " is the model folder itself");
+            }
+            ModelConfig config = ModelConfig.load(in);
+            try (Weights weights = Weights.open(in)) {
+                CheckpointLayout.verify(weights, config);
+                Predicate<String> include = quantizable(weights, config);
+                List<SafeTensorsWriter.TensorSpec> specs = new ArrayList<>();
+                int quantized = 0;
+                long before = 0, after = 0;
+                for (Tensor t : weights.all().values()) {
+                    boolean q = include.test(t.name()) && Quantizer.canQuantize(t);
+                    DType dtype = q ? type : t.dtype();
+                    specs.add(new SafeTensorsWriter.TensorSpec(t.name(), dtype, t.shape()));
+                    before += t.data().byteSize();
+                    after += dtype.byteSize(t.numel());
+                    if (q) quantized++;
+                }
+                Files.createDirectories(out);
+                copyOtherFiles(in, out);
+                try (SafeTensorsWriter.Streaming w = SafeTensorsWriter.stream(out.resolve("model.safetensors"), specs)) {
+                    for (SafeTensorsWriter.TensorSpec s : specs) {
+                        Tensor t = weights.tensor(s.name());
+                        MemorySegment data = s.dtype() == t.dtype() ? t.data() : Quantizer.quantize(t, type).data();
+                        for (long o = 0; o < data.byteSize(); o += CHUNK) {
+                            w.write(data.asSlice(o, Math.min(CHUNK, data.byteSize() - o)).asByteBuffer());
+                        }
+                        if (progress != null) progress.accept(s.name() + " " + s.dtype());
+                    }
+                }
+                return new Summary(quantized, specs.size() - quantized, before, after);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write quantized model " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void copyOtherFiles(Path in, Path out) throws IOException {
+        try (Stream<Path> files = Files.list(in)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                if (!Files.isRegularFile(f) || name.endsWith(".safetensors") || name.equals("model.safetensors.index.json")) continue;
+                Files.copy(f, out.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+}

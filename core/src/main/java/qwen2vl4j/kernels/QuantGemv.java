@@ -1,0 +1,145 @@
+package qwen2vl4j.kernels;
+
+import java.lang.foreign.MemorySegment;
+import qwen2vl4j.io.DType;
+
+/**
+ * The matrix-vector product for block-quantized weights ({@code out[n, rows] = x · Wᵀ + bias} for a
+ * few input rows): each input row is quantized to 8 bits per block once, then every weight row is
+ * dotted with it in integer arithmetic ({@link QuantKernels}). Weight rows are split into a few long
+ * contiguous ranges across the {@link ComputePool}, as in {@link Gemv}. The activation buffers are
+ * per calling thread and reused, so a decode step allocates nothing but the pool's task objects.
+ */
+public final class QuantGemv {
+    /** Tasks per pool thread: few and long, so every thread reads one sequential stretch. */
+    private static final int TASKS_PER_THREAD = 2;
+
+    /** Per calling thread: the quantized activation rows (shorts, scales, Q4 corrections). */
+    private static final ThreadLocal<Activation> ACTIVATION = ThreadLocal.withInitial(Activation::new);
+
+    private QuantGemv() {}
+
+    /** Which dot product runs: the integer kernels, the naive float widening, or the scalar twins. */
+    public enum Kernel {
+        /** Activations quantized to Q8, integer products per block (the default). */
+        INTEGER,
+        /** Weights widened int8 → f32 against float activations (the naive baseline). */
+        WIDENING,
+        /** {@link QuantKernelsScalar}: the reference the tests compare against. */
+        SCALAR
+    }
+
+    private static final class Activation {
+        short[] q = new short[0];
+        float[] d = new float[0];
+        float[] corr = new float[0];
+
+        void fit(int values) {
+            if (q.length < values) {
+                q = new short[values];
+                d = new float[values / QuantKernelsScalar.BLOCK];
+                corr = new float[values / QuantKernelsScalar.BLOCK];
+            }
+        }
+    }
+
+    /** {@code out = x · Wᵀ + bias} for {@code n} input rows with the default kernel; same contract as {@link MatMul#matmul}. */
+    static void run(float[] x, int n, Matrix w, float[] bias, float[] out) {
+        run(x, n, w, bias, out, QuantKernels.SUPPORTED ? Kernel.INTEGER : Kernel.SCALAR);
+    }
+
+    /**
+     * {@code out = x · Wᵀ + bias} for {@code n} input rows of a Q8_0 or Q4_0 matrix with the chosen kernel
+     * (the benchmark compares them); same contract as {@link MatMul#matmul}.
+     */
+    public static void run(float[] x, int n, Matrix w, float[] bias, float[] out, Kernel kernel) {
+        DType type = w.dtype();
+        if (!type.isQuantized()) throw new IllegalArgumentException("matrix " + w.name() + " is " + type + ", not block-quantized");
+        MatMul.checkSizes(x, n, w, bias, out);
+        if (kernel != Kernel.SCALAR && !QuantKernels.SUPPORTED) {
+            throw new IllegalStateException("the " + kernel + " quantized kernel needs 512-bit vectors, this CPU has "
+                    + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        }
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        Activation a = ACTIVATION.get();
+        if (kernel != Kernel.WIDENING) {
+            a.fit(n * cols);
+            for (int i = 0; i < n; i++) {
+                QuantKernelsScalar.quantizeActivation(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
+            }
+        }
+        long work = (long) rows * cols * n;
+        int tasks = work < Gemv.PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.THREADS * TASKS_PER_THREAD);
+        short[] q = a.q;
+        float[] d = a.d, corr = a.corr;
+        ComputePool.forEach(tasks, t -> rows(x, n, w, bias, out, q, d, corr, kernel,
+                (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
+    }
+
+    /**
+     * Rows {@code [from, to)} against all input rows. Each kernel has its own loop so that the JIT inlines
+     * exactly one dot product into it (the Vector API is only fast when fully inlined).
+     */
+    private static void rows(float[] x, int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr,
+                             Kernel kernel, int from, int to) {
+        switch (kernel) {
+            case INTEGER -> {
+                if (w.dtype() == DType.Q8_0) rowsQ8(n, w, bias, out, q, d, from, to);
+                else rowsQ4(n, w, bias, out, q, d, corr, from, to);
+            }
+            case WIDENING -> rowsWidening(x, n, w, bias, out, from, to);
+            case SCALAR -> rowsScalar(n, w, bias, out, q, d, corr, from, to);
+        }
+    }
+
+    private static void rowsQ8(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, int from, int to) {
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        MemorySegment data = w.data();
+        for (int r = from; r < to; r++) {
+            long off = w.rowOffset(r);
+            for (int i = 0; i < n; i++) {
+                float s = QuantKernels.dotQ8(data, off, q, i * cols, d, i * blocks, blocks);
+                out[i * rows + r] = bias == null ? s : s + bias[r];
+            }
+        }
+    }
+
+    private static void rowsQ4(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        MemorySegment data = w.data();
+        for (int r = from; r < to; r++) {
+            long off = w.rowOffset(r);
+            for (int i = 0; i < n; i++) {
+                float s = QuantKernels.dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
+                out[i * rows + r] = bias == null ? s : s + bias[r];
+            }
+        }
+    }
+
+    private static void rowsWidening(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        MemorySegment data = w.data();
+        DType type = w.dtype();
+        for (int r = from; r < to; r++) {
+            long off = w.rowOffset(r);
+            for (int i = 0; i < n; i++) {
+                float s = QuantKernels.dotWidening(type, data, off, x, i * cols, blocks);
+                out[i * rows + r] = bias == null ? s : s + bias[r];
+            }
+        }
+    }
+
+    private static void rowsScalar(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        MemorySegment data = w.data();
+        for (int r = from; r < to; r++) {
+            long off = w.rowOffset(r);
+            for (int i = 0; i < n; i++) {
+                float s = w.dtype() == DType.Q8_0
+                        ? QuantKernelsScalar.dotQ8(data, off, q, i * cols, d, i * blocks, blocks)
+                        : QuantKernelsScalar.dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
+                out[i * rows + r] = bias == null ? s : s + bias[r];
+            }
+        }
+    }
+}

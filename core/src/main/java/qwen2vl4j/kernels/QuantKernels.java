@@ -1,0 +1,167 @@
+package qwen2vl4j.kernels;
+
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.B2I;
+import static jdk.incubator.vector.VectorOperators.B2S;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorSpecies;
+import qwen2vl4j.io.DType;
+
+/**
+ * The Vector API dot products of block-quantized weight rows (GGUF Q8_0 and Q4_0, see
+ * {@link QuantKernelsScalar}) with an activation row quantized to 8 bits per block of 32, as ggml's
+ * {@code vec_dot_q8_0_q8_0} and {@code vec_dot_q4_0_q8_0} do; each has its scalar twin in
+ * {@link QuantKernelsScalar}. The Vector API has no int8 dot-product instruction, so one block is
+ * computed with 16-bit lanes: its 32 weights are widened byte→short in one conversion, multiplied by
+ * the activation's shorts (|product| ≤ 127² fits a short), adjacent pairs are summed into 32-bit lanes
+ * with a shift and an add (the sum of two products still fits 16 bits), and the 16 integer lanes are
+ * converted to float once and multiplied by {@code d_w·d_a} in one FMA. The integer part is exact.
+ *
+ * <p>Needs 512-bit vectors (16 float lanes, one block of shorts per vector); {@link #SUPPORTED} says
+ * whether this CPU has them, and callers fall back to the scalar twins otherwise. The widening
+ * versions ({@code dot*Widening}) are the naive baseline the benchmark compares against: every weight
+ * widened int8 → f32 and multiplied with the float activations.
+ */
+final class QuantKernels {
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final int BLOCK = QuantKernelsScalar.BLOCK;
+    private static final int Q8 = 34;
+    private static final int Q4 = 18;
+
+    /** Whether the CPU has 512-bit vectors, which these kernels are written for. */
+    static final boolean SUPPORTED = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+
+    private QuantKernels() {}
+
+    /** Vector twin of {@link QuantKernelsScalar#dotQ8}. */
+    static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
+        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2, off += 2 * Q8) {
+            acc0 = blockQ8(w, off, qa, qo + b * BLOCK, scale(w, off, da[dOff + b]), acc0);
+            acc1 = blockQ8(w, off + Q8, qa, qo + (b + 1) * BLOCK, scale(w, off + Q8, da[dOff + b + 1]), acc1);
+        }
+        if (b < blocks) acc0 = blockQ8(w, off, qa, qo + b * BLOCK, scale(w, off, da[dOff + b]), acc0);
+        return acc0.add(acc1).reduceLanes(ADD);
+    }
+
+    private static float scale(MemorySegment w, long off, float da) {
+        return Float.float16ToFloat(w.get(Matrix.SHORT_LE, off)) * da;
+    }
+
+    private static FloatVector blockQ8(MemorySegment w, long off, short[] qa, int qo, float s, FloatVector acc) {
+        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S512, 0);
+        IntVector p = q.mul(ShortVector.fromArray(S512, qa, qo)).reinterpretAsInts();
+        return ((FloatVector) pairSums(p).convert(I2F, 0)).fma(FloatVector.broadcast(F512, s), acc);
+    }
+
+    /**
+     * Each 32-bit lane holds two 16-bit products (low, high); their sum fits 16 bits, so adding the lane
+     * shifted left by 16 leaves it in the upper half, and an arithmetic shift brings it down, sign included.
+     */
+    private static IntVector pairSums(IntVector p) {
+        return p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+    }
+
+    /** Vector twin of {@link QuantKernelsScalar#dotQ4} (activation shorts interleaved per block). */
+    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
+        float c = 0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2, off += 2 * Q4) {
+            float s0 = scale(w, off, da[dOff + b]), s1 = scale(w, off + Q4, da[dOff + b + 1]);
+            acc0 = blockQ4(w, off, qa, qo + b * BLOCK, s0, acc0);
+            acc1 = blockQ4(w, off + Q4, qa, qo + (b + 1) * BLOCK, s1, acc1);
+            c += s0 * corr[dOff + b] + s1 * corr[dOff + b + 1];
+        }
+        if (b < blocks) {
+            float s0 = scale(w, off, da[dOff + b]);
+            acc0 = blockQ4(w, off, qa, qo + b * BLOCK, s0, acc0);
+            c += s0 * corr[dOff + b];
+        }
+        return acc0.add(acc1).reduceLanes(ADD) + c;
+    }
+
+    /**
+     * One Q4_0 block: its 16 bytes widened to int lanes, each lane rebuilt as the short pair
+     * (low nibble, high nibble), so that one short multiply against the interleaved activation
+     * {@code (x_j, x_{j+16})} and the pair sum give lane j = lo_j·x_j + hi_j·x_{j+16}.
+     */
+    private static FloatVector blockQ4(MemorySegment w, long off, short[] qa, int qo, float s, FloatVector acc) {
+        IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
+        IntVector pairs = q.and(0xF).or(q.lanewise(LSHL, 12).and(0xF0000));
+        IntVector p = pairs.reinterpretAsShorts().mul(ShortVector.fromArray(S512, qa, qo)).reinterpretAsInts();
+        return ((FloatVector) pairSums(p).convert(I2F, 0)).fma(FloatVector.broadcast(F512, s), acc);
+    }
+
+    /** The naive baseline: Q8_0 or Q4_0 weights widened to f32 and multiplied with float activations. */
+    static float dotWidening(DType type, MemorySegment w, long off, float[] x, int xo, int blocks) {
+        return type == DType.Q8_0 ? dotWideningQ8(w, off, x, xo, blocks) : dotWideningQ4(w, off, x, xo, blocks);
+    }
+
+    private static float dotWideningQ8(MemorySegment w, long off, float[] x, int xo, int blocks) {
+        FloatVector acc = FloatVector.zero(F512);
+        for (int b = 0; b < blocks; b++, off += Q8) {
+            FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0);
+            FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B128, w, off + 18, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0);
+            FloatVector t = w0.mul(FloatVector.fromArray(F512, x, xo + b * BLOCK));
+            t = w1.fma(FloatVector.fromArray(F512, x, xo + b * BLOCK + 16), t);
+            acc = t.fma(FloatVector.broadcast(F512, Float.float16ToFloat(w.get(Matrix.SHORT_LE, off))), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    private static float dotWideningQ4(MemorySegment w, long off, float[] x, int xo, int blocks) {
+        FloatVector acc = FloatVector.zero(F512);
+        for (int b = 0; b < blocks; b++, off += Q4) {
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
+            FloatVector lo = (FloatVector) q.and(0xF).sub(8).convert(I2F, 0);
+            FloatVector hi = (FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0);
+            FloatVector t = lo.mul(FloatVector.fromArray(F512, x, xo + b * BLOCK));
+            t = hi.fma(FloatVector.fromArray(F512, x, xo + b * BLOCK + 16), t);
+            acc = t.fma(FloatVector.broadcast(F512, Float.float16ToFloat(w.get(Matrix.SHORT_LE, off))), acc);
+        }
+        return acc.reduceLanes(ADD);
+    }
+
+    /** Dequantizes with the vector kernel where the CPU has 512-bit vectors, else with the scalar twin. */
+    static void dequantizeRow(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
+        if (SUPPORTED) dequantize(type, src, off, dst, dOff, n);
+        else QuantKernelsScalar.dequantize(type, src, off, dst, dOff, n);
+    }
+
+    /** Vector twin of {@link QuantKernelsScalar#dequantize}: {@code n / 32} blocks at {@code src[off..]} into {@code dst[dOff..]}. */
+    static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
+        if (type == DType.Q8_0) {
+            for (int b = 0; b < n / BLOCK; b++, off += Q8) {
+                FloatVector d = FloatVector.broadcast(F512, Float.float16ToFloat(src.get(Matrix.SHORT_LE, off)));
+                int o = dOff + b * BLOCK;
+                ((FloatVector) ByteVector.fromMemorySegment(B128, src, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0)).mul(d).intoArray(dst, o);
+                ((FloatVector) ByteVector.fromMemorySegment(B128, src, off + 18, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0)).mul(d).intoArray(dst, o + 16);
+            }
+        } else {
+            for (int b = 0; b < n / BLOCK; b++, off += Q4) {
+                FloatVector d = FloatVector.broadcast(F512, Float.float16ToFloat(src.get(Matrix.SHORT_LE, off)));
+                int o = dOff + b * BLOCK;
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, src, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
+                ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o);
+                ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + 16);
+            }
+        }
+    }
+}

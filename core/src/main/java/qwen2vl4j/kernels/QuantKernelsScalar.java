@@ -1,0 +1,165 @@
+package qwen2vl4j.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import qwen2vl4j.io.DType;
+
+/**
+ * Plain-Java block quantization: the GGUF reference quantizers for weights (ggml's
+ * {@code quantize_row_q8_0_ref} and {@code quantize_row_q4_0_ref}), their dequantizers, the Q8
+ * quantization of an activation row, and the scalar twins of the integer dot products in
+ * {@link QuantKernels}, which the tests compare those against.
+ *
+ * <p>A block is 32 consecutive values of a row. Q8_0 stores it in 34 bytes: the f16 scale {@code d}
+ * ({@code max|x| / 127}) and 32 int8 {@code q = round(x / d)}. Q4_0 stores it in 18 bytes: the f16
+ * scale {@code d = m / −8}, {@code m} the value of largest magnitude with its sign, and 16 bytes whose
+ * low nibbles hold values 0..15 and high nibbles values 16..31, each {@code q = min(15, trunc(x/d + 8.5))},
+ * value {@code d·(q − 8)}. Activations are quantized per block like Q8_0 but keep a float scale,
+ * widened to shorts in the order each kernel reads them.
+ */
+final class QuantKernelsScalar {
+    /** Values per block. */
+    static final int BLOCK = 32;
+
+    private QuantKernelsScalar() {}
+
+    /** ggml's roundf: halves away from zero. */
+    static int roundHalfAway(float v) {
+        return (int) Math.copySign((float) Math.floor(Math.abs(v) + 0.5f), v);
+    }
+
+    /** Quantizes {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into Q8_0 blocks at {@code dst[off..]}. */
+    static void quantizeQ8_0(float[] x, int xo, int n, MemorySegment dst, long off) {
+        for (int b = 0; b < n / BLOCK; b++, off += DType.Q8_0.bytes()) {
+            int base = xo + b * BLOCK;
+            float amax = 0;
+            for (int j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(x[base + j]));
+            float d = amax / 127;
+            float id = d != 0 ? 1f / d : 0f;
+            dst.set(Matrix.SHORT_LE, off, Float.floatToFloat16(d));
+            for (int j = 0; j < BLOCK; j++) dst.set(ValueLayout.JAVA_BYTE, off + 2 + j, (byte) roundHalfAway(x[base + j] * id));
+        }
+    }
+
+    /** Quantizes {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into Q4_0 blocks at {@code dst[off..]}. */
+    static void quantizeQ4_0(float[] x, int xo, int n, MemorySegment dst, long off) {
+        for (int b = 0; b < n / BLOCK; b++, off += DType.Q4_0.bytes()) {
+            int base = xo + b * BLOCK;
+            float amax = 0, max = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                float v = x[base + j];
+                if (amax < Math.abs(v)) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8;
+            float id = d != 0 ? 1f / d : 0f;
+            dst.set(Matrix.SHORT_LE, off, Float.floatToFloat16(d));
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int lo = Math.min(15, (byte) (x[base + j] * id + 8.5f));
+                int hi = Math.min(15, (byte) (x[base + BLOCK / 2 + j] * id + 8.5f));
+                dst.set(ValueLayout.JAVA_BYTE, off + 2 + j, (byte) (lo | hi << 4));
+            }
+        }
+    }
+
+    /** Quantizes {@code n} values into blocks of {@code type} (Q8_0 or Q4_0). */
+    static void quantize(DType type, float[] x, int xo, int n, MemorySegment dst, long off) {
+        switch (type) {
+            case Q8_0 -> quantizeQ8_0(x, xo, n, dst, off);
+            case Q4_0 -> quantizeQ4_0(x, xo, n, dst, off);
+            default -> throw new IllegalArgumentException("not a quantized type: " + type);
+        }
+    }
+
+    /** Widens the {@code n / 32} blocks of {@code type} at {@code src[off..]} into {@code dst[dOff .. dOff+n)}. */
+    static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
+        for (int b = 0; b < n / BLOCK; b++, off += type.bytes()) {
+            float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, off));
+            int o = dOff + b * BLOCK;
+            if (type == DType.Q8_0) {
+                for (int j = 0; j < BLOCK; j++) dst[o + j] = d * src.get(ValueLayout.JAVA_BYTE, off + 2 + j);
+            } else {
+                for (int j = 0; j < BLOCK / 2; j++) {
+                    int q = src.get(ValueLayout.JAVA_BYTE, off + 2 + j) & 0xFF;
+                    dst[o + j] = d * ((q & 0xF) - 8);
+                    dst[o + BLOCK / 2 + j] = d * ((q >>> 4) - 8);
+                }
+            }
+        }
+    }
+
+    /** Value {@code c} of the row whose blocks start at {@code src[off]}. */
+    static float get(DType type, MemorySegment src, long off, int c) {
+        long block = off + (long) (c / BLOCK) * type.bytes();
+        float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, block));
+        int j = c % BLOCK;
+        if (type == DType.Q8_0) return d * src.get(ValueLayout.JAVA_BYTE, block + 2 + j);
+        int q = src.get(ValueLayout.JAVA_BYTE, block + 2 + j % (BLOCK / 2)) & 0xFF;
+        return d * ((j < BLOCK / 2 ? q & 0xF : q >>> 4) - 8);
+    }
+
+    /**
+     * Quantizes the activation row {@code x[xo .. xo+n)} per block of 32 ({@code d = max|x| / 127},
+     * {@code q = round(x / d)} in −127..127) into {@code qa[qo .. qo+n)} and {@code da[dOff ..]}.
+     * For {@link DType#Q4_0} the shorts of each block are interleaved {@code (x0, x16, x1, x17, …)}, the
+     * order in which the Q4_0 kernel pairs low and high nibbles, and {@code corr[dOff + b]} receives
+     * {@code −8 · Σ q} of block {@code b} (the weights' offset of 8, applied once per block); for Q8_0
+     * the order is natural and {@code corr} is not touched (may be null).
+     */
+    static void quantizeActivation(DType type, float[] x, int xo, int n, short[] qa, int qo, float[] da, float[] corr, int dOff) {
+        for (int b = 0; b < n / BLOCK; b++) {
+            int base = xo + b * BLOCK;
+            float amax = 0;
+            for (int j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(x[base + j]));
+            float d = amax / 127;
+            float id = d != 0 ? 1f / d : 0f;
+            da[dOff + b] = d;
+            int o = qo + b * BLOCK, sum = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                int q = roundHalfAway(x[base + j] * id);
+                sum += q;
+                int at = type == DType.Q4_0 ? (j < BLOCK / 2 ? 2 * j : 2 * (j - BLOCK / 2) + 1) : j;
+                qa[o + at] = (short) q;
+            }
+            if (type == DType.Q4_0) corr[dOff + b] = -8f * sum;
+        }
+    }
+
+    /** Σ over blocks of {@code d_w · d_a · Σ q_w·q_a}: a Q8_0 weight row against a quantized activation row. */
+    static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
+        float s = 0;
+        for (int b = 0; b < blocks; b++, off += DType.Q8_0.bytes()) {
+            int sum = 0;
+            for (int j = 0; j < BLOCK; j++) sum += w.get(ValueLayout.JAVA_BYTE, off + 2 + j) * qa[qo + b * BLOCK + j];
+            s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, off)) * da[dOff + b] * sum;
+        }
+        return s;
+    }
+
+    /** Σ over blocks of {@code d_w · d_a · Σ (q_w − 8)·q_a}: a Q4_0 weight row against an interleaved activation row. */
+    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+        float s = 0;
+        for (int b = 0; b < blocks; b++, off += DType.Q4_0.bytes()) {
+            int sum = 0;
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int q = w.get(ValueLayout.JAVA_BYTE, off + 2 + j) & 0xFF;
+                sum += (q & 0xF) * qa[qo + b * BLOCK + 2 * j] + (q >>> 4) * qa[qo + b * BLOCK + 2 * j + 1];
+            }
+            s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, off)) * da[dOff + b] * (sum + corr[dOff + b]);
+        }
+        return s;
+    }
+
+    /** Σ over blocks of {@code d_w · Σ q_w·x}: a Q8_0 or Q4_0 weight row against float activations (no activation rounding). */
+    static float dotWidening(DType type, MemorySegment w, long off, float[] x, int xo, int blocks) {
+        float[] row = new float[BLOCK];
+        float s = 0;
+        for (int b = 0; b < blocks; b++, off += type.bytes()) {
+            dequantize(type, w, off, row, 0, BLOCK);
+            for (int j = 0; j < BLOCK; j++) s += row[j] * x[xo + b * BLOCK + j];
+        }
+        return s;
+    }
+}

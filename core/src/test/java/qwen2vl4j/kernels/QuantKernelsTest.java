@@ -1,0 +1,241 @@
+package qwen2vl4j.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import qwen2vl4j.io.DType;
+
+/**
+ * The block quantizers against ggml's definitions, the vector dot products against their scalar
+ * twins, and the quantized matrix products against float32 within stated bounds.
+ *
+ * <p>Error bounds. Weights: Q8_0 reproduces each value within {@code 0.5·d + 127·|d − f16(d)|}
+ * ({@code d = max|x|/127}), Q4_0 within {@code |d|} ({@code d = m/−8}; the value of largest magnitude
+ * opposite to {@code m} is clamped to q = 15, i.e. off by one step) plus the f16 rounding of d times 8.
+ * Activations: rounding to 8 bits moves each input by at most {@code d_a/2}, so an output of the integer
+ * path differs from the float product with the dequantized weights by at most
+ * {@code Σ_blocks d_a/2 · Σ_block |w|} (plus float rounding).
+ */
+class QuantKernelsTest {
+    private static final int BLOCK = QuantKernelsScalar.BLOCK;
+
+    @Test
+    void q8BlockFollowsGgml() {
+        float[] x = new float[BLOCK];
+        for (int j = 0; j < BLOCK; j++) x[j] = (j - 13) * 0.37f;
+        x[5] = -25.4f; // the largest magnitude
+        MemorySegment seg = MemorySegment.ofArray(new byte[34]);
+        QuantKernelsScalar.quantizeQ8_0(x, 0, BLOCK, seg, 0);
+        float d = 25.4f / 127;
+        assertEquals(Float.floatToFloat16(d), seg.get(Matrix.SHORT_LE, 0), "scale is f16(max|x| / 127)");
+        assertEquals(-127, seg.get(ValueLayout.JAVA_BYTE, 2 + 5));
+        for (int j = 0; j < BLOCK; j++) {
+            long q = Math.round(Math.abs(x[j]) / d) * (long) Math.signum(x[j]);
+            assertEquals(q, seg.get(ValueLayout.JAVA_BYTE, 2 + j), "q of value " + j);
+        }
+    }
+
+    @Test
+    void q4BlockFollowsGgml() {
+        float[] x = new float[BLOCK];
+        for (int j = 0; j < BLOCK; j++) x[j] = (j % 7 - 3) * 0.5f;
+        x[20] = 4f; // the signed maximum: d = 4 / −8 = −0.5, so 4 maps to q = 0 and −4 would clamp to 15
+        x[3] = -3.9f;
+        MemorySegment seg = MemorySegment.ofArray(new byte[18]);
+        QuantKernelsScalar.quantizeQ4_0(x, 0, BLOCK, seg, 0);
+        assertEquals(-0.5f, Float.float16ToFloat(seg.get(Matrix.SHORT_LE, 0)));
+        for (int j = 0; j < BLOCK; j++) {
+            int b = seg.get(ValueLayout.JAVA_BYTE, 2 + j % 16) & 0xFF;
+            int q = j < 16 ? b & 0xF : b >>> 4;
+            int expected = Math.min(15, (int) (x[j] / -0.5f + 8.5f));
+            assertEquals(expected, q, "nibble of value " + j + " (low nibbles hold the first 16 values)");
+        }
+        float[] back = new float[BLOCK];
+        QuantKernelsScalar.dequantize(DType.Q4_0, seg, 0, back, 0, BLOCK);
+        assertEquals(4f, back[20]);
+        assertEquals(-3.5f, back[3], "−3.9/−0.5 + 8.5 = 16.3 clamps to 15: (15 − 8)·(−0.5)");
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void roundTripStaysWithinTheBlockBound(DType type) {
+        Random rnd = new Random(type.ordinal());
+        int n = 40 * BLOCK;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian()));
+        x[7] = 0;
+        for (int j = 0; j < BLOCK; j++) x[BLOCK + j] = 0; // an all-zero block: d = 0, everything 0
+        MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(n)]);
+        QuantKernelsScalar.quantize(type, x, 0, n, seg, 0);
+        float[] back = new float[n];
+        QuantKernelsScalar.dequantize(type, seg, 0, back, 0, n);
+        for (int b = 0; b < n / BLOCK; b++) {
+            float amax = 0;
+            for (int j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(x[b * BLOCK + j]));
+            float d = type == DType.Q8_0 ? amax / 127 : amax / 8;
+            float d16 = Math.abs(Float.float16ToFloat(Float.floatToFloat16(d)));
+            double bound = type == DType.Q8_0 ? 0.5 * d + 127 * Math.abs(d16 - d) : d + 8 * Math.abs(d16 - d);
+            for (int j = 0; j < BLOCK; j++) {
+                int i = b * BLOCK + j;
+                if (!(Math.abs(back[i] - x[i]) <= bound * 1.0001 + 1e-30)) {
+                    fail(type + " value " + i + ": " + x[i] + " came back as " + back[i] + " (bound " + bound + ")");
+                }
+                assertEquals(back[i], QuantKernelsScalar.get(type, seg, 0, i), "element access agrees with the row");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"Q8_0,1", "Q8_0,2", "Q8_0,3", "Q8_0,5", "Q8_0,48", "Q8_0,49", "Q4_0,1", "Q4_0,2", "Q4_0,3", "Q4_0,7", "Q4_0,48", "Q4_0,49"})
+    void vectorDotMatchesScalarTwin(DType type, int blocks) {
+        Random rnd = new Random(blocks * 31 + type.ordinal());
+        int cols = blocks * BLOCK;
+        float[] w = gaussian(rnd, 3 * cols), x = gaussian(rnd, cols);
+        MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(3L * cols)]);
+        QuantKernelsScalar.quantize(type, w, 0, 3 * cols, seg, 0);
+        short[] q = new short[cols + 5];
+        float[] d = new float[blocks + 2], corr = new float[blocks + 2];
+        QuantKernelsScalar.quantizeActivation(type, x, 0, cols, q, 5, d, corr, 2);
+        for (int r = 0; r < 3; r++) {
+            long off = type.byteSize((long) r * cols);
+            float expected = type == DType.Q8_0
+                    ? QuantKernelsScalar.dotQ8(seg, off, q, 5, d, 2, blocks)
+                    : QuantKernelsScalar.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
+            float actual = type == DType.Q8_0
+                    ? QuantKernels.dotQ8(seg, off, q, 5, d, 2, blocks)
+                    : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
+            float magnitude = magnitude(seg, type, off, x, cols);
+            assertEquals(expected, actual, 1e-5f * magnitude, type + " row " + r + " of " + blocks + " blocks");
+            assertEquals(QuantKernelsScalar.dotWidening(type, seg, off, x, 0, blocks),
+                    QuantKernels.dotWidening(type, seg, off, x, 0, blocks), 1e-5f * magnitude, type + " widening, row " + r);
+        }
+    }
+
+    /** Matrices with odd row counts (not a multiple of the threads), 1–3 input rows: every kernel against float32. */
+    @ParameterizedTest
+    @CsvSource({"Q8_0,1,37,64", "Q8_0,2,1001,160", "Q8_0,3,517,96", "Q4_0,1,37,64", "Q4_0,2,1001,160", "Q4_0,3,517,96", "Q8_0,1,3,1568", "Q4_0,1,2049,32"})
+    void quantizedMatmulStaysWithinTheActivationBound(DType type, int n, int rows, int cols) {
+        Random rnd = new Random(rows + cols + n);
+        float[] wf = gaussian(rnd, rows * cols), x = gaussian(rnd, n * cols), bias = gaussian(rnd, rows);
+        Matrix q = Matrix.quantize(Matrix.ofFloats("w", wf, rows, cols), type);
+        float[] deq = new float[rows * cols];
+        for (int r = 0; r < rows; r++) q.row(r, deq, r * cols);
+        float[] exact = new float[n * rows];
+        MatMul.matmulScalar(x, n, Matrix.ofFloats("deq", deq, rows, cols), bias, exact);
+
+        float[] integer = new float[n * rows], scalar = new float[n * rows], widening = new float[n * rows], dispatched = new float[n * rows];
+        QuantGemv.run(x, n, q, bias, integer, QuantGemv.Kernel.INTEGER);
+        QuantGemv.run(x, n, q, bias, scalar, QuantGemv.Kernel.SCALAR);
+        QuantGemv.run(x, n, q, bias, widening, QuantGemv.Kernel.WIDENING);
+        MatMul.matmul(x, n, q, bias, dispatched);
+        for (int i = 0; i < n; i++) {
+            float[] bound = activationBound(x, i * cols, deq, rows, cols);
+            for (int r = 0; r < rows; r++) {
+                int o = i * rows + r;
+                double mag = magnitude(deq, r * cols, x, i * cols, cols) + Math.abs(bias[r]);
+                assertEquals(scalar[o], integer[o], 1e-5 * mag, "vector vs scalar twin, output " + o);
+                assertEquals(integer[o], dispatched[o], 1e-6 * mag, "MatMul.matmul takes the integer kernel for few rows (up to the reduction order)");
+                assertEquals(exact[o], widening[o], 1e-5 * mag, "widening vs float32 of the dequantized weights, output " + o);
+                if (!(Math.abs(integer[o] - exact[o]) <= bound[r] + 1e-5 * mag)) {
+                    fail(type + " output " + o + ": " + integer[o] + " vs float32 " + exact[o] + ", bound " + bound[r]);
+                }
+            }
+        }
+    }
+
+    /** Four or more input rows take the tiled GEMM over dequantized panels: float32 accuracy. */
+    @ParameterizedTest
+    @CsvSource({"Q8_0,4,37,64", "Q8_0,13,130,288", "Q4_0,7,65,160", "Q4_0,20,9,32"})
+    void manyRowsUseTheGemmOnDequantizedWeights(DType type, int n, int rows, int cols) {
+        Random rnd = new Random(n * rows + cols);
+        float[] wf = gaussian(rnd, rows * cols), x = gaussian(rnd, n * cols), bias = gaussian(rnd, rows);
+        Matrix q = Matrix.quantize(Matrix.ofFloats("w", wf, rows, cols), type);
+        float[] expected = new float[n * rows], actual = new float[n * rows];
+        MatMul.matmulScalar(x, n, q, bias, expected);
+        MatMul.matmul(x, n, q, bias, actual);
+        float[] deq = new float[cols];
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < rows; r++) {
+                q.row(r, deq, 0);
+                double mag = magnitude(deq, 0, x, i * cols, cols) + Math.abs(bias[r]);
+                assertEquals(expected[i * rows + r], actual[i * rows + r], 1e-5 * mag, "output " + i + "," + r);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"Q8_0,1", "Q8_0,7", "Q8_0,48", "Q4_0,1", "Q4_0,7", "Q4_0,48"})
+    void vectorDequantizeMatchesScalarTwinExactly(DType type, int blocks) {
+        Random rnd = new Random(blocks + 100L * type.ordinal());
+        int n = blocks * BLOCK;
+        float[] x = gaussian(rnd, n);
+        MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(n)]);
+        QuantKernelsScalar.quantize(type, x, 0, n, seg, 0);
+        float[] expected = new float[n + 3], actual = new float[n + 3];
+        QuantKernelsScalar.dequantize(type, seg, 0, expected, 3, n);
+        QuantKernels.dequantize(type, seg, 0, actual, 3, n);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, "one float multiply per value: bit-exact");
+    }
+
+    @Test
+    void rowsThatAreNotWholeBlocksAreRejected() {
+        Matrix m = Matrix.ofFloats("model.visual.odd", new float[3 * 40], 3, 40);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Matrix.quantize(m, DType.Q8_0));
+        assertTrue(e.getMessage().contains("model.visual.odd") && e.getMessage().contains("32"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Matrix.quantize(Matrix.ofFloats("w", new float[64], 2, 32), DType.BF16));
+    }
+
+    @Test
+    void quantizedMatrixReportsItsBytes() {
+        Matrix m = Matrix.ofFloats("w", new float[5 * 64], 5, 64);
+        assertEquals(5 * 2 * 34, Matrix.quantize(m, DType.Q8_0).byteSize());
+        assertEquals(5 * 2 * 18, Matrix.quantize(m, DType.Q4_0).byteSize());
+        assertEquals(5 * 64 * 4, m.byteSize());
+    }
+
+    /** Per weight row: Σ_blocks (d_a / 2) · Σ_block |w|, the most that rounding the activation to 8 bits can move an output. */
+    private static float[] activationBound(float[] x, int xo, float[] w, int rows, int cols) {
+        float[] bound = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int b = 0; b < cols / BLOCK; b++) {
+                float amax = 0;
+                double wsum = 0;
+                for (int j = 0; j < BLOCK; j++) {
+                    amax = Math.max(amax, Math.abs(x[xo + b * BLOCK + j]));
+                    wsum += Math.abs(w[r * cols + b * BLOCK + j]);
+                }
+                s += amax / 127 / 2 * wsum;
+            }
+            bound[r] = (float) s;
+        }
+        return bound;
+    }
+
+    private static float magnitude(MemorySegment seg, DType type, long off, float[] x, int cols) {
+        float[] row = new float[cols];
+        QuantKernelsScalar.dequantize(type, seg, off, row, 0, cols);
+        return (float) magnitude(row, 0, x, 0, cols);
+    }
+
+    private static double magnitude(float[] w, int wo, float[] x, int xo, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += Math.abs(w[wo + i] * x[xo + i]);
+        return s;
+    }
+
+    private static float[] gaussian(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian();
+        return v;
+    }
+}
