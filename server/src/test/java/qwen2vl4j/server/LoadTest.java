@@ -131,13 +131,19 @@ class LoadTest {
         assertEquals(List.of(), serverThreadNames(), "server threads alive after close");
     }
 
-    /** Platform threads, without the test's own HTTP client pool (which keeps idle workers for a minute). */
+    /**
+     * Platform threads, without the test's own HTTP client pool (which keeps idle workers for a minute) and the
+     * kernels' compute pool (created once per process, bounded by its parallelism).
+     */
     static int serverSideThreads() {
-        return (int) Thread.getAllStackTraces().keySet().stream().filter(t -> !t.getName().startsWith("HttpClient-")).count();
+        return (int) Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !t.getName().startsWith("HttpClient-") && !t.getName().startsWith("qwen2vl4j-compute-")).count();
     }
 
+    /** The server's own threads; the kernels' compute pool is process-wide by design, shared by every model. */
     static List<String> serverThreadNames() {
-        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).filter(n -> n.startsWith("qwen2vl4j-")).toList();
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                .filter(n -> n.startsWith("qwen2vl4j-") && !n.startsWith("qwen2vl4j-compute-")).toList();
     }
 
     static double percentile(List<Double> sorted, int p) {
