@@ -20,6 +20,8 @@ public final class VisionAttention {
     private final int dim;
     private final int heads;
     private final int headDim;
+    /** Windows of at least this many patches run one head at a time, each product split across the cores. */
+    private static final int PARALLEL_WINDOW = 256;
 
     private VisionAttention(Matrix qkv, float[] qkvBias, Matrix proj, float[] projBias, int heads) {
         this.qkv = qkv;
@@ -49,7 +51,11 @@ public final class VisionAttention {
         rotateQueriesAndKeys(qkvRows, n, rope);
         float[] context = new float[n * dim];       // [n, dim], heads concatenated
         int windows = grids.windows();
-        IntStream.range(0, windows * heads).parallel().forEach(task -> {
+        int largest = 0;
+        for (int w = 0; w < windows; w++) largest = Math.max(largest, grids.windowStarts()[w + 1] - grids.windowStarts()[w]);
+        IntStream tasks = IntStream.range(0, windows * heads);
+        if (largest < PARALLEL_WINDOW) tasks = tasks.parallel();  // small windows: heads side by side; large: the GEMMs split
+        tasks.forEach(task -> {
             int w = task / heads, head = task % heads;
             int start = grids.windowStarts()[w], end = grids.windowStarts()[w + 1];
             attendWindow(qkvRows, start, end - start, head, context);
@@ -72,22 +78,33 @@ public final class VisionAttention {
         }
     }
 
-    /** One head over the rows {@code [start, start+len)}: writes its slice of {@code context}. */
+    /**
+     * One head over the rows {@code [start, start+len)}: writes its slice of {@code context}. Both products are
+     * GEMMs over the window's packed q, k and vᵀ, so each loaded key or value row serves many queries.
+     */
     private void attendWindow(float[] qkvRows, int start, int len, int head, float[] context) {
         int stride = 3 * dim;
-        int qOff = head * headDim, kOff = dim + head * headDim, vOff = 2 * dim + head * headDim;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] scores = new float[len];             // [len] for one query
+        float[] q = new float[len * headDim];          // [len, headDim]
+        float[] k = new float[len * headDim];          // [len, headDim]
+        float[] vT = new float[headDim * len];         // [headDim, len]
         for (int i = 0; i < len; i++) {
-            int query = (start + i) * stride + qOff;
-            for (int j = 0; j < len; j++) {
-                scores[j] = VisionOps.dot(qkvRows, query, qkvRows, (start + j) * stride + kOff, headDim) * scale;
-            }
-            VisionOps.softmax(scores, 0, len);
-            int out = (start + i) * dim + head * headDim;
-            for (int j = 0; j < len; j++) {
-                VisionOps.axpy(scores[j], qkvRows, (start + j) * stride + vOff, context, out, headDim);
-            }
+            int row = (start + i) * stride + head * headDim;
+            System.arraycopy(qkvRows, row, q, i * headDim, headDim);
+            System.arraycopy(qkvRows, row + dim, k, i * headDim, headDim);
+            for (int d = 0; d < headDim; d++) vT[d * len + i] = qkvRows[row + 2 * dim + d];
+        }
+        float[] scores = new float[len * len];         // [len queries, len keys] = q·kᵀ
+        MatMul.matmul(q, len, Matrix.ofFloats("attn.k", k, len, headDim), null, scores);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int i = 0; i < len; i++) {
+            int off = i * len;
+            for (int j = 0; j < len; j++) scores[off + j] *= scale;
+            VisionOps.softmax(scores, off, len);
+        }
+        float[] out = new float[len * headDim];        // [len, headDim] = softmax(scores)·v
+        MatMul.matmul(scores, len, Matrix.ofFloats("attn.vT", vT, headDim, len), null, out);
+        for (int i = 0; i < len; i++) {
+            System.arraycopy(out, i * headDim, context, (start + i) * dim + head * headDim, headDim);
         }
     }
 }
