@@ -3,6 +3,7 @@ package qwen2vl4j.vision;
 import java.util.stream.IntStream;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.ComputePool;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.VisionOps;
@@ -96,11 +97,14 @@ public final class VisionAttention {
         float[] scores = new float[len * len];         // [len queries, len keys] = q·kᵀ
         MatMul.matmul(q, len, Matrix.ofFloats("attn.k", k, len, headDim), null, scores);
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int i = 0; i < len; i++) {
-            int off = i * len;
-            for (int j = 0; j < len; j++) scores[off + j] *= scale;
-            VisionOps.softmax(scores, off, len);
-        }
+        int chunks = len >= PARALLEL_WINDOW ? ComputePool.THREADS * 4 : 1;   // rows of a large window across the cores
+        ComputePool.forEach(chunks, c -> {
+            for (int i = c * len / chunks, to = (c + 1) * len / chunks; i < to; i++) {
+                int off = i * len;
+                for (int j = 0; j < len; j++) scores[off + j] *= scale;
+                VisionOps.softmax(scores, off, len);
+            }
+        });
         float[] out = new float[len * headDim];        // [len, headDim] = softmax(scores)·v
         MatMul.matmul(scores, len, Matrix.ofFloats("attn.vT", vT, headDim, len), null, out);
         for (int i = 0; i < len; i++) {
