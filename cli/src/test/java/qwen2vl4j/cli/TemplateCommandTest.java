@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+
+
+
+
+
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,21 +30,8 @@ class TemplateCommandTest {
     private record Result(int exitCode, byte[] stdout, String stderr) { }
 
     private static Result run(String stdin, String... args) {
-        InputStream oldIn = System.in;
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            var cl = Main.commandLine();
-            cl.setErr(new PrintWriter(err, true));
-            int code = cl.execute(args);
-            return new Result(code, out.toByteArray(), err.toString());
-        } finally {
-            System.setIn(oldIn);
-            System.setOut(oldOut);
-        }
+        CliRun r = CliRun.withStdin(stdin, args);
+        return new Result(r.exitCode(), r.stdout().getBytes(StandardCharsets.UTF_8), r.stderr());
     }
 
     @Test
