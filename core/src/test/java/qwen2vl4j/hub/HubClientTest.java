@@ -120,8 +120,14 @@ class HubClientTest {
             List<FakeHub.Request> gets = downloads(hub, "hub", SHARD);
             assertEquals(2, gets.size());
             assertNull(gets.get(0).header("Range"));
-            assertEquals("bytes=100000-", gets.get(1).header("Range"));
-            assertEquals(List.of(SHARD + " 1 100000"), retries);
+            // The server cuts after writing 100000 bytes, but how many of them reach the client before the
+            // reset is up to the TCP stack and the JDK's HTTP client: the resume must start where the kept bytes end.
+            assertEquals(1, retries.size(), retries.toString());
+            String[] retry = retries.get(0).split(" ");
+            assertEquals(SHARD + " 1", retry[0] + " " + retry[1]);
+            long kept = Long.parseLong(retry[2]);
+            assertTrue(kept > 0 && kept <= 100_000, "bytes kept " + kept);
+            assertEquals("bytes=" + kept + "-", gets.get(1).header("Range"));
             assertArrayEquals(hub.file(SHARD).bytes(), Files.readAllBytes(snapshot.resolve(SHARD)));
         }
     }
@@ -134,7 +140,8 @@ class HubClientTest {
                     () -> client(env(hub)).download(REPO, "main", FileSelection.NEEDED, ProgressListener.NONE));
             assertTrue(e.getMessage().contains(SHARD) && e.getMessage().contains("run again to resume"), e.getMessage());
             Path incomplete = repoFolder().resolve("blobs").resolve(hub.file(SHARD).sha256() + ".incomplete");
-            assertEquals(100_000, Files.size(incomplete));
+            long kept = Files.size(incomplete);
+            assertTrue(kept > 0 && kept <= 100_000, "bytes kept " + kept);
             assertFalse(Files.exists(repoFolder().resolve("snapshots").resolve(FakeHub.COMMIT).resolve(SHARD)));
 
             hub.stopCutting();
@@ -143,7 +150,7 @@ class HubClientTest {
 
             List<FakeHub.Request> gets = downloads(hub, "hub", SHARD);
             assertEquals(1, gets.size());
-            assertEquals("bytes=100000-", gets.get(0).header("Range"));
+            assertEquals("bytes=" + kept + "-", gets.get(0).header("Range"));
             assertArrayEquals(hub.file(SHARD).bytes(), Files.readAllBytes(snapshot.resolve(SHARD)));
             assertFalse(Files.exists(incomplete));
         }
