@@ -32,24 +32,35 @@ final class Http {
 
     /**
      * Reads the request body, at most {@code maxBytes} (413 beyond, checked against Content-Length first) and
-     * within {@code timeout} (after which the connection is cut: reading is interrupted).
+     * within {@code timeout} (after which the connection is cut: reading is interrupted). The rest of an oversized
+     * body, up to {@link #DRAIN_FACTOR} times the limit, is read and dropped before the 413 is thrown: answering
+     * while the client is still sending and then closing with unread bytes resets the connection, and the client
+     * would see no answer at all.
      */
     static byte[] readBody(HttpExchange exchange, long maxBytes, Duration timeout, Watchdog watchdog) throws IOException {
         String length = exchange.getRequestHeaders().getFirst("Content-Length");
+        long declared = -1;
         if (length != null) {
             try {
-                if (Long.parseLong(length.trim()) > maxBytes) throw tooLarge(maxBytes);
+                declared = Long.parseLong(length.trim());
             } catch (NumberFormatException e) {
                 throw ApiException.badRequest(null, "malformed Content-Length header '" + length + "'");
             }
         }
         Watchdog.Armed limit = watchdog.arm(timeout);
         try (InputStream in = exchange.getRequestBody()) {
+            if (declared > maxBytes) {
+                drain(in, DRAIN_FACTOR * maxBytes);
+                throw tooLarge(maxBytes);
+            }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             byte[] buf = new byte[16384];
             int n;
             while ((n = in.read(buf)) >= 0) {
-                if (out.size() + (long) n > maxBytes) throw tooLarge(maxBytes);
+                if (out.size() + (long) n > maxBytes) {
+                    drain(in, DRAIN_FACTOR * maxBytes);
+                    throw tooLarge(maxBytes);
+                }
                 out.write(buf, 0, n);
             }
             return out.toByteArray();
@@ -61,19 +72,18 @@ final class Http {
         }
     }
 
-    /**
-     * Reads and drops what is left of the request body (at most {@code cap} bytes, within {@code timeout}), so that
-     * closing the connection after an early answer such as 413 does not reset it before the client has read the answer.
-     */
-    static void discardBody(HttpExchange exchange, long cap, Duration timeout, Watchdog watchdog) {
-        try (Watchdog.Armed limit = watchdog.arm(timeout)) {
-            InputStream in = exchange.getRequestBody();
-            byte[] buf = new byte[65536];
-            long total = 0;
-            int n;
+    /** How much of an oversized body is read and dropped before the 413, as a multiple of the limit. */
+    static final long DRAIN_FACTOR = 4;
+
+    /** Reads and drops at most {@code cap} bytes of what is left; a client gone or too slow ends it quietly. */
+    private static void drain(InputStream in, long cap) {
+        byte[] buf = new byte[65536];
+        long total = 0;
+        int n;
+        try {
             while (total < cap && (n = in.read(buf)) >= 0) total += n;
         } catch (IOException ignored) {
-            // the client is gone or too slow: the connection gets closed either way
+            // the connection gets closed after the answer either way
         }
     }
 

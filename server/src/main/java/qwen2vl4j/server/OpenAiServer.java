@@ -114,7 +114,6 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (ApiException e) {
             status = e.status();
             respondError(exchange, e);
-            if (status == 413) Http.discardBody(exchange, 4 * options.maxBodyBytes(), options.bodyTimeout(), watchdog);
         } catch (Http.SlowClientException e) {
             status = 408;
         } catch (IOException e) {
