@@ -44,7 +44,7 @@ public final class CheckpointQuantizer {
     }
 
     /** {@code weights} with the matrices {@code format} asks for quantized on the heap (unchanged for bf16). */
-    static Weights quantizeAtLoad(Weights weights, ModelConfig config, WeightFormat format) {
+    public static Weights quantizeAtLoad(Weights weights, ModelConfig config, WeightFormat format) {
         if (format.quantizedType() == null) return weights;
         return Quantizer.quantizeAtLoad(weights, format.quantizedType(), quantizable(weights, config));
     }

@@ -1,8 +1,12 @@
 package qwen2vl4j.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +22,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import qwen2vl4j.CheckpointQuantizer;
 import qwen2vl4j.config.CheckpointLayout;
 import qwen2vl4j.config.ModelConfig;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.ComputePool;
 import qwen2vl4j.kernels.MachineProbe;
@@ -36,7 +42,10 @@ import qwen2vl4j.vision.VisionTransformer;
  * {@code qwen2vl4j bench}: measures this machine's limits (memory read bandwidth, f32 FMA
  * throughput) and the engine's speed at the real Qwen2-VL-2B geometry in the same run, and prints
  * each figure with the fraction of its bound. Without {@code --model} it generates (once, cached
- * under {@code --out}) a folder of random bf16 weights at that geometry.
+ * under {@code --out}) a folder of random bf16 weights at that geometry and measures it as stored and
+ * quantized at load time to Q8_0 and Q4_0. With several formats each one runs in a JVM of its own (so
+ * that its peak RSS is its own); the machine is measured once, after them, and every fraction is taken
+ * against that measurement.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure speed against this machine's memory bandwidth and FMA peak, at the real Qwen2-VL-2B geometry.")
@@ -79,11 +88,24 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "Buffer for the bandwidth probe, MiB (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
 
+    @Option(names = "--formats", split = ",", paramLabel = "FORMAT",
+            description = "Weight formats to measure, each in a JVM of its own: bf16 (as stored), q8_0, q4_0 (quantized at load time). "
+                    + "Default: all three for the generated model, the model as stored with --model.")
+    List<String> formats;
+
+    /** Internal: run one format in this JVM and print its raw figures for the parent run. */
+    @Option(names = "--child", hidden = true)
+    boolean child;
+
+    /** The figures of the format measured in this JVM. */
     private final Map<String, Object> result = new LinkedHashMap<>();
     private final Map<String, Object> kernels = new LinkedHashMap<>();
     private final List<Measure> measures = new ArrayList<>();
     private double readBytesPerS;
     private double flopPerS;
+
+    /** The figures of one weight format: its result fields and its timed runs. */
+    private record FormatRun(Map<String, Object> result, List<Measure> measures) {}
 
     @Override
     public Integer call() throws IOException {
@@ -91,12 +113,24 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || decodeTokens < 1 || longContext < 1 || bandwidthMib < 16) {
             throw new IllegalArgumentException("--prompt-tokens, --decode-tokens and --long-context must be positive and --bandwidth-mib at least 16");
         }
-        result.put("format", null);
-        for (String f : new String[] {"decode_tok_s", "decode_4k_tok_s", "prefill_tok_s", "vision_448_s", "vision_1280tok_s", "load_s"}) {
-            result.put(f, null);
+        List<WeightFormat> chosen = weightFormats();
+        boolean modelParts = !parts.equals(EnumSet.of(Part.machine));
+        List<FormatRun> runs = new ArrayList<>();
+        if (!modelParts || chosen.size() == 1) {
+            runs.add(measureInProcess(parts, chosen.getFirst(), modelParts));
+        } else {
+            Path folder = model != null ? ModelFolder.resolve(model) : randomModel();
+            for (WeightFormat f : chosen) runs.add(measureInChild(folder, f, parts));
         }
-        if (!parts.equals(EnumSet.of(Part.machine))) runModel(parts);
-        result.put("peak_rss_bytes", peakRssBytes());   // before the bandwidth probe's buffer
+        if (child) {
+            Map<String, Object> raw = new LinkedHashMap<>();
+            raw.put("result", runs.getFirst().result());
+            raw.put("measures", runs.getFirst().measures());
+            PrintWriter w = spec.commandLine().getOut();
+            w.println(new ObjectMapper().writeValueAsString(raw));
+            w.flush();
+            return 0;
+        }
 
         progress("measuring the machine (" + ComputePool.THREADS + " threads) ...");
         readBytesPerS = MachineProbe.readBandwidth((long) bandwidthMib << 20, 5);
@@ -106,33 +140,103 @@ final class BenchCommand implements Callable<Integer> {
         machine.put("fma_gflop_s", round(flopPerS / 1e9));
         machine.put("threads", ComputePool.THREADS);
         machine.put("float_lanes", MachineProbe.floatLanes());
-        for (Measure m : measures) {
-            result.put(m.json() + "_of_bound", Math.round(m.fraction(readBytesPerS, flopPerS) * 1e6) / 1e6);
-            result.put(m.json() + "_cpu_share", round(m.cpuShare()));
+        for (FormatRun run : runs) {
+            for (Measure m : run.measures()) {
+                run.result().put(m.json() + "_of_bound", Math.round(m.fraction(readBytesPerS, flopPerS) * 1e6) / 1e6);
+                run.result().put(m.json() + "_cpu_share", round(m.cpuShare()));
+            }
         }
-        if (!kernels.isEmpty()) result.put("kernels", kernels);
 
         PrintWriter w = spec.commandLine().getOut();
         if (format == Format.json) {
             Map<String, Object> all = new LinkedHashMap<>();
             all.put("machine", machine);
-            all.put("results", List.of(result));
+            all.put("results", runs.stream().map(FormatRun::result).toList());
             w.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(all));
         } else {
-            printTable(w);
+            printTable(w, runs);
         }
         w.flush();
         return 0;
     }
 
-    private void runModel(Set<Part> parts) throws IOException {
+    /** The formats to measure: {@code --formats}, else all three for the generated model, else the model as stored. */
+    private List<WeightFormat> weightFormats() {
+        if (formats == null || formats.isEmpty()) {
+            return model == null && !child ? List.of(WeightFormat.values()) : List.of(WeightFormat.BF16);
+        }
+        List<WeightFormat> list = new ArrayList<>();
+        for (String f : formats) {
+            try {
+                WeightFormat parsed = WeightFormat.parse(f);
+                if (!list.contains(parsed)) list.add(parsed);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--formats: " + e.getMessage());
+            }
+        }
+        return list;
+    }
+
+    /** Measures the model in {@code format} in this JVM. */
+    private FormatRun measureInProcess(Set<Part> parts, WeightFormat weightFormat, boolean modelParts) throws IOException {
+        result.put("format", null);
+        for (String f : new String[] {"decode_tok_s", "decode_4k_tok_s", "prefill_tok_s", "vision_448_s", "vision_1280tok_s", "load_s"}) {
+            result.put(f, null);
+        }
+        if (modelParts) runModel(parts, weightFormat);
+        result.put("peak_rss_bytes", peakRssBytes());   // before the bandwidth probe's buffer
+        if (!kernels.isEmpty()) result.put("kernels", kernels);
+        return new FormatRun(result, measures);
+    }
+
+    /**
+     * Measures the model in {@code format} in a new JVM started like this one ({@code --child}), which prints its
+     * result fields and timed runs as JSON; its progress lines go to this process's stderr as they come.
+     */
+    private FormatRun measureInChild(Path folder, WeightFormat weightFormat, Set<Part> parts) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "--child",
+                "--model", folder.toString(), "--formats", weightFormat.toString(),
+                "--only", String.join(",", parts.stream().map(Part::name).toList()),
+                "--prompt-tokens", Integer.toString(promptTokens), "--decode-tokens", Integer.toString(decodeTokens),
+                "--long-context", Integer.toString(longContext), "--image-grid", imageGrid, "--large-image-grid", largeImageGrid));
+        progress("== " + weightFormat + " (a JVM of its own) ==");
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.PIPE).start();
+        Thread relay = Thread.ofVirtual().start(() -> {
+            try (var err = p.errorReader(StandardCharsets.UTF_8)) {
+                err.lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).forEach(this::progress);
+            } catch (IOException | UncheckedIOException e) {
+                // the child is gone; its exit code tells
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            int rc = p.waitFor();
+            relay.join();
+            if (rc != 0) throw new IllegalStateException("bench of the " + weightFormat + " weights failed (exit code " + rc + "); its messages are above");
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("bench interrupted while measuring the " + weightFormat + " weights");
+        }
+        ObjectMapper json = new ObjectMapper();
+        JsonNode raw = json.readTree(out);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> fields = json.convertValue(raw.get("result"), LinkedHashMap.class);
+        List<Measure> timed = new ArrayList<>();
+        for (JsonNode m : raw.get("measures")) timed.add(json.treeToValue(m, Measure.class));
+        return new FormatRun(fields, timed);
+    }
+
+    private void runModel(Set<Part> parts, WeightFormat weightFormat) throws IOException {
         Path folder = model != null ? ModelFolder.resolve(model) : randomModel();
         result.put("model", folder.toString());
-        progress("loading " + folder + " ...");
+        progress("loading " + folder + (weightFormat == WeightFormat.BF16 ? "" : ", quantizing to " + weightFormat) + " ...");
         long t0 = System.nanoTime();
-        try (Weights weights = Weights.open(folder)) {
-            ModelConfig config = ModelConfig.load(folder);
-            CheckpointLayout.verify(weights, config);
+        ModelConfig config = ModelConfig.load(folder);
+        try (Weights weights = CheckpointQuantizer.quantizeAtLoad(verified(Weights.open(folder), config), config, weightFormat)) {
             VisionTransformer vision = VisionTransformer.load(weights, config.vision());
             TextModel textModel = TextModel.load(weights, config);
             List<Matrix> layers = ModelCost.textMatrices(weights, config.text());
@@ -148,6 +252,17 @@ final class BenchCommand implements Callable<Integer> {
             if (parts.contains(Part.prefill) || parts.contains(Part.decode) || parts.contains(Part.decode4k)) {
                 text(textModel, parts, layers, head, perToken);
             }
+        }
+    }
+
+    /** {@code weights} once their tensors agree with {@code config}; closed when they do not. */
+    private static Weights verified(Weights weights, ModelConfig config) {
+        try {
+            CheckpointLayout.verify(weights, config);
+            return weights;
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
         }
     }
 
@@ -306,23 +421,30 @@ final class BenchCommand implements Callable<Integer> {
         measure(label, json, s, c0, decodeTokens, "tok/s", Bound.BYTES, bytes);
     }
 
-    private void printTable(PrintWriter w) {
+    private void printTable(PrintWriter w, List<FormatRun> runs) {
         w.printf("machine: %d threads, %d-lane f32 vectors; memory read %.1f GB/s; f32 FMA %.1f GFLOP/s%n",
                 ComputePool.THREADS, MachineProbe.floatLanes(), readBytesPerS / 1e9, flopPerS / 1e9);
-        if (result.containsKey("model")) {
-            w.printf("model: %s (%s, %.2f GB read per decoded token)%n", result.get("model"), result.get("format"),
-                    ((Number) result.get("weight_bytes_per_token")).doubleValue() / 1e9);
-        }
-        if (result.containsKey("load_s")) w.printf("load (mmap, bind every tensor): %.2f s%n", (Double) result.get("load_s"));
-        if (!measures.isEmpty()) {
-            w.printf("%-40s %16s %16s %9s %9s%n", "measure", "value", "bound", "of bound", "cpu used");
-            for (Measure m : measures) {
-                String[] r = m.cells(readBytesPerS, flopPerS);
-                w.printf("%-40s %16s %16s %9s %9s%n", r[0], r[1], r[2], r[3], r[4]);
+        for (FormatRun run : runs) {
+            Map<String, Object> r = run.result();
+            w.println();
+            if (r.get("model") != null) {
+                w.printf("model: %s (%s, %.2f GB read per decoded token)%n", r.get("model"), r.get("format"),
+                        ((Number) r.get("weight_bytes_per_token")).doubleValue() / 1e9);
             }
-            w.println("(cpu used: process CPU time ÷ (wall time × threads); well under 100% means other processes took the cores)");
+            if (r.get("load_s") != null) {
+                w.printf("load (mmap, bind every tensor%s): %.2f s%n", "bf16".equals(r.get("format")) ? "" : ", quantize",
+                        ((Number) r.get("load_s")).doubleValue());
+            }
+            if (!run.measures().isEmpty()) {
+                w.printf("%-40s %16s %16s %9s %9s%n", "measure", "value", "bound", "of bound", "cpu used");
+                for (Measure m : run.measures()) {
+                    String[] cells = m.cells(readBytesPerS, flopPerS);
+                    w.printf("%-40s %16s %16s %9s %9s%n", cells[0], cells[1], cells[2], cells[3], cells[4]);
+                }
+            }
+            w.printf("peak RSS: %.2f GB%n", ((Number) r.get("peak_rss_bytes")).longValue() / 1e9);
         }
-        w.printf("peak RSS: %.2f GB%n", ((Number) result.get("peak_rss_bytes")).longValue() / 1e9);
+        w.println("(cpu used: process CPU time ÷ (wall time × threads); well under 100% means other processes took the cores)");
     }
 
     /** What bounds a measurement: arithmetic (FLOPs at the FMA peak) or memory traffic (bytes at the read bandwidth). */

@@ -38,6 +38,33 @@ class BenchCommandTest {
     }
 
     @Test
+    void severalFormatsRunInJvmsOfTheirOwnAndShareOneMachineMeasurement() throws Exception {
+        CliRun r = CliRun.of("bench", "--model", TINY.toString(), "--formats", "bf16,q8_0", "--only", "prefill,decode",
+                "--format", "json", "--prompt-tokens", "5", "--decode-tokens", "2", "--bandwidth-mib", "16");
+        assertEquals(0, r.exitCode(), r.stderr());
+        JsonNode root = new ObjectMapper().readTree(r.stdout());
+        assertTrue(root.get("machine").get("read_gb_s").asDouble() > 0, r.stdout());
+        JsonNode results = root.get("results");
+        assertEquals(2, results.size(), r.stdout());
+        assertEquals("q8_0", results.get(1).get("format").asText(), r.stdout());
+        long bf16Bytes = results.get(0).get("weight_bytes_per_token").asLong(), q8Bytes = results.get(1).get("weight_bytes_per_token").asLong();
+        assertTrue(q8Bytes < bf16Bytes, "q8_0 reads fewer bytes per token: " + q8Bytes + " vs " + bf16Bytes);
+        for (JsonNode result : results) {
+            for (String field : new String[] {"load_s", "prefill_tok_s", "decode_tok_s", "peak_rss_bytes", "prefill_of_bound", "decode_of_bound"}) {
+                assertTrue(result.has(field) && result.get(field).asDouble() > 0, field + " in " + r.stdout());
+            }
+        }
+        assertTrue(r.stderr().contains("== q8_0 (a JVM of its own) =="), r.stderr());
+    }
+
+    @Test
+    void unknownFormatIsRefusedNamingTheOption() {
+        CliRun r = CliRun.of("bench", "--model", TINY.toString(), "--formats", "bf16,q3_k", "--only", "decode");
+        assertTrue(r.exitCode() != 0);
+        assertTrue(r.stderr().contains("--formats") && r.stderr().contains("q3_k"), r.stderr());
+    }
+
+    @Test
     void unknownPartIsRefused() {
         StringWriter err = new StringWriter();
         var cl = Main.commandLine();
