@@ -39,7 +39,7 @@ public final class ImageSources {
     }
 
     /** The bytes of a {@code data:[mime];base64,PAYLOAD} URI. */
-    static byte[] dataUriBytes(String uri) {
+    public static byte[] dataUriBytes(String uri) {
         int comma = uri.indexOf(',');
         if (comma < 0) throw new ImageDecodeException("image " + shortName(uri) + ": data URI has no ',' before its payload");
         String header = uri.substring(5, comma).toLowerCase(Locale.ROOT);
@@ -53,7 +53,8 @@ public final class ImageSources {
         }
     }
 
-    private static String shortName(String uri) {
+    /** {@code uri} cut to 40 characters for messages (a data URI's payload can be megabytes). */
+    public static String shortName(String uri) {
         return uri.length() <= 40 ? uri : uri.substring(0, 37) + "...";
     }
 }
