@@ -59,7 +59,8 @@ public final class MediaLoader {
             case MediaSource.BytesSource b -> VideoSources.load(b.bytes(), name(b), options, decoder);
             case MediaSource.UriSource u when u.uri().regionMatches(true, 0, "data:", 0, 5) ->
                     VideoSources.load(ImageSources.dataUriBytes(u.uri()), name(u), options, decoder);
-            case MediaSource.UriSource u -> VideoSources.load(List.of(u.uri()), options, decoder);
+            case MediaSource.UriSource u -> throw new ImageDecodeException("video " + name(u)
+                    + ": only files and data: URIs are read here; download it and pass its path");
             case MediaSource.BufferedImageSource bi -> new VideoSources.VideoInput(List.of(image(bi)), null);
         });
     }

@@ -122,6 +122,11 @@ class MediaLoaderTest {
         MediaInputException v = assertThrows(MediaInputException.class, () -> processor.process(notAVideo, true, false));
         assertEquals("clip 3", v.source());
         assertTrue(v.getMessage().contains("clip 3"), v.getMessage());
+
+        MediaInputException remote = assertThrows(MediaInputException.class,
+                () -> LOADER.video(List.of(MediaSource.of("https://example.com/clip.mp4")), VisionOptions.DEFAULT));
+        assertEquals("https://example.com/clip.mp4", remote.source());
+        assertTrue(remote.getMessage().contains("download it"), remote.getMessage());
     }
 
     @Test

@@ -24,7 +24,15 @@ public final class ImageSources {
         if (lower.startsWith("http://") || lower.startsWith("https://")) {
             throw new ImageDecodeException("image " + pathOrUri + ": http(s) URLs are not supported here; download the file and pass its path");
         }
-        if (lower.startsWith("data:")) return decoder.decode(dataUriBytes(pathOrUri), shortName(pathOrUri));
+        if (lower.startsWith("data:")) {
+            byte[] bytes;
+            try {
+                bytes = dataUriBytes(pathOrUri);
+            } catch (IllegalArgumentException e) {
+                throw new ImageDecodeException("image " + shortName(pathOrUri) + ": " + e.getMessage());
+            }
+            return decoder.decode(bytes, shortName(pathOrUri));
+        }
         return decoder.decode(toPath(pathOrUri));
     }
 
@@ -38,18 +46,31 @@ public final class ImageSources {
         }
     }
 
-    /** The bytes of a {@code data:[mime];base64,PAYLOAD} URI. */
+    /**
+     * The bytes of a {@code data:[mime];base64,PAYLOAD} URI: the payload must be base64 (only its alphabet, padding and
+     * line breaks; anything else is refused rather than skipped) and not empty.
+     *
+     * @throws IllegalArgumentException saying what is wrong; the caller names the URI or the field it came from
+     */
     public static byte[] dataUriBytes(String uri) {
         int comma = uri.indexOf(',');
-        if (comma < 0) throw new ImageDecodeException("image " + shortName(uri) + ": data URI has no ',' before its payload");
+        if (comma < 0) throw new IllegalArgumentException("data URL has no ',' before its payload");
         String header = uri.substring(5, comma).toLowerCase(Locale.ROOT);
         if (!header.endsWith(";base64")) {
-            throw new ImageDecodeException("image " + shortName(uri) + ": data URI must be base64-encoded (';base64,')");
+            throw new IllegalArgumentException("data URL must be base64-encoded (data:<mime>;base64,...)");
+        }
+        String payload = uri.substring(comma + 1);
+        if (payload.isEmpty()) throw new IllegalArgumentException("data URL payload is empty");
+        for (int i = 0; i < payload.length(); i++) {
+            char c = payload.charAt(i);
+            boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'
+                    || c == '=' || c == '\r' || c == '\n';
+            if (!ok) throw new IllegalArgumentException("invalid base64 in data URL: character '" + c + "' at offset " + i);
         }
         try {
-            return Base64.getMimeDecoder().decode(uri.substring(comma + 1).trim());
+            return Base64.getMimeDecoder().decode(payload);
         } catch (IllegalArgumentException e) {
-            throw new ImageDecodeException("image " + shortName(uri) + ": invalid base64 payload: " + e.getMessage());
+            throw new IllegalArgumentException("invalid base64 in data URL: " + e.getMessage(), e);
         }
     }
 
