@@ -19,12 +19,8 @@ public final class ImageSources {
 
     /** Decodes the image with {@code decoder}. */
     public static RgbImage load(String pathOrUri, ImageDecoder decoder) {
-        if (pathOrUri == null || pathOrUri.isBlank()) throw new ImageDecodeException("no image given (empty path)");
-        String lower = pathOrUri.toLowerCase(Locale.ROOT);
-        if (lower.startsWith("http://") || lower.startsWith("https://")) {
-            throw new ImageDecodeException("image " + pathOrUri + ": http(s) URLs are not supported here; download the file and pass its path");
-        }
-        if (lower.startsWith("data:")) {
+        requireLocal(pathOrUri, "image");
+        if (pathOrUri.regionMatches(true, 0, "data:", 0, 5)) {
             byte[] bytes;
             try {
                 bytes = dataUriBytes(pathOrUri);
@@ -34,6 +30,15 @@ public final class ImageSources {
             return decoder.decode(bytes, shortName(pathOrUri));
         }
         return decoder.decode(toPath(pathOrUri));
+    }
+
+    /** Refuses an empty name and an http(s) URL (this library does not download); {@code kind} names the medium. */
+    static void requireLocal(String pathOrUri, String kind) {
+        if (pathOrUri == null || pathOrUri.isBlank()) throw new ImageDecodeException("no " + kind + " given (empty path)");
+        String lower = pathOrUri.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("http://") || lower.startsWith("https://")) {
+            throw new ImageDecodeException(kind + " " + pathOrUri + ": http(s) URLs are not supported here; download the file and pass its path");
+        }
     }
 
     /** The file a path or {@code file://} URI names. */
