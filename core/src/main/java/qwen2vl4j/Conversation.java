@@ -84,14 +84,13 @@ public final class Conversation {
         float[][] embeds = model.encodeVision(inputs);
         long t2 = System.nanoTime();
 
-        RopePositions segment = model.positions(new ModelInputs(inputs.prompt(), ids, inputs.images(), inputs.videos(),
-                inputs.imageTokens(), inputs.videoTokens()));
+        RopePositions segment = model.positions(inputs.withIds(ids));
         int[][] positions = segment.positions();
         int offset = Math.toIntExact(session.length() + session.ropeDelta());   // previous max position + 1
         for (int[] axis : positions) for (int i = 0; i < axis.length; i++) axis[i] += offset;
 
         int room = limit - session.length() - ids.length;
-        SamplingParams bounded = params.maxNewTokens() > room ? params.toBuilder().maxNewTokens(room).build() : params;
+        SamplingParams bounded = params.withMaxNewTokensAtMost(room);
         int[] history = concat(allIds, ids);
         GenerationResult result = model.generator().generate(
                 Qwen2VL.source(() -> session.prefill(ids, embeds[0], embeds[1], positions), session),

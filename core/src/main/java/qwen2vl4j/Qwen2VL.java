@@ -138,7 +138,9 @@ public final class Qwen2VL implements AutoCloseable {
      *
      * @param listener told each token with its UTF-8-safe text as it is produced; may be null
      * @throws ContextLimitException    when the prompt does not fit the context (checked before the vision tower runs)
-     * @throws IllegalArgumentException for malformed messages or options
+     * @throws qwen2vl4j.preprocess.MediaInputException naming the image or video part that cannot be read, or whose
+     *                                  options or size do not fit
+     * @throws IllegalArgumentException for messages the chat template refuses
      */
     public GenerationResult generate(List<Message> messages, SamplingParams params, TokenListener listener) {
         Conversation c = newConversation();
@@ -150,10 +152,13 @@ public final class Qwen2VL implements AutoCloseable {
         return new Conversation(this);
     }
 
-    // ------------------------------------------------------------------ used by Conversation
+    // ------------------------------------------------------------------ the steps of a generation (Conversation, the server)
 
-    /** Runs the vision tower over both media kinds of {@code inputs}; returns {image, video} embeddings. */
-    float[][] encodeVision(ModelInputs inputs) {
+    /**
+     * Runs the vision tower over both media kinds of {@code inputs}; returns {image, video} embeddings (each null
+     * when the inputs have none).
+     */
+    public float[][] encodeVision(ModelInputs inputs) {
         float[] images = inputs.images() == null ? null
                 : vision.forward(inputs.images().data(), inputs.images().rows(), inputs.images().grids());
         float[] videos = inputs.videos() == null ? null
@@ -161,7 +166,8 @@ public final class Qwen2VL implements AutoCloseable {
         return new float[][] {images, videos};
     }
 
-    RopePositions positions(ModelInputs inputs) {
+    /** The multimodal rotary positions of {@code inputs}' tokens, counted from 0. */
+    public RopePositions positions(ModelInputs inputs) {
         return ropeIndex.compute(inputs.ids(),
                 inputs.images() == null ? null : inputs.images().gridArray(),
                 inputs.videos() == null ? null : inputs.videos().gridArray());

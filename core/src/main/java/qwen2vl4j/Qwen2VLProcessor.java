@@ -10,10 +10,9 @@ import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
 import qwen2vl4j.chat.Messages;
 import qwen2vl4j.config.ModelConfig;
-import qwen2vl4j.preprocess.ImageDecodeException;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.ImageProcessor;
-import qwen2vl4j.preprocess.ImageSources;
+import qwen2vl4j.preprocess.MediaInputException;
 import qwen2vl4j.preprocess.PixelValues;
 import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.preprocess.RgbImage;
@@ -27,12 +26,17 @@ import qwen2vl4j.tokenizer.Tokenizer;
  * Hugging Face's {@code Qwen2VLProcessor}: renders the chat template, loads and preprocesses every
  * image and video, tokenizes, and expands each {@code <|image_pad|>} / {@code <|video_pad|>} into as
  * many pad tokens as the vision tower will produce embeddings (spec §4.2). Stateless and thread-safe.
+ *
+ * <p>Every front end (the library's {@link Qwen2VL#generate} and {@link Conversation}, the command line, the
+ * server) prepares its inputs here, so media handling, errors and {@link ModelInputs#boxes grounding boxes}
+ * are the same in all of them.
  */
 public final class Qwen2VLProcessor {
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final ChatTemplate template;
-    private final ImageDecoder decoder;
+    private final PreprocessorConfig preprocessor;
+    private final MediaLoader media;
     private final ImageProcessor imageProcessor;
     private final VideoProcessor videoProcessor;
     private final int mergeSize;
@@ -42,10 +46,19 @@ public final class Qwen2VLProcessor {
         this.config = config;
         this.tokenizer = tokenizer;
         this.template = template;
-        this.decoder = decoder;
+        this.preprocessor = preprocessor;
+        this.media = new MediaLoader(decoder);
         this.imageProcessor = new ImageProcessor(preprocessor);
         this.videoProcessor = new VideoProcessor(preprocessor);
         this.mergeSize = preprocessor.mergeSize();
+    }
+
+    /**
+     * This processor with another image pixel limit (images, and the frames of a video together, with more pixels
+     * are refused before decoding), e.g. a server's stricter one.
+     */
+    public Qwen2VLProcessor withMaxImagePixels(long maxPixels) {
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxPixels));
     }
 
     /** Renders {@code messages} with the model's chat template. */
@@ -55,7 +68,13 @@ public final class Qwen2VLProcessor {
         return template.render(Messages.toTemplateValues(messages), addGenerationPrompt, vars);
     }
 
-    /** Everything the model needs for {@code messages}; media errors name the message part's source. */
+    /**
+     * Everything the model needs for {@code messages}.
+     *
+     * @throws MediaInputException      naming the image or video part that cannot be read, or whose options or
+     *                                  size do not fit
+     * @throws IllegalArgumentException for messages the template refuses
+     */
     public ModelInputs process(List<Message> messages, boolean addGenerationPrompt, boolean addVisionId) {
         return processRendered(render(messages, addGenerationPrompt, addVisionId), messages);
     }
@@ -63,18 +82,21 @@ public final class Qwen2VLProcessor {
     /**
      * Tokenizes an already rendered {@code prompt} and expands its placeholders with the images and videos
      * of {@code mediaFrom} (in order), e.g. one new turn of a conversation.
+     *
+     * @throws MediaInputException naming the image or video part that cannot be used
      */
     public ModelInputs processRendered(String prompt, List<Message> mediaFrom) {
-        List<Message> messages = mediaFrom;
         List<PixelValues> images = new ArrayList<>();
-        for (ContentPart.Image image : Messages.images(messages)) {
-            images.add(imageProcessor.process(loadImage(image.source()), VisionOptions.fromMap(image.options())).pixelValues());
+        List<ModelInputs.Size> sizes = new ArrayList<>();
+        for (ContentPart.Image image : Messages.images(mediaFrom)) {
+            RgbImage rgb = media.image(image.source());
+            images.add(MediaLoader.guard(image.source(),
+                    () -> imageProcessor.process(rgb, VisionOptions.fromMap(image.options())).pixelValues()));
+            sizes.add(new ModelInputs.Size(rgb.width(), rgb.height()));
         }
         List<PixelValues> videos = new ArrayList<>();
-        for (ContentPart.Video video : Messages.videos(messages)) {
-            videos.add(loadVideo(video));
-        }
-        return expand(prompt, tokenizer.encode(prompt), images, videos);
+        for (ContentPart.Video video : Messages.videos(mediaFrom)) videos.add(video(video));
+        return expand(prompt, tokenizer.encode(prompt), images, videos).withImageSizes(sizes);
     }
 
     /** Expands placeholders in already tokenized {@code ids} for the given preprocessed media. */
@@ -107,25 +129,11 @@ public final class Qwen2VLProcessor {
         return n;
     }
 
-    private RgbImage loadImage(MediaSource source) {
-        return switch (source) {
-            case MediaSource.FileSource f -> decoder.decode(f.path());
-            case MediaSource.BytesSource b -> decoder.decode(b.bytes(), b.name());
-            case MediaSource.UriSource u -> ImageSources.load(u.uri(), decoder);
-            case MediaSource.BufferedImageSource bi -> ImageDecoder.fromBufferedImage(bi.image(), "BufferedImage");
-        };
-    }
-
-    private PixelValues loadVideo(ContentPart.Video video) {
-        List<String> sources = new ArrayList<>();
-        for (MediaSource s : video.frames()) {
-            switch (s) {
-                case MediaSource.FileSource f -> sources.add(f.path().toString());
-                case MediaSource.UriSource u -> sources.add(u.uri());
-                default -> throw new ImageDecodeException("video frames must be files or file/data URIs, found " + s);
-            }
-        }
-        VisionOptions options = VisionOptions.fromMap(video.options());
-        return VideoSources.load(sources, options, decoder).process(videoProcessor, options);
+    /** A video part's patches; its options are checked before its frames are decoded. */
+    private PixelValues video(ContentPart.Video video) {
+        MediaSource first = video.frames().get(0);
+        VisionOptions options = MediaLoader.guard(first, () -> VisionOptions.fromMap(video.options()));
+        VideoSources.VideoInput input = media.video(video.frames(), options);
+        return MediaLoader.guard(first, () -> input.process(videoProcessor, options));
     }
 }

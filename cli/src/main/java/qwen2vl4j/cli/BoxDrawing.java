@@ -5,15 +5,17 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import qwen2vl4j.MediaLoader;
+import qwen2vl4j.ModelInputs;
 import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
+import qwen2vl4j.chat.Messages;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.grounding.Box;
 import qwen2vl4j.grounding.BoxDrawer;
 import qwen2vl4j.grounding.Grounding;
 import qwen2vl4j.preprocess.ImageDecoder;
-import qwen2vl4j.preprocess.ImageSources;
 import qwen2vl4j.preprocess.RgbImage;
 import qwen2vl4j.tokenizer.Tokenizer;
 
@@ -43,14 +45,10 @@ record BoxDrawing(Path out, MediaSource image) {
         return new BoxDrawing(out, image);
     }
 
-    /** The first image part of the conversation, or null. */
+    /** The first image part of the conversation (the image boxes refer to, as {@link ModelInputs#boxes} says), or null. */
     static MediaSource firstImage(List<Message> messages) {
-        for (Message m : messages) {
-            for (ContentPart p : m.content()) {
-                if (p instanceof ContentPart.Image img) return img.source();
-            }
-        }
-        return null;
+        List<ContentPart.Image> images = Messages.images(messages);
+        return images.isEmpty() ? null : images.get(0).source();
     }
 
     /** Parses the boxes of {@code result}, draws them on the image, writes {@link #out}; returns the boxes. */
@@ -82,12 +80,6 @@ record BoxDrawing(Path out, MediaSource image) {
     }
 
     private static RgbImage decode(MediaSource source) {
-        ImageDecoder decoder = new ImageDecoder();
-        return switch (source) {
-            case MediaSource.FileSource f -> decoder.decode(f.path());
-            case MediaSource.BytesSource b -> decoder.decode(b.bytes(), b.name());
-            case MediaSource.UriSource u -> ImageSources.load(u.uri(), decoder);
-            case MediaSource.BufferedImageSource bi -> ImageDecoder.fromBufferedImage(bi.image(), "image");
-        };
+        return new MediaLoader(new ImageDecoder()).image(source);
     }
 }

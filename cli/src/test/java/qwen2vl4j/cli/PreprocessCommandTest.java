@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import qwen2vl4j.io.DType;
 import qwen2vl4j.io.SafeTensors;
 import qwen2vl4j.io.Tensor;
@@ -20,23 +17,12 @@ class PreprocessCommandTest {
     private static final Path FIXTURES = Path.of(System.getProperty("fixtures.dir"));
     private static final String MODEL = FIXTURES.resolve("models/tiny-qwen2vl").toString();
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void imageWritesPixelValuesGridAndResizedPixelsMatchingTheReference(@TempDir Path dir) {
         Path file = dir.resolve("odd.safetensors");
-        Run r = run("preprocess", "--model", MODEL, "--image", FIXTURES.resolve("images/odd_171x129.png").toString(),
+        CliRun r = CliRun.of("preprocess", "--model", MODEL, "--image", FIXTURES.resolve("images/odd_171x129.png").toString(),
                 "--out", file.toString());
-        assertEquals(0, r.exit(), r.err());
+        assertEquals(0, r.exitCode(), r.stderr());
         String key = "pre/odd_171x129.png/pil/3136-12845056";
         try (SafeTensors mine = SafeTensors.open(file); SafeTensors ref = SafeTensors.open(FIXTURES.resolve("preprocess.safetensors"))) {
             Tensor grid = mine.tensor("image_grid_thw");
@@ -60,9 +46,9 @@ class PreprocessCommandTest {
     @Test
     void pixelBoundsOptionsChangeTheSize(@TempDir Path dir) {
         Path file = dir.resolve("small.safetensors");
-        Run r = run("preprocess", "--model", MODEL, "--image", FIXTURES.resolve("images/gradient_640x480.png").toString(),
+        CliRun r = CliRun.of("preprocess", "--model", MODEL, "--image", FIXTURES.resolve("images/gradient_640x480.png").toString(),
                 "--min-pixels", "50176", "--max-pixels", "100352", "--out", file.toString());
-        assertEquals(0, r.exit(), r.err());
+        assertEquals(0, r.exitCode(), r.stderr());
         try (SafeTensors mine = SafeTensors.open(file); SafeTensors ref = SafeTensors.open(FIXTURES.resolve("preprocess.safetensors"))) {
             assertArrayEquals(new long[] {1, 18, 26}, mine.tensor("image_grid_thw").toLongArray());
             assertArrayEquals(ref.tensor("pre/gradient_640x480.png/pil/50176-100352/resized_rgb").toByteArray(),
@@ -73,9 +59,9 @@ class PreprocessCommandTest {
     @Test
     void videoFolderWritesPixelValuesVideos(@TempDir Path dir) {
         Path file = dir.resolve("video.safetensors");
-        Run r = run("preprocess", "--model", MODEL, "--video", FIXTURES.resolve("videos/odd_5x112x140").toString(),
+        CliRun r = CliRun.of("preprocess", "--model", MODEL, "--video", FIXTURES.resolve("videos/odd_5x112x140").toString(),
                 "--out", file.toString());
-        assertEquals(0, r.exit(), r.err());
+        assertEquals(0, r.exitCode(), r.stderr());
         try (SafeTensors mine = SafeTensors.open(file); SafeTensors ref = SafeTensors.open(FIXTURES.resolve("video.safetensors"))) {
             assertArrayEquals(new long[] {1, 3}, mine.tensor("video_grid_thw").shape());
             assertArrayEquals(new long[] {3, 8, 10}, mine.tensor("video_grid_thw").toLongArray());
@@ -90,18 +76,18 @@ class PreprocessCommandTest {
     void badInputExitsNonZeroWithOneLine(@TempDir Path dir) throws Exception {
         Path bad = Files.writeString(dir.resolve("bad.png"), "not an image");
         Path file = dir.resolve("x.safetensors");
-        Run r = run("preprocess", "--model", MODEL, "--image", bad.toString(), "--out", file.toString());
-        assertTrue(r.exit() != 0);
-        assertEquals(1, r.err().strip().lines().count(), r.err());
-        assertTrue(r.err().contains("bad.png"), r.err());
+        CliRun r = CliRun.of("preprocess", "--model", MODEL, "--image", bad.toString(), "--out", file.toString());
+        assertTrue(r.exitCode() != 0);
+        assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
+        assertTrue(r.stderr().contains("bad.png"), r.stderr());
         assertFalse(Files.exists(file));
 
-        Run missing = run("preprocess", "--model", MODEL, "--image", dir.resolve("none.png").toString(), "--out", file.toString());
-        assertTrue(missing.exit() != 0);
-        assertTrue(missing.err().contains("does not exist"), missing.err());
+        CliRun missing = CliRun.of("preprocess", "--model", MODEL, "--image", dir.resolve("none.png").toString(), "--out", file.toString());
+        assertTrue(missing.exitCode() != 0);
+        assertTrue(missing.stderr().contains("does not exist"), missing.stderr());
 
-        Run http = run("preprocess", "--model", MODEL, "--image", "https://example.com/a.png", "--out", file.toString());
-        assertTrue(http.exit() != 0);
-        assertTrue(http.err().contains("not supported"), http.err());
+        CliRun http = CliRun.of("preprocess", "--model", MODEL, "--image", "https://example.com/a.png", "--out", file.toString());
+        assertTrue(http.exitCode() != 0);
+        assertTrue(http.stderr().contains("not supported"), http.stderr());
     }
 }

@@ -10,12 +10,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** {@code serve}: starts on loopback, answers, stops when interrupted; bad options fail with one line. */
 class ServeCommandTest {
+    /** How long the test waits for the server to start or stop; a loaded machine may be slow, never wrong. */
+    private static final Duration PATIENCE = Duration.ofSeconds(120);
     private static final Path TINY = Path.of(System.getProperty("fixtures.dir", "../fixtures")).resolve("models/tiny-qwen2vl");
 
     @Test
@@ -27,7 +30,8 @@ class ServeCommandTest {
         Thread serving = new Thread(() -> exit[0] = cl.execute("serve", "--model", TINY.toString(), "--port", "0", "--api-key", "k"));
         serving.start();
         Matcher url = null;
-        for (int i = 0; i < 600 && (url == null || !url.find()); i++) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();   // only a failing run waits this long
+        while ((url == null || !url.find()) && System.nanoTime() < deadline) {
             Thread.sleep(50);
             url = Pattern.compile("serving tiny-qwen2vl at (http://127\\.0\\.0\\.1:\\d+/v1)").matcher(err.toString());
         }
@@ -38,7 +42,7 @@ class ServeCommandTest {
         assertEquals(200, models.statusCode());
         assertTrue(models.body().contains("\"id\":\"tiny-qwen2vl\""), models.body());
         serving.interrupt();
-        serving.join(10_000);
+        serving.join(PATIENCE.toMillis());
         assertTrue(!serving.isAlive());
     }
 

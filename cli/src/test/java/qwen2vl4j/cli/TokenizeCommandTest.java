@@ -6,12 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,17 +16,15 @@ import org.junit.jupiter.api.Test;
 class TokenizeCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Run(int exitCode, String out, String err) {}
-
     @Test
     void encodesEachLineToTheReferenceIds() throws Exception {
         List<JsonNode> cases = referenceCases();
         StringBuilder input = new StringBuilder();
         for (JsonNode c : cases) input.append(JSON.writeValueAsString(c.get("text").asText())).append('\n');
-        Run run = run(input.toString(), "tokenize", "--model", model());
-        assertEquals(0, run.exitCode(), run.err());
-        assertEquals("", run.err());
-        String[] lines = run.out().split("\n", -1);
+        CliRun run = run(input.toString(), "tokenize", "--model", model());
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr());
+        String[] lines = run.stdout().split("\n", -1);
         assertEquals(cases.size() + 1, lines.length, "one output line per input line");
         for (int i = 0; i < cases.size(); i++) {
             assertEquals(cases.get(i).get("ids"), JSON.readTree(lines[i]).get("ids"), "line " + (i + 1));
@@ -45,12 +37,12 @@ class TokenizeCommandTest {
         List<JsonNode> cases = referenceCases();
         StringBuilder input = new StringBuilder();
         for (JsonNode c : cases) input.append(c.get("ids").toString()).append('\n');
-        Run kept = run(input.toString(), "tokenize", "--model", model(), "--decode");
-        Run skipped = run(input.toString(), "tokenize", "--model", model(), "--decode", "--skip-special");
-        assertEquals(0, kept.exitCode(), kept.err());
-        assertEquals(0, skipped.exitCode(), skipped.err());
-        String[] keptLines = kept.out().split("\n");
-        String[] skippedLines = skipped.out().split("\n");
+        CliRun kept = run(input.toString(), "tokenize", "--model", model(), "--decode");
+        CliRun skipped = run(input.toString(), "tokenize", "--model", model(), "--decode", "--skip-special");
+        assertEquals(0, kept.exitCode(), kept.stderr());
+        assertEquals(0, skipped.exitCode(), skipped.stderr());
+        String[] keptLines = kept.stdout().split("\n");
+        String[] skippedLines = skipped.stdout().split("\n");
         for (int i = 0; i < cases.size(); i++) {
             assertEquals(cases.get(i).get("decoded").asText(), JSON.readTree(keptLines[i]).get("text").asText(), "line " + (i + 1));
             assertEquals(cases.get(i).get("decoded_skip_special").asText(), JSON.readTree(skippedLines[i]).get("text").asText());
@@ -59,37 +51,23 @@ class TokenizeCommandTest {
 
     @Test
     void badLineExitsNonZeroNamingTheLine() throws Exception {
-        Run run = run("\"fine\"\n{\"not\": \"a string\"}\n\"never read\"\n", "tokenize", "--model", model());
+        CliRun run = run("\"fine\"\n{\"not\": \"a string\"}\n\"never read\"\n", "tokenize", "--model", model());
         assertNotEquals(0, run.exitCode());
-        assertEquals(1, run.err().strip().lines().count(), run.err());
-        assertTrue(run.err().contains("line 2"), run.err());
-        assertEquals(1, run.out().lines().count(), "the line before the bad one is answered");
+        assertEquals(1, run.stderr().strip().lines().count(), run.stderr());
+        assertTrue(run.stderr().contains("line 2"), run.stderr());
+        assertEquals(1, run.stdout().lines().count(), "the line before the bad one is answered");
     }
 
     @Test
     void unknownIdInDecodeNamesLineAndId() throws Exception {
-        Run run = run("[1, 2]\n[3, 99999999]\n", "tokenize", "--model", model(), "--decode");
+        CliRun run = run("[1, 2]\n[3, 99999999]\n", "tokenize", "--model", model(), "--decode");
         assertNotEquals(0, run.exitCode());
-        assertTrue(run.err().contains("line 2") && run.err().contains("99999999"), run.err());
+        assertTrue(run.stderr().contains("line 2") && run.stderr().contains("99999999"), run.stderr());
     }
 
-    private static Run run(String stdin, String... args) {
-        InputStream oldIn = System.in;
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            System.setOut(new PrintStream(out, true, StandardCharsets.ISO_8859_1)); // the command must not rely on it
-            var cl = Main.commandLine();
-            cl.setErr(new PrintWriter(err, true));
-            int code = cl.execute(args);
-            System.out.flush();
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setIn(oldIn);
-            System.setOut(oldOut);
-        }
+    /** stdout in ISO-8859-1: the command writes UTF-8 bytes itself and must not rely on the platform's encoding. */
+    private static CliRun run(String stdin, String... args) {
+        return CliRun.withStdout(StandardCharsets.ISO_8859_1, stdin, args);
     }
 
     private static String model() {

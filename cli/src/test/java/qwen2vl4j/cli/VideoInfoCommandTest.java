@@ -3,8 +3,6 @@ package qwen2vl4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,21 +11,9 @@ import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code video-info} on a video written here: the CLI finds the video module's decoder service. */
 class VideoInfoCommandTest {
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     /** 30 grey frames of 56x42 at 15 fps, VP8 in WebM. */
     private static Path writeWebm(Path dir) throws Exception {
         Path file = dir.resolve("grey.webm");
@@ -52,24 +38,24 @@ class VideoInfoCommandTest {
     @Test
     void printsTheFileTheSampleAndTheGrid(@TempDir Path dir) throws Exception {
         Path file = writeWebm(dir);
-        Run r = run("video-info", file.toString());
-        assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("30 frames, 15.000 fps, 56x42, 2.00 s"), r.out());
+        CliRun r = CliRun.of("video-info", file.toString());
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.stdout().contains("30 frames, 15.000 fps, 56x42, 2.00 s"), r.stdout());
         // 2 s at 2 fps = 4 frames from linspace(0, 29, 4).round()
-        assertTrue(r.out().contains("4 frames (2.000 fps): [0, 10, 19, 29]"), r.out());
-        assertTrue(r.out().contains("grid:    2x"), r.out());
+        assertTrue(r.stdout().contains("4 frames (2.000 fps): [0, 10, 19, 29]"), r.stdout());
+        assertTrue(r.stdout().contains("grid:    2x"), r.stdout());
 
-        Run n = run("video-info", "--nframes", "6", file.toString());
-        assertEquals(0, n.exit(), n.err());
-        assertTrue(n.out().contains("6 frames (3.000 fps): [0, 6, 12, 17, 23, 29]"), n.out());
+        CliRun n = CliRun.of("video-info", "--nframes", "6", file.toString());
+        assertEquals(0, n.exitCode(), n.stderr());
+        assertTrue(n.stdout().contains("6 frames (3.000 fps): [0, 6, 12, 17, 23, 29]"), n.stdout());
     }
 
     @Test
     void aFileThatIsNoVideoFailsWithOneLine(@TempDir Path dir) throws Exception {
         Path junk = Files.writeString(dir.resolve("junk.mp4"), "not a video at all");
-        Run r = run("video-info", junk.toString());
-        assertEquals(1, r.exit());
-        assertTrue(r.err().startsWith("qwen2vl4j: video " + junk + " could not be read by FFmpeg"), r.err());
-        assertEquals(1, r.err().strip().lines().count(), r.err());
+        CliRun r = CliRun.of("video-info", junk.toString());
+        assertEquals(1, r.exitCode());
+        assertTrue(r.stderr().startsWith("qwen2vl4j: video " + junk + " could not be read by FFmpeg"), r.stderr());
+        assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
     }
 }

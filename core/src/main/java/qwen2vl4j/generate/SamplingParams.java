@@ -78,6 +78,11 @@ public record SamplingParams(
         return new Builder(this);
     }
 
+    /** These parameters with {@code maxNewTokens} cut to {@code limit} (the room left in a context) where it is larger. */
+    public SamplingParams withMaxNewTokensAtMost(int limit) {
+        return maxNewTokens > limit ? toBuilder().maxNewTokens(limit).build() : this;
+    }
+
     /**
      * The defaults a model's generation_config.json implies, as transformers applies them: {@code do_sample=false}
      * is greedy decoding (temperature, top-k, top-p, min-p kept but unused); {@code do_sample=true} samples with the

@@ -90,9 +90,7 @@ public record HubSettings(URI endpoint, String token, boolean offline, Path cach
     private static Path tokenFile(Map<String, String> env, Path home) {
         String path = env.get("HF_TOKEN_PATH");
         if (path != null && !path.isBlank()) return Paths.get(path);
-        String hfHome = env.get("HF_HOME");
-        if (hfHome != null && !hfHome.isBlank()) return Paths.get(hfHome).resolve("token");
-        return home.resolve(".cache").resolve("huggingface").resolve("token");
+        return ModelFolder.hfHome(env, home).resolve("token");
     }
 
     private static boolean isTrue(String value) {

@@ -66,13 +66,18 @@ public final class ModelFolder {
         }
     }
 
-    /** The hub cache folder: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
+    /** The hub cache folder: $HF_HUB_CACHE, else {@link #hfHome}{@code /hub}. */
     public static Path hubCache(Map<String, String> env, Path home) {
         String hubCache = env.get("HF_HUB_CACHE");
         if (hubCache != null && !hubCache.isBlank()) return Paths.get(hubCache);
+        return hfHome(env, home).resolve("hub");
+    }
+
+    /** Hugging Face's own folder (cache, token), as {@code huggingface_hub} finds it: $HF_HOME, else ~/.cache/huggingface. */
+    public static Path hfHome(Map<String, String> env, Path home) {
         String hfHome = env.get("HF_HOME");
-        if (hfHome != null && !hfHome.isBlank()) return Paths.get(hfHome).resolve("hub");
-        return home.resolve(".cache").resolve("huggingface").resolve("hub");
+        if (hfHome != null && !hfHome.isBlank()) return Paths.get(hfHome);
+        return home.resolve(".cache").resolve("huggingface");
     }
 
     private static Path checkHasModel(Path dir) {

@@ -111,12 +111,8 @@ public final class VideoFiles {
 
     /** Loads a video named by a path or {@code file://} URI with the installed decoder; see {@link #load(Path, VisionOptions, VideoFileDecoder)}. */
     public static SampledVideo load(String pathOrUri, VisionOptions options) {
-        if (pathOrUri == null || pathOrUri.isBlank()) throw new ImageDecodeException("no video given (empty path)");
-        String lower = pathOrUri.toLowerCase(Locale.ROOT);
-        if (lower.startsWith("http://") || lower.startsWith("https://")) {
-            throw new ImageDecodeException("video " + pathOrUri + ": http(s) URLs are not supported here; download the file and pass its path");
-        }
-        if (lower.startsWith("data:")) {
+        ImageSources.requireLocal(pathOrUri, "video");
+        if (pathOrUri.regionMatches(true, 0, "data:", 0, 5)) {
             throw new ImageDecodeException("video " + pathOrUri.substring(0, Math.min(40, pathOrUri.length()))
                     + "...: data URIs are not supported for videos; pass a file path");
         }

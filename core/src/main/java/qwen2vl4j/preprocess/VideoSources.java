@@ -7,12 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
  * Loads video input: a list of frame image files (used as given), a folder of frame images (sorted by
- * file name), or one animated GIF (all frames, with the frame rate from its delays). Video files
- * (MP4, WebM, ...) need a video decoder, which this class does not have.
+ * file name), one animated GIF (all frames, with the frame rate from its delays), or one video file
+ * (MP4, WebM, ..., through {@link VideoFiles}, which needs the optional video module), from a path or from memory.
  */
 public final class VideoSources {
     private static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff");
@@ -70,18 +71,53 @@ public final class VideoSources {
             if (Files.isDirectory(p)) return new VideoInput(decodeAll(framesInFolder(p), decoder), null);
             String ext = extension(p);
             if (VideoFiles.isVideoFile(p)) return VideoInput.of(VideoFiles.load(p, options));
-            if (ext.equals("gif")) {
-                ImageDecoder.Animation a = decoder.decodeAnimation(p);
-                if (a.frames().size() > 1) {
-                    double fps = Double.isNaN(a.fps()) ? 10.0 : a.fps();
-                    return new VideoInput(a.frames(), fps);
-                }
-                return new VideoInput(a.frames(), null);
-            }
+            if (ext.equals("gif")) return animation(decoder.decodeAnimation(p));
         }
         List<Path> files = new ArrayList<>();
         for (String s : sources) files.add(ImageSources.toPath(s));
         return new VideoInput(decodeAll(files, decoder), null);
+    }
+
+    /**
+     * Loads one video file held in memory (e.g. a {@code data:} URL's payload): an MP4 / MOV / WebM / AVI file,
+     * recognised by its first bytes and sampled by {@code options} as {@link VideoFiles} does, or an animated GIF
+     * (all frames, with its frame rate), or a single image (a one-frame video); {@code name} names it in errors.
+     *
+     * @throws ImageDecodeException when the bytes are none of these or cannot be decoded
+     */
+    public static VideoInput load(byte[] bytes, String name, VisionOptions options, ImageDecoder decoder) {
+        if (VideoFiles.sniffContainer(bytes) != null) return VideoInput.of(VideoFiles.load(bytes, name, options));
+        return animation(decoder.decodeAnimation(bytes, name));
+    }
+
+    /** An animation with several frames is a video at its frame rate (10 fps when it has none); one frame is a frame list. */
+    private static VideoInput animation(ImageDecoder.Animation a) {
+        if (a.frames().size() > 1) return new VideoInput(a.frames(), Double.isNaN(a.fps()) ? 10.0 : a.fps());
+        return new VideoInput(a.frames(), null);
+    }
+
+    /**
+     * Decodes the frames of a video given frame by frame, in order, refusing the list once its frames together hold
+     * more than {@code maxPixels} pixels (as one image of that size would be refused).
+     *
+     * @param decode decodes one frame
+     * @param name   names a frame in the error message
+     * @throws ImageDecodeException naming the frame where the limit is passed
+     */
+    public static <T> List<RgbImage> decodeFrames(List<T> frames, Function<? super T, RgbImage> decode,
+                                                  Function<? super T, String> name, long maxPixels) {
+        List<RgbImage> out = new ArrayList<>(frames.size());
+        long pixels = 0;
+        for (T f : frames) {
+            RgbImage img = decode.apply(f);
+            pixels += (long) img.width() * img.height();
+            if (pixels > maxPixels) {
+                throw new ImageDecodeException("video frames up to " + name.apply(f) + " hold " + pixels + " pixels, more than the limit of "
+                        + maxPixels);
+            }
+            out.add(img);
+        }
+        return out;
     }
 
     /** The image files of a folder, sorted by name; hidden files are skipped. */
@@ -103,18 +139,7 @@ public final class VideoSources {
     }
 
     private static List<RgbImage> decodeAll(List<Path> files, ImageDecoder decoder) {
-        List<RgbImage> frames = new ArrayList<>(files.size());
-        long pixels = 0;
-        for (Path f : files) {
-            RgbImage img = decoder.decode(f);
-            pixels += (long) img.width() * img.height();
-            if (pixels > decoder.maxPixels()) {
-                throw new ImageDecodeException("video frames up to " + f + " hold " + pixels + " pixels, more than the limit of "
-                        + decoder.maxPixels());
-            }
-            frames.add(img);
-        }
-        return frames;
+        return decodeFrames(files, decoder::decode, Path::toString, decoder.maxPixels());
     }
 
     private static String extension(Path p) {

@@ -27,7 +27,7 @@ import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ImageDecoderTest {
+public class ImageDecoderTest {
     private final ImageDecoder decoder = new ImageDecoder();
 
     private static byte[] fixtureBytes(String name) throws IOException {
@@ -134,7 +134,7 @@ class ImageDecoderTest {
         assertEquals(a.frames().get(0), decoder.decode(gif, "anim.gif"), "a still decode is the first frame");
     }
 
-    static byte[] animatedGif(int[] colours, int delayCentiseconds) throws IOException {
+    public static byte[] animatedGif(int[] colours, int delayCentiseconds) throws IOException {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {

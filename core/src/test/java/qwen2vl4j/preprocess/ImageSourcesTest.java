@@ -36,6 +36,8 @@ class ImageSourcesTest {
         assertTrue(e.getMessage().contains("base64"), e.getMessage());
         e = assertThrows(ImageDecodeException.class, () -> ImageSources.load("data:image/png;base64,@@@@"));
         assertTrue(e.getMessage().contains("base64"), e.getMessage());
+        e = assertThrows(ImageDecodeException.class, () -> ImageSources.load("data:image/png;base64,iVBO*Rw0K"));
+        assertTrue(e.getMessage().contains("character '*' at offset 4"), "a stray character is refused, not skipped: " + e.getMessage());
         assertThrows(ImageDecodeException.class, () -> ImageSources.load("data:image/png;base64"));
         assertThrows(ImageDecodeException.class, () -> ImageSources.load(""));
     }

@@ -14,6 +14,7 @@ import qwen2vl4j.ModelInputs;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.generate.Usage;
+import qwen2vl4j.grounding.Box;
 
 /**
  * {@code POST /v1/chat/completions}: validates the request, waits for a slot, generates, and answers with one
@@ -91,26 +92,25 @@ final class ChatCompletions {
     int handle(HttpExchange exchange, byte[] body, long receivedNanos) throws IOException {
         ChatRequest request = parser.parse(Http.parseJson(body));
         try (Admission.Ticket ticket = admission.enter()) {
-            InferenceEngine.Prepared prepared = engine.prepare(request.messages());
-            ModelInputs inputs = prepared.inputs();
+            ModelInputs inputs = engine.prepare(request.messages());
             metrics.prompt(inputs.ids().length, inputs.imageTokens(), inputs.videoTokens());
             String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
             long created = System.currentTimeMillis() / 1000;
             String model = request.model().isEmpty() ? options.modelId() : request.model();
             return request.stream()
-                    ? stream(exchange, request, prepared, id, created, model, receivedNanos)
-                    : complete(exchange, request, prepared, id, created, model, receivedNanos);
+                    ? stream(exchange, request, inputs, id, created, model, receivedNanos)
+                    : complete(exchange, request, inputs, id, created, model, receivedNanos);
         }
     }
 
-    private int complete(HttpExchange exchange, ChatRequest request, InferenceEngine.Prepared prepared, String id, long created,
+    private int complete(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created,
                          String model, long receivedNanos) throws IOException {
-        Answer answer = generate(prepared.inputs(), request, receivedNanos, delta -> { });
+        Answer answer = generate(inputs, request, receivedNanos, delta -> { });
         Map<String, Object> message = new LinkedHashMap<>();
         message.put("role", "assistant");
         message.put("content", answer.text());
         message.put("refusal", null);
-        List<Map<String, Object>> boxes = boxes(answer, prepared);
+        List<Map<String, Object>> boxes = boxes(answer, inputs);
         if (!boxes.isEmpty()) message.put("boxes", boxes);
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
@@ -124,7 +124,7 @@ final class ChatCompletions {
         return 200;
     }
 
-    private int stream(HttpExchange exchange, ChatRequest request, InferenceEngine.Prepared prepared, String id, long created,
+    private int stream(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created,
                        String model, long receivedNanos) throws IOException {
         SseStream sse = SseStream.open(exchange, watchdog, options.writeTimeout());
         try {
@@ -132,14 +132,14 @@ final class ChatCompletions {
             role.put("role", "assistant");
             role.put("content", "");
             sse.send(chunk(id, created, model, role, null, request.includeUsage()));
-            Answer result = generate(prepared.inputs(), request, receivedNanos, delta -> {
+            Answer result = generate(inputs, request, receivedNanos, delta -> {
                 try {
                     sse.send(chunk(id, created, model, Map.of("content", delta), null, request.includeUsage()));
                 } catch (IOException e) {
                     throw new ClientGoneException(e);
                 }
             });
-            List<Map<String, Object>> boxes = boxes(result, prepared);
+            List<Map<String, Object>> boxes = boxes(result, inputs);
             sse.send(chunk(id, created, model, boxes.isEmpty() ? Map.of() : Map.of("boxes", boxes), result.finishReason(),
                     request.includeUsage()));
             if (request.includeUsage()) {
@@ -163,17 +163,9 @@ final class ChatCompletions {
         }
     }
 
-    /**
-     * Grounding boxes in the answer ({@link qwen2vl4j.grounding.Grounding}): in pixels of the request's last image,
-     * or on Qwen2-VL's 0–1000 grid when the request has no image.
-     */
-    private List<Map<String, Object>> boxes(Answer answer, InferenceEngine.Prepared prepared) {
-        String text = engine.decodeWithSpecialTokens(answer.ids());
-        int[] size = prepared.imageSize();
-        List<qwen2vl4j.grounding.Box> boxes = size == null
-                ? qwen2vl4j.grounding.Grounding.parseNormalized(text)
-                : qwen2vl4j.grounding.Grounding.parse(text, size[0], size[1]);
-        return boxes.stream().map(qwen2vl4j.grounding.Box::toMap).toList();
+    /** The answer's grounding boxes, as {@link ModelInputs#boxes} reads them. */
+    private List<Map<String, Object>> boxes(Answer answer, ModelInputs inputs) {
+        return inputs.boxes(engine.decodeWithSpecialTokens(answer.ids())).stream().map(Box::toMap).toList();
     }
 
     /** After the 200 headers went out an error can only be an event; the stream then ends. */

@@ -156,42 +156,54 @@ final class ChatRequestParser {
             }
             case "image_url", "image" -> {
                 countMedia(mediaCount, where);
-                JsonNode holder = node.get(type);
-                String urlWhere = where + "." + type;
-                Map<String, Object> options = options(node, VISION_OPTIONS, where);
-                if (holder != null && holder.isObject()) {
-                    options.putAll(options(holder, VISION_OPTIONS, urlWhere));
-                    holder = holder.get("url");
-                    urlWhere += ".url";
-                }
-                String url = url(holder, urlWhere);
-                return new ContentPart.Image(new MediaSource.BytesSource(media.fetch(url, urlWhere), urlWhere), options);
+                MediaField field = MediaField.of(node, type, VISION_OPTIONS, where);
+                return new ContentPart.Image(fetch(url(field.url(), field.where()), field.where()), field.options());
             }
             case "video_url", "video" -> {
                 countMedia(mediaCount, where);
-                JsonNode holder = node.get(type);
-                String urlWhere = where + "." + type;
-                Map<String, Object> options = options(node, VIDEO_OPTIONS, where);
-                if (holder != null && holder.isObject()) {
-                    options.putAll(options(holder, VIDEO_OPTIONS, urlWhere));
-                    holder = holder.get("url");
-                    urlWhere += ".url";
-                }
+                MediaField field = MediaField.of(node, type, VIDEO_OPTIONS, where);
                 List<MediaSource> frames = new ArrayList<>();
-                if (holder != null && holder.isArray()) {
-                    if (holder.isEmpty()) throw ApiException.badRequest(urlWhere, urlWhere + " must hold at least one frame URL");
-                    for (int f = 0; f < holder.size(); f++) {
-                        String fw = urlWhere + "[" + f + "]";
-                        frames.add(new MediaSource.BytesSource(media.fetch(url(holder.get(f), fw), fw), fw));
+                if (field.url() != null && field.url().isArray()) {
+                    if (field.url().isEmpty()) throw ApiException.badRequest(field.where(), field.where() + " must hold at least one frame URL");
+                    for (int f = 0; f < field.url().size(); f++) {
+                        String fw = field.where() + "[" + f + "]";
+                        frames.add(fetch(url(field.url().get(f), fw), fw));
                     }
                 } else {
-                    frames.add(new MediaSource.BytesSource(media.fetch(url(holder, urlWhere), urlWhere), urlWhere));
+                    frames.add(fetch(url(field.url(), field.where()), field.where()));
                 }
-                return new ContentPart.Video(frames, options);
+                return new ContentPart.Video(frames, field.options());
             }
             default -> throw ApiException.badRequest(where + ".type", where + ".type '" + type
                     + "' is not supported (expected text, image_url, image, video_url or video)");
         }
+    }
+
+    /**
+     * Where a media part keeps its URL: in the field named by its type, either directly or as {@code {"url": ...}};
+     * options may stand in the part and in that object.
+     *
+     * @param url     the URL node (a string, or for videos a list of frame URLs; null when missing)
+     * @param where   the URL's field, for errors and as the media's name
+     * @param options the part's vision options
+     */
+    private record MediaField(JsonNode url, String where, Map<String, Object> options) {
+        static MediaField of(JsonNode part, String type, List<String> optionKeys, String partWhere) {
+            JsonNode holder = part.get(type);
+            String where = partWhere + "." + type;
+            Map<String, Object> options = ChatRequestParser.options(part, optionKeys, partWhere);
+            if (holder != null && holder.isObject()) {
+                options.putAll(ChatRequestParser.options(holder, optionKeys, where));
+                holder = holder.get("url");
+                where += ".url";
+            }
+            return new MediaField(holder, where, options);
+        }
+    }
+
+    /** The bytes {@code url} names, named by the request field {@code where}. */
+    private MediaSource fetch(String url, String where) {
+        return new MediaSource.BytesSource(media.fetch(url, where), where);
     }
 
     private void countMedia(int[] mediaCount, String where) {

@@ -11,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -21,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.Locale;
 import java.util.function.Predicate;
+import qwen2vl4j.preprocess.ImageSources;
 
 /**
  * Turns the URL of an image or video frame in a request into its bytes: {@code data:} URLs with a base64
@@ -63,34 +63,13 @@ final class MediaFetcher {
                 + (allowRemote ? " or an http(s) URL" : "") + ", found '" + abbreviate(url) + "'");
     }
 
-    /** The payload of {@code data:[mime][;base64],PAYLOAD}; only base64 payloads are accepted. */
+    /** The payload of a {@code data:} URL, read by the library's rules ({@link ImageSources#dataUriBytes}). */
     static byte[] dataUrl(String url, String where) {
-        int comma = url.indexOf(',');
-        if (comma < 0) throw ApiException.badRequest(where, where + ": data URL has no ',' before its payload");
-        String header = url.substring(5, comma).toLowerCase(Locale.ROOT);
-        if (!header.endsWith(";base64")) {
-            throw ApiException.badRequest(where, where + ": data URL must be base64-encoded (data:<mime>;base64,...)");
-        }
-        String payload = url.substring(comma + 1);
-        if (payload.isEmpty()) throw ApiException.badRequest(where, where + ": data URL payload is empty");
         try {
-            return Base64.getMimeDecoder().decode(strict(payload, where));
+            return ImageSources.dataUriBytes(url);
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(where, where + ": invalid base64 in data URL: " + e.getMessage());
+            throw ApiException.badRequest(where, where + ": " + e.getMessage());
         }
-    }
-
-    /** Rejects characters outside the base64 alphabet (the MIME decoder would skip them silently). */
-    private static String strict(String payload, String where) {
-        for (int i = 0; i < payload.length(); i++) {
-            char c = payload.charAt(i);
-            boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'
-                    || c == '=' || c == '\r' || c == '\n';
-            if (!ok) {
-                throw ApiException.badRequest(where, where + ": invalid base64 in data URL: character '" + c + "' at offset " + i);
-            }
-        }
-        return payload;
     }
 
     private byte[] remote(String url, String where) {

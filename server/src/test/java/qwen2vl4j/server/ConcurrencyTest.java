@@ -3,6 +3,10 @@ package qwen2vl4j.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +34,8 @@ class ConcurrencyTest {
     @ParameterizedTest(name = "batching {0}")
     @ValueSource(booleans = {true, false})
     void concurrentAnswersEqualSequentialAnswers(boolean batching) throws Exception {
-        try (ServerFixture f = new ServerFixture(ServerOptions.builder().maxConcurrency(4).queue(CLIENTS).batching(batching))) {
+        try (ServerFixture f = new ServerFixture(ServerOptions.builder().maxConcurrency(4).queue(CLIENTS).batching(batching)
+                .queueTimeout(ServerFixture.PATIENCE))) {
             List<String> sequential = new ArrayList<>();
             for (int i = 0; i < CLIENTS; i++) {
                 HttpResponse<String> r = f.post("/v1/chat/completions", ServerFixture.greedyBody(prompt(i), maxTokens(i), false));
@@ -38,6 +43,16 @@ class ConcurrencyTest {
                 sequential.add(ServerFixture.answerText(r.body()));
                 assertEquals(ServerFixture.expected(List.of(Message.user(prompt(i))), maxTokens(i)).text(), sequential.get(i));
             }
+            // A long generation read all along keeps decoding during the rounds, so that the others' steps share
+            // batches with it however the clients' requests happen to be spread in time on a loaded machine.
+            Socket companion = f.openStream(AdmissionTest.LONG_STREAM, 2);
+            Thread reader = Thread.ofPlatform().daemon().start(() -> {
+                try (InputStream in = companion.getInputStream()) {
+                    in.transferTo(OutputStream.nullOutputStream());
+                } catch (IOException closed) {
+                    // the test closed it
+                }
+            });
             for (int round = 0; round < 2; round++) {
                 List<String> concurrent = new ArrayList<>();
                 try (ExecutorService pool = Executors.newFixedThreadPool(CLIENTS)) {
@@ -55,6 +70,8 @@ class ConcurrencyTest {
                 }
                 assertEquals(sequential, concurrent, "round " + round);
             }
+            companion.close();
+            reader.join();
             String metrics = f.get("/metrics").body();
             long steps = metricValue(metrics, "qwen2vl4j_decode_batch_size_count");
             long single = metricValue(metrics, "qwen2vl4j_decode_batch_size_bucket{le=\"1\"}");

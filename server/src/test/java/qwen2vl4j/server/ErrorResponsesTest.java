@@ -116,6 +116,19 @@ class ErrorResponsesTest {
     }
 
     @Test
+    void mediaThePreprocessorRefusesIs400NamingThePart() {
+        String png = ServerFixture.imageDataUrl("tiny_20x30.png");
+        String image = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + png
+                + "\",\"resized_height\":3000000000,\"resized_width\":28}}]}]}";
+        JsonNode e = assertError(chat(image), 400, "messages[0].content[0].image_url.url");
+        assertTrue(e.get("message").asText().startsWith("messages[0].content[0].image_url.url: "), e.toString());
+        String junk = "data:image/png;base64," + Base64.getEncoder().encodeToString("not a frame".getBytes());
+        String video = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"video\",\"video\":[\"" + png + "\",\"" + junk
+                + "\"]}]}]}";
+        assertError(chat(video), 400, "messages[0].content[0].video[1]");
+    }
+
+    @Test
     void tooManyImagesIs400() {
         String part = "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + ServerFixture.imageDataUrl("tiny_20x30.png") + "\"}}";
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":[" + part + "," + part + "," + part + "]}]}";

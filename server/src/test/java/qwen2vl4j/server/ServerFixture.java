@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.OptionalDouble;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import qwen2vl4j.Qwen2VL;
@@ -29,8 +32,14 @@ import qwen2vl4j.generate.SamplingParams;
 final class ServerFixture implements AutoCloseable {
     private static Qwen2VL model;
 
+    /**
+     * How long a test waits for something that must happen (a slot freed, a metric counted, a connection closed).
+     * Only a failing test waits this long, so it is generous: a loaded CI machine may be slow, never wrong.
+     */
+    static final Duration PATIENCE = Duration.ofSeconds(120);
+
     final OpenAiServer server;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(PATIENCE).build();
 
     ServerFixture(ServerOptions.Builder options) {
         try {
@@ -88,7 +97,7 @@ final class ServerFixture implements AutoCloseable {
 
     OpenAIClient client(String apiKey) {
         return OpenAIOkHttpClient.builder().baseUrl(server.baseUrl()).apiKey(apiKey).maxRetries(0)
-                .timeout(Duration.ofSeconds(60)).build();
+                .timeout(PATIENCE).build();
     }
 
     URI uri(String path) {
@@ -104,7 +113,7 @@ final class ServerFixture implements AutoCloseable {
     }
 
     HttpResponse<String> send(HttpRequest.Builder request, String... headers) {
-        request.timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json");
+        request.timeout(PATIENCE).header("Content-Type", "application/json");
         for (int i = 0; i < headers.length; i += 2) request.header(headers[i], headers[i + 1]);
         try {
             return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
@@ -139,21 +148,34 @@ final class ServerFixture implements AutoCloseable {
         return Http.parseJson(body.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The value of an unlabelled metric line in /metrics. */
+    /** The value of a metric line in /metrics, named with its labels if it has any ({@code name{label="v"}}). */
     double metric(String name) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(get("/metrics").body());
-        if (!m.find()) throw new AssertionError("metric " + name + " not found");
-        return Double.parseDouble(m.group(1));
+        return value(name).orElseThrow(() -> new AssertionError("metric " + name + " not found"));
     }
 
-    /** Waits (up to {@code seconds}) until no generation holds a slot; returns whether that happened. */
-    boolean awaitIdle(double seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        while (System.nanoTime() < deadline) {
-            if (metric("qwen2vl4j_requests_running") == 0 && metric("qwen2vl4j_queue_length") == 0) return true;
+    /** The value of a labelled counter, 0 while it has not been counted (its line appears with the first count). */
+    double count(String name) {
+        return value(name).orElse(0);
+    }
+
+    private OptionalDouble value(String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(get("/metrics").body());
+        return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
+    }
+
+    /** Waits until {@code condition} holds, polling; returns false when it still does not after {@link #PATIENCE}. */
+    static boolean await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) return false;
             Thread.sleep(20);
         }
-        return false;
+        return true;
+    }
+
+    /** Waits until no generation holds a slot and none waits for one; returns whether that happened. */
+    boolean awaitIdle() throws InterruptedException {
+        return await(() -> metric("qwen2vl4j_requests_running") == 0 && metric("qwen2vl4j_queue_length") == 0);
     }
 
     /**
@@ -161,8 +183,12 @@ final class ServerFixture implements AutoCloseable {
      * and returns the open socket (the caller closes it to disconnect mid-stream).
      */
     Socket openStream(String body, int events) throws IOException {
-        Socket socket = new Socket("127.0.0.1", server.port());
-        socket.setSoTimeout(30_000);
+        Socket socket = new Socket();
+        // a small window: a client that stops reading blocks the server's writes soon, so its generation holds its
+        // slot (until the write limit) instead of running on into the socket buffers
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
+        socket.setSoTimeout((int) PATIENCE.toMillis());
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         OutputStream out = socket.getOutputStream();
         out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "

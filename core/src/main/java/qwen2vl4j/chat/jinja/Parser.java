@@ -3,6 +3,7 @@ package qwen2vl4j.chat.jinja;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import qwen2vl4j.chat.jinja.Ast.Args;
 import qwen2vl4j.chat.jinja.Ast.Expr;
 import qwen2vl4j.chat.jinja.Ast.FilterCall;
@@ -271,19 +272,19 @@ final class Parser {
     }
 
     private Expr parseOr() {
-        Expr left = parseAnd();
-        while (peek().isName("or")) {
-            next();
-            left = new Ast.Binary("or", left, parseAnd());
-        }
-        return left;
+        return leftAssociative("or", this::parseAnd);
     }
 
     private Expr parseAnd() {
-        Expr left = parseNot();
-        while (peek().isName("and")) {
+        return leftAssociative("and", this::parseNot);
+    }
+
+    /** {@code operand (keyword operand)*}, grouped from the left. */
+    private Expr leftAssociative(String keyword, Supplier<Expr> operand) {
+        Expr left = operand.get();
+        while (peek().isName(keyword)) {
             next();
-            left = new Ast.Binary("and", left, parseNot());
+            left = new Ast.Binary(keyword, left, operand.get());
         }
         return left;
     }
