@@ -10,6 +10,16 @@ final class ScalarKernels {
         return s;
     }
 
+    /** Σ bf16(w[i]) · x[i] with x given de-interleaved ({@code even[j] = x[2j]}, {@code odd[j] = x[2j+1]}). */
+    static float dotBf16Pairs(java.lang.foreign.MemorySegment w, long wByteOff, float[] even, float[] odd, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            float wi = Float.intBitsToFloat((w.get(Matrix.SHORT_LE, wByteOff + 2L * i) & 0xFFFF) << 16);
+            s += wi * ((i & 1) == 0 ? even[i >>> 1] : odd[i >>> 1]);
+        }
+        return s;
+    }
+
     /** out[i, r] = Σ_c x[i, c] · W[r, c] + bias[r]. */
     static void matmul(float[] x, int n, Matrix w, float[] bias, float[] out) {
         int rows = w.rows(), cols = w.cols();

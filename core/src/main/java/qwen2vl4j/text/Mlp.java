@@ -28,8 +28,7 @@ final class Mlp {
     /** {@code b.o = mlp(b.h)} over {@code b.rows} tokens. */
     void forward(Buffers b) {
         int n = b.rows;
-        MatMul.matmul(b.h, n, gateProj, null, b.gate);        // [n, intermediate]
-        MatMul.matmul(b.h, n, upProj, null, b.up);            // [n, intermediate]
+        MatMul.matmul(b.h, n, gateProj, null, b.gate, upProj, null, b.up);   // gate, up [n, intermediate]
         TextOps.siluMul(b.gate, b.up, n * gateProj.rows());   // gate ← silu(gate) ⊙ up
         MatMul.matmul(b.gate, n, downProj, null, b.o);        // [n, hidden]
     }
@@ -37,8 +36,7 @@ final class Mlp {
     /** {@link #forward} for the rows of a batched decode step (one matmul over all rows). */
     void forwardBatch(Buffers b) {
         int n = b.rows;
-        MatMul.matmul(b.h, n, gateProj, null, b.gate);
-        MatMul.matmul(b.h, n, upProj, null, b.up);
+        MatMul.matmul(b.h, n, gateProj, null, b.gate, upProj, null, b.up);
         TextOps.siluMul(b.gate, b.up, n * gateProj.rows());
         MatMul.matmul(b.gate, n, downProj, null, b.o);
     }
