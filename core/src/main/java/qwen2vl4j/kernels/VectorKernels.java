@@ -113,14 +113,25 @@ final class VectorKernels {
             int j = i >>> 1;
             long b = 2L * i;
             FloatVector xe = FloatVector.fromArray(F, even, j), xo = FloatVector.fromArray(F, odd, j);
-            a0 = pairFma(w, o0 + b, xe, xo, a0);
-            a1 = pairFma(w, o1 + b, xe, xo, a1);
-            a2 = pairFma(w, o2 + b, xe, xo, a2);
-            a3 = pairFma(w, o3 + b, xe, xo, a3);
-            a4 = pairFma(w, o4 + b, xe, xo, a4);
-            a5 = pairFma(w, o5 + b, xe, xo, a5);
-            a6 = pairFma(w, o6 + b, xe, xo, a6);
-            a7 = pairFma(w, o7 + b, xe, xo, a7);
+            // written out, not through a helper: the JIT would not inline eight copies of one, and vectors
+            // passed to a call that is not inlined are boxed
+            IntVector v;
+            v = IntVector.fromMemorySegment(I, w, o0 + b, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a0));
+            v = IntVector.fromMemorySegment(I, w, o1 + b, ByteOrder.LITTLE_ENDIAN);
+            a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a1));
+            v = IntVector.fromMemorySegment(I, w, o2 + b, ByteOrder.LITTLE_ENDIAN);
+            a2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a2));
+            v = IntVector.fromMemorySegment(I, w, o3 + b, ByteOrder.LITTLE_ENDIAN);
+            a3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a3));
+            v = IntVector.fromMemorySegment(I, w, o4 + b, ByteOrder.LITTLE_ENDIAN);
+            a4 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a4));
+            v = IntVector.fromMemorySegment(I, w, o5 + b, ByteOrder.LITTLE_ENDIAN);
+            a5 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a5));
+            v = IntVector.fromMemorySegment(I, w, o6 + b, ByteOrder.LITTLE_ENDIAN);
+            a6 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a6));
+            v = IntVector.fromMemorySegment(I, w, o7 + b, ByteOrder.LITTLE_ENDIAN);
+            a7 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a7));
         }
         out[outOff] = a0.reduceLanes(VectorOperators.ADD) + pairTail(w, o0, even, odd, i, n);
         out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD) + pairTail(w, o1, even, odd, i, n);
@@ -130,12 +141,6 @@ final class VectorKernels {
         out[outOff + 5 * outStride] = a5.reduceLanes(VectorOperators.ADD) + pairTail(w, o5, even, odd, i, n);
         out[outOff + 6 * outStride] = a6.reduceLanes(VectorOperators.ADD) + pairTail(w, o6, even, odd, i, n);
         out[outOff + 7 * outStride] = a7.reduceLanes(VectorOperators.ADD) + pairTail(w, o7, even, odd, i, n);
-    }
-
-    /** {@code acc + even weights · xe + odd weights · xo} for the 32 bf16 weights at {@code byteOff}. */
-    private static FloatVector pairFma(MemorySegment w, long byteOff, FloatVector xe, FloatVector xo, FloatVector acc) {
-        IntVector v = IntVector.fromMemorySegment(I, w, byteOff, ByteOrder.LITTLE_ENDIAN);
-        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, acc));
     }
 
     /** The scalar rest {@code Σ_{from ≤ i < n}} of a {@link #dotBf16Pairs} row. */
