@@ -260,6 +260,32 @@ final class VectorKernels {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
+    /** Sequential streams {@link #sumFloatStreams} reads side by side. */
+    static final int SUM_STREAMS = 4;
+
+    /**
+     * Σ of the floats in {@code [from, to)} bytes of {@code seg} read as {@link #SUM_STREAMS} streams side by side (the
+     * range cut into that many equal stretches, as the GEMV reads several rows at once); a rest shorter than
+     * {@code SUM_STREAMS · 2} vectors at the end of each stretch is not read.
+     */
+    static float sumFloatStreams(MemorySegment seg, long from, long to) {
+        int vb = F.vectorByteSize();
+        long q = (to - from) / SUM_STREAMS / (2L * vb) * (2L * vb);
+        long b0 = from, b1 = b0 + q, b2 = b1 + q, b3 = b2 + q;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (long o = 0; o < q; o += 2L * vb) {
+            a0 = a0.add(FloatVector.fromMemorySegment(F, seg, b0 + o, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, seg, b0 + o + vb, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, seg, b1 + o, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, seg, b1 + o + vb, ByteOrder.LITTLE_ENDIAN));
+            a4 = a4.add(FloatVector.fromMemorySegment(F, seg, b2 + o, ByteOrder.LITTLE_ENDIAN));
+            a5 = a5.add(FloatVector.fromMemorySegment(F, seg, b2 + o + vb, ByteOrder.LITTLE_ENDIAN));
+            a6 = a6.add(FloatVector.fromMemorySegment(F, seg, b3 + o, ByteOrder.LITTLE_ENDIAN));
+            a7 = a7.add(FloatVector.fromMemorySegment(F, seg, b3 + o + vb, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).reduceLanes(VectorOperators.ADD);
+    }
+
     /** Independent multiply-add chains kept in registers by {@link #fmaChains}. */
     static final int FMA_CHAINS = 12;
 
