@@ -7,7 +7,8 @@ import qwen2vl4j.io.DType;
  * kernel. Its speed is the memory's: the weight rows are split into a few long contiguous ranges,
  * one per pool task, so each thread streams its share of the mapped file once; bf16 rows are
  * widened in registers, never copied. Up to three matrices with the same input (q/k/v, gate/up)
- * go through the pool as one range of rows, one fork/join instead of three.
+ * go through the pool as one range of rows, one fork/join instead of three; SwiGLU's gate and up
+ * projections go through it together with their activation.
  */
 final class Gemv {
     /** Tasks per pool thread: long sequential stretches, yet enough of them to rebalance when a core is taken away. */
@@ -42,6 +43,26 @@ final class Gemv {
                 part(x, in, w0, b0, o0, from, to, 0);
                 if (w1 != null) part(x, in, w1, b1, o1, from, to, r0);
                 if (w2 != null) part(x, in, w2, b2, o2, from, to, r0 + r1);
+            });
+        } finally {
+            in.busy = false;
+        }
+    }
+
+    /**
+     * SwiGLU's first half: {@code up = U · x}, {@code gate = silu(G · x) ⊙ up}. Each task takes the same rows of both
+     * matrices and applies the activation to them, so no serial pass over the result follows.
+     */
+    static void swiGlu(float[] x, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
+        int rows = gate.rows(), cols = gate.cols();
+        int tasks = 2L * rows * cols < PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.THREADS * TASKS_PER_THREAD);
+        Scratch in = Scratch.acquire(x, cols);
+        try {
+            ComputePool.forEach(tasks, t -> {
+                int from = (int) ((long) rows * t / tasks), to = (int) ((long) rows * (t + 1) / tasks);
+                rows(x, in, gate, null, gateOut, from, to);
+                rows(x, in, up, null, upOut, from, to);
+                for (int r = from; r < to; r++) gateOut[r] = TextOps.silu(gateOut[r]) * upOut[r];
             });
         } finally {
             in.busy = false;

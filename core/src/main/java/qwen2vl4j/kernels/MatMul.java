@@ -69,6 +69,27 @@ public final class MatMul {
         }
     }
 
+    /**
+     * The first half of a SwiGLU MLP: {@code upOut = x · Uᵀ} and {@code gateOut = silu(x · Gᵀ) ⊙ upOut}, silu as
+     * {@link TextOps#silu}. For one input row both products and the activation run in one pass over the pool.
+     *
+     * @param gateOut {@code [n, gate.rows()]}, overwritten with the activated product
+     * @param upOut   {@code [n, up.rows()]}, overwritten with the up projection
+     * @throws IllegalArgumentException when the matrices differ in shape or a size does not match
+     */
+    public static void swiGlu(float[] x, int n, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
+        checkShared(x, n, gate, null, gateOut, up, null, upOut);
+        if (gate.rows() != up.rows()) {
+            throw new IllegalArgumentException("swiGlu: " + gate.name() + " has " + gate.rows() + " rows but " + up.name() + " has " + up.rows());
+        }
+        if (n == 1 && !gate.dtype().isQuantized() && !up.dtype().isQuantized()) {
+            Gemv.swiGlu(x, gate, up, gateOut, upOut);
+        } else {
+            matmul(x, n, gate, null, gateOut, up, null, upOut);
+            TextOps.siluMul(gateOut, upOut, n * gate.rows());
+        }
+    }
+
     private static void checkShared(float[] x, int n, Matrix w0, float[] b0, float[] out0, Matrix w1, float[] b1, float[] out1) {
         checkSizes(x, n, w0, b0, out0);
         checkSizes(x, n, w1, b1, out1);

@@ -93,6 +93,30 @@ class MatMulTest {
         }
     }
 
+    /** SwiGLU's gate/up pass equals the scalar products followed by {@code silu(gate) ⊙ up}, for one row and several. */
+    @ParameterizedTest
+    @CsvSource({"1,1500,67", "1,9,33", "3,40,67", "1,70,1537"})
+    void swiGluMatchesScalarProductsAndActivation(int n, int rows, int cols) throws Exception {
+        Random rnd = new Random(rows * 17L + cols);
+        float[] x = gaussian(rnd, n * cols);
+        Path file = tmp.resolve("swiglu" + n + "_" + rows + "_" + cols + ".safetensors");
+        new SafeTensorsWriter().addBF16("gate", new long[] {rows, cols}, gaussian(rnd, rows * cols))
+                .addBF16("up", new long[] {rows, cols}, gaussian(rnd, rows * cols)).write(file);
+        try (SafeTensors st = SafeTensors.open(file)) {
+            Matrix gate = Matrix.of(st.tensor("gate")), up = Matrix.of(st.tensor("up"));
+            float[] g = new float[n * rows], u = new float[n * rows], gateOut = new float[n * rows], upOut = new float[n * rows];
+            MatMul.matmulScalar(x, n, gate, null, g);
+            MatMul.matmulScalar(x, n, up, null, u);
+            MatMul.swiGlu(x, n, gate, up, gateOut, upOut);
+            assertClose(u, upOut, cols, "up");
+            for (int i = 0; i < g.length; i++) {
+                float expected = TextOps.silu(g[i]) * u[i];
+                double tol = 1e-5 * Math.sqrt(cols) * (1 + Math.abs(g[i])) * (1 + Math.abs(u[i]));
+                assertEquals(expected, gateOut[i], tol, "gate element " + i);
+            }
+        }
+    }
+
     @Test
     void fusedMatmulRejectsMatricesOfDifferentWidths() {
         Matrix a = Matrix.ofFloats("a", new float[6], 2, 3), b = Matrix.ofFloats("b", new float[8], 2, 4);
