@@ -17,8 +17,10 @@ public final class MachineProbe {
     }
 
     /**
-     * Best read bandwidth, in bytes per second, over {@code repeats} passes of all pool threads over
-     * a fresh off-heap buffer of {@code bytes} (touched once before timing).
+     * Best read bandwidth, in bytes per second, over {@code repeats} passes of all pool threads over a fresh
+     * off-heap buffer of {@code bytes} (written once before timing), each pass timed twice: every thread
+     * reading its slice as one sequential stream, and as several streams side by side (what the GEMV does,
+     * and what keeps the most reads in flight on some machines). The fastest of all is the bound.
      */
     public static double readBandwidth(long bytes, int repeats) {
         int threads = ComputePool.THREADS;
@@ -28,16 +30,24 @@ public final class MachineProbe {
             buf.fill((byte) 1);
             float[] sink = new float[threads];
             ComputePool.forEach(threads, t -> sink[t] = VectorKernels.sumFloats(buf, t * slice, t * slice + (1 << 20)));
+            ComputePool.forEach(threads, t -> sink[t] += VectorKernels.sumFloatStreams(buf, t * slice, t * slice + (1 << 20)));
             double best = 0;
             for (int r = 0; r < repeats; r++) {
-                long t0 = System.nanoTime();
-                ComputePool.forEach(threads, t -> sink[t] += VectorKernels.sumFloats(buf, t * slice, (t + 1) * slice));
-                double s = (System.nanoTime() - t0) / 1e9;
-                best = Math.max(best, slice * threads / s);
+                best = Math.max(best, pass(threads, slice, () -> ComputePool.forEach(threads,
+                        t -> sink[t] += VectorKernels.sumFloats(buf, t * slice, (t + 1) * slice))));
+                best = Math.max(best, pass(threads, slice, () -> ComputePool.forEach(threads,
+                        t -> sink[t] += VectorKernels.sumFloatStreams(buf, t * slice, (t + 1) * slice))));
             }
             keep(sink);
             return best;
         }
+    }
+
+    /** Bytes per second of one timed {@code pass} over {@code threads} slices of {@code slice} bytes. */
+    private static double pass(int threads, long slice, Runnable pass) {
+        long t0 = System.nanoTime();
+        pass.run();
+        return slice * threads / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** Best float32 FLOP/s (2 per lane per FMA) of all pool threads, over {@code repeats} runs of about {@code seconds}. */

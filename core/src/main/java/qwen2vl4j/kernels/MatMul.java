@@ -34,6 +34,71 @@ public final class MatMul {
         }
     }
 
+    /**
+     * Two products of the same input, {@code out0 = x · W0ᵀ + b0} and {@code out1 = x · W1ᵀ + b1} (e.g. the
+     * gate and up projections); for one input row both go through the pool as one range of rows.
+     *
+     * @throws IllegalArgumentException when the matrices differ in width or a size does not match
+     */
+    public static void matmul(float[] x, int n, Matrix w0, float[] b0, float[] out0, Matrix w1, float[] b1, float[] out1) {
+        checkShared(x, n, w0, b0, out0, w1, b1, out1);
+        if (n == 1 && !w0.dtype().isQuantized() && !w1.dtype().isQuantized()) {
+            Gemv.run(x, w0, b0, out0, w1, b1, out1, null, null, null);
+        } else {
+            matmul(x, n, w0, b0, out0);
+            matmul(x, n, w1, b1, out1);
+        }
+    }
+
+    /**
+     * Three products of the same input, {@code out_i = x · W_iᵀ + b_i} (e.g. the q, k and v projections);
+     * for one input row all three go through the pool as one range of rows.
+     *
+     * @throws IllegalArgumentException when the matrices differ in width or a size does not match
+     */
+    public static void matmul(float[] x, int n, Matrix w0, float[] b0, float[] out0, Matrix w1, float[] b1, float[] out1,
+                              Matrix w2, float[] b2, float[] out2) {
+        checkShared(x, n, w0, b0, out0, w1, b1, out1);
+        checkShared(x, n, w0, b0, out0, w2, b2, out2);
+        if (n == 1 && !w0.dtype().isQuantized() && !w1.dtype().isQuantized() && !w2.dtype().isQuantized()) {
+            Gemv.run(x, w0, b0, out0, w1, b1, out1, w2, b2, out2);
+        } else {
+            matmul(x, n, w0, b0, out0);
+            matmul(x, n, w1, b1, out1);
+            matmul(x, n, w2, b2, out2);
+        }
+    }
+
+    /**
+     * The first half of a SwiGLU MLP: {@code upOut = x · Uᵀ} and {@code gateOut = silu(x · Gᵀ) ⊙ upOut}, silu as
+     * {@link TextOps#silu}. For one input row both products and the activation run in one pass over the pool.
+     *
+     * @param gateOut {@code [n, gate.rows()]}, overwritten with the activated product
+     * @param upOut   {@code [n, up.rows()]}, overwritten with the up projection
+     * @throws IllegalArgumentException when the matrices differ in shape or a size does not match
+     */
+    public static void swiGlu(float[] x, int n, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
+        checkShared(x, n, gate, null, gateOut, up, null, upOut);
+        if (gate.rows() != up.rows()) {
+            throw new IllegalArgumentException("swiGlu: " + gate.name() + " has " + gate.rows() + " rows but " + up.name() + " has " + up.rows());
+        }
+        if (n == 1 && !gate.dtype().isQuantized() && !up.dtype().isQuantized()) {
+            Gemv.swiGlu(x, gate, up, gateOut, upOut);
+        } else {
+            matmul(x, n, gate, null, gateOut, up, null, upOut);
+            TextOps.siluMul(gateOut, upOut, n * gate.rows());
+        }
+    }
+
+    private static void checkShared(float[] x, int n, Matrix w0, float[] b0, float[] out0, Matrix w1, float[] b1, float[] out1) {
+        checkSizes(x, n, w0, b0, out0);
+        checkSizes(x, n, w1, b1, out1);
+        if (w0.cols() != w1.cols()) {
+            throw new IllegalArgumentException("matmul of one input with " + w0.name() + " [" + w0.rows() + ", " + w0.cols() + "] and "
+                    + w1.name() + " [" + w1.rows() + ", " + w1.cols() + "]: the widths differ");
+        }
+    }
+
     static void checkSizes(float[] x, int n, Matrix w, float[] bias, float[] out) {
         int rows = w.rows(), cols = w.cols();
         if (x.length < (long) n * cols || out.length < (long) n * rows) {

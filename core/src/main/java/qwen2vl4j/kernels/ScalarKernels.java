@@ -1,5 +1,7 @@
 package qwen2vl4j.kernels;
 
+import java.lang.foreign.MemorySegment;
+
 /** Plain-Java twins of {@link VectorKernels}: the reference the kernel tests compare against. */
 final class ScalarKernels {
     private ScalarKernels() {}
@@ -7,6 +9,16 @@ final class ScalarKernels {
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         float s = 0;
         for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    /** Σ bf16(w[i]) · x[i] with x given de-interleaved ({@code even[j] = x[2j]}, {@code odd[j] = x[2j+1]}). */
+    static float dotBf16Pairs(MemorySegment w, long wByteOff, float[] even, float[] odd, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) {
+            float wi = Float.intBitsToFloat((w.get(Matrix.SHORT_LE, wByteOff + 2L * i) & 0xFFFF) << 16);
+            s += wi * ((i & 1) == 0 ? even[i >>> 1] : odd[i >>> 1]);
+        }
         return s;
     }
 

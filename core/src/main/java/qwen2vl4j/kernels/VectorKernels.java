@@ -61,6 +61,107 @@ final class VectorKernels {
         return s;
     }
 
+    /** Bf16 weights per {@link IntVector} of {@link #I}: each int lane holds two, the even one in its low half. */
+    static final int BF16_PER_INT_VECTOR = 2 * I.length();
+    private static final int HIGH_HALF = 0xFFFF0000;
+
+    /**
+     * Σ bf16(w[i]) · x[i] for i < n, with x given de-interleaved (see {@link #deinterleave}): {@code even[j] = x[2j]},
+     * {@code odd[j] = x[2j+1]}. Each 512-bit load holds 32 weights as 16 int lanes; shifting a lane left by 16 gives
+     * its even weight as a float, masking off its low half gives the odd one, so nothing crosses lanes.
+     */
+    static float dotBf16Pairs(MemorySegment w, long wByteOff, float[] even, float[] odd, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int step = BF16_PER_INT_VECTOR, bytes = I.vectorByteSize();
+        int i = 0;
+        for (; i <= n - 2 * step; i += 2 * step) {
+            long b = wByteOff + 2L * i;
+            int j = i >>> 1;
+            IntVector v0 = IntVector.fromMemorySegment(I, w, b, ByteOrder.LITTLE_ENDIAN);
+            IntVector v1 = IntVector.fromMemorySegment(I, w, b + bytes, ByteOrder.LITTLE_ENDIAN);
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, even, j), a0);
+            a1 = v0.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, odd, j), a1);
+            a2 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, even, j + L), a2);
+            a3 = v1.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, odd, j + L), a3);
+        }
+        for (; i <= n - step; i += step) {
+            int j = i >>> 1;
+            IntVector v = IntVector.fromMemorySegment(I, w, wByteOff + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, even, j), a0);
+            a1 = v.and(HIGH_HALF).reinterpretAsFloats().fma(FloatVector.fromArray(F, odd, j), a1);
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) + pairTail(w, wByteOff, even, odd, i, n);
+    }
+
+    /** Weight rows {@link #dotBf16Rows} reads at once: as many independent memory streams per thread. */
+    static final int ROW_STREAMS = 8;
+
+    /**
+     * {@link #dotBf16Pairs} of {@link #ROW_STREAMS} rows at once: row {@code k} starts at byte
+     * {@code wByteOff + k·strideBytes} and its dot product goes to {@code out[outOff + k·outStride]}. The rows lie far
+     * apart, so the thread keeps that many sequential streams in flight (the prefetchers follow each), and every
+     * input vector loaded serves all of them.
+     */
+    static void dotBf16Rows(MemorySegment w, long wByteOff, long strideBytes, float[] even, float[] odd, int n,
+                            float[] out, int outOff, int outStride) {
+        long o0 = wByteOff, o1 = o0 + strideBytes, o2 = o1 + strideBytes, o3 = o2 + strideBytes;
+        long o4 = o3 + strideBytes, o5 = o4 + strideBytes, o6 = o5 + strideBytes, o7 = o6 + strideBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int step = BF16_PER_INT_VECTOR;
+        int i = 0;
+        for (; i <= n - step; i += step) {
+            int j = i >>> 1;
+            long b = 2L * i;
+            FloatVector xe = FloatVector.fromArray(F, even, j), xo = FloatVector.fromArray(F, odd, j);
+            // written out, not through a helper: the JIT would not inline eight copies of one, and vectors
+            // passed to a call that is not inlined are boxed
+            IntVector v;
+            v = IntVector.fromMemorySegment(I, w, o0 + b, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a0));
+            v = IntVector.fromMemorySegment(I, w, o1 + b, ByteOrder.LITTLE_ENDIAN);
+            a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a1));
+            v = IntVector.fromMemorySegment(I, w, o2 + b, ByteOrder.LITTLE_ENDIAN);
+            a2 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a2));
+            v = IntVector.fromMemorySegment(I, w, o3 + b, ByteOrder.LITTLE_ENDIAN);
+            a3 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a3));
+            v = IntVector.fromMemorySegment(I, w, o4 + b, ByteOrder.LITTLE_ENDIAN);
+            a4 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a4));
+            v = IntVector.fromMemorySegment(I, w, o5 + b, ByteOrder.LITTLE_ENDIAN);
+            a5 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a5));
+            v = IntVector.fromMemorySegment(I, w, o6 + b, ByteOrder.LITTLE_ENDIAN);
+            a6 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a6));
+            v = IntVector.fromMemorySegment(I, w, o7 + b, ByteOrder.LITTLE_ENDIAN);
+            a7 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, v.and(HIGH_HALF).reinterpretAsFloats().fma(xo, a7));
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD) + pairTail(w, o0, even, odd, i, n);
+        out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD) + pairTail(w, o1, even, odd, i, n);
+        out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD) + pairTail(w, o2, even, odd, i, n);
+        out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD) + pairTail(w, o3, even, odd, i, n);
+        out[outOff + 4 * outStride] = a4.reduceLanes(VectorOperators.ADD) + pairTail(w, o4, even, odd, i, n);
+        out[outOff + 5 * outStride] = a5.reduceLanes(VectorOperators.ADD) + pairTail(w, o5, even, odd, i, n);
+        out[outOff + 6 * outStride] = a6.reduceLanes(VectorOperators.ADD) + pairTail(w, o6, even, odd, i, n);
+        out[outOff + 7 * outStride] = a7.reduceLanes(VectorOperators.ADD) + pairTail(w, o7, even, odd, i, n);
+    }
+
+    /** The scalar rest {@code Σ_{from ≤ i < n}} of a {@link #dotBf16Pairs} row. */
+    private static float pairTail(MemorySegment w, long wByteOff, float[] even, float[] odd, int from, int n) {
+        float s = 0;
+        for (int i = from; i < n; i++) {
+            float wi = Float.intBitsToFloat((w.get(Matrix.SHORT_LE, wByteOff + 2L * i) & 0xFFFF) << 16);
+            s += wi * ((i & 1) == 0 ? even[i >>> 1] : odd[i >>> 1]);
+        }
+        return s;
+    }
+
+    /** Splits {@code x[xo .. xo+n)} into {@code even[j] = x[xo+2j]} ({@code (n+1)/2} values) and {@code odd[j] = x[xo+2j+1]} ({@code n/2}). */
+    static void deinterleave(float[] x, int xo, int n, float[] even, float[] odd) {
+        for (int j = 0; 2 * j + 1 < n; j++) {
+            even[j] = x[xo + 2 * j];
+            odd[j] = x[xo + 2 * j + 1];
+        }
+        if ((n & 1) == 1) even[n >>> 1] = x[xo + n - 1];
+    }
+
     private static FloatVector bf16Lanes(MemorySegment w, long byteOff) {
         ShortVector s = ShortVector.fromMemorySegment(S, w, byteOff, ByteOrder.LITTLE_ENDIAN);
         IntVector wide = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
@@ -157,6 +258,32 @@ final class VectorKernels {
             a3 = a3.add(FloatVector.fromMemorySegment(F, seg, o + 3L * F.vectorByteSize(), ByteOrder.LITTLE_ENDIAN));
         }
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Sequential streams {@link #sumFloatStreams} reads side by side. */
+    static final int SUM_STREAMS = 4;
+
+    /**
+     * Σ of the floats in {@code [from, to)} bytes of {@code seg} read as {@link #SUM_STREAMS} streams side by side (the
+     * range cut into that many equal stretches, as the GEMV reads several rows at once); a rest shorter than
+     * {@code SUM_STREAMS · 2} vectors at the end of each stretch is not read.
+     */
+    static float sumFloatStreams(MemorySegment seg, long from, long to) {
+        int vb = F.vectorByteSize();
+        long q = (to - from) / SUM_STREAMS / (2L * vb) * (2L * vb);
+        long b0 = from, b1 = b0 + q, b2 = b1 + q, b3 = b2 + q;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (long o = 0; o < q; o += 2L * vb) {
+            a0 = a0.add(FloatVector.fromMemorySegment(F, seg, b0 + o, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, seg, b0 + o + vb, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, seg, b1 + o, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, seg, b1 + o + vb, ByteOrder.LITTLE_ENDIAN));
+            a4 = a4.add(FloatVector.fromMemorySegment(F, seg, b2 + o, ByteOrder.LITTLE_ENDIAN));
+            a5 = a5.add(FloatVector.fromMemorySegment(F, seg, b2 + o + vb, ByteOrder.LITTLE_ENDIAN));
+            a6 = a6.add(FloatVector.fromMemorySegment(F, seg, b3 + o, ByteOrder.LITTLE_ENDIAN));
+            a7 = a7.add(FloatVector.fromMemorySegment(F, seg, b3 + o + vb, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).reduceLanes(VectorOperators.ADD);
     }
 
     /** Independent multiply-add chains kept in registers by {@link #fmaChains}. */

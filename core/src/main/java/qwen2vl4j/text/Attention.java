@@ -57,9 +57,7 @@ final class Attention {
      */
     void forward(Buffers b, int start, float[] keyCache, float[] valueCache) {
         int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
-        MatMul.matmul(b.h, n, qProj, qBias, b.q);              // [n, heads·headDim]
-        MatMul.matmul(b.h, n, kProj, kBias, b.k);              // [n, kvDim]
-        MatMul.matmul(b.h, n, vProj, vBias, b.v);              // [n, kvDim]
+        MatMul.matmul(b.h, n, qProj, qBias, b.q, kProj, kBias, b.k, vProj, vBias, b.v);   // q [n, heads·headDim], k/v [n, kvDim]
         for (int i = 0; i < n; i++) {
             for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);
             for (int hd = 0; hd < kvHeads; hd++) TextOps.applyRotary(b.k, i * kvDim + hd * headDim, headDim, b.cos, b.sin, i * half);
@@ -95,9 +93,7 @@ final class Attention {
      */
     void forwardBatch(Buffers b, int[] starts, float[][] keyCaches, float[][] valueCaches, float[][] scores) {
         int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
-        MatMul.matmul(b.h, n, qProj, qBias, b.q);
-        MatMul.matmul(b.h, n, kProj, kBias, b.k);
-        MatMul.matmul(b.h, n, vProj, vBias, b.v);
+        MatMul.matmul(b.h, n, qProj, qBias, b.q, kProj, kBias, b.k, vProj, vBias, b.v);
         long work = 0;
         for (int i = 0; i < n; i++) {
             for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);

@@ -4,7 +4,6 @@ import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
-import qwen2vl4j.kernels.TextOps;
 
 /** Qwen2MLP: {@code down(silu(gate(h)) ⊙ up(h))}, no biases. */
 final class Mlp {
@@ -28,18 +27,14 @@ final class Mlp {
     /** {@code b.o = mlp(b.h)} over {@code b.rows} tokens. */
     void forward(Buffers b) {
         int n = b.rows;
-        MatMul.matmul(b.h, n, gateProj, null, b.gate);        // [n, intermediate]
-        MatMul.matmul(b.h, n, upProj, null, b.up);            // [n, intermediate]
-        TextOps.siluMul(b.gate, b.up, n * gateProj.rows());   // gate ← silu(gate) ⊙ up
+        MatMul.swiGlu(b.h, n, gateProj, upProj, b.gate, b.up);   // gate ← silu(h·Gᵀ) ⊙ h·Uᵀ  [n, intermediate]
         MatMul.matmul(b.gate, n, downProj, null, b.o);        // [n, hidden]
     }
 
     /** {@link #forward} for the rows of a batched decode step (one matmul over all rows). */
     void forwardBatch(Buffers b) {
         int n = b.rows;
-        MatMul.matmul(b.h, n, gateProj, null, b.gate);
-        MatMul.matmul(b.h, n, upProj, null, b.up);
-        TextOps.siluMul(b.gate, b.up, n * gateProj.rows());
+        MatMul.swiGlu(b.h, n, gateProj, upProj, b.gate, b.up);
         MatMul.matmul(b.gate, n, downProj, null, b.o);
     }
 }

@@ -59,6 +59,104 @@ class MatMulTest {
         }
     }
 
+    /**
+     * The fused calls (two or three matrices with one input) equal one call per matrix through the scalar twin, for
+     * one input row (one pass over the pool, ranges that straddle the matrices) and for several.
+     */
+    @ParameterizedTest
+    @CsvSource({"1,1536,1537", "1,40,67", "1,7,3", "3,40,67", "5,33,129"})
+    void fusedMatmulsMatchOneCallPerMatrix(int n, int rows, int cols) throws Exception {
+        Random rnd = new Random(rows * 31L + cols);
+        int[] heights = {rows, rows / 6 + 1, rows / 6 + 3};
+        float[] x = gaussian(rnd, n * cols);
+        SafeTensorsWriter writer = new SafeTensorsWriter();
+        float[][] biases = new float[3][];
+        for (int m = 0; m < 3; m++) {
+            writer.addBF16("w" + m, new long[] {heights[m], cols}, gaussian(rnd, heights[m] * cols));
+            biases[m] = m == 1 ? null : gaussian(rnd, heights[m]);
+        }
+        Path file = tmp.resolve("fused" + n + "_" + rows + "_" + cols + ".safetensors");
+        writer.write(file);
+        try (SafeTensors st = SafeTensors.open(file)) {
+            Matrix[] w = {Matrix.of(st.tensor("w0")), Matrix.of(st.tensor("w1")), Matrix.of(st.tensor("w2"))};
+            float[][] expected = new float[3][], three = new float[3][], two = new float[2][];
+            for (int m = 0; m < 3; m++) {
+                expected[m] = new float[n * heights[m]];
+                MatMul.matmulScalar(x, n, w[m], biases[m], expected[m]);
+                three[m] = new float[n * heights[m]];
+                if (m < 2) two[m] = new float[n * heights[m]];
+            }
+            MatMul.matmul(x, n, w[0], biases[0], three[0], w[1], biases[1], three[1], w[2], biases[2], three[2]);
+            MatMul.matmul(x, n, w[0], biases[0], two[0], w[1], biases[1], two[1]);
+            for (int m = 0; m < 3; m++) assertClose(expected[m], three[m], cols, "three matrices, matrix " + m);
+            for (int m = 0; m < 2; m++) assertClose(expected[m], two[m], cols, "two matrices, matrix " + m);
+        }
+    }
+
+    /** SwiGLU's gate/up pass equals the scalar products followed by {@code silu(gate) ⊙ up}, for one row and several. */
+    @ParameterizedTest
+    @CsvSource({"1,1500,67", "1,9,33", "3,40,67", "1,70,1537"})
+    void swiGluMatchesScalarProductsAndActivation(int n, int rows, int cols) throws Exception {
+        Random rnd = new Random(rows * 17L + cols);
+        float[] x = gaussian(rnd, n * cols);
+        Path file = tmp.resolve("swiglu" + n + "_" + rows + "_" + cols + ".safetensors");
+        new SafeTensorsWriter().addBF16("gate", new long[] {rows, cols}, gaussian(rnd, rows * cols))
+                .addBF16("up", new long[] {rows, cols}, gaussian(rnd, rows * cols)).write(file);
+        try (SafeTensors st = SafeTensors.open(file)) {
+            Matrix gate = Matrix.of(st.tensor("gate")), up = Matrix.of(st.tensor("up"));
+            float[] g = new float[n * rows], u = new float[n * rows], gateOut = new float[n * rows], upOut = new float[n * rows];
+            MatMul.matmulScalar(x, n, gate, null, g);
+            MatMul.matmulScalar(x, n, up, null, u);
+            MatMul.swiGlu(x, n, gate, up, gateOut, upOut);
+            assertClose(u, upOut, cols, "up");
+            for (int i = 0; i < g.length; i++) {
+                float expected = TextOps.silu(g[i]) * u[i];
+                double tol = 1e-5 * Math.sqrt(cols) * (1 + Math.abs(g[i])) * (1 + Math.abs(u[i]));
+                assertEquals(expected, gateOut[i], tol, "gate element " + i);
+            }
+        }
+    }
+
+    @Test
+    void fusedMatmulRejectsMatricesOfDifferentWidths() {
+        Matrix a = Matrix.ofFloats("a", new float[6], 2, 3), b = Matrix.ofFloats("b", new float[8], 2, 4);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> MatMul.matmul(new float[3], 1, a, null, new float[2], b, null, new float[2]));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("b [2, 4]"), e.getMessage());
+    }
+
+    /** The eight-row bf16 kernel and the pair kernel against their scalar twin, on every tail length of a vector. */
+    @Test
+    void bf16PairKernelsMatchScalar() throws Exception {
+        Random rnd = new Random(11);
+        int maxCols = 3 * VectorKernels.BF16_PER_INT_VECTOR + 1, rows = 2 * VectorKernels.ROW_STREAMS + 3;
+        for (int cols = 1; cols <= maxCols; cols += 1 + cols / 8) {
+            float[] w = gaussian(rnd, rows * cols), x = gaussian(rnd, cols);
+            Path file = tmp.resolve("pairs" + cols + ".safetensors");
+            new SafeTensorsWriter().addBF16("w", new long[] {rows, cols}, w).write(file);
+            try (SafeTensors st = SafeTensors.open(file)) {
+                Matrix m = Matrix.of(st.tensor("w"));
+                float[] even = new float[(cols + 1) / 2], odd = new float[(cols + 1) / 2];
+                VectorKernels.deinterleave(x, 0, cols, even, odd);
+                float[] expected = new float[rows], pairs = new float[rows], eight = new float[rows];
+                for (int r = 0; r < rows; r++) {
+                    expected[r] = ScalarKernels.dotBf16Pairs(m.data(), 2L * r * cols, even, odd, cols);
+                    pairs[r] = VectorKernels.dotBf16Pairs(m.data(), 2L * r * cols, even, odd, cols);
+                }
+                // rows 1, 3, 5, ... 15 in one call (stride 2 rows), written to eight[1], eight[3], ...
+                VectorKernels.dotBf16Rows(m.data(), 2L * cols, 2L * 2 * cols, even, odd, cols, eight, 1, 2);
+                assertClose(expected, pairs, cols, "dotBf16Pairs cols=" + cols);
+                for (int k = 0; k < VectorKernels.ROW_STREAMS; k++) {
+                    int r = 1 + 2 * k;
+                    assertEquals(expected[r], eight[r], 1e-5 * Math.sqrt(cols) * (1 + Math.abs(expected[r])), "dotBf16Rows cols=" + cols + " row " + r);
+                }
+                float sum = 0;
+                for (int c = 0; c < cols; c++) sum += x[c] * m.get(0, c);
+                assertEquals(sum, expected[0], 1e-5 * Math.sqrt(cols) * (1 + Math.abs(sum)), "deinterleave cols=" + cols);
+            }
+        }
+    }
+
     private void checkAllFormats(int n, int rows, int cols, boolean withBias, long seed) throws Exception {
         Random rnd = new Random(seed);
         float[] w = gaussian(rnd, rows * cols);
