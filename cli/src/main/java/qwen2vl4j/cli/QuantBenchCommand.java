@@ -20,6 +20,7 @@ import qwen2vl4j.kernels.MachineProbe;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.QuantGemv;
+import qwen2vl4j.kernels.Quantizer;
 
 /**
  * {@code quant-bench}: the decode step's matrix-vector product over random weights at the model's
@@ -52,8 +53,13 @@ public final class QuantBenchCommand implements Runnable {
             description = "buffer of the read-bandwidth probe, far above the caches (default: ${DEFAULT-VALUE})")
     int bandwidthMib;
 
+    @Option(names = "--heap", description = "keep the quantized copies on the Java heap, as quantizing at load does "
+            + "(default: off-heap, as a mapped quantized file is)")
+    boolean heap;
+
     @Override
     public void run() {
+        boolean offHeap = !heap;
         if (bandwidthMib < 1) throw new IllegalArgumentException("--bandwidth-mib: expected at least 1, found " + bandwidthMib);
         if (!(seconds > 0) || seconds > 60) throw new IllegalArgumentException("--seconds: expected (0, 60], found " + seconds);
         if (footprintMb < 1) throw new IllegalArgumentException("--footprint-mb: expected at least 1, found " + footprintMb);
@@ -65,14 +71,17 @@ public final class QuantBenchCommand implements Runnable {
         for (String shape : shapes) {
             int[] rc = parseShape(shape);
             try (Arena arena = Arena.ofShared()) {
-                List<Matrix> bf16 = randomBf16(arena, rc[0], rc[1], footprintMb);
-                List<Matrix> q8 = quantized(bf16, DType.Q8_0, footprintMb);
-                List<Matrix> q4 = quantized(bf16, DType.Q4_0, footprintMb);
+                List<Tensor> bf16Tensors = randomBf16(arena, rc[0], rc[1], footprintMb);
+                List<Matrix> bf16 = bf16Tensors.stream().map(Matrix::of).toList();
+                List<Matrix> q8 = quantized(arena, bf16Tensors, DType.Q8_0, footprintMb, offHeap);
+                List<Matrix> q4 = quantized(arena, bf16Tensors, DType.Q4_0, footprintMb, offHeap);
                 List<Runner> runners = List.of(
                         new Runner("bf16", "vector", bf16, null),
                         new Runner("q8_0", "integer", q8, QuantGemv.Kernel.INTEGER),
+                        new Runner("q8_0", "baseline", q8, QuantGemv.Kernel.BASELINE),
                         new Runner("q8_0", "widening", q8, QuantGemv.Kernel.WIDENING),
                         new Runner("q4_0", "integer", q4, QuantGemv.Kernel.INTEGER),
+                        new Runner("q4_0", "baseline", q4, QuantGemv.Kernel.BASELINE),
                         new Runner("q4_0", "widening", q4, QuantGemv.Kernel.WIDENING));
                 for (Runner r : runners) r.time(Math.min(0.5, seconds / 4));
                 double bandwidth = 0;
@@ -86,6 +95,12 @@ public final class QuantBenchCommand implements Runnable {
                     double gbs = first.byteSize() / r.best;
                     out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %9.2f %7.0f%%%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
                             r.best * 1e3, r.best * 1e9 / first.rows(), gbs / 1e9, 100 * gbs / bandwidth);
+                }
+                for (int i = 0; i + 1 < runners.size(); i++) {
+                    Runner r = runners.get(i), base = runners.get(i + 1);
+                    if (r.quantKernel == QuantGemv.Kernel.INTEGER && base.quantKernel == QuantGemv.Kernel.BASELINE) {
+                        out.printf("%-14s %-6s integer is %.2fx the baseline kernel's speed (same run, best rounds)%n", shape, r.format, base.best / r.best);
+                    }
                 }
                 out.flush();
             }
@@ -105,28 +120,39 @@ public final class QuantBenchCommand implements Runnable {
         throw new IllegalArgumentException("--shapes: expected ROWSxCOLS with COLS a positive multiple of 32, found '" + s + "'");
     }
 
-    /** Enough distinct random bf16 matrices to fill {@code footprintMb} (at least one). */
-    private static List<Matrix> randomBf16(Arena arena, int rows, int cols, int footprintMb) {
+    /** Enough distinct random bf16 tensors to fill {@code footprintMb} (at least one). */
+    private static List<Tensor> randomBf16(Arena arena, int rows, int cols, int footprintMb) {
         long bytes = 2L * rows * cols;
         int copies = (int) Math.max(1, Math.min(64, ((long) footprintMb << 20) / bytes));
-        List<Matrix> list = new ArrayList<>();
+        List<Tensor> list = new ArrayList<>();
         for (int c = 0; c < copies; c++) {
             MemorySegment seg = arena.allocate(bytes, 64);
             SplittableRandom rnd = new SplittableRandom(c);
             for (long i = 0; i < bytes; i += 2) seg.set(SHORT_LE, i, SafeTensorsWriter.toBF16((float) (rnd.nextDouble() * 2 - 1)));
-            list.add(Matrix.of(new Tensor("random" + c, DType.BF16, new long[] {rows, cols}, seg, "quant-bench")));
+            list.add(new Tensor("random" + c, DType.BF16, new long[] {rows, cols}, seg, "quant-bench"));
         }
         return list;
     }
 
-    /** The bf16 matrices quantized, repeated until they fill {@code footprintMb} (copies of the same blocks). */
-    private static List<Matrix> quantized(List<Matrix> bf16, DType type, int footprintMb) {
+    /**
+     * The bf16 matrices quantized, repeated until they fill {@code footprintMb} (copies of the same
+     * blocks); off the heap (in {@code arena}) when {@code offHeap}, as a mapped quantized file is.
+     */
+    private static List<Matrix> quantized(Arena arena, List<Tensor> bf16, DType type, int footprintMb, boolean offHeap) {
         List<Matrix> list = new ArrayList<>();
-        for (Matrix m : bf16) list.add(Matrix.quantize(m, type));
+        list.add(quantized(arena, bf16.getFirst(), type, offHeap));
         long bytes = list.getFirst().byteSize();
-        int copies = (int) Math.max(list.size(), Math.min(128, ((long) footprintMb << 20) / bytes));
-        for (int c = list.size(); c < copies; c++) list.add(Matrix.quantize(bf16.get(c % bf16.size()), type));
+        int copies = (int) Math.max(bf16.size(), Math.min(128, ((long) footprintMb << 20) / bytes));
+        for (int c = 1; c < copies; c++) list.add(quantized(arena, bf16.get(c % bf16.size()), type, offHeap));
         return list;
+    }
+
+    private static Matrix quantized(Arena arena, Tensor bf16, DType type, boolean offHeap) {
+        Tensor t = Quantizer.quantize(bf16, type);
+        if (!offHeap) return Matrix.of(t);
+        MemorySegment seg = arena.allocate(t.data().byteSize(), 64);
+        seg.copyFrom(t.data());
+        return Matrix.of(new Tensor(t.name(), type, t.shape(), seg, "quant-bench (off-heap)"));
     }
 
     /**
