@@ -66,7 +66,8 @@ public final class QuantBenchCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("machine: %d threads; read bandwidth probed (%d MiB buffer, all threads) in every round, best kept%n",
                 ComputePool.THREADS, bandwidthMib);
-        out.printf("%-14s %-6s %-9s %9s %10s %9s %9s %8s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "GB/s", "of bw");
+        out.printf("%-14s %-6s %-9s %9s %10s %9s %9s %8s %12s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "GB/s", "of bw",
+                "cpu ns/blk");
         out.flush();
         for (String shape : shapes) {
             int[] rc = parseShape(shape);
@@ -93,18 +94,24 @@ public final class QuantBenchCommand implements Runnable {
                 for (Runner r : runners) {
                     Matrix first = r.matrices.getFirst();
                     double gbs = first.byteSize() / r.best;
-                    out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %9.2f %7.0f%%%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
-                            r.best * 1e3, r.best * 1e9 / first.rows(), gbs / 1e9, 100 * gbs / bandwidth);
+                    out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %9.2f %7.0f%% %12.2f%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
+                            r.best * 1e3, r.best * 1e9 / first.rows(), gbs / 1e9, 100 * gbs / bandwidth,
+                            r.bestCpu * 1e9 * 32 / ((double) first.rows() * first.cols()));
                 }
                 for (int i = 0; i + 1 < runners.size(); i++) {
                     Runner r = runners.get(i), base = runners.get(i + 1);
                     if (r.quantKernel == QuantGemv.Kernel.INTEGER && base.quantKernel == QuantGemv.Kernel.BASELINE) {
-                        out.printf("%-14s %-6s integer is %.2fx the baseline kernel's speed (same run, best rounds)%n", shape, r.format, base.best / r.best);
+                        out.printf("%-14s %-6s integer vs baseline (same run, best rounds): %.2fx the speed, %.2fx less CPU per block%n",
+                                shape, r.format, base.best / r.best, base.bestCpu / r.bestCpu);
                     }
                 }
                 out.flush();
             }
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static int[] parseShape(String s) {
@@ -169,6 +176,8 @@ public final class QuantBenchCommand implements Runnable {
         final float[] y;
         int next;
         double best = Double.MAX_VALUE;
+        /** Least process CPU seconds per call over the rounds (all threads): the kernel's work, whatever other processes take. */
+        double bestCpu = Double.MAX_VALUE;
 
         Runner(String format, String kernel, List<Matrix> matrices, QuantGemv.Kernel quantKernel) {
             this.format = format;
@@ -185,6 +194,7 @@ public final class QuantBenchCommand implements Runnable {
         /** Calls for about {@code seconds} (at least once through all matrices); seconds per call. */
         double time(double seconds) {
             int calls = 0;
+            long cpuStart = processCpuNanos();
             long start = System.nanoTime(), now;
             do {
                 Matrix m = matrices.get(next++ % matrices.size());
@@ -193,6 +203,7 @@ public final class QuantBenchCommand implements Runnable {
                 calls++;
                 now = System.nanoTime();
             } while (now - start < seconds * 1e9 || calls < matrices.size());
+            bestCpu = Math.min(bestCpu, (processCpuNanos() - cpuStart) / 1e9 / calls);
             return (now - start) / 1e9 / calls;
         }
     }
