@@ -67,7 +67,11 @@ public final class QuantGemv {
         if (kernel != Kernel.WIDENING) {
             a.fit(n * cols);
             for (int i = 0; i < n; i++) {
-                QuantKernelsScalar.quantizeActivation(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
+                if (kernel == Kernel.BASELINE) {
+                    QuantKernelsScalar.quantizeActivationForBaseline(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
+                } else {
+                    QuantKernelsScalar.quantizeActivation(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
+                }
             }
         }
         long work = (long) rows * cols * n;

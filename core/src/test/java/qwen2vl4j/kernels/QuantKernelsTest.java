@@ -113,9 +113,11 @@ class QuantKernelsTest {
             float actual = type == DType.Q8_0
                     ? QuantKernels.dotQ8(seg, off, q, 5, d, 2, blocks)
                     : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
+            short[] qb = new short[cols + 5];
+            QuantKernelsScalar.quantizeActivationForBaseline(type, x, 0, cols, qb, 5, d, corr, 2);
             float baseline = type == DType.Q8_0
-                    ? QuantKernelsBaseline.dotQ8(seg, off, q, 5, d, 2, blocks)
-                    : QuantKernelsBaseline.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
+                    ? QuantKernelsBaseline.dotQ8(seg, off, qb, 5, d, 2, blocks)
+                    : QuantKernelsBaseline.dotQ4(seg, off, qb, 5, d, corr, 2, blocks);
             float magnitude = magnitude(seg, type, off, x, cols);
             assertEquals(expected, actual, 1e-5f * magnitude, type + " row " + r + " of " + blocks + " blocks");
             assertEquals(expected, baseline, 1e-5f * magnitude, type + " baseline, row " + r + " of " + blocks + " blocks");
