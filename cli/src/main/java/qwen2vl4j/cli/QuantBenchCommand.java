@@ -24,9 +24,11 @@ import qwen2vl4j.kernels.Quantizer;
 
 /**
  * {@code quant-bench}: the decode step's matrix-vector product over random weights at the model's
- * shapes, in bf16, Q8_0 and Q4_0, with the integer kernels and with the naive widening to float as
- * the baseline, against the machine's measured read bandwidth. Each format cycles through enough
- * copies of the matrix to exceed the caches, so every call streams its weights from memory, as decoding does.
+ * shapes, in bf16, Q8_0 and Q4_0, with the integer kernels, the first integer kernels (baseline) and
+ * the naive widening to float, against the machine's measured read bandwidth, plus the process CPU
+ * time per block of 32 weights (what a kernel costs whatever other processes take). Each format
+ * cycles through enough copies of the matrix to exceed the caches, so every call streams its weights
+ * from memory, as decoding does; the quantized copies live off the heap, as a mapped quantized file does.
  */
 @Command(name = "quant-bench", mixinStandardHelpOptions = true,
         description = "Measure matrix-vector products over bf16, Q8_0 and Q4_0 weights (GB/s of weights, ns per row) against memory bandwidth.")
