@@ -68,8 +68,8 @@ public final class QuantBenchCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("machine: %d threads; read bandwidth probed (%d MiB buffer, all threads) in every round, best kept%n",
                 ComputePool.THREADS, bandwidthMib);
-        out.printf("%-14s %-6s %-9s %9s %10s %9s %9s %8s %12s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "GB/s", "of bw",
-                "cpu ns/blk");
+        out.printf("%-14s %-6s %-9s %9s %10s %9s %11s %9s %8s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "cpu ns/blk",
+                "GB/s", "of bw");
         out.flush();
         for (String shape : shapes) {
             int[] rc = parseShape(shape);
@@ -96,9 +96,9 @@ public final class QuantBenchCommand implements Runnable {
                 for (Runner r : runners) {
                     Matrix first = r.matrices.getFirst();
                     double gbs = first.byteSize() / r.best;
-                    out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %9.2f %7.0f%% %12.2f%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
-                            r.best * 1e3, r.best * 1e9 / first.rows(), gbs / 1e9, 100 * gbs / bandwidth,
-                            r.bestCpu * 1e9 * 32 / ((double) first.rows() * first.cols()));
+                    out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %11.2f %9.2f %7.0f%%%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
+                            r.best * 1e3, r.best * 1e9 / first.rows(), r.bestCpu * 1e9 * 32 / ((double) first.rows() * first.cols()),
+                            gbs / 1e9, 100 * gbs / bandwidth);
                 }
                 for (int i = 0; i + 1 < runners.size(); i++) {
                     Runner r = runners.get(i), base = runners.get(i + 1);
