@@ -26,7 +26,8 @@ import qwen2vl4j.kernels.Quantizer;
  * {@code quant-bench}: the decode step's matrix-vector product over random weights at the model's
  * shapes, in bf16, Q8_0 and Q4_0, with the integer kernels, the first integer kernels (baseline) and
  * the naive widening to float, against the machine's measured read bandwidth, plus the process CPU
- * time per block of 32 weights (what a kernel costs whatever other processes take). Each format
+ * time per block of 32 weights (what a kernel costs, less sensitive than wall time to other processes,
+ * which still share the caches, the memory bus and the cores' clock). Each format
  * cycles through enough copies of the matrix to exceed the caches, so every call streams its weights
  * from memory, as decoding does; the quantized copies live off the heap, as a mapped quantized file does.
  */
@@ -178,7 +179,7 @@ public final class QuantBenchCommand implements Runnable {
         final float[] y;
         int next;
         double best = Double.MAX_VALUE;
-        /** Least process CPU seconds per call over the rounds (all threads): the kernel's work, whatever other processes take. */
+        /** Least process CPU seconds per call over the rounds (all threads): the kernel's work, time spent descheduled left out. */
         double bestCpu = Double.MAX_VALUE;
 
         Runner(String format, String kernel, List<Matrix> matrices, QuantGemv.Kernel quantKernel) {
