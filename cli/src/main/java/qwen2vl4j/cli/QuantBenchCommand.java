@@ -20,12 +20,16 @@ import qwen2vl4j.kernels.MachineProbe;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.QuantGemv;
+import qwen2vl4j.kernels.Quantizer;
 
 /**
  * {@code quant-bench}: the decode step's matrix-vector product over random weights at the model's
- * shapes, in bf16, Q8_0 and Q4_0, with the integer kernels and with the naive widening to float as
- * the baseline, against the machine's measured read bandwidth. Each format cycles through enough
- * copies of the matrix to exceed the caches, so every call streams its weights from memory, as decoding does.
+ * shapes, in bf16, Q8_0 and Q4_0, with the integer kernels, the first integer kernels (baseline) and
+ * the naive widening to float, against the machine's measured read bandwidth, plus the process CPU
+ * time per block of 32 weights (what a kernel costs, less sensitive than wall time to other processes,
+ * which still share the caches, the memory bus and the cores' clock). Each format
+ * cycles through enough copies of the matrix to exceed the caches, so every call streams its weights
+ * from memory, as decoding does; the quantized copies live off the heap, as a mapped quantized file does.
  */
 @Command(name = "quant-bench", mixinStandardHelpOptions = true,
         description = "Measure matrix-vector products over bf16, Q8_0 and Q4_0 weights (GB/s of weights, ns per row) against memory bandwidth.")
@@ -52,27 +56,36 @@ public final class QuantBenchCommand implements Runnable {
             description = "buffer of the read-bandwidth probe, far above the caches (default: ${DEFAULT-VALUE})")
     int bandwidthMib;
 
+    @Option(names = "--heap", description = "keep the quantized copies on the Java heap, as quantizing at load does "
+            + "(default: off-heap, as a mapped quantized file is)")
+    boolean heap;
+
     @Override
     public void run() {
+        boolean offHeap = !heap;
         if (bandwidthMib < 1) throw new IllegalArgumentException("--bandwidth-mib: expected at least 1, found " + bandwidthMib);
         if (!(seconds > 0) || seconds > 60) throw new IllegalArgumentException("--seconds: expected (0, 60], found " + seconds);
         if (footprintMb < 1) throw new IllegalArgumentException("--footprint-mb: expected at least 1, found " + footprintMb);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("machine: %d threads; read bandwidth probed (%d MiB buffer, all threads) in every round, best kept%n",
                 ComputePool.THREADS, bandwidthMib);
-        out.printf("%-14s %-6s %-9s %9s %10s %9s %9s %8s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "GB/s", "of bw");
+        out.printf("%-14s %-6s %-9s %9s %10s %9s %11s %9s %8s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "cpu ns/blk",
+                "GB/s", "of bw");
         out.flush();
         for (String shape : shapes) {
             int[] rc = parseShape(shape);
             try (Arena arena = Arena.ofShared()) {
-                List<Matrix> bf16 = randomBf16(arena, rc[0], rc[1], footprintMb);
-                List<Matrix> q8 = quantized(bf16, DType.Q8_0, footprintMb);
-                List<Matrix> q4 = quantized(bf16, DType.Q4_0, footprintMb);
+                List<Tensor> bf16Tensors = randomBf16(arena, rc[0], rc[1], footprintMb);
+                List<Matrix> bf16 = bf16Tensors.stream().map(Matrix::of).toList();
+                List<Matrix> q8 = quantized(arena, bf16Tensors, DType.Q8_0, footprintMb, offHeap);
+                List<Matrix> q4 = quantized(arena, bf16Tensors, DType.Q4_0, footprintMb, offHeap);
                 List<Runner> runners = List.of(
                         new Runner("bf16", "vector", bf16, null),
                         new Runner("q8_0", "integer", q8, QuantGemv.Kernel.INTEGER),
+                        new Runner("q8_0", "baseline", q8, QuantGemv.Kernel.BASELINE),
                         new Runner("q8_0", "widening", q8, QuantGemv.Kernel.WIDENING),
                         new Runner("q4_0", "integer", q4, QuantGemv.Kernel.INTEGER),
+                        new Runner("q4_0", "baseline", q4, QuantGemv.Kernel.BASELINE),
                         new Runner("q4_0", "widening", q4, QuantGemv.Kernel.WIDENING));
                 for (Runner r : runners) r.time(Math.min(0.5, seconds / 4));
                 double bandwidth = 0;
@@ -84,12 +97,24 @@ public final class QuantBenchCommand implements Runnable {
                 for (Runner r : runners) {
                     Matrix first = r.matrices.getFirst();
                     double gbs = first.byteSize() / r.best;
-                    out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %9.2f %7.0f%%%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
-                            r.best * 1e3, r.best * 1e9 / first.rows(), gbs / 1e9, 100 * gbs / bandwidth);
+                    out.printf("%-14s %-6s %-9s %9.1f %10.3f %9.1f %11.2f %9.2f %7.0f%%%n", shape, r.format, r.kernel, first.byteSize() / 1048576.0,
+                            r.best * 1e3, r.best * 1e9 / first.rows(), r.bestCpu * 1e9 * 32 / ((double) first.rows() * first.cols()),
+                            gbs / 1e9, 100 * gbs / bandwidth);
+                }
+                for (int i = 0; i + 1 < runners.size(); i++) {
+                    Runner r = runners.get(i), base = runners.get(i + 1);
+                    if (r.quantKernel == QuantGemv.Kernel.INTEGER && base.quantKernel == QuantGemv.Kernel.BASELINE) {
+                        out.printf("%-14s %-6s integer vs baseline (same run, best rounds): %.2fx the speed, %.2fx less CPU per block%n",
+                                shape, r.format, base.best / r.best, base.bestCpu / r.bestCpu);
+                    }
                 }
                 out.flush();
             }
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static int[] parseShape(String s) {
@@ -105,28 +130,39 @@ public final class QuantBenchCommand implements Runnable {
         throw new IllegalArgumentException("--shapes: expected ROWSxCOLS with COLS a positive multiple of 32, found '" + s + "'");
     }
 
-    /** Enough distinct random bf16 matrices to fill {@code footprintMb} (at least one). */
-    private static List<Matrix> randomBf16(Arena arena, int rows, int cols, int footprintMb) {
+    /** Enough distinct random bf16 tensors to fill {@code footprintMb} (at least one). */
+    private static List<Tensor> randomBf16(Arena arena, int rows, int cols, int footprintMb) {
         long bytes = 2L * rows * cols;
         int copies = (int) Math.max(1, Math.min(64, ((long) footprintMb << 20) / bytes));
-        List<Matrix> list = new ArrayList<>();
+        List<Tensor> list = new ArrayList<>();
         for (int c = 0; c < copies; c++) {
             MemorySegment seg = arena.allocate(bytes, 64);
             SplittableRandom rnd = new SplittableRandom(c);
             for (long i = 0; i < bytes; i += 2) seg.set(SHORT_LE, i, SafeTensorsWriter.toBF16((float) (rnd.nextDouble() * 2 - 1)));
-            list.add(Matrix.of(new Tensor("random" + c, DType.BF16, new long[] {rows, cols}, seg, "quant-bench")));
+            list.add(new Tensor("random" + c, DType.BF16, new long[] {rows, cols}, seg, "quant-bench"));
         }
         return list;
     }
 
-    /** The bf16 matrices quantized, repeated until they fill {@code footprintMb} (copies of the same blocks). */
-    private static List<Matrix> quantized(List<Matrix> bf16, DType type, int footprintMb) {
+    /**
+     * The bf16 matrices quantized, repeated until they fill {@code footprintMb} (copies of the same
+     * blocks); off the heap (in {@code arena}) when {@code offHeap}, as a mapped quantized file is.
+     */
+    private static List<Matrix> quantized(Arena arena, List<Tensor> bf16, DType type, int footprintMb, boolean offHeap) {
         List<Matrix> list = new ArrayList<>();
-        for (Matrix m : bf16) list.add(Matrix.quantize(m, type));
+        list.add(quantized(arena, bf16.getFirst(), type, offHeap));
         long bytes = list.getFirst().byteSize();
-        int copies = (int) Math.max(list.size(), Math.min(128, ((long) footprintMb << 20) / bytes));
-        for (int c = list.size(); c < copies; c++) list.add(Matrix.quantize(bf16.get(c % bf16.size()), type));
+        int copies = (int) Math.max(bf16.size(), Math.min(128, ((long) footprintMb << 20) / bytes));
+        for (int c = 1; c < copies; c++) list.add(quantized(arena, bf16.get(c % bf16.size()), type, offHeap));
         return list;
+    }
+
+    private static Matrix quantized(Arena arena, Tensor bf16, DType type, boolean offHeap) {
+        Tensor t = Quantizer.quantize(bf16, type);
+        if (!offHeap) return Matrix.of(t);
+        MemorySegment seg = arena.allocate(t.data().byteSize(), 64);
+        seg.copyFrom(t.data());
+        return Matrix.of(new Tensor(t.name(), type, t.shape(), seg, "quant-bench (off-heap)"));
     }
 
     /**
@@ -143,6 +179,8 @@ public final class QuantBenchCommand implements Runnable {
         final float[] y;
         int next;
         double best = Double.MAX_VALUE;
+        /** Least process CPU seconds per call over the rounds (all threads): the kernel's work, time spent descheduled left out. */
+        double bestCpu = Double.MAX_VALUE;
 
         Runner(String format, String kernel, List<Matrix> matrices, QuantGemv.Kernel quantKernel) {
             this.format = format;
@@ -159,6 +197,7 @@ public final class QuantBenchCommand implements Runnable {
         /** Calls for about {@code seconds} (at least once through all matrices); seconds per call. */
         double time(double seconds) {
             int calls = 0;
+            long cpuStart = processCpuNanos();
             long start = System.nanoTime(), now;
             do {
                 Matrix m = matrices.get(next++ % matrices.size());
@@ -167,6 +206,7 @@ public final class QuantBenchCommand implements Runnable {
                 calls++;
                 now = System.nanoTime();
             } while (now - start < seconds * 1e9 || calls < matrices.size());
+            bestCpu = Math.min(bestCpu, (processCpuNanos() - cpuStart) / 1e9 / calls);
             return (now - start) / 1e9 / calls;
         }
     }

@@ -23,7 +23,8 @@ class QuantCommandsTest {
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(r.stdout().contains("37x64          read bandwidth"), r.stdout());
         for (String shape : new String[] {"37x64", "5x96"}) {
-            for (String row : new String[] {"bf16   vector", "q8_0   integer", "q8_0   widening", "q4_0   integer", "q4_0   widening"}) {
+            for (String row : new String[] {"bf16   vector", "q8_0   integer", "q8_0   baseline", "q8_0   widening", "q4_0   integer", "q4_0   baseline",
+                    "q4_0   widening"}) {
                 assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith(shape) && l.contains(row) && l.endsWith("%")), shape + " " + row + " in\n" + r.stdout());
             }
         }

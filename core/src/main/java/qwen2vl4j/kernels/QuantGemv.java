@@ -21,8 +21,10 @@ public final class QuantGemv {
 
     /** Which dot product runs: the integer kernels, the naive float widening, or the scalar twins. */
     public enum Kernel {
-        /** Activations quantized to Q8, integer products per block (the default). */
+        /** Activations quantized to Q8, integer products per block, two weight rows per pass (the default). */
         INTEGER,
+        /** The first integer kernels ({@link QuantKernelsBaseline}): one weight row per pass; the benchmark's reference. */
+        BASELINE,
         /** Weights widened int8 → f32 against float activations (the naive baseline). */
         WIDENING,
         /** {@link QuantKernelsScalar}: the reference the tests compare against. */
@@ -65,7 +67,11 @@ public final class QuantGemv {
         if (kernel != Kernel.WIDENING) {
             a.fit(n * cols);
             for (int i = 0; i < n; i++) {
-                QuantKernelsScalar.quantizeActivation(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
+                if (kernel == Kernel.BASELINE) {
+                    QuantKernelsScalar.quantizeActivationForBaseline(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
+                } else {
+                    QuantKernelsScalar.quantizeActivation(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
+                }
             }
         }
         long work = (long) rows * cols * n;
@@ -87,30 +93,68 @@ public final class QuantGemv {
                 if (w.dtype() == DType.Q8_0) rowsQ8(n, w, bias, out, q, d, from, to);
                 else rowsQ4(n, w, bias, out, q, d, corr, from, to);
             }
+            case BASELINE -> rowsBaseline(n, w, bias, out, q, d, corr, from, to);
             case WIDENING -> rowsWidening(x, n, w, bias, out, from, to);
             case SCALAR -> rowsScalar(n, w, bias, out, q, d, corr, from, to);
         }
     }
 
+    /** Rows {@code [from, to)} two at a time ({@link QuantKernels#dotQ8x2}), an odd last row alone. */
     private static void rowsQ8(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, int from, int to) {
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
         MemorySegment data = w.data();
-        for (int r = from; r < to; r++) {
-            long off = w.rowOffset(r);
+        int r = from;
+        for (; r + 1 < to; r += 2) {
+            long off0 = w.rowOffset(r), off1 = w.rowOffset(r + 1);
             for (int i = 0; i < n; i++) {
-                float s = QuantKernels.dotQ8(data, off, q, i * cols, d, i * blocks, blocks);
-                out[i * rows + r] = bias == null ? s : s + bias[r];
+                QuantKernels.dotQ8x2(data, off0, off1, q, i * cols, d, i * blocks, blocks, out, i * rows + r);
+                addBias(bias, out, i * rows + r, r, 2);
+            }
+        }
+        if (r < to) {
+            for (int i = 0; i < n; i++) {
+                out[i * rows + r] = QuantKernels.dotQ8(data, w.rowOffset(r), q, i * cols, d, i * blocks, blocks);
+                addBias(bias, out, i * rows + r, r, 1);
             }
         }
     }
 
+    /** Rows {@code [from, to)} two at a time ({@link QuantKernels#dotQ4x2}), an odd last row alone. */
     private static void rowsQ4(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
         MemorySegment data = w.data();
+        int r = from;
+        for (; r + 1 < to; r += 2) {
+            long off0 = w.rowOffset(r), off1 = w.rowOffset(r + 1);
+            for (int i = 0; i < n; i++) {
+                QuantKernels.dotQ4x2(data, off0, off1, q, i * cols, d, corr, i * blocks, blocks, out, i * rows + r);
+                addBias(bias, out, i * rows + r, r, 2);
+            }
+        }
+        if (r < to) {
+            for (int i = 0; i < n; i++) {
+                out[i * rows + r] = QuantKernels.dotQ4(data, w.rowOffset(r), q, i * cols, d, corr, i * blocks, blocks);
+                addBias(bias, out, i * rows + r, r, 1);
+            }
+        }
+    }
+
+    /** {@code out[o + k] += bias[r + k]} for {@code k < count}; nothing without a bias. */
+    private static void addBias(float[] bias, float[] out, int o, int r, int count) {
+        if (bias == null) return;
+        for (int k = 0; k < count; k++) out[o + k] += bias[r + k];
+    }
+
+    private static void rowsBaseline(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
+        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        MemorySegment data = w.data();
+        boolean q8 = w.dtype() == DType.Q8_0;
         for (int r = from; r < to; r++) {
             long off = w.rowOffset(r);
             for (int i = 0; i < n; i++) {
-                float s = QuantKernels.dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
+                float s = q8
+                        ? QuantKernelsBaseline.dotQ8(data, off, q, i * cols, d, i * blocks, blocks)
+                        : QuantKernelsBaseline.dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
                 out[i * rows + r] = bias == null ? s : s + bias[r];
             }
         }

@@ -1,13 +1,13 @@
 package qwen2vl4j.kernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
-import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -15,6 +15,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import qwen2vl4j.io.DType;
 
@@ -24,9 +25,12 @@ import qwen2vl4j.io.DType;
  * {@code vec_dot_q8_0_q8_0} and {@code vec_dot_q4_0_q8_0} do; each has its scalar twin in
  * {@link QuantKernelsScalar}. The Vector API has no int8 dot-product instruction, so one block is
  * computed with 16-bit lanes: its 32 weights are widened byte→short in one conversion, multiplied by
- * the activation's shorts (|product| ≤ 127² fits a short), adjacent pairs are summed into 32-bit lanes
- * with a shift and an add (the sum of two products still fits 16 bits), and the 16 integer lanes are
- * converted to float once and multiplied by {@code d_w·d_a} in one FMA. The integer part is exact.
+ * the activation's shorts (|product| ≤ 127² fits a short), adjacent pairs are summed into the upper
+ * halves of 32-bit lanes with a shift, an add and a mask (the sum of two products still fits 16 bits),
+ * and the 16 integer lanes are converted to float once and multiplied by {@code d_w·d_a} in one FMA.
+ * The integer part is exact. Q4_0 takes two blocks per vector (see {@link #pairQ4}). The {@code x2}
+ * versions do two weight rows per pass, sharing the activation loads; {@link QuantKernelsBaseline}
+ * keeps the first version for the benchmark.
  *
  * <p>Needs 512-bit vectors (16 float lanes, one block of shorts per vector); {@link #SUPPORTED} says
  * whether this CPU has them, and callers fall back to the scalar twins otherwise. The widening
@@ -42,71 +46,130 @@ final class QuantKernels {
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int Q8 = 34;
     private static final int Q4 = 18;
+    /** Bytes 16–31 of a 256-bit load: where {@link #pairQ4} takes the second block's quants from. */
+    private static final VectorMask<Byte> SECOND_BLOCK_BYTES = VectorMask.fromLong(B256, 0xFFFF0000L);
+    /** Float lanes 8–15: the second block's pair sums in {@link #pairQ4}. */
+    private static final VectorMask<Float> SECOND_BLOCK_LANES = VectorMask.fromLong(F512, 0xFF00L);
+    /** Undoes the 2¹⁶ of {@link #shiftedPairSums} (a power of two: exact). */
+    private static final float UNSHIFT = 1f / 65536;
 
     /** Whether the CPU has 512-bit vectors, which these kernels are written for. */
     static final boolean SUPPORTED = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
     private QuantKernels() {}
 
-    /** Vector twin of {@link QuantKernelsScalar#dotQ8}. */
+    /** Vector twin of {@link QuantKernelsScalar#dotQ8}: one weight row. */
     static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
         FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
         int b = 0;
         for (; b + 1 < blocks; b += 2, off += 2 * Q8) {
-            acc0 = blockQ8(w, off, qa, qo + b * BLOCK, scale(w, off, da[dOff + b]), acc0);
-            acc1 = blockQ8(w, off + Q8, qa, qo + (b + 1) * BLOCK, scale(w, off + Q8, da[dOff + b + 1]), acc1);
+            acc0 = blockQ8(w, off, ShortVector.fromArray(S512, qa, qo + b * BLOCK), da[dOff + b], acc0);
+            acc1 = blockQ8(w, off + Q8, ShortVector.fromArray(S512, qa, qo + (b + 1) * BLOCK), da[dOff + b + 1], acc1);
         }
-        if (b < blocks) acc0 = blockQ8(w, off, qa, qo + b * BLOCK, scale(w, off, da[dOff + b]), acc0);
-        return acc0.add(acc1).reduceLanes(ADD);
-    }
-
-    private static float scale(MemorySegment w, long off, float da) {
-        return Float.float16ToFloat(w.get(Matrix.SHORT_LE, off)) * da;
-    }
-
-    private static FloatVector blockQ8(MemorySegment w, long off, short[] qa, int qo, float s, FloatVector acc) {
-        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S512, 0);
-        IntVector p = q.mul(ShortVector.fromArray(S512, qa, qo)).reinterpretAsInts();
-        return ((FloatVector) pairSums(p).convert(I2F, 0)).fma(FloatVector.broadcast(F512, s), acc);
+        if (b < blocks) acc0 = blockQ8(w, off, ShortVector.fromArray(S512, qa, qo + b * BLOCK), da[dOff + b], acc0);
+        return acc0.add(acc1).reduceLanes(ADD) * UNSHIFT;
     }
 
     /**
-     * Each 32-bit lane holds two 16-bit products (low, high); their sum fits 16 bits, so adding the lane
-     * shifted left by 16 leaves it in the upper half, and an arithmetic shift brings it down, sign included.
+     * Two Q8_0 weight rows (at {@code off0} and {@code off1}) against one activation row, into
+     * {@code out[o]} and {@code out[o + 1]}: each activation vector and scale is loaded once for both
+     * rows, and the two rows' accumulators are independent chains. Each equals {@link #dotQ8} of its row.
      */
-    private static IntVector pairSums(IntVector p) {
-        return p.add(p.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+    static void dotQ8x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, int dOff, int blocks, float[] out, int o) {
+        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
+        for (int b = 0; b < blocks; b++, off0 += Q8, off1 += Q8) {
+            ShortVector x = ShortVector.fromArray(S512, qa, qo + b * BLOCK);
+            float d = da[dOff + b];
+            acc0 = blockQ8(w, off0, x, d, acc0);
+            acc1 = blockQ8(w, off1, x, d, acc1);
+        }
+        out[o] = acc0.reduceLanes(ADD) * UNSHIFT;
+        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT;
     }
 
-    /** Vector twin of {@link QuantKernelsScalar#dotQ4} (activation shorts interleaved per block). */
+    /** {@code acc + 2¹⁶·d_w·d_a · (pair sums of the block at off times x)}. */
+    private static FloatVector blockQ8(MemorySegment w, long off, ShortVector x, float da, FloatVector acc) {
+        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S512, 0);
+        return ((FloatVector) shiftedPairSums(q.mul(x)).convert(I2F, 0)).fma(FloatVector.broadcast(F512, scale(w, off) * da), acc);
+    }
+
+    private static float scale(MemorySegment w, long off) {
+        return Float.float16ToFloat(w.get(Matrix.SHORT_LE, off));
+    }
+
+    /**
+     * The 32 16-bit products as 16 sums of adjacent pairs, each times 2¹⁶ (exact: |sum| ≤ 2·127² fits
+     * 16 bits, so the int and its float are exact). Lane {@code (hi, lo)} plus itself shifted left by 16
+     * holds {@code hi + lo} in its upper half (the carries of the unsigned low half cancel modulo 2³²),
+     * and the mask clears the low half: a shift and two bitwise-cheap ops, no arithmetic shift, which
+     * on 512-bit vectors shares a single port with the multiply.
+     */
+    private static IntVector shiftedPairSums(ShortVector products) {
+        IntVector p = products.reinterpretAsInts();
+        return p.add(p.lanewise(LSHL, 16)).and(0xFFFF0000);
+    }
+
+    /**
+     * Vector twin of {@link QuantKernelsScalar#dotQ4} (activation in the order of
+     * {@link QuantKernelsScalar#q4Position}): one weight row, two blocks per vector ({@link #pairQ4}).
+     */
     static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
+        FloatVector acc = FloatVector.zero(F512);
         float c = 0;
         int b = 0;
         for (; b + 1 < blocks; b += 2, off += 2 * Q4) {
-            float s0 = scale(w, off, da[dOff + b]), s1 = scale(w, off + Q4, da[dOff + b + 1]);
-            acc0 = blockQ4(w, off, qa, qo + b * BLOCK, s0, acc0);
-            acc1 = blockQ4(w, off + Q4, qa, qo + (b + 1) * BLOCK, s1, acc1);
-            c += s0 * corr[dOff + b] + s1 * corr[dOff + b + 1];
+            int at = qo + b * BLOCK;
+            float sA = scale(w, off) * da[dOff + b], sB = scale(w, off + Q4) * da[dOff + b + 1];
+            acc = pairQ4(w, off, ShortVector.fromArray(S512, qa, at), ShortVector.fromArray(S512, qa, at + BLOCK), sA, sB, acc);
+            c += sA * corr[dOff + b] + sB * corr[dOff + b + 1];
         }
-        if (b < blocks) {
-            float s0 = scale(w, off, da[dOff + b]);
-            acc0 = blockQ4(w, off, qa, qo + b * BLOCK, s0, acc0);
-            c += s0 * corr[dOff + b];
+        return acc.reduceLanes(ADD) * UNSHIFT + c + lastQ4(w, off, qa, qo, da, corr, dOff, b, blocks);
+    }
+
+    /** Two Q4_0 weight rows against one activation row, into {@code out[o]} and {@code out[o + 1]}; as {@link #dotQ8x2}. */
+    static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
+                        float[] out, int o) {
+        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
+        float c0 = 0, c1 = 0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            int at = qo + b * BLOCK;
+            long p0 = off0 + (long) b * Q4, p1 = off1 + (long) b * Q4;
+            ShortVector lo = ShortVector.fromArray(S512, qa, at), hi = ShortVector.fromArray(S512, qa, at + BLOCK);
+            float dA = da[dOff + b], dB = da[dOff + b + 1], kA = corr[dOff + b], kB = corr[dOff + b + 1];
+            float sA0 = scale(w, p0) * dA, sB0 = scale(w, p0 + Q4) * dB;
+            float sA1 = scale(w, p1) * dA, sB1 = scale(w, p1 + Q4) * dB;
+            acc0 = pairQ4(w, p0, lo, hi, sA0, sB0, acc0);
+            acc1 = pairQ4(w, p1, lo, hi, sA1, sB1, acc1);
+            c0 += sA0 * kA + sB0 * kB;
+            c1 += sA1 * kA + sB1 * kB;
         }
-        return acc0.add(acc1).reduceLanes(ADD) + c;
+        long tail = (long) b * Q4;
+        out[o] = acc0.reduceLanes(ADD) * UNSHIFT + c0 + lastQ4(w, off0 + tail, qa, qo, da, corr, dOff, b, blocks);
+        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT + c1 + lastQ4(w, off1 + tail, qa, qo, da, corr, dOff, b, blocks);
+    }
+
+    /** The unpaired last block (at {@code off}) of a row with an odd number of blocks by the scalar twin; 0 when {@code b == blocks}. */
+    private static float lastQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int b, int blocks) {
+        return b < blocks ? QuantKernelsScalar.dotQ4(w, off, qa, qo + b * BLOCK, da, corr, dOff + b, 1) : 0f;
     }
 
     /**
-     * One Q4_0 block: its 16 bytes widened to int lanes, each lane rebuilt as the short pair
-     * (low nibble, high nibble), so that one short multiply against the interleaved activation
-     * {@code (x_j, x_{j+16})} and the pair sum give lane j = lo_j·x_j + hi_j·x_{j+16}.
+     * Two consecutive Q4_0 blocks A (at {@code off}) and B in one vector: a 32-byte load at A's quants
+     * and one ending at B's are blended into {@code [A's 16 bytes | B's 16 bytes]} (no shuffle: the
+     * second load starts 2 bytes later, past B's scale), zero-extended to 32 shorts, and split into low
+     * nibbles ({@code & 0xF}) and high nibbles ({@code >>> 4}), which multiply the pair's low-half and
+     * high-half activations ({@code lo}, {@code hi}). Each 16-bit lane sums its two products
+     * (≤ 2·15·127), {@link #shiftedPairSums} adds neighbours, and lanes 0–7 (block A) and 8–15 (block B)
+     * are scaled by {@code sA} and {@code sB} in one FMA.
      */
-    private static FloatVector blockQ4(MemorySegment w, long off, short[] qa, int qo, float s, FloatVector acc) {
-        IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
-        IntVector pairs = q.and(0xF).or(q.lanewise(LSHL, 12).and(0xF0000));
-        IntVector p = pairs.reinterpretAsShorts().mul(ShortVector.fromArray(S512, qa, qo)).reinterpretAsInts();
-        return ((FloatVector) pairSums(p).convert(I2F, 0)).fma(FloatVector.broadcast(F512, s), acc);
+    private static FloatVector pairQ4(MemorySegment w, long off, ShortVector lo, ShortVector hi, float sA, float sB, FloatVector acc) {
+        ByteVector a = ByteVector.fromMemorySegment(B256, w, off + 2, ByteOrder.LITTLE_ENDIAN);
+        ByteVector b = ByteVector.fromMemorySegment(B256, w, off + 4, ByteOrder.LITTLE_ENDIAN);
+        ShortVector q = (ShortVector) a.blend(b, SECOND_BLOCK_BYTES).convertShape(ZERO_EXTEND_B2S, S512, 0);
+        ShortVector products = q.and((short) 0xF).mul(lo).add(q.lanewise(LSHR, 4).mul(hi));
+        FloatVector scales = FloatVector.broadcast(F512, sA).blend(FloatVector.broadcast(F512, sB), SECOND_BLOCK_LANES);
+        return ((FloatVector) shiftedPairSums(products).convert(I2F, 0)).fma(scales, acc);
     }
 
     /** The naive baseline: Q8_0 or Q4_0 weights widened to f32 and multiplied with float activations. */

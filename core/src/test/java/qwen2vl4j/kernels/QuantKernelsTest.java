@@ -113,10 +113,46 @@ class QuantKernelsTest {
             float actual = type == DType.Q8_0
                     ? QuantKernels.dotQ8(seg, off, q, 5, d, 2, blocks)
                     : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
+            short[] qb = new short[cols + 5];
+            QuantKernelsScalar.quantizeActivationForBaseline(type, x, 0, cols, qb, 5, d, corr, 2);
+            float baseline = type == DType.Q8_0
+                    ? QuantKernelsBaseline.dotQ8(seg, off, qb, 5, d, 2, blocks)
+                    : QuantKernelsBaseline.dotQ4(seg, off, qb, 5, d, corr, 2, blocks);
             float magnitude = magnitude(seg, type, off, x, cols);
             assertEquals(expected, actual, 1e-5f * magnitude, type + " row " + r + " of " + blocks + " blocks");
+            assertEquals(expected, baseline, 1e-5f * magnitude, type + " baseline, row " + r + " of " + blocks + " blocks");
             assertEquals(QuantKernelsScalar.dotWidening(type, seg, off, x, 0, blocks),
                     QuantKernels.dotWidening(type, seg, off, x, 0, blocks), 1e-5f * magnitude, type + " widening, row " + r);
+        }
+    }
+
+    /** The two-row kernels give each row what the scalar twin gives it, in either order and for rows far apart. */
+    @ParameterizedTest
+    @CsvSource({"Q8_0,1", "Q8_0,2", "Q8_0,3", "Q8_0,48", "Q8_0,49", "Q4_0,1", "Q4_0,2", "Q4_0,7", "Q4_0,48", "Q4_0,49"})
+    void twoRowDotsMatchScalarTwin(DType type, int blocks) {
+        Random rnd = new Random(blocks * 17 + type.ordinal());
+        int cols = blocks * BLOCK;
+        float[] w = gaussian(rnd, 4 * cols), x = gaussian(rnd, cols);
+        MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(4L * cols)]);
+        QuantKernelsScalar.quantize(type, w, 0, 4 * cols, seg, 0);
+        short[] q = new short[cols + 3];
+        float[] d = new float[blocks + 1], corr = new float[blocks + 1];
+        QuantKernelsScalar.quantizeActivation(type, x, 0, cols, q, 3, d, corr, 1);
+        int[][] pairs = {{0, 1}, {3, 0}, {2, 2}};
+        for (int[] pair : pairs) {
+            long off0 = type.byteSize((long) pair[0] * cols), off1 = type.byteSize((long) pair[1] * cols);
+            float[] out = new float[4];
+            if (type == DType.Q8_0) QuantKernels.dotQ8x2(seg, off0, off1, q, 3, d, 1, blocks, out, 1);
+            else QuantKernels.dotQ4x2(seg, off0, off1, q, 3, d, corr, 1, blocks, out, 1);
+            for (int k = 0; k < 2; k++) {
+                long off = k == 0 ? off0 : off1;
+                float expected = type == DType.Q8_0
+                        ? QuantKernelsScalar.dotQ8(seg, off, q, 3, d, 1, blocks)
+                        : QuantKernelsScalar.dotQ4(seg, off, q, 3, d, corr, 1, blocks);
+                assertEquals(expected, out[1 + k], 1e-5f * magnitude(seg, type, off, x, cols), type + " rows " + pair[0] + "," + pair[1] + ": output " + k);
+            }
+            assertEquals(0f, out[0], "nothing written before o");
+            assertEquals(0f, out[3], "nothing written after o + 1");
         }
     }
 
@@ -133,7 +169,9 @@ class QuantKernelsTest {
         MatMul.matmulScalar(x, n, Matrix.ofFloats("deq", deq, rows, cols), bias, exact);
 
         float[] integer = new float[n * rows], scalar = new float[n * rows], widening = new float[n * rows], dispatched = new float[n * rows];
+        float[] baseline = new float[n * rows];
         QuantGemv.run(x, n, q, bias, integer, QuantGemv.Kernel.INTEGER);
+        QuantGemv.run(x, n, q, bias, baseline, QuantGemv.Kernel.BASELINE);
         QuantGemv.run(x, n, q, bias, scalar, QuantGemv.Kernel.SCALAR);
         QuantGemv.run(x, n, q, bias, widening, QuantGemv.Kernel.WIDENING);
         MatMul.matmul(x, n, q, bias, dispatched);
@@ -143,6 +181,7 @@ class QuantKernelsTest {
                 int o = i * rows + r;
                 double mag = magnitude(deq, r * cols, x, i * cols, cols) + Math.abs(bias[r]);
                 assertEquals(scalar[o], integer[o], 1e-5 * mag, "vector vs scalar twin, output " + o);
+                assertEquals(scalar[o], baseline[o], 1e-5 * mag, "baseline vector kernel vs scalar twin, output " + o);
                 assertEquals(integer[o], dispatched[o], 1e-6 * mag, "MatMul.matmul takes the integer kernel for few rows (up to the reduction order)");
                 assertEquals(exact[o], widening[o], 1e-5 * mag, "widening vs float32 of the dequantized weights, output " + o);
                 if (!(Math.abs(integer[o] - exact[o]) <= bound[r] + 1e-5 * mag)) {
