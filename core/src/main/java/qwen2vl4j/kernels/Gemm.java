@@ -14,29 +14,31 @@ import qwen2vl4j.io.DType;
  *       consecutive tiles and, one block of {@link #KC} columns at a time, widens them to float32
  *       and packs them transposed into its own panel ({@link #pack});</li>
  *   <li>a pass of up to {@link #PASS_BLOCKS} input blocks then runs against each packed tile in
- *       turn: the tile stays in the first-level cache while the input blocks of the pass stream
- *       from the second.</li>
+ *       turn ({@link GemmKernels#gemm12}), the products accumulating in a per-task scratch that is
+ *       added to {@code out} at the end.</li>
  * </ol>
  * Every weight is thus read from memory and widened once per call and reused from cache for all
  * {@code n} rows.
  */
 final class Gemm {
     /** Columns per block: a packed tile (KC × NR floats) and a packed input block (KC × MR) share the first-level cache. */
-    static final int KC = Integer.getInteger("gemm.kc", 128);
+    static final int KC = 128;
     /** Tiles per pool task. */
-    static final int TILES_PER_TASK = Integer.getInteger("gemm.tiles", 4);
-    /** Input blocks per pass over the packed tiles: KC × MR × PASS_BLOCKS floats stay in the second-level cache. */
-    static final int PASS_BLOCKS = Integer.getInteger("gemm.pass", 16);
+    static final int TILES_PER_TASK = 4;
+    /** Input blocks per pass over the packed tiles: a tile is reused from the first-level cache for these. */
+    static final int PASS_BLOCKS = 4;
     /** Multiply-adds below which a call stays on the calling thread. */
     static final long SERIAL_WORK = 1L << 16;
     /** The largest packed input (floats) a thread keeps between calls; larger ones are allocated per call. */
     private static final int KEPT_INPUT = 1 << 23;
     private static final int MR = GemmKernels.MR;
     private static final int NR = GemmKernels.NR;
+    /** The gather offsets of the transpose in {@link #pack}. */
+    private static final int[] GATHER = GemmKernels.gatherMap(KC);
 
-    /** Per-thread buffers of a task: the packed panel, one widened weight row, the accumulated output tiles. */
+    /** Per-thread buffers of a task: the packed panel, the widened rows of one tile, the accumulated output tiles. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(
-            () -> new float[][] {new float[KC * NR * TILES_PER_TASK], new float[KC], new float[0]});
+            () -> new float[][] {new float[KC * NR * TILES_PER_TASK], new float[KC * NR], new float[0]});
     /**
      * The calling thread's packed-input buffer. A call takes it out of the holder while it runs, so
      * that a nested call on the same thread (a pool worker helping with other work) allocates its own.
@@ -134,26 +136,28 @@ final class Gemm {
     /**
      * Widens columns {@code [k0, k0+kc)} of weight rows {@code [j0, j0+valid)} into a panel tile at
      * {@code pOff}, transposed ({@code panel[pOff + k·NR + jj]}); the columns past {@code valid} are zero.
+     * The rows are first widened side by side into {@code rows} ({@code NR × KC} floats).
      */
-    static void pack(Matrix w, int j0, int valid, int k0, int kc, float[] panel, int pOff, float[] row) {
+    static void pack(Matrix w, int j0, int valid, int k0, int kc, float[] panel, int pOff, float[] rows) {
         int cols = w.cols();
         MemorySegment data = w.data();
         for (int jj = 0; jj < NR; jj++) {
-            if (jj < valid) {
-                long base = (long) (j0 + jj) * cols + k0;
-                if (w.dtype().isQuantized()) {
-                    QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), row, 0, kc);
-                } else if (w.dtype() == DType.BF16) {
-                    VectorKernels.bf16ToFloat(data, base * 2, row, 0, kc);
-                } else if (w.dtype() == DType.F32) {
-                    MemorySegment.copy(data, Matrix.FLOAT_LE, base * 4, row, 0, kc);
-                } else {
-                    for (int k = 0; k < kc; k++) row[k] = Float.float16ToFloat(data.get(Matrix.SHORT_LE, (base + k) * 2));
-                }
-                for (int k = 0; k < kc; k++) panel[pOff + k * NR + jj] = row[k];
+            int at = jj * KC;
+            if (jj >= valid) {
+                java.util.Arrays.fill(rows, at, at + kc, 0f);
+                continue;
+            }
+            long base = (long) (j0 + jj) * cols + k0;
+            if (w.dtype().isQuantized()) {
+                QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), rows, at, kc);
+            } else if (w.dtype() == DType.BF16) {
+                VectorKernels.bf16ToFloat(data, base * 2, rows, at, kc);
+            } else if (w.dtype() == DType.F32) {
+                MemorySegment.copy(data, Matrix.FLOAT_LE, base * 4, rows, at, kc);
             } else {
-                for (int k = 0; k < kc; k++) panel[pOff + k * NR + jj] = 0f;
+                for (int k = 0; k < kc; k++) rows[at + k] = Float.float16ToFloat(data.get(Matrix.SHORT_LE, (base + k) * 2));
             }
         }
+        GemmKernels.transposeTile(rows, KC, GATHER, kc, panel, pOff);
     }
 }

@@ -1,5 +1,8 @@
 package qwen2vl4j.kernels;
 
+import java.lang.foreign.MemorySegment;
+import qwen2vl4j.io.DType;
+
 /**
  * The previous tiled GEMM, kept only as the baseline of {@code bench --only kernels}: weight tiles
  * packed as in {@link Gemm}, but a 6×2 register tile that broadcasts from the unpacked input rows.
@@ -40,7 +43,7 @@ final class GemmBaseline {
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int kc = Math.min(KC, cols - k0);
             for (int t = t0; t < t1; t++) {
-                Gemm.pack(w, t * NR, Math.min(NR, rows - t * NR), k0, kc, panel, (t - t0) * KC * NR, row);
+                pack(w, t * NR, Math.min(NR, rows - t * NR), k0, kc, panel, (t - t0) * KC * NR, row);
             }
             for (int t = t0; t < t1; t++) {
                 int j0 = t * NR, valid = Math.min(NR, rows - j0), pOff = (t - t0) * KC * NR;
@@ -66,6 +69,32 @@ final class GemmBaseline {
             java.util.Arrays.fill(tile, 0f);
             VectorKernels.gemm1(x, i * cols + k0, panel, pOff, kc, tile, 0);
             for (int jj = 0; jj < valid; jj++) out[i * rows + j0 + jj] += tile[jj];
+        }
+    }
+
+    /**
+     * Widens columns {@code [k0, k0+kc)} of weight rows {@code [j0, j0+valid)} into a panel tile at
+     * {@code pOff}, transposed ({@code panel[pOff + k·NR + jj]}); the columns past {@code valid} are zero.
+     */
+    private static void pack(Matrix w, int j0, int valid, int k0, int kc, float[] panel, int pOff, float[] row) {
+        int cols = w.cols();
+        MemorySegment data = w.data();
+        for (int jj = 0; jj < NR; jj++) {
+            if (jj < valid) {
+                long base = (long) (j0 + jj) * cols + k0;
+                if (w.dtype().isQuantized()) {
+                    QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), row, 0, kc);
+                } else if (w.dtype() == DType.BF16) {
+                    VectorKernels.bf16ToFloat(data, base * 2, row, 0, kc);
+                } else if (w.dtype() == DType.F32) {
+                    MemorySegment.copy(data, Matrix.FLOAT_LE, base * 4, row, 0, kc);
+                } else {
+                    for (int k = 0; k < kc; k++) row[k] = Float.float16ToFloat(data.get(Matrix.SHORT_LE, (base + k) * 2));
+                }
+                for (int k = 0; k < kc; k++) panel[pOff + k * NR + jj] = row[k];
+            } else {
+                for (int k = 0; k < kc; k++) panel[pOff + k * NR + jj] = 0f;
+            }
         }
     }
 }

@@ -156,6 +156,25 @@ final class GemmKernels {
     }
 
     /**
+     * Transposes {@code NR} rows of {@code kc} floats ({@code src[jj·srcStride + k]}) into a packed
+     * weight tile ({@code panel[pOff + k·NR + jj]}), one gathered column vector at a time.
+     * {@code srcStride} must be the stride {@link #gatherMap} was made for.
+     */
+    static void transposeTile(float[] src, int srcStride, int[] gatherMap, int kc, float[] panel, int pOff) {
+        for (int k = 0, p = pOff; k < kc; k++, p += NR) {
+            FloatVector.fromArray(F, src, k, gatherMap, 0).intoArray(panel, p);
+            FloatVector.fromArray(F, src, k + L * srcStride, gatherMap, 0).intoArray(panel, p + L);
+        }
+    }
+
+    /** The gather offsets of {@link #transposeTile} for rows {@code srcStride} floats apart. */
+    static int[] gatherMap(int srcStride) {
+        int[] map = new int[L];
+        for (int i = 0; i < L; i++) map[i] = i * srcStride;
+        return map;
+    }
+
+    /**
      * Packs input rows {@code [block·MR, block·MR + MR)} (those below {@code n}) of {@code x[n, cols]}
      * into block {@code block} of {@code a}: {@code a[(block·cols + k)·MR + r] = x[(block·MR + r)·cols + k]}.
      * The slots of the rows past {@code n} are left as they are: no kernel reads them.

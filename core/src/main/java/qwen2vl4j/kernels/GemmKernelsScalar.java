@@ -18,4 +18,12 @@ final class GemmKernelsScalar {
             }
         }
     }
+
+    /** {@link GemmKernels#transposeTile}: {@code panel[pOff + k·NR + jj] = src[jj·srcStride + k]}. */
+    static void transposeTile(float[] src, int srcStride, int kc, float[] panel, int pOff) {
+        int nr = GemmKernels.NR;
+        for (int k = 0; k < kc; k++) {
+            for (int jj = 0; jj < nr; jj++) panel[pOff + k * nr + jj] = src[jj * srcStride + k];
+        }
+    }
 }

@@ -50,6 +50,17 @@ class GemmKernelsTest {
         }
     }
 
+    /** The gathered transpose of a weight tile matches the scalar one, for full and odd depths. */
+    @ParameterizedTest
+    @CsvSource({"128,128", "128,1", "130,77", "40,40"})
+    void transposeTileMatchesScalarTwin(int srcStride, int kc) {
+        float[] src = gaussian(new Random(srcStride * 7L + kc), NR * srcStride);
+        float[] expected = new float[5 + kc * NR], actual = new float[5 + kc * NR];
+        GemmKernelsScalar.transposeTile(src, srcStride, kc, expected, 5);
+        GemmKernels.transposeTile(src, srcStride, GemmKernels.gatherMap(srcStride), kc, actual, 5);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual);
+    }
+
     private static float[] gaussian(Random rnd, int count) {
         float[] v = new float[count];
         for (int i = 0; i < count; i++) v[i] = (float) rnd.nextGaussian();
