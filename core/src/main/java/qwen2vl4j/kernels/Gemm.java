@@ -47,6 +47,7 @@ final class Gemm {
 
     private Gemm() {}
 
+    /** {@code out[n, w.rows()] = x[n, w.cols()] · Wᵀ + bias} (bias may be null), split across the pool. */
     static void run(float[] x, int n, Matrix w, float[] bias, float[] out) {
         int rows = w.rows(), cols = w.cols();
         int blocks = (n + MR - 1) / MR;
