@@ -278,25 +278,11 @@ final class BenchCommand implements Callable<Integer> {
         return folder;
     }
 
-    /** The new GEMM and GEMV against the row-wise kernel they replaced, on real shapes. */
+    /** The tiled GEMM against the previous tiled kernel, and the GEMV against the row-wise kernel it replaced, on real shapes. */
     private void kernels(Weights weights, List<Matrix> layers) {
-        progress("kernels: tiled GEMM and GEMV against the row-wise baseline ...");
-        Matrix fc1 = Matrix.of(weights.tensor("visual.blocks.0.mlp.fc1.weight"));
-        int n = 1024;
-        float[] x = random(n * fc1.cols(), 1), y = new float[n * fc1.rows()];
-        double flops = 2.0 * n * fc1.rows() * fc1.cols();
-        MatMul.matmul(x, 64, fc1, null, y);
-        MatMul.matmulRowwise(x, 16, fc1, null, y);
-        Timing tiledRun = best(3, () -> MatMul.matmul(x, n, fc1, null, y));
-        double tiled = tiledRun.seconds();
-        Timing rowwiseRun = best(1, () -> MatMul.matmulRowwise(x, n, fc1, null, y));
-        double rowwise = rowwiseRun.seconds();
-        kernels.put("gemm_gflop_s", round(flops / tiled / 1e9));
-        kernels.put("gemm_rowwise_gflop_s", round(flops / rowwise / 1e9));
-        kernels.put("gemm_speedup", round(rowwise / tiled));
-        String shape = "[" + n + "x" + fc1.cols() + "]·[" + fc1.rows() + "x" + fc1.cols() + "]ᵀ";
-        measure("GEMM " + shape + " tiled", "gemm", tiled, tiledRun.cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
-        measure("GEMM same, row-wise baseline", "gemm_rowwise", rowwise, rowwiseRun.cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        progress("kernels: tiled GEMM against the previous tiled kernel, GEMV against the row-wise baseline ...");
+        gemm("gemm", Matrix.of(weights.tensor("visual.blocks.0.mlp.fc1.weight")), 1024);
+        gemm("gemm_prefill", layers.get(5), 512);
 
         // the up-projections of every layer in turn (over 700 MB), so the weights stream from memory, not cache
         List<Matrix> ups = new ArrayList<>();
@@ -319,6 +305,20 @@ final class BenchCommand implements Callable<Integer> {
         String g = ups.size() + "x [" + up.rows() + "x" + up.cols() + "] bf16";
         measure("GEMV " + g, "gemv", gemv, gemvRun.cpuShare(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
         measure("GEMV same, row-wise baseline", "gemv_rowwise", gemvRowwise, gemvRowwiseRun.cpuShare(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+    }
+
+    /** {@code n} random input rows times {@code w}ᵀ: the tiled GEMM and its previous version, run in turns. */
+    private void gemm(String json, Matrix w, int n) {
+        float[] x = random(n * w.cols(), 1), y = new float[n * w.rows()];
+        double flops = 2.0 * n * w.rows() * w.cols();
+        Timing[] runs = interleaved(4, () -> MatMul.matmul(x, n, w, null, y), () -> MatMul.matmulTiledBaseline(x, n, w, null, y));
+        double tiled = runs[0].seconds(), previous = runs[1].seconds();
+        kernels.put(json + "_gflop_s", round(flops / tiled / 1e9));
+        kernels.put(json + "_previous_gflop_s", round(flops / previous / 1e9));
+        kernels.put(json + "_speedup", round(previous / tiled));
+        String shape = "[" + n + "x" + w.cols() + "]·[" + w.rows() + "x" + w.cols() + "]ᵀ";
+        measure("GEMM " + shape + " tiled", json, tiled, runs[0].cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("GEMM same, previous tiled kernel", json + "_previous", previous, runs[1].cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
     }
 
     private void vision(VisionTransformer vision, VisionConfig v, Set<Part> parts) {
@@ -519,6 +519,32 @@ final class BenchCommand implements Callable<Integer> {
             best = Math.min(best, seconds(s0));
         }
         return new Timing(best, (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.THREADS);
+    }
+
+    /**
+     * Runs {@code a} and {@code b} in turns (after one warm-up each), {@code rounds} times and for at
+     * least a second, so that both see the same load: the best time and the mean CPU share of each.
+     */
+    private static Timing[] interleaved(int rounds, Runnable a, Runnable b) {
+        Runnable[] runs = {a, b};
+        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE}, wall = new double[2];
+        long[] cpu = new long[2];
+        a.run();
+        b.run();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < rounds || System.nanoTime() - t0 < 1_000_000_000L; i++) {
+            for (int k = 0; k < 2; k++) {
+                long c0 = cpuNanos(), s0 = System.nanoTime();
+                runs[k].run();
+                double s = seconds(s0);
+                cpu[k] += cpuNanos() - c0;
+                wall[k] += s;
+                best[k] = Math.min(best[k], s);
+            }
+        }
+        Timing[] result = new Timing[2];
+        for (int k = 0; k < 2; k++) result[k] = new Timing(best[k], cpu[k] / 1e9 / wall[k] / ComputePool.THREADS);
+        return result;
     }
 
     private static float[] random(int n, long seed) {

@@ -4,103 +4,161 @@ import java.lang.foreign.MemorySegment;
 import qwen2vl4j.io.DType;
 
 /**
- * The tiled matrix product for several input rows ({@code out[n, rows] = x · Wᵀ + bias}).
- * The weight rows are cut into tiles of {@link VectorKernels#NR}; each pool task owns a few
- * consecutive tiles and, one block of {@link #KC} columns at a time, widens them to float32 and
- * packs them transposed into its own panel ({@code panel[k·NR + j]}), which it then runs against
- * every input row six at a time. Every weight is thus read from memory and widened once per call
- * and reused from cache for all {@code n} rows.
+ * The tiled matrix product for several input rows ({@code out[n, rows] = x · Wᵀ + bias}), in the
+ * blocked order of Goto's GEMM:
+ * <ol>
+ *   <li>the input rows are packed once per call, {@link GemmKernels#MR} rows to a block and
+ *       column-major inside it ({@link GemmKernels#packRows}), so that a micro-kernel reads one
+ *       contiguous stream of values to broadcast;</li>
+ *   <li>the weight rows are cut into tiles of {@link GemmKernels#NR}; each pool task owns a few
+ *       consecutive tiles and, one block of {@link #KC} columns at a time, widens them to float32
+ *       and packs them transposed into its own panel ({@link #pack});</li>
+ *   <li>a pass of up to {@link #PASS_BLOCKS} input blocks then runs against each packed tile in
+ *       turn ({@link GemmKernels#gemm12}), the products accumulating in a per-task scratch that is
+ *       added to {@code out} at the end.</li>
+ * </ol>
+ * Every weight is thus read from memory and widened once per call and reused from cache for all
+ * {@code n} rows.
  */
 final class Gemm {
-    /** Columns per block: a packed tile (KC × NR floats) stays in the first-level cache. */
+    /** Columns per block: a packed tile (KC × NR floats) and a packed input block (KC × MR) share the first-level cache. */
     static final int KC = 128;
     /** Tiles per pool task. */
     static final int TILES_PER_TASK = 4;
+    /** Input blocks per pass over the packed tiles: a tile is reused from the first-level cache for these. */
+    static final int PASS_BLOCKS = 4;
     /** Multiply-adds below which a call stays on the calling thread. */
     static final long SERIAL_WORK = 1L << 16;
-    private static final int NR = VectorKernels.NR;
+    /** The largest packed input (floats) a thread keeps between calls; larger ones are allocated per call. */
+    private static final int KEPT_INPUT = 1 << 23;
+    private static final int MR = GemmKernels.MR;
+    private static final int NR = GemmKernels.NR;
+    /** The gather offsets of the transpose in {@link #pack}. */
+    private static final int[] GATHER = GemmKernels.gatherMap(KC);
 
-    /** Per-thread buffers: the packed panel of one task, one widened weight row, one row of a partial tile. */
+    /** Per-thread buffers of a task: the packed panel, the widened rows of one tile, the accumulated output tiles. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(
-            () -> new float[][] {new float[KC * NR * TILES_PER_TASK], new float[KC], new float[NR]});
+            () -> new float[][] {new float[KC * NR * TILES_PER_TASK], new float[KC * NR], new float[0]});
+    /**
+     * The calling thread's packed-input buffer. A call takes it out of the holder while it runs, so
+     * that a nested call on the same thread (a pool worker helping with other work) allocates its own.
+     */
+    private static final ThreadLocal<float[][]> PACKED_INPUT = ThreadLocal.withInitial(() -> new float[1][]);
 
     private Gemm() {}
 
+    /** {@code out[n, w.rows()] = x[n, w.cols()] · Wᵀ + bias} (bias may be null), split across the pool. */
     static void run(float[] x, int n, Matrix w, float[] bias, float[] out) {
-        int rows = w.rows();
-        int tiles = (rows + NR - 1) / NR;
-        int tasks = (tiles + TILES_PER_TASK - 1) / TILES_PER_TASK;
-        if ((long) n * rows * w.cols() < SERIAL_WORK) {
-            for (int t = 0; t < tasks; t++) tiles(x, n, w, bias, out, t * TILES_PER_TASK, Math.min(tiles, (t + 1) * TILES_PER_TASK));
-            return;
+        int rows = w.rows(), cols = w.cols();
+        int blocks = (n + MR - 1) / MR;
+        long packedSize = (long) blocks * MR * cols;
+        if (packedSize > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("matmul with " + w.name() + ": " + n + " input rows of " + cols
+                    + " columns exceed the largest array the tiled product can pack");
         }
-        ComputePool.forEach(tasks, t -> tiles(x, n, w, bias, out, t * TILES_PER_TASK, Math.min(tiles, (t + 1) * TILES_PER_TASK)));
+        boolean serial = (long) n * rows * cols < SERIAL_WORK;
+        float[][] holder = PACKED_INPUT.get();
+        float[] kept = holder[0];
+        holder[0] = null;
+        float[] a = kept != null && kept.length >= packedSize ? kept : new float[(int) packedSize];
+        try {
+            int tiles = (rows + NR - 1) / NR;
+            int tasks = (tiles + TILES_PER_TASK - 1) / TILES_PER_TASK;
+            ComputePool.Body packBlock = b -> GemmKernels.packRows(x, n, cols, b, a);
+            ComputePool.Body task = t -> tiles(a, n, w, bias, out, t * TILES_PER_TASK, Math.min(tiles, (t + 1) * TILES_PER_TASK));
+            if (serial) {
+                for (int b = 0; b < blocks; b++) packBlock.run(b);
+                for (int t = 0; t < tasks; t++) task.run(t);
+            } else {
+                ComputePool.forEach(blocks, packBlock);
+                ComputePool.forEach(tasks, task);
+            }
+        } finally {
+            holder[0] = a.length <= KEPT_INPUT ? a : kept;
+        }
     }
 
-    /** All input rows against the weight tiles {@code [t0, t1)}. */
-    private static void tiles(float[] x, int n, Matrix w, float[] bias, float[] out, int t0, int t1) {
-        int rows = w.rows(), cols = w.cols();
+    /**
+     * All input rows (packed in {@code a}) against the weight tiles {@code [t0, t1)}. The products
+     * accumulate in a scratch laid out tile by tile ({@code MR × NR} floats each, those of one input
+     * block side by side), which one pass per column block sweeps in order; {@code out} is written
+     * once at the end. (Accumulating straight into {@code out}, whose rows lie {@code rows} floats
+     * apart, made every tile update miss the caches: half the speed.)
+     */
+    private static void tiles(float[] a, int n, Matrix w, float[] bias, float[] out, int t0, int t1) {
+        int rows = w.rows(), cols = w.cols(), blocks = (n + MR - 1) / MR, tileCount = t1 - t0;
+        int tileSize = MR * NR, blockSize = tileCount * tileSize;
         float[][] scratch = SCRATCH.get();
-        float[] panel = scratch[0], row = scratch[1], partial = scratch[2];
-        int jFrom = t0 * NR, jTo = Math.min(rows, t1 * NR);
-        for (int i = 0; i < n; i++) {
-            for (int j = jFrom; j < jTo; j++) out[i * rows + j] = bias == null ? 0f : bias[j];
-        }
+        float[] panel = scratch[0], row = scratch[1];
+        if (scratch[2].length < blocks * blockSize) scratch[2] = new float[blocks * TILES_PER_TASK * tileSize];
+        float[] acc = scratch[2];
+        java.util.Arrays.fill(acc, 0, blocks * blockSize, 0f);
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int kc = Math.min(KC, cols - k0);
-            for (int t = t0; t < t1; t++) {
-                pack(w, t * NR, Math.min(NR, rows - t * NR), k0, kc, panel, (t - t0) * KC * NR, row);
+            for (int t = 0; t < tileCount; t++) {
+                int j0 = (t0 + t) * NR;
+                pack(w, j0, Math.min(NR, rows - j0), k0, kc, panel, t * KC * NR, row);
             }
-            for (int t = t0; t < t1; t++) {
-                int j0 = t * NR, valid = Math.min(NR, rows - j0), pOff = (t - t0) * KC * NR;
-                if (valid < NR) {
-                    partialTile(x, n, cols, k0, kc, panel, pOff, out, rows, j0, valid, partial);
-                    continue;
+            for (int b0 = 0; b0 < blocks; b0 += PASS_BLOCKS) {
+                int b1 = Math.min(blocks, b0 + PASS_BLOCKS);
+                for (int t = 0; t < tileCount; t++) {
+                    for (int b = b0; b < b1; b++) {
+                        block(a, (b * cols + k0) * MR, Math.min(MR, n - b * MR), panel, t * KC * NR, kc, acc, b * blockSize + t * tileSize, NR);
+                    }
                 }
-                int i = 0;
-                for (; i + 6 <= n; i += 6) {
-                    VectorKernels.gemm6(x, i * cols + k0, cols, panel, pOff, kc, out, i * rows + j0, rows);
-                }
-                for (; i < n; i++) {
-                    VectorKernels.gemm1(x, i * cols + k0, panel, pOff, kc, out, i * rows + j0);
+            }
+        }
+        for (int b = 0; b < blocks; b++) {
+            for (int t = 0; t < tileCount; t++) {
+                int j0 = (t0 + t) * NR, valid = Math.min(NR, rows - j0);
+                for (int r = 0, m = Math.min(MR, n - b * MR); r < m; r++) {
+                    int src = b * blockSize + t * tileSize + r * NR, dst = (b * MR + r) * rows + j0;
+                    if (bias == null) {
+                        System.arraycopy(acc, src, out, dst, valid);
+                    } else {
+                        for (int j = 0; j < valid; j++) out[dst + j] = acc[src + j] + bias[j0 + j];
+                    }
                 }
             }
         }
     }
 
-    /** The last tile when {@code rows} is not a multiple of NR: computed into a scratch tile, its valid columns added. */
-    private static void partialTile(float[] x, int n, int cols, int k0, int kc, float[] panel, int pOff,
-                                    float[] out, int rows, int j0, int valid, float[] tile) {
-        for (int i = 0; i < n; i++) {
-            java.util.Arrays.fill(tile, 0f);
-            VectorKernels.gemm1(x, i * cols + k0, panel, pOff, kc, tile, 0);
-            for (int jj = 0; jj < valid; jj++) out[i * rows + j0 + jj] += tile[jj];
+    /** The first {@code m ≤ MR} rows of one packed input block against one packed tile, added into {@code out}. */
+    private static void block(float[] a, int aOff, int m, float[] panel, int pOff, int kc, float[] out, int o, int oStride) {
+        if (m == MR) {
+            GemmKernels.gemm12(a, aOff, panel, pOff, kc, out, o, oStride);
+            return;
         }
+        int r = 0;
+        for (; r + 4 <= m; r += 4) GemmKernels.gemm4(a, aOff + r, panel, pOff, kc, out, o + r * oStride, oStride);
+        for (; r < m; r++) GemmKernels.gemm1(a, aOff + r, panel, pOff, kc, out, o + r * oStride);
     }
 
     /**
      * Widens columns {@code [k0, k0+kc)} of weight rows {@code [j0, j0+valid)} into a panel tile at
      * {@code pOff}, transposed ({@code panel[pOff + k·NR + jj]}); the columns past {@code valid} are zero.
+     * The rows are first widened side by side into {@code rows} ({@code NR × KC} floats).
      */
-    static void pack(Matrix w, int j0, int valid, int k0, int kc, float[] panel, int pOff, float[] row) {
+    static void pack(Matrix w, int j0, int valid, int k0, int kc, float[] panel, int pOff, float[] rows) {
         int cols = w.cols();
         MemorySegment data = w.data();
         for (int jj = 0; jj < NR; jj++) {
-            if (jj < valid) {
-                long base = (long) (j0 + jj) * cols + k0;
-                if (w.dtype().isQuantized()) {
-                    QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), row, 0, kc);
-                } else if (w.dtype() == DType.BF16) {
-                    VectorKernels.bf16ToFloat(data, base * 2, row, 0, kc);
-                } else if (w.dtype() == DType.F32) {
-                    MemorySegment.copy(data, Matrix.FLOAT_LE, base * 4, row, 0, kc);
-                } else {
-                    for (int k = 0; k < kc; k++) row[k] = Float.float16ToFloat(data.get(Matrix.SHORT_LE, (base + k) * 2));
-                }
-                for (int k = 0; k < kc; k++) panel[pOff + k * NR + jj] = row[k];
+            int at = jj * KC;
+            if (jj >= valid) {
+                java.util.Arrays.fill(rows, at, at + kc, 0f);
+                continue;
+            }
+            long base = (long) (j0 + jj) * cols + k0;
+            if (w.dtype().isQuantized()) {
+                QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), rows, at, kc);
+            } else if (w.dtype() == DType.BF16) {
+                VectorKernels.bf16ToFloat(data, base * 2, rows, at, kc);
+            } else if (w.dtype() == DType.F32) {
+                MemorySegment.copy(data, Matrix.FLOAT_LE, base * 4, rows, at, kc);
             } else {
-                for (int k = 0; k < kc; k++) panel[pOff + k * NR + jj] = 0f;
+                for (int k = 0; k < kc; k++) rows[at + k] = Float.float16ToFloat(data.get(Matrix.SHORT_LE, (base + k) * 2));
             }
         }
+        GemmKernels.transposeTile(rows, KC, GATHER, kc, panel, pOff);
     }
 }

@@ -111,12 +111,21 @@ public final class MatMul {
     }
 
     /**
-     * The previous kernel, kept as the benchmark's baseline: each weight row is widened once and
+     * The first kernel, kept as the benchmark's GEMV baseline: each weight row is widened once and
      * dotted with every input row, rows split across the pool. Same contract as {@link #matmul}.
      */
     public static void matmulRowwise(float[] x, int n, Matrix w, float[] bias, float[] out) {
         checkSizes(x, n, w, bias, out);
         rowwise(x, n, w, bias, out);
+    }
+
+    /**
+     * The previous tiled GEMM (6×2 register tile over the unpacked input), kept as the benchmark's
+     * baseline for {@code n ≥ 4} rows. Same contract as {@link #matmul}.
+     */
+    public static void matmulTiledBaseline(float[] x, int n, Matrix w, float[] bias, float[] out) {
+        checkSizes(x, n, w, bias, out);
+        GemmBaseline.run(x, n, w, bias, out);
     }
 
     private static void rowwise(float[] x, int n, Matrix w, float[] bias, float[] out) {

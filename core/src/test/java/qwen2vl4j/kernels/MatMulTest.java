@@ -34,9 +34,9 @@ class MatMulTest {
         }
     }
 
-    /** Sizes that straddle the tile (2 vectors of rows) and the column block of the tiled kernel. */
+    /** Sizes that straddle the tile (2 vectors of rows), the column block and the pass of input blocks of the tiled kernel. */
     @ParameterizedTest
-    @CsvSource({"6,31,127", "7,33,129", "12,65,257", "13,1,300", "24,96,128", "5,2,3", "9,130,1", "70,97,385"})
+    @CsvSource({"6,31,127", "7,33,129", "12,65,257", "13,1,300", "24,96,128", "5,2,3", "9,130,1", "70,97,385", "203,33,140"})
     void oddTileAndBlockEdges(int n, int rows, int cols) throws Exception {
         checkAllFormats(n, rows, cols, true, rows * 7 + cols);
         checkAllFormats(n, rows, cols, false, rows * 11 + cols);
@@ -154,6 +154,23 @@ class MatMulTest {
                 for (int c = 0; c < cols; c++) sum += x[c] * m.get(0, c);
                 assertEquals(sum, expected[0], 1e-5 * Math.sqrt(cols) * (1 + Math.abs(sum)), "deinterleave cols=" + cols);
             }
+        }
+    }
+
+    /** The previous tiled kernel, the bench's baseline, agrees with the scalar twin too (a partial tile and row block). */
+    @Test
+    void tiledBaselineMatchesScalar() throws Exception {
+        Random rnd = new Random(6);
+        int n = 15, rows = 70, cols = 150;
+        float[] w = gaussian(rnd, rows * cols), x = gaussian(rnd, n * cols), bias = gaussian(rnd, rows);
+        Path file = tmp.resolve("baseline.safetensors");
+        new SafeTensorsWriter().addBF16("w", new long[] {rows, cols}, w).write(file);
+        try (SafeTensors st = SafeTensors.open(file)) {
+            Matrix m = Matrix.of(st.tensor("w"));
+            float[] expected = new float[n * rows], actual = new float[n * rows];
+            MatMul.matmulScalar(x, n, m, bias, expected);
+            MatMul.matmulTiledBaseline(x, n, m, bias, actual);
+            assertClose(expected, actual, cols, "tiled baseline");
         }
     }
 
