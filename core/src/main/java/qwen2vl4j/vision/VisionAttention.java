@@ -1,6 +1,5 @@
 package qwen2vl4j.vision;
 
-import java.util.stream.IntStream;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.ComputePool;
@@ -11,7 +10,8 @@ import qwen2vl4j.kernels.VisionOps;
 /**
  * Multi-head self-attention of one vision block (spec §5.3, §5.4): fused q/k/v projection with
  * bias, 2-D rotary on q and k, {@code softmax(q·kᵀ / √headDim)·v} with no mask inside each frame
- * window and nothing across windows, then the output projection. Heads × windows run in parallel.
+ * window and nothing across windows, then the output projection. The heads of small windows run side
+ * by side; a large window runs one head at a time with each step split across the cores.
  */
 public final class VisionAttention {
     private final Matrix qkv;        // [3·dim, dim]: rows q | k | v, head-major inside each
@@ -49,66 +49,97 @@ public final class VisionAttention {
     public float[] forward(float[] x, int n, VisionGrids grids, VisionRotaryEmbedding.Table rope) {
         float[] qkvRows = new float[n * 3 * dim];   // [n, 3·dim] = q | k | v, each [heads, headDim]
         MatMul.matmul(x, n, qkv, qkvBias, qkvRows);
-        rotateQueriesAndKeys(qkvRows, n, rope);
+        // q and k are 2·heads consecutive head vectors at the start of each row
+        VisionOps.rotaryHeads(qkvRows, n, 3 * dim, 2 * heads, headDim, rope.cos(), rope.sin());
         float[] context = new float[n * dim];       // [n, dim], heads concatenated
+        int[] starts = grids.windowStarts();
         int windows = grids.windows();
-        int largest = 0;
-        for (int w = 0; w < windows; w++) largest = Math.max(largest, grids.windowStarts()[w + 1] - grids.windowStarts()[w]);
-        IntStream tasks = IntStream.range(0, windows * heads);
-        if (largest < PARALLEL_WINDOW) tasks = tasks.parallel();  // small windows: heads side by side; large: the GEMMs split
-        tasks.forEach(task -> {
-            int w = task / heads, head = task % heads;
-            int start = grids.windowStarts()[w], end = grids.windowStarts()[w + 1];
-            attendWindow(qkvRows, start, end - start, head, context);
+        // small windows: every head of every window side by side, one task each
+        ComputePool.forEach(windows * heads, task -> {
+            int w = task / heads, start = starts[w], len = starts[w + 1] - start;
+            if (len < PARALLEL_WINDOW) attendSmallWindow(qkvRows, start, len, task % heads, context);
         });
+        // large windows: one head at a time, each step split across the cores
+        for (int w = 0; w < windows; w++) {
+            int start = starts[w], len = starts[w + 1] - start;
+            if (len >= PARALLEL_WINDOW) attendLargeWindow(qkvRows, start, len, context);
+        }
         float[] out = new float[n * dim];           // [n, dim]
         MatMul.matmul(context, n, proj, projBias, out);
         return out;
     }
 
-    /** Applies the rotary table to q and k of every head of every row, in place. */
-    private void rotateQueriesAndKeys(float[] qkvRows, int n, VisionRotaryEmbedding.Table rope) {
-        int half = rope.half();
-        for (int r = 0; r < n; r++) {
-            for (int head = 0; head < heads; head++) {
-                int q = r * 3 * dim + head * headDim;
-                int k = q + dim;
-                VisionOps.rotary(qkvRows, q, rope.cos(), rope.sin(), r * half, half);
-                VisionOps.rotary(qkvRows, k, rope.cos(), rope.sin(), r * half, half);
-            }
+    /** One head over the rows {@code [start, start+len)}, on the calling thread. */
+    private void attendSmallWindow(float[] qkvRows, int start, int len, int head, float[] context) {
+        Head h = new Head(len, headDim);
+        packRows(qkvRows, start, len, head, h, 0, len);
+        h.attend();
+        unpackRows(h, start, head, context, 0, len);
+    }
+
+    /** Every head over the rows {@code [start, start+len)}, one after the other, packing and products split across the pool. */
+    private void attendLargeWindow(float[] qkvRows, int start, int len, float[] context) {
+        Head h = new Head(len, headDim);
+        int chunks = Math.min(len, ComputePool.THREADS * 4);
+        for (int head = 0; head < heads; head++) {
+            int hd = head;
+            ComputePool.forEach(chunks, c -> packRows(qkvRows, start, len, hd, h, c * len / chunks, (c + 1) * len / chunks));
+            h.attend();
+            ComputePool.forEach(chunks, c -> unpackRows(h, start, hd, context, c * len / chunks, (c + 1) * len / chunks));
         }
     }
 
     /**
-     * One head over the rows {@code [start, start+len)}: writes its slice of {@code context}. Both products are
-     * GEMMs over the window's packed q, k and vᵀ, so each loaded key or value row serves many queries.
+     * One head over one window, packed for the GEMMs: its queries and keys {@code [len, headDim]} and
+     * values transposed {@code [headDim, len]}, so each loaded key or value row serves many queries.
      */
-    private void attendWindow(float[] qkvRows, int start, int len, int head, float[] context) {
-        int stride = 3 * dim;
-        float[] q = new float[len * headDim];          // [len, headDim]
-        float[] k = new float[len * headDim];          // [len, headDim]
-        float[] vT = new float[headDim * len];         // [headDim, len]
-        for (int i = 0; i < len; i++) {
-            int row = (start + i) * stride + head * headDim;
-            System.arraycopy(qkvRows, row, q, i * headDim, headDim);
-            System.arraycopy(qkvRows, row + dim, k, i * headDim, headDim);
-            for (int d = 0; d < headDim; d++) vT[d * len + i] = qkvRows[row + 2 * dim + d];
+    private static final class Head {
+        final int len;
+        final int headDim;
+        final float[] q, k, vT, scores, out;
+
+        Head(int len, int headDim) {
+            this.len = len;
+            this.headDim = headDim;
+            q = new float[len * headDim];
+            k = new float[len * headDim];
+            vT = new float[headDim * len];
+            scores = new float[len * len];    // [len queries, len keys]
+            out = new float[len * headDim];   // [len, headDim]
         }
-        float[] scores = new float[len * len];         // [len queries, len keys] = q·kᵀ
-        MatMul.matmul(q, len, Matrix.ofFloats("attn.k", k, len, headDim), null, scores);
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int chunks = len >= PARALLEL_WINDOW ? ComputePool.THREADS * 4 : 1;   // rows of a large window across the cores
-        ComputePool.forEach(chunks, c -> {
-            for (int i = c * len / chunks, to = (c + 1) * len / chunks; i < to; i++) {
-                int off = i * len;
-                for (int j = 0; j < len; j++) scores[off + j] *= scale;
-                VisionOps.softmax(scores, off, len);
+
+        /** {@code out = softmax(q·kᵀ / √headDim)·v}. */
+        void attend() {
+            MatMul.matmul(q, len, Matrix.ofFloats("attn.k", k, len, headDim), null, scores);
+            VisionOps.softmaxRows(scores, len, len, (float) (1.0 / Math.sqrt(headDim)));
+            MatMul.matmul(scores, len, Matrix.ofFloats("attn.vT", vT, headDim, len), null, out);
+        }
+    }
+
+    /** Rows to transpose together: their values stay in cache while each lands in its column of vᵀ. */
+    private static final int TRANSPOSE_BLOCK = 16;
+
+    /** Copies rows {@code [from, to)} of the window of one head out of {@code qkvRows} into {@code h}. */
+    private void packRows(float[] qkvRows, int start, int len, int head, Head h, int from, int to) {
+        int stride = 3 * dim;
+        for (int i = from; i < to; i++) {
+            int row = (start + i) * stride + head * headDim;
+            System.arraycopy(qkvRows, row, h.q, i * headDim, headDim);
+            System.arraycopy(qkvRows, row + dim, h.k, i * headDim, headDim);
+        }
+        for (int i0 = from; i0 < to; i0 += TRANSPOSE_BLOCK) {
+            int i1 = Math.min(to, i0 + TRANSPOSE_BLOCK);
+            for (int d = 0; d < headDim; d++) {
+                int src = (start + i0) * stride + 2 * dim + head * headDim + d;
+                for (int i = i0; i < i1; i++, src += stride) h.vT[d * len + i] = qkvRows[src];
             }
-        });
-        float[] out = new float[len * headDim];        // [len, headDim] = softmax(scores)·v
-        MatMul.matmul(scores, len, Matrix.ofFloats("attn.vT", vT, headDim, len), null, out);
-        for (int i = 0; i < len; i++) {
-            System.arraycopy(out, i * headDim, context, (start + i) * dim + head * headDim, headDim);
+        }
+    }
+
+    /** Writes rows {@code [from, to)} of the head's output into its slice of {@code context}. */
+    private void unpackRows(Head h, int start, int head, float[] context, int from, int to) {
+        for (int i = from; i < to; i++) {
+            System.arraycopy(h.out, i * headDim, context, (start + i) * dim + head * headDim, headDim);
         }
     }
 }
