@@ -104,7 +104,12 @@ final class VisionOpsScalar {
 
     /** Rotates one head vector {@code x[off..off+2·half)} in the rotate-half layout (see {@link VisionOps#rotary}). */
     static void rotary(float[] x, int off, float[] cos, float[] sin, int tableOff, int half) {
-        for (int j = 0; j < half; j++) {
+        rotary(x, off, cos, sin, tableOff, half, half);
+    }
+
+    /** Pairs {@code j < count} of {@link #rotary}: {@code x[off+j]} with {@code x[off+j+half]}, angle {@code tableOff+j}. */
+    static void rotary(float[] x, int off, float[] cos, float[] sin, int tableOff, int count, int half) {
+        for (int j = 0; j < count; j++) {
             float c = cos[tableOff + j], s = sin[tableOff + j];
             float a = x[off + j], b = x[off + j + half];
             x[off + j] = a * c - b * s;

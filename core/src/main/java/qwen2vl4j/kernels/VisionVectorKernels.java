@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The Vector API versions of the vision tower's per-row work, one row or range at a time on the
  * calling thread ({@link VisionOps} splits them across the pool). Each has a scalar twin in
  * {@link VisionOpsScalar}. Every element is computed by the same lane arithmetic, a partial last
- * vector through a mask, so a result never depends on where a range starts or ends.
+ * vector through a mask (or, for rotary, the twin's identical float32 arithmetic), so a result never
+ * depends on where a range starts or ends.
  *
  * <p>LayerNorm runs in double lanes like its twin. Softmax and quick GELU use the float32 lane
  * {@code EXP} (within about an ulp of {@link Math#exp}); softmax corrects its argument for the
@@ -135,29 +136,25 @@ final class VisionVectorKernels {
 
     /**
      * Rotates {@code heads} consecutive head vectors of each row in {@code [from, to)} (see
-     * {@link VisionOps#rotaryHeads}); the float32 arithmetic is the twin's, lane by lane.
+     * {@link VisionOps#rotaryHeads}); the float32 arithmetic is the twin's, lane by lane, and the pairs
+     * past the last whole vector take the twin's own loop.
      */
     static void rotaryHeads(float[] x, int from, int to, int rowStride, int heads, int headDim, float[] cos, float[] sin) {
         int half = headDim / 2;
         int bound = F.loopBound(half);
-        VectorMask<Float> tail = F.indexInRange(bound, half);
         for (int r = from; r < to; r++) {
             int t = r * half;
             for (int h = 0; h < heads; h++) {
                 int off = r * rowStride + h * headDim;
                 for (int j = 0; j < bound; j += L) {
-                    rotate(x, off + j, half, cos, sin, t + j, F.maskAll(true));
+                    FloatVector a = FloatVector.fromArray(F, x, off + j), b = FloatVector.fromArray(F, x, off + j + half);
+                    FloatVector c = FloatVector.fromArray(F, cos, t + j), s = FloatVector.fromArray(F, sin, t + j);
+                    a.mul(c).sub(b.mul(s)).intoArray(x, off + j);
+                    b.mul(c).add(a.mul(s)).intoArray(x, off + j + half);
                 }
-                if (bound < half) rotate(x, off + bound, half, cos, sin, t + bound, tail);
+                if (bound < half) VisionOpsScalar.rotary(x, off + bound, cos, sin, t + bound, half - bound, half);
             }
         }
-    }
-
-    private static void rotate(float[] x, int i, int half, float[] cos, float[] sin, int t, VectorMask<Float> m) {
-        FloatVector a = FloatVector.fromArray(F, x, i, m), b = FloatVector.fromArray(F, x, i + half, m);
-        FloatVector c = FloatVector.fromArray(F, cos, t, m), s = FloatVector.fromArray(F, sin, t, m);
-        a.mul(c).sub(b.mul(s)).intoArray(x, i, m);
-        b.mul(c).add(a.mul(s)).intoArray(x, i + half, m);
     }
 
     /** {@code acc[i] += delta[i]} for {@code i} in {@code [from, to)}. */

@@ -91,12 +91,13 @@ public final class VisionAttention {
 
     /**
      * One head over one window, packed for the GEMMs: its queries and keys {@code [len, headDim]} and
-     * values transposed {@code [headDim, len]}, so each loaded key or value row serves many queries.
+     * values transposed {@code [headDim, len]}. Both products take the long side ({@code len} rows of
+     * keys, then of probabilities) as the GEMM's weight rows, the side it splits across the cores.
      */
     private static final class Head {
         final int len;
         final int headDim;
-        final float[] q, k, vT, scores, out;
+        final float[] q, k, vT, scores, outT;
 
         Head(int len, int headDim) {
             this.len = len;
@@ -105,14 +106,14 @@ public final class VisionAttention {
             k = new float[len * headDim];
             vT = new float[headDim * len];
             scores = new float[len * len];    // [len queries, len keys]
-            out = new float[len * headDim];   // [len, headDim]
+            outT = new float[headDim * len];  // [headDim, len queries]
         }
 
-        /** {@code out = softmax(q·kᵀ / √headDim)·v}. */
+        /** {@code outᵀ = (softmax(q·kᵀ / √headDim)·v)ᵀ = vᵀ·softmax(…)ᵀ}. */
         void attend() {
             MatMul.matmul(q, len, Matrix.ofFloats("attn.k", k, len, headDim), null, scores);
             VisionOps.softmaxRows(scores, len, len, (float) (1.0 / Math.sqrt(headDim)));
-            MatMul.matmul(scores, len, Matrix.ofFloats("attn.vT", vT, headDim, len), null, out);
+            MatMul.matmul(vT, headDim, Matrix.ofFloats("attn.probs", scores, len, len), null, outT);
         }
     }
 
@@ -136,10 +137,15 @@ public final class VisionAttention {
         }
     }
 
-    /** Writes rows {@code [from, to)} of the head's output into its slice of {@code context}. */
+    /** Writes rows {@code [from, to)} of the head's output (held transposed) into its slice of {@code context}. */
     private void unpackRows(Head h, int start, int head, float[] context, int from, int to) {
-        for (int i = from; i < to; i++) {
-            System.arraycopy(h.out, i * headDim, context, (start + i) * dim + head * headDim, headDim);
+        int len = h.len;
+        for (int i0 = from; i0 < to; i0 += TRANSPOSE_BLOCK) {
+            int i1 = Math.min(to, i0 + TRANSPOSE_BLOCK);
+            for (int d = 0; d < headDim; d++) {
+                int dst = (start + i0) * dim + head * headDim + d;
+                for (int i = i0; i < i1; i++, dst += dim) context[dst] = h.outT[d * len + i];
+            }
         }
     }
 }
