@@ -2,6 +2,7 @@ package qwen2vl4j.kernels;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -14,9 +15,13 @@ import jdk.incubator.vector.VectorSpecies;
  * vector through a mask (or, for rotary, the twin's identical float32 arithmetic), so a result never
  * depends on where a range starts or ends.
  *
- * <p>LayerNorm runs in double lanes like its twin. Softmax and quick GELU use the float32 lane
- * {@code EXP} (within about an ulp of {@link Math#exp}); softmax corrects its argument for the
- * rounding of {@code x − max} and sums in double lanes, so it stays as accurate as the twin.
+ * <p>LayerNorm runs in double lanes like its twin. Softmax and quick GELU use {@link #exp}, a float32
+ * exponential within about an ulp of {@link Math#exp}; softmax corrects its argument for the rounding
+ * of {@code x − max} and sums in double lanes, so it stays as accurate as the twin.
+ *
+ * <p>Only IEEE lane arithmetic is used (no lane {@code EXP}, no lane-order {@code ADD} reduction): those
+ * are computed differently before and after the JIT compiles a loop, and a result must not depend on
+ * when it was computed.
  */
 final class VisionVectorKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -24,8 +29,20 @@ final class VisionVectorKernels {
     static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
     /** Floats with as many lanes as {@link #D} (half the bit width), to widen into and narrow from. */
     static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    /** Ints of the same bit width as {@link #F}, for the exponent bits of {@link #exp}. */
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int L = F.length();
     private static final int DL = D.length();
+
+    private static final float LOG2_E = (float) (1.0 / Math.log(2.0));
+    /** ln 2 as a float32 and the float32 nearest the remainder: together about 48 bits of ln 2. */
+    private static final float LN2_HI = (float) Math.log(2.0);
+    private static final float LN2_LO = (float) (Math.log(2.0) - LN2_HI);
+    /** 1.5·2²³: adding and subtracting it rounds a float32 of magnitude below 2²² to the nearest integer. */
+    private static final float ROUNDER = 0x1.8p23f;
+    /** exp of anything below this is under half the smallest float32; above the upper bound it overflows. */
+    private static final float EXP_LOW = -104f;
+    private static final float EXP_HIGH = 89f;
 
     private VisionVectorKernels() {}
 
@@ -47,7 +64,7 @@ final class VisionVectorKernels {
             DoubleVector acc = DoubleVector.zero(D);
             for (int i = 0; i < bound; i += DL) acc = acc.add(widen(x, off + i));
             if (bound < dim) acc = acc.add(widen(x, off + bound, tail));
-            double mean = acc.reduceLanes(VectorOperators.ADD) / dim;
+            double mean = sumLanes(acc) / dim;
             DoubleVector vMean = DoubleVector.broadcast(D, mean);
             acc = DoubleVector.zero(D);
             for (int i = 0; i < bound; i += DL) {
@@ -58,7 +75,7 @@ final class VisionVectorKernels {
                 DoubleVector d = widen(x, off + bound, tail).sub(vMean);
                 acc = acc.add(d.mul(d), tailD);
             }
-            double inv = 1.0 / Math.sqrt(acc.reduceLanes(VectorOperators.ADD) / dim + eps);
+            double inv = 1.0 / Math.sqrt(sumLanes(acc) / dim + eps);
             for (int i = 0; i < bound; i += DL) {
                 DoubleVector y = widen(x, off + i).sub(vMean).mul(inv).mul(widen(weight, i)).add(widen(bias, i));
                 ((FloatVector) y.convertShape(VectorOperators.D2F, FH, 0)).intoArray(out, off + i);
@@ -102,7 +119,7 @@ final class VisionVectorKernels {
             sum0 = sum0.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0));
             sum1 = sum1.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
         }
-        float inv = (float) (1.0 / sum0.add(sum1).reduceLanes(VectorOperators.ADD));
+        float inv = (float) (1.0 / sumLanes(sum0.add(sum1)));
         for (int i = 0; i < bound; i += L) FloatVector.fromArray(F, a, off + i).mul(inv).intoArray(a, off + i);
         if (bound < n) FloatVector.fromArray(F, a, off + bound, tail).mul(inv).intoArray(a, off + bound, tail);
     }
@@ -114,8 +131,53 @@ final class VisionVectorKernels {
         FloatVector bp = d.sub(v);
         FloatVector err = v.sub(d.sub(bp)).add(negMax.sub(bp));      // TwoSum: v − max = d + err exactly
         err = err.blend(0f, err.test(VectorOperators.IS_NAN));       // −∞ inputs: exp is 0, nothing to correct
-        FloatVector e = d.lanewise(VectorOperators.EXP);
+        FloatVector e = exp(d);
         return e.fma(err, e);
+    }
+
+    /** The lanes of {@code v} added in lane order. */
+    private static double sumLanes(DoubleVector v) {
+        double[] lanes = v.toArray();
+        double sum = 0;
+        for (double x : lanes) sum += x;
+        return sum;
+    }
+
+    /**
+     * {@code e^x} per lane, within about an ulp of {@link Math#exp} rounded to float32: {@code x = n·ln 2 + r}
+     * with {@code n} the nearest integer to {@code x/ln 2} and {@code |r| ≤ ln 2 / 2}; {@code e^r} by its Taylor
+     * series to {@code r⁷} (the rest is under 6e-9 relative); then times {@code 2ⁿ}, built from exponent
+     * bits in two halves so that results near overflow and in the subnormal range come out right.
+     * {@code −∞} gives 0, {@code +∞} gives {@code +∞}, NaN gives NaN.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_LOW).min(EXP_HIGH);
+        FloatVector n = xc.mul(LOG2_E).add(ROUNDER).sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(F, 1f / 5040);
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 720));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        IntVector ni = (IntVector) n.convertShape(VectorOperators.F2I, I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector scale1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector scale2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale1).mul(scale2);
+    }
+
+    /** {@link #exp} over {@code a[from..to)} in place (for the tests). */
+    static void exp(float[] a, int from, int to) {
+        int i = from;
+        for (int bound = from + F.loopBound(to - from); i < bound; i += L) exp(FloatVector.fromArray(F, a, i)).intoArray(a, i);
+        if (i < to) {
+            VectorMask<Float> m = F.indexInRange(i, to);
+            exp(FloatVector.fromArray(F, a, i, m)).intoArray(a, i, m);
+        }
     }
 
     /** {@code x · sigmoid(1.702 · x) = x / (1 + e^(−1.702·x))} on {@code a[from..to)} in place. */
@@ -131,7 +193,7 @@ final class VisionVectorKernels {
     }
 
     private static FloatVector quickGelu(FloatVector x) {
-        return x.div(x.mul(-1.702f).lanewise(VectorOperators.EXP).add(1f));
+        return x.div(exp(x.mul(-1.702f)).add(1f));
     }
 
     /**

@@ -1,5 +1,7 @@
 package qwen2vl4j.vision;
 
+import java.util.ArrayList;
+import java.util.List;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.ComputePool;
@@ -10,8 +12,9 @@ import qwen2vl4j.kernels.VisionOps;
 /**
  * Multi-head self-attention of one vision block (spec §5.3, §5.4): fused q/k/v projection with
  * bias, 2-D rotary on q and k, {@code softmax(q·kᵀ / √headDim)·v} with no mask inside each frame
- * window and nothing across windows, then the output projection. The heads of small windows run side
- * by side; a large window runs one head at a time with each step split across the cores.
+ * window and nothing across windows, then the output projection. Each head of each window is cut into
+ * blocks of query rows, all run side by side: a block's scores against every key of its window stay in
+ * cache between the two products and the softmax.
  */
 public final class VisionAttention {
     private final Matrix qkv;        // [3·dim, dim]: rows q | k | v, head-major inside each
@@ -21,8 +24,12 @@ public final class VisionAttention {
     private final int dim;
     private final int heads;
     private final int headDim;
-    /** Windows of at least this many patches run one head at a time, each product split across the cores. */
-    private static final int PARALLEL_WINDOW = 256;
+    /** Query rows per block are a multiple of this: whole GEMM row groups (6) and weight tiles (32). */
+    private static final int BLOCK_QUANTUM = 96;
+    /** A block's scores ({@code rows × window} floats) aim to fit this many floats, about a second-level cache. */
+    private static final int BLOCK_SCORES = 1 << 18;
+    /** Rows to transpose together: their values stay in cache while each lands in its column. */
+    private static final int TRANSPOSE_BLOCK = 16;
 
     private VisionAttention(Matrix qkv, float[] qkvBias, Matrix proj, float[] projBias, int heads) {
         this.qkv = qkv;
@@ -51,101 +58,81 @@ public final class VisionAttention {
         MatMul.matmul(x, n, qkv, qkvBias, qkvRows);
         // q and k are 2·heads consecutive head vectors at the start of each row
         VisionOps.rotaryHeads(qkvRows, n, 3 * dim, 2 * heads, headDim, rope.cos(), rope.sin());
-        float[] context = new float[n * dim];       // [n, dim], heads concatenated
         int[] starts = grids.windowStarts();
         int windows = grids.windows();
-        // small windows: every head of every window side by side, one task each
-        ComputePool.forEach(windows * heads, task -> {
-            int w = task / heads, start = starts[w], len = starts[w + 1] - start;
-            if (len < PARALLEL_WINDOW) attendSmallWindow(qkvRows, start, len, task % heads, context);
+        float[][] keys = new float[windows * heads][];       // per (window, head): [len, headDim]
+        float[][] valuesT = new float[windows * heads][];    // per (window, head): [headDim, len]
+        ComputePool.forEach(windows * heads, wh -> {
+            int w = wh / heads, start = starts[w], len = starts[w + 1] - start;
+            keys[wh] = packKeys(qkvRows, start, len, wh % heads);
+            valuesT[wh] = packValuesTransposed(qkvRows, start, len, wh % heads);
         });
-        // large windows: one head at a time, each step split across the cores
+        List<int[]> blocks = new ArrayList<>();               // {window·heads + head, first query, end}
         for (int w = 0; w < windows; w++) {
-            int start = starts[w], len = starts[w + 1] - start;
-            if (len >= PARALLEL_WINDOW) attendLargeWindow(qkvRows, start, len, context);
+            int len = starts[w + 1] - starts[w], rows = blockRows(len);
+            for (int head = 0; head < heads; head++) {
+                for (int q0 = 0; q0 < len; q0 += rows) blocks.add(new int[] {w * heads + head, q0, Math.min(len, q0 + rows)});
+            }
         }
+        float[] context = new float[n * dim];       // [n, dim], heads concatenated
+        ComputePool.forEach(blocks.size(), b -> {
+            int[] block = blocks.get(b);
+            int wh = block[0], start = starts[wh / heads];
+            attendBlock(qkvRows, start, starts[wh / heads + 1] - start, wh % heads, keys[wh], valuesT[wh], block[1], block[2], context);
+        });
         float[] out = new float[n * dim];           // [n, dim]
         MatMul.matmul(context, n, proj, projBias, out);
         return out;
     }
 
-    /** One head over the rows {@code [start, start+len)}, on the calling thread. */
-    private void attendSmallWindow(float[] qkvRows, int start, int len, int head, float[] context) {
-        Head h = new Head(len, headDim);
-        packRows(qkvRows, start, len, head, h, 0, len);
-        h.attend();
-        unpackRows(h, start, head, context, 0, len);
-    }
-
-    /** Every head over the rows {@code [start, start+len)}, one after the other, packing and products split across the pool. */
-    private void attendLargeWindow(float[] qkvRows, int start, int len, float[] context) {
-        Head h = new Head(len, headDim);
-        int chunks = Math.min(len, ComputePool.THREADS * 4);
-        for (int head = 0; head < heads; head++) {
-            int hd = head;
-            ComputePool.forEach(chunks, c -> packRows(qkvRows, start, len, hd, h, c * len / chunks, (c + 1) * len / chunks));
-            h.attend();
-            ComputePool.forEach(chunks, c -> unpackRows(h, start, hd, context, c * len / chunks, (c + 1) * len / chunks));
-        }
+    /** Query rows per block for a window of {@code len}: a multiple of {@link #BLOCK_QUANTUM}, scores about {@link #BLOCK_SCORES}. */
+    static int blockRows(int len) {
+        return BLOCK_QUANTUM * Math.max(1, BLOCK_SCORES / len / BLOCK_QUANTUM);
     }
 
     /**
-     * One head over one window, packed for the GEMMs: its queries and keys {@code [len, headDim]} and
-     * values transposed {@code [headDim, len]}. Both products take the long side ({@code len} rows of
-     * keys, then of probabilities) as the GEMM's weight rows, the side it splits across the cores.
+     * The queries {@code [q0, q1)} of one head of one window against all its keys:
+     * {@code softmax(q·kᵀ / √headDim)·v} into the head's slice of those rows of {@code context}.
+     * The second product is taken transposed, {@code vᵀ·Pᵀ}, so the probabilities are the GEMM's
+     * weight rows and the few {@code headDim} rows of {@code vᵀ} its input.
      */
-    private static final class Head {
-        final int len;
-        final int headDim;
-        final float[] q, k, vT, scores, outT;
-
-        Head(int len, int headDim) {
-            this.len = len;
-            this.headDim = headDim;
-            q = new float[len * headDim];
-            k = new float[len * headDim];
-            vT = new float[headDim * len];
-            scores = new float[len * len];    // [len queries, len keys]
-            outT = new float[headDim * len];  // [headDim, len queries]
-        }
-
-        /** {@code outᵀ = (softmax(q·kᵀ / √headDim)·v)ᵀ = vᵀ·softmax(…)ᵀ}. */
-        void attend() {
-            MatMul.matmul(q, len, Matrix.ofFloats("attn.k", k, len, headDim), null, scores);
-            VisionOps.softmaxRows(scores, len, len, (float) (1.0 / Math.sqrt(headDim)));
-            MatMul.matmul(vT, headDim, Matrix.ofFloats("attn.probs", scores, len, len), null, outT);
+    private void attendBlock(float[] qkvRows, int start, int len, int head, float[] keys, float[] valuesT,
+                             int q0, int q1, float[] context) {
+        int rows = q1 - q0;
+        float[] q = new float[rows * headDim];                 // [rows, headDim]
+        for (int i = 0; i < rows; i++) System.arraycopy(qkvRows, (start + q0 + i) * 3 * dim + head * headDim, q, i * headDim, headDim);
+        float[] scores = new float[rows * len];                // [rows, len] = q·kᵀ
+        MatMul.matmul(q, rows, Matrix.ofFloats("attn.k", keys, len, headDim), null, scores);
+        VisionOps.softmaxRows(scores, rows, len, (float) (1.0 / Math.sqrt(headDim)));
+        float[] outT = new float[headDim * rows];              // [headDim, rows] = (P·v)ᵀ
+        MatMul.matmul(valuesT, headDim, Matrix.ofFloats("attn.probs", scores, rows, len), null, outT);
+        for (int i0 = 0; i0 < rows; i0 += TRANSPOSE_BLOCK) {
+            int i1 = Math.min(rows, i0 + TRANSPOSE_BLOCK);
+            for (int d = 0; d < headDim; d++) {
+                int dst = (start + q0 + i0) * dim + head * headDim + d;
+                for (int i = i0; i < i1; i++, dst += dim) context[dst] = outT[d * rows + i];
+            }
         }
     }
 
-    /** Rows to transpose together: their values stay in cache while each lands in its column of vᵀ. */
-    private static final int TRANSPOSE_BLOCK = 16;
+    /** The keys of one head over the rows {@code [start, start+len)}: {@code [len, headDim]}. */
+    private float[] packKeys(float[] qkvRows, int start, int len, int head) {
+        float[] k = new float[len * headDim];
+        for (int i = 0; i < len; i++) System.arraycopy(qkvRows, (start + i) * 3 * dim + dim + head * headDim, k, i * headDim, headDim);
+        return k;
+    }
 
-    /** Copies rows {@code [from, to)} of the window of one head out of {@code qkvRows} into {@code h}. */
-    private void packRows(float[] qkvRows, int start, int len, int head, Head h, int from, int to) {
+    /** The values of one head over the rows {@code [start, start+len)}, transposed: {@code [headDim, len]}. */
+    private float[] packValuesTransposed(float[] qkvRows, int start, int len, int head) {
         int stride = 3 * dim;
-        for (int i = from; i < to; i++) {
-            int row = (start + i) * stride + head * headDim;
-            System.arraycopy(qkvRows, row, h.q, i * headDim, headDim);
-            System.arraycopy(qkvRows, row + dim, h.k, i * headDim, headDim);
-        }
-        for (int i0 = from; i0 < to; i0 += TRANSPOSE_BLOCK) {
-            int i1 = Math.min(to, i0 + TRANSPOSE_BLOCK);
+        float[] vT = new float[headDim * len];
+        for (int i0 = 0; i0 < len; i0 += TRANSPOSE_BLOCK) {
+            int i1 = Math.min(len, i0 + TRANSPOSE_BLOCK);
             for (int d = 0; d < headDim; d++) {
                 int src = (start + i0) * stride + 2 * dim + head * headDim + d;
-                for (int i = i0; i < i1; i++, src += stride) h.vT[d * len + i] = qkvRows[src];
+                for (int i = i0; i < i1; i++, src += stride) vT[d * len + i] = qkvRows[src];
             }
         }
-    }
-
-    /** Writes rows {@code [from, to)} of the head's output (held transposed) into its slice of {@code context}. */
-    private void unpackRows(Head h, int start, int head, float[] context, int from, int to) {
-        int len = h.len;
-        for (int i0 = from; i0 < to; i0 += TRANSPOSE_BLOCK) {
-            int i1 = Math.min(to, i0 + TRANSPOSE_BLOCK);
-            for (int d = 0; d < headDim; d++) {
-                int dst = (start + i0) * dim + head * headDim + d;
-                for (int i = i0; i < i1; i++, dst += dim) context[dst] = h.outT[d * len + i];
-            }
-        }
+        return vT;
     }
 }

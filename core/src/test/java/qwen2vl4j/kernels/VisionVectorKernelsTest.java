@@ -25,6 +25,30 @@ class VisionVectorKernelsTest {
         assertEquals(expected, actual, relTol * Math.abs(expected) + absTol, what);
     }
 
+    /** Over the whole float32 range of e^x and past both ends, against Math.exp rounded to float32. */
+    @Test
+    void expIsWithinTwoUlpsOfMathExp() {
+        int n = 205_001;
+        float[] x = new float[n + 7];
+        for (int i = 0; i < n; i++) x[i] = -110f + i * 0.001f + (float) Math.sin(i) * 1e-4f;
+        float[] specials = {0f, -0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN, 88.72f, -103.5f};
+        System.arraycopy(specials, 0, x, n, specials.length);
+        float[] e = x.clone();
+        VisionVectorKernels.exp(e, 0, e.length);
+        for (int i = 0; i < n; i++) {
+            float expected = (float) Math.exp(x[i]);
+            double tolerance = 2 * Math.ulp(expected) + (expected < Float.MIN_NORMAL ? Float.MIN_VALUE : 0);
+            assertEquals(expected, e[i], tolerance, "exp(" + x[i] + ")");
+        }
+        assertEquals(1f, e[n]);
+        assertEquals(1f, e[n + 1]);
+        assertEquals(0f, e[n + 2]);
+        assertEquals(Float.POSITIVE_INFINITY, e[n + 3]);
+        assertEquals(Float.NaN, e[n + 4]);
+        assertEquals((float) Math.exp(88.72f), e[n + 5], 2 * Math.ulp((float) Math.exp(88.72f)));
+        assertEquals((float) Math.exp(-103.5f), e[n + 6], Float.MIN_VALUE);
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 3, 8, 17, 37, 161, 1283})
     void layerNormMatchesTwin(int dim) {
