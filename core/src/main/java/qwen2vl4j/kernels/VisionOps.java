@@ -3,21 +3,31 @@ package qwen2vl4j.kernels;
 /**
  * The element-wise and row-wise operations of the vision tower (spec §5): LayerNorm, softmax,
  * quick GELU, exact (erf) GELU, the 2-D rotary rotation, and the small vector helpers attention
- * needs. Plain Java; results are float32, intermediate sums are kept in double where that is
- * cheap, so each op is at least as accurate as the float32 reference.
+ * needs. Large calls are split across the {@link ComputePool} by rows (or ranges of elements) and run
+ * in vector lanes ({@link VisionVectorKernels}); every op has a plain-Java twin
+ * ({@link VisionOpsScalar}). Results are float32; sums over a row are kept in double, so each op is
+ * at least as accurate as the float32 reference. A result never depends on how the work was split.
  */
 public final class VisionOps {
-    private static final double TWO_OVER_SQRT_PI = 2.0 / Math.sqrt(Math.PI);
-    private static final double ONE_OVER_SQRT_PI = 1.0 / Math.sqrt(Math.PI);
-    private static final double ONE_OVER_SQRT_2 = 1.0 / Math.sqrt(2.0);
-    /** Below this |x| erf uses its Maclaurin series, above it the erfc continued fraction. */
-    private static final double SERIES_LIMIT = 2.5;
-    /** Above this |x|, 1 − |erf(x)| < 2.2e-17: erf is ±1 in double. */
-    private static final double SATURATION = 6.0;
-    /** Depth of the erfc continued fraction; at |x| = 2.5 it converges to double precision well before this. */
-    private static final int CONTINUED_FRACTION_TERMS = 50;
+    /** Calls touching fewer values than this stay on the calling thread. */
+    private static final int SERIAL_VALUES = 1 << 14;
+    /** Pieces per pool thread, so a slow core does not hold the others up. */
+    private static final int TASKS_PER_THREAD = 4;
 
     private VisionOps() {}
+
+    /** A piece of split work: the items {@code [from, to)}. */
+    @FunctionalInterface
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    /** Runs {@code body} over {@code [0, count)} in pieces across the pool; each item touches {@code valuesPerItem} values. */
+    private static void split(int count, int valuesPerItem, Range body) {
+        if (count <= 0) return;
+        int tasks = (long) count * valuesPerItem < SERIAL_VALUES ? 1 : Math.min(count, ComputePool.THREADS * TASKS_PER_THREAD);
+        ComputePool.forEach(tasks, t -> body.run((int) ((long) count * t / tasks), (int) ((long) count * (t + 1) / tasks)));
+    }
 
     /**
      * LayerNorm of each of {@code rows} rows of width {@code dim}:
@@ -28,51 +38,32 @@ public final class VisionOps {
         if (weight.length != dim || bias.length != dim) {
             throw new IllegalArgumentException("layerNorm over " + dim + " values: weight has " + weight.length + ", bias " + bias.length);
         }
-        for (int r = 0; r < rows; r++) {
-            int off = r * dim;
-            double sum = 0;
-            for (int i = 0; i < dim; i++) sum += x[off + i];
-            double mean = sum / dim;
-            double sq = 0;
-            for (int i = 0; i < dim; i++) {
-                double d = x[off + i] - mean;
-                sq += d * d;
-            }
-            double inv = 1.0 / Math.sqrt(sq / dim + eps);
-            for (int i = 0; i < dim; i++) {
-                out[off + i] = (float) ((x[off + i] - mean) * inv * weight[i] + bias[i]);
-            }
-        }
+        split(rows, dim, (from, to) -> VisionVectorKernels.layerNorm(x, from, to, dim, weight, bias, eps, out));
     }
 
     /** Softmax of {@code a[off..off+n)} in place (max-subtracted, sum in double). */
     public static void softmax(float[] a, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, a[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            double e = Math.exp((double) a[off + i] - max);
-            a[off + i] = (float) e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) a[off + i] *= inv;
+        VisionVectorKernels.softmax(a, off, n, 1f);
+    }
+
+    /**
+     * Scales each of the {@code rows} rows of {@code a [rows, n]} (from index 0) by {@code scale}
+     * (float32) and replaces it by its softmax: the attention probabilities of scores {@code q·kᵀ}.
+     */
+    public static void softmaxRows(float[] a, int rows, int n, float scale) {
+        split(rows, n, (from, to) -> {
+            for (int r = from; r < to; r++) VisionVectorKernels.softmax(a, r * n, n, scale);
+        });
     }
 
     /** {@code x · sigmoid(1.702 · x)} on {@code a[off..off+n)} in place (the vision MLP's activation). */
     public static void quickGelu(float[] a, int off, int n) {
-        for (int i = off; i < off + n; i++) {
-            double x = a[i];
-            a[i] = (float) (x / (1.0 + Math.exp(-1.702 * x)));
-        }
+        split(n, 1, (from, to) -> VisionVectorKernels.quickGelu(a, off + from, off + to));
     }
 
     /** Exact GELU {@code 0.5 · x · (1 + erf(x / √2))} on {@code a[off..off+n)} in place (the merger's activation). */
     public static void gelu(float[] a, int off, int n) {
-        for (int i = off; i < off + n; i++) {
-            double x = a[i];
-            a[i] = (float) (0.5 * x * (1.0 + erf(x * ONE_OVER_SQRT_2)));
-        }
+        split(n, 1, (from, to) -> VisionOpsScalar.gelu(a, off + from, off + to));
     }
 
     /**
@@ -82,33 +73,7 @@ public final class VisionOps {
      * {@code erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))} above.
      */
     public static double erf(double x) {
-        if (Double.isNaN(x)) return x;
-        double ax = Math.abs(x);
-        if (ax >= SATURATION) return Math.copySign(1.0, x);
-        if (ax < SERIES_LIMIT) return erfSeries(x);
-        return Math.copySign(1.0 - erfcContinuedFraction(ax), x);
-    }
-
-    private static double erfSeries(double x) {
-        double x2 = x * x;
-        double power = x; // (−1)ⁿ x^(2n+1) / n!
-        double sum = x;
-        for (int n = 1; n < 100; n++) {
-            power *= -x2 / n;
-            double term = power / (2 * n + 1);
-            sum += term;
-            if (Math.abs(term) <= 1e-17 * Math.abs(sum)) break;
-        }
-        return TWO_OVER_SQRT_PI * sum;
-    }
-
-    /** erfc(x) for x ≥ 2.5, the continued fraction evaluated from its tail. */
-    private static double erfcContinuedFraction(double x) {
-        double f = x;
-        for (int k = CONTINUED_FRACTION_TERMS; k >= 1; k--) {
-            f = x + (k * 0.5) / f;
-        }
-        return Math.exp(-x * x) * ONE_OVER_SQRT_PI / f;
+        return VisionOpsScalar.erf(x);
     }
 
     /**
@@ -118,12 +83,20 @@ public final class VisionOps {
      * (that is {@code x·cos + rotate_half(x)·sin} with the angle table repeated for both halves).
      */
     public static void rotary(float[] x, int off, float[] cos, float[] sin, int tableOff, int half) {
-        for (int j = 0; j < half; j++) {
-            float c = cos[tableOff + j], s = sin[tableOff + j];
-            float a = x[off + j], b = x[off + j + half];
-            x[off + j] = a * c - b * s;
-            x[off + j + half] = b * c + a * s;
+        VisionOpsScalar.rotary(x, off, cos, sin, tableOff, half);
+    }
+
+    /**
+     * {@link #rotary} for {@code heads} consecutive head vectors of {@code headDim} at the start of each
+     * of the {@code rows} rows of {@code x} (row {@code r} at {@code r·rowStride}), all of row {@code r}
+     * turned by its angles {@code cos/sin[r·headDim/2 ..]} (tables {@code [rows, headDim/2]}).
+     */
+    public static void rotaryHeads(float[] x, int rows, int rowStride, int heads, int headDim, float[] cos, float[] sin) {
+        if (headDim % 2 != 0 || (long) heads * headDim > rowStride || cos.length < (long) rows * (headDim / 2) || sin.length != cos.length) {
+            throw new IllegalArgumentException("rotaryHeads: " + heads + " heads of " + headDim + " in rows of " + rowStride
+                    + " with cos/sin tables of " + cos.length + "/" + sin.length + " for " + rows + " rows");
         }
+        split(rows, heads * headDim, (from, to) -> VisionVectorKernels.rotaryHeads(x, from, to, rowStride, heads, headDim, cos, sin));
     }
 
     /** {@code Σ a[ao+i]·b[bo+i]} for {@code i < n} (vectorised). */
@@ -138,6 +111,6 @@ public final class VisionOps {
 
     /** {@code acc[i] += delta[i]} for {@code i < n} (a residual connection). */
     public static void add(float[] acc, float[] delta, int n) {
-        for (int i = 0; i < n; i++) acc[i] += delta[i];
+        split(n, 1, (from, to) -> VisionVectorKernels.add(acc, delta, from, to));
     }
 }

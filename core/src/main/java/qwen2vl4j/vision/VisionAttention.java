@@ -1,6 +1,7 @@
 package qwen2vl4j.vision;
 
-import java.util.stream.IntStream;
+import java.util.ArrayList;
+import java.util.List;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.ComputePool;
@@ -11,7 +12,9 @@ import qwen2vl4j.kernels.VisionOps;
 /**
  * Multi-head self-attention of one vision block (spec §5.3, §5.4): fused q/k/v projection with
  * bias, 2-D rotary on q and k, {@code softmax(q·kᵀ / √headDim)·v} with no mask inside each frame
- * window and nothing across windows, then the output projection. Heads × windows run in parallel.
+ * window and nothing across windows, then the output projection. Each head of each window is cut into
+ * blocks of query rows, all run side by side: a block's scores against every key of its window stay in
+ * cache between the two products and the softmax.
  */
 public final class VisionAttention {
     private final Matrix qkv;        // [3·dim, dim]: rows q | k | v, head-major inside each
@@ -21,8 +24,12 @@ public final class VisionAttention {
     private final int dim;
     private final int heads;
     private final int headDim;
-    /** Windows of at least this many patches run one head at a time, each product split across the cores. */
-    private static final int PARALLEL_WINDOW = 256;
+    /** Query rows per block are a multiple of this: whole GEMM row groups (6) and weight tiles (32). */
+    private static final int BLOCK_QUANTUM = 96;
+    /** A block's scores ({@code rows × window} floats) aim to fit this many floats, about a second-level cache. */
+    private static final int BLOCK_SCORES = 1 << 18;
+    /** Rows to transpose together: their values stay in cache while each lands in its column. */
+    private static final int TRANSPOSE_BLOCK = 16;
 
     private VisionAttention(Matrix qkv, float[] qkvBias, Matrix proj, float[] projBias, int heads) {
         this.qkv = qkv;
@@ -49,66 +56,83 @@ public final class VisionAttention {
     public float[] forward(float[] x, int n, VisionGrids grids, VisionRotaryEmbedding.Table rope) {
         float[] qkvRows = new float[n * 3 * dim];   // [n, 3·dim] = q | k | v, each [heads, headDim]
         MatMul.matmul(x, n, qkv, qkvBias, qkvRows);
-        rotateQueriesAndKeys(qkvRows, n, rope);
-        float[] context = new float[n * dim];       // [n, dim], heads concatenated
+        // q and k are 2·heads consecutive head vectors at the start of each row
+        VisionOps.rotaryHeads(qkvRows, n, 3 * dim, 2 * heads, headDim, rope.cos(), rope.sin());
+        int[] starts = grids.windowStarts();
         int windows = grids.windows();
-        int largest = 0;
-        for (int w = 0; w < windows; w++) largest = Math.max(largest, grids.windowStarts()[w + 1] - grids.windowStarts()[w]);
-        IntStream tasks = IntStream.range(0, windows * heads);
-        if (largest < PARALLEL_WINDOW) tasks = tasks.parallel();  // small windows: heads side by side; large: the GEMMs split
-        tasks.forEach(task -> {
-            int w = task / heads, head = task % heads;
-            int start = grids.windowStarts()[w], end = grids.windowStarts()[w + 1];
-            attendWindow(qkvRows, start, end - start, head, context);
+        float[][] keys = new float[windows * heads][];       // per (window, head): [len, headDim]
+        float[][] valuesT = new float[windows * heads][];    // per (window, head): [headDim, len]
+        ComputePool.forEach(windows * heads, wh -> {
+            int w = wh / heads, start = starts[w], len = starts[w + 1] - start;
+            keys[wh] = packKeys(qkvRows, start, len, wh % heads);
+            valuesT[wh] = packValuesTransposed(qkvRows, start, len, wh % heads);
+        });
+        List<int[]> blocks = new ArrayList<>();               // {window·heads + head, first query, end}
+        for (int w = 0; w < windows; w++) {
+            int len = starts[w + 1] - starts[w], rows = blockRows(len);
+            for (int head = 0; head < heads; head++) {
+                for (int q0 = 0; q0 < len; q0 += rows) blocks.add(new int[] {w * heads + head, q0, Math.min(len, q0 + rows)});
+            }
+        }
+        float[] context = new float[n * dim];       // [n, dim], heads concatenated
+        ComputePool.forEach(blocks.size(), b -> {
+            int[] block = blocks.get(b);
+            int wh = block[0], start = starts[wh / heads];
+            attendBlock(qkvRows, start, starts[wh / heads + 1] - start, wh % heads, keys[wh], valuesT[wh], block[1], block[2], context);
         });
         float[] out = new float[n * dim];           // [n, dim]
         MatMul.matmul(context, n, proj, projBias, out);
         return out;
     }
 
-    /** Applies the rotary table to q and k of every head of every row, in place. */
-    private void rotateQueriesAndKeys(float[] qkvRows, int n, VisionRotaryEmbedding.Table rope) {
-        int half = rope.half();
-        for (int r = 0; r < n; r++) {
-            for (int head = 0; head < heads; head++) {
-                int q = r * 3 * dim + head * headDim;
-                int k = q + dim;
-                VisionOps.rotary(qkvRows, q, rope.cos(), rope.sin(), r * half, half);
-                VisionOps.rotary(qkvRows, k, rope.cos(), rope.sin(), r * half, half);
+    /** Query rows per block for a window of {@code len}: a multiple of {@link #BLOCK_QUANTUM}, scores about {@link #BLOCK_SCORES}. */
+    static int blockRows(int len) {
+        return BLOCK_QUANTUM * Math.max(1, BLOCK_SCORES / len / BLOCK_QUANTUM);
+    }
+
+    /**
+     * The queries {@code [q0, q1)} of one head of one window against all its keys:
+     * {@code softmax(q·kᵀ / √headDim)·v} into the head's slice of those rows of {@code context}.
+     * The second product is taken transposed, {@code vᵀ·Pᵀ}, so the probabilities are the GEMM's
+     * weight rows and the few {@code headDim} rows of {@code vᵀ} its input.
+     */
+    private void attendBlock(float[] qkvRows, int start, int len, int head, float[] keys, float[] valuesT,
+                             int q0, int q1, float[] context) {
+        int rows = q1 - q0;
+        float[] q = new float[rows * headDim];                 // [rows, headDim]
+        for (int i = 0; i < rows; i++) System.arraycopy(qkvRows, (start + q0 + i) * 3 * dim + head * headDim, q, i * headDim, headDim);
+        float[] scores = new float[rows * len];                // [rows, len] = q·kᵀ
+        MatMul.matmul(q, rows, Matrix.ofFloats("attn.k", keys, len, headDim), null, scores);
+        VisionOps.softmaxRows(scores, rows, len, (float) (1.0 / Math.sqrt(headDim)));
+        float[] outT = new float[headDim * rows];              // [headDim, rows] = (P·v)ᵀ
+        MatMul.matmul(valuesT, headDim, Matrix.ofFloats("attn.probs", scores, rows, len), null, outT);
+        for (int i0 = 0; i0 < rows; i0 += TRANSPOSE_BLOCK) {
+            int i1 = Math.min(rows, i0 + TRANSPOSE_BLOCK);
+            for (int d = 0; d < headDim; d++) {
+                int dst = (start + q0 + i0) * dim + head * headDim + d;
+                for (int i = i0; i < i1; i++, dst += dim) context[dst] = outT[d * rows + i];
             }
         }
     }
 
-    /**
-     * One head over the rows {@code [start, start+len)}: writes its slice of {@code context}. Both products are
-     * GEMMs over the window's packed q, k and vᵀ, so each loaded key or value row serves many queries.
-     */
-    private void attendWindow(float[] qkvRows, int start, int len, int head, float[] context) {
+    /** The keys of one head over the rows {@code [start, start+len)}: {@code [len, headDim]}. */
+    private float[] packKeys(float[] qkvRows, int start, int len, int head) {
+        float[] k = new float[len * headDim];
+        for (int i = 0; i < len; i++) System.arraycopy(qkvRows, (start + i) * 3 * dim + dim + head * headDim, k, i * headDim, headDim);
+        return k;
+    }
+
+    /** The values of one head over the rows {@code [start, start+len)}, transposed: {@code [headDim, len]}. */
+    private float[] packValuesTransposed(float[] qkvRows, int start, int len, int head) {
         int stride = 3 * dim;
-        float[] q = new float[len * headDim];          // [len, headDim]
-        float[] k = new float[len * headDim];          // [len, headDim]
-        float[] vT = new float[headDim * len];         // [headDim, len]
-        for (int i = 0; i < len; i++) {
-            int row = (start + i) * stride + head * headDim;
-            System.arraycopy(qkvRows, row, q, i * headDim, headDim);
-            System.arraycopy(qkvRows, row + dim, k, i * headDim, headDim);
-            for (int d = 0; d < headDim; d++) vT[d * len + i] = qkvRows[row + 2 * dim + d];
-        }
-        float[] scores = new float[len * len];         // [len queries, len keys] = q·kᵀ
-        MatMul.matmul(q, len, Matrix.ofFloats("attn.k", k, len, headDim), null, scores);
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int chunks = len >= PARALLEL_WINDOW ? ComputePool.THREADS * 4 : 1;   // rows of a large window across the cores
-        ComputePool.forEach(chunks, c -> {
-            for (int i = c * len / chunks, to = (c + 1) * len / chunks; i < to; i++) {
-                int off = i * len;
-                for (int j = 0; j < len; j++) scores[off + j] *= scale;
-                VisionOps.softmax(scores, off, len);
+        float[] vT = new float[headDim * len];
+        for (int i0 = 0; i0 < len; i0 += TRANSPOSE_BLOCK) {
+            int i1 = Math.min(len, i0 + TRANSPOSE_BLOCK);
+            for (int d = 0; d < headDim; d++) {
+                int src = (start + i0) * stride + 2 * dim + head * headDim + d;
+                for (int i = i0; i < i1; i++, src += stride) vT[d * len + i] = qkvRows[src];
             }
-        });
-        float[] out = new float[len * headDim];        // [len, headDim] = softmax(scores)·v
-        MatMul.matmul(scores, len, Matrix.ofFloats("attn.vT", vT, headDim, len), null, out);
-        for (int i = 0; i < len; i++) {
-            System.arraycopy(out, i * headDim, context, (start + i) * dim + head * headDim, headDim);
         }
+        return vT;
     }
 }
