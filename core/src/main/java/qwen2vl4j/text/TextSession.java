@@ -22,12 +22,17 @@ public final class TextSession {
     private int length;
     private long maxPosition = -1;
 
-    TextSession(TextModel model) {
+    TextSession(TextModel model, KvCacheType kvCacheType) {
         this.model = model;
         this.config = model.config();
-        this.cache = new KvCache(model.layerCount(), config.kvDim(), config.maxPositionEmbeddings());
-        this.step = new Buffers(config, 1, 0);
+        this.cache = new KvCache(model.layerCount(), config.kvDim(), config.maxPositionEmbeddings(), kvCacheType);
+        this.step = new Buffers(config, 1);
         this.lastRow = new float[config.hiddenSize()];
+    }
+
+    /** How this session stores its cached keys and values. */
+    public KvCacheType kvCacheType() {
+        return cache.type();
     }
 
     /** Tokens in the cache. */
@@ -82,14 +87,14 @@ public final class TextSession {
 
     /**
      * One generation step: feeds {@code tokenId} at position {@code length() + ropeDelta()} (all three axes)
-     * and returns its logits {@code [vocab]}. Reuses the session's buffers; only the result is allocated.
+     * and returns its logits {@code [vocab]}. Reuses the session's buffers and attention workspace; only the
+     * result is allocated (and the cache, when it doubles).
      */
     public float[] decode(int tokenId) {
         checkContext(1);
         checkToken(tokenId, 0);
         int position = Math.toIntExact(length + ropeDelta());
         cache.ensureCapacity(length + 1);
-        step.ensureKeys(length + 1);
         model.embed(tokenId, step.x, 0);
         model.rope().cosSin(position, step.cos, step.sin);
         forwardLayersAt(step, length, null);
@@ -139,7 +144,7 @@ public final class TextSession {
 
         int start = length;
         cache.ensureCapacity(start + n);
-        Buffers b = new Buffers(config, n, start + n);
+        Buffers b = new Buffers(config, n);
         embed(ids, imageEmbeds, videoEmbeds, b.x);                     // x [n, hidden]
         model.rope().cosSin(positions, 0, n, b.cos, b.sin);             // cos/sin [n, headDim/2]
         List<float[]> states = detailed ? new ArrayList<>() : null;
