@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,10 +25,13 @@ import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.ModelFolder;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.CausalAttention;
 import qwen2vl4j.kernels.ComputePool;
+import qwen2vl4j.kernels.KvRows;
 import qwen2vl4j.kernels.MachineProbe;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
+import qwen2vl4j.kernels.TextOps;
 import qwen2vl4j.text.TextModel;
 import qwen2vl4j.text.TextSession;
 import qwen2vl4j.vision.VisionTransformer;
@@ -42,7 +46,7 @@ import qwen2vl4j.vision.VisionTransformer;
         description = "Measure speed against this machine's memory bandwidth and FMA peak, at the real Qwen2-VL-2B geometry.")
 final class BenchCommand implements Callable<Integer> {
     /** The parts of the benchmark {@code --only} can pick. */
-    enum Part { machine, kernels, vision, vision1280, prefill, decode, decode4k }
+    enum Part { machine, kernels, attention, vision, vision1280, prefill, decode, decode4k }
 
     enum Format { table, json }
 
@@ -75,6 +79,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--large-image-grid", defaultValue = "64x80", description = "Patch grid of the large image (default: ${DEFAULT-VALUE}, 1280 merged tokens).")
     String largeImageGrid;
+
+    @Mixin
+    KvCacheOption kvCache;
 
     @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "Buffer for the bandwidth probe, MiB (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
@@ -143,7 +150,10 @@ final class BenchCommand implements Callable<Integer> {
             long perToken = ModelCost.weightBytesPerToken(layers, head);
             result.put("weight_bytes_per_token", perToken);
 
+            result.put("kv_cache", kvCache.type.toString());
+            result.put("kv_bytes_per_token", kvCache.type.bytesPerToken(config.text()));
             if (parts.contains(Part.kernels)) kernels(weights, layers);
+            if (parts.contains(Part.attention)) attention(config.text());
             if (parts.contains(Part.vision) || parts.contains(Part.vision1280)) vision(vision, config.vision(), parts);
             if (parts.contains(Part.prefill) || parts.contains(Part.decode) || parts.contains(Part.decode4k)) {
                 text(textModel, parts, layers, head, perToken);
@@ -206,6 +216,77 @@ final class BenchCommand implements Callable<Integer> {
         measure("GEMV same, row-wise baseline", "gemv_rowwise", gemvRowwise, gemvRowwiseRun.cpuShare(), bytes / 1e9, "GB/s", Bound.BYTES, bytes);
     }
 
+    /**
+     * One decode step's attention at {@code --long-context} over {@link #ATTENTION_LAYERS} layers' caches (more than
+     * the last-level cache holds): {@link CausalAttention} against its scalar twin {@link TextOps#attend} run per head
+     * across the common pool, as the decoder did before, interleaved in the same run.
+     */
+    private void attention(TextConfig t) {
+        int heads = t.numAttentionHeads(), kvHeads = t.numKeyValueHeads(), d = t.headDim(), kvDim = t.kvDim(), ctx = longContext;
+        progress("attention: one decode row over " + ctx + " cached tokens x " + ATTENTION_LAYERS + " layers, " + kvCache.type + " cache ...");
+        KvRows.Precision precision = KvRows.Precision.valueOf(kvCache.type.name());
+        KvRows[] keys = new KvRows[ATTENTION_LAYERS], values = new KvRows[ATTENTION_LAYERS];
+        float[][] keysF32 = new float[ATTENTION_LAYERS][], valuesF32 = new float[ATTENTION_LAYERS][];
+        for (int l = 0; l < ATTENTION_LAYERS; l++) {
+            keysF32[l] = random(ctx * kvDim, 10 + l);
+            valuesF32[l] = random(ctx * kvDim, 100 + l);
+            keys[l] = new KvRows(precision, kvDim);
+            values[l] = new KvRows(precision, kvDim);
+            keys[l].ensureCapacity(ctx);
+            values[l].ensureCapacity(ctx);
+            keys[l].write(0, keysF32[l], 0, ctx);
+            values[l].write(0, valuesF32[l], 0, ctx);
+        }
+        float[] q = random(heads * d, 3), out = new float[heads * d];
+        float[][] scores = new float[heads][ctx];
+        float scale = (float) (1 / Math.sqrt(d));
+        CausalAttention attention = new CausalAttention(heads, kvHeads, d);
+        CausalAttention.Workspace ws = new CausalAttention.Workspace();
+        Runnable fused = () -> {
+            for (int l = 0; l < ATTENTION_LAYERS; l++) attention.attend(q, out, 1, ctx - 1, keys[l], values[l], ws);
+        };
+        Runnable scalar = () -> {
+            for (int l = 0; l < ATTENTION_LAYERS; l++) {
+                float[] k = keysF32[l], v = valuesF32[l];
+                java.util.stream.IntStream.range(0, heads).parallel().forEach(h ->
+                        TextOps.attend(q, h * d, k, v, (h / (heads / kvHeads)) * d, kvDim, ctx, d, scale, scores[h], out, h * d));
+            }
+        };
+        double bestFused = Double.MAX_VALUE, bestScalar = Double.MAX_VALUE;
+        long cFused = 0, cScalar = 0;
+        double wFused = 0, wScalar = 0;
+        fused.run();
+        scalar.run();
+        for (int round = 0; round < 5; round++) {                       // interleaved: both see the same machine load
+            long c0 = cpuNanos(), t0 = System.nanoTime();
+            fused.run();
+            double s = seconds(t0);
+            cFused += cpuNanos() - c0;
+            wFused += s;
+            bestFused = Math.min(bestFused, s);
+            c0 = cpuNanos();
+            t0 = System.nanoTime();
+            scalar.run();
+            s = seconds(t0);
+            cScalar += cpuNanos() - c0;
+            wScalar += s;
+            bestScalar = Math.min(bestScalar, s);
+        }
+        double bytes = (double) ATTENTION_LAYERS * ctx * 2 * kvDim * precision.bytes();
+        double bytesScalar = (double) ATTENTION_LAYERS * ctx * 2 * kvDim * Float.BYTES;
+        kernels.put("attention_ms_per_layer", round(bestFused * 1e3 / ATTENTION_LAYERS));
+        kernels.put("attention_scalar_ms_per_layer", round(bestScalar * 1e3 / ATTENTION_LAYERS));
+        kernels.put("attention_speedup", round(bestScalar / bestFused));
+        String shape = heads + "/" + kvHeads + " heads x " + ctx + " keys x " + ATTENTION_LAYERS + " layers";
+        measure("attention " + shape + " fused " + kvCache.type, "attention", bestFused, cFused / 1e9 / wFused / ComputePool.THREADS,
+                bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+        measure("attention same, scalar baseline f32", "attention_scalar", bestScalar, cScalar / 1e9 / wScalar / ComputePool.THREADS,
+                bytesScalar / 1e9, "GB/s", Bound.BYTES, bytesScalar);
+    }
+
+    /** Layers of cache the attention measurement walks through per step. */
+    private static final int ATTENTION_LAYERS = 8;
+
     private void vision(VisionTransformer vision, VisionConfig v, Set<Part> parts) {
         progress("vision: warming up ...");
         encode(vision, v, 4, 4);
@@ -255,7 +336,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     private void text(TextModel text, Set<Part> parts, List<Matrix> layers, Matrix head, long perToken) {
         TextConfig t = text.config();
-        TextSession session = text.newSession();
+        TextSession session = text.newSession(kvCache.type);
         progress("text: warming up ...");
         prefill(session, 16, 5);
         for (int i = 0; i < 3; i++) session.decode(7 + i);
@@ -301,7 +382,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < decodeTokens; i++) session.decode(1000 + i);
         double s = seconds(t0);
         double bytes = (double) perToken * decodeTokens;
-        for (int i = 0; i < decodeTokens; i++) bytes += ModelCost.kvBytesPerToken(t, start + i + 1);
+        for (int i = 0; i < decodeTokens; i++) bytes += (double) kvCache.type.bytesPerToken(t) * (start + i + 1);
         result.put(field, round(decodeTokens / s));
         measure(label, json, s, c0, decodeTokens, "tok/s", Bound.BYTES, bytes);
     }
@@ -312,6 +393,10 @@ final class BenchCommand implements Callable<Integer> {
         if (result.containsKey("model")) {
             w.printf("model: %s (%s, %.2f GB read per decoded token)%n", result.get("model"), result.get("format"),
                     ((Number) result.get("weight_bytes_per_token")).doubleValue() / 1e9);
+        }
+        if (result.containsKey("kv_bytes_per_token")) {
+            long kv = ((Number) result.get("kv_bytes_per_token")).longValue();
+            w.printf("KV cache: %s, %d bytes per token of context (%.0f MB at %d tokens)%n", result.get("kv_cache"), kv, kv * (double) longContext / 1e6, longContext);
         }
         if (result.containsKey("load_s")) w.printf("load (mmap, bind every tensor): %.2f s%n", (Double) result.get("load_s"));
         if (!measures.isEmpty()) {

@@ -115,7 +115,7 @@ final class InferenceEngine implements AutoCloseable {
                 inputs.videos() == null ? null : inputs.videos().gridArray()).positions();
         int room = model.contextLength() - ids.length;
         SamplingParams bounded = params.maxNewTokens() > room ? params.toBuilder().maxNewTokens(room).build() : params;
-        TextSession session = model.text().newSession();
+        TextSession session = model.newSession();
         boolean[] joined = {false};
         LogitsSource source = new LogitsSource() {
             @Override
