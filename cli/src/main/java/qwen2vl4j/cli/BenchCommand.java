@@ -277,10 +277,9 @@ final class BenchCommand implements Callable<Integer> {
         kernels.put("attention_ms_per_layer", round(bestFused * 1e3 / ATTENTION_LAYERS));
         kernels.put("attention_scalar_ms_per_layer", round(bestScalar * 1e3 / ATTENTION_LAYERS));
         kernels.put("attention_speedup", round(bestScalar / bestFused));
-        String shape = heads + "/" + kvHeads + " heads x " + ctx + " keys x " + ATTENTION_LAYERS + " layers";
-        measure("attention " + shape + " fused " + kvCache.type, "attention", bestFused, cFused / 1e9 / wFused / ComputePool.THREADS,
+        measure("attention " + ctx + " keys x" + ATTENTION_LAYERS + " layers, " + kvCache.type, "attention", bestFused, cFused / 1e9 / wFused / ComputePool.THREADS,
                 bytes / 1e9, "GB/s", Bound.BYTES, bytes);
-        measure("attention same, scalar baseline f32", "attention_scalar", bestScalar, cScalar / 1e9 / wScalar / ComputePool.THREADS,
+        measure("attention same, scalar f32 baseline", "attention_scalar", bestScalar, cScalar / 1e9 / wScalar / ComputePool.THREADS,
                 bytesScalar / 1e9, "GB/s", Bound.BYTES, bytesScalar);
     }
 
