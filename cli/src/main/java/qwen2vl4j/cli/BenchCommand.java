@@ -281,6 +281,49 @@ final class BenchCommand implements Callable<Integer> {
                 bytes / 1e9, "GB/s", Bound.BYTES, bytes);
         measure("attention same, scalar f32 baseline", "attention_scalar", bestScalar, cScalar / 1e9 / wScalar / ComputePool.THREADS,
                 bytesScalar / 1e9, "GB/s", Bound.BYTES, bytesScalar);
+        prefillAttention(t, precision);
+    }
+
+    /**
+     * A prefill's attention: {@code min(--long-context, 1024)} new rows over an empty cache, one layer, against the
+     * scalar twin per row and head, interleaved; the bound is the FMA peak for the causal QK and PV products.
+     */
+    private void prefillAttention(TextConfig t, KvRows.Precision precision) {
+        int heads = t.numAttentionHeads(), kvHeads = t.numKeyValueHeads(), d = t.headDim(), kvDim = t.kvDim();
+        int rows = Math.min(longContext, 1024), qDim = heads * d;
+        progress("attention: prefill of " + rows + " rows ...");
+        float[] k = random(rows * kvDim, 21), v = random(rows * kvDim, 22), q = random(rows * qDim, 23), out = new float[rows * qDim];
+        KvRows keys = new KvRows(precision, kvDim), values = new KvRows(precision, kvDim);
+        keys.ensureCapacity(rows);
+        values.ensureCapacity(rows);
+        keys.write(0, k, 0, rows);
+        values.write(0, v, 0, rows);
+        float[][] scores = new float[heads][rows];
+        float scale = (float) (1 / Math.sqrt(d));
+        CausalAttention attention = new CausalAttention(heads, kvHeads, d);
+        CausalAttention.Workspace ws = new CausalAttention.Workspace();
+        Runnable fused = () -> attention.attend(q, out, rows, 0, keys, values, ws);
+        Runnable scalar = () -> java.util.stream.IntStream.range(0, heads).parallel().forEach(h -> {
+            for (int i = 0; i < rows; i++) {
+                TextOps.attend(q, i * qDim + h * d, k, v, (h / (heads / kvHeads)) * d, kvDim, i + 1, d, scale, scores[h], out, i * qDim + h * d);
+            }
+        });
+        double bestFused = Double.MAX_VALUE, bestScalar = Double.MAX_VALUE;
+        fused.run();
+        long c0 = cpuNanos(), t0 = System.nanoTime();
+        for (int round = 0; round < 3; round++) {
+            long s0 = System.nanoTime();
+            fused.run();
+            bestFused = Math.min(bestFused, seconds(s0));
+            s0 = System.nanoTime();
+            scalar.run();
+            bestScalar = Math.min(bestScalar, seconds(s0));
+        }
+        double share = (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.THREADS;
+        double flops = 4.0 * heads * d * ((double) rows * (rows + 1) / 2);
+        kernels.put("prefill_attention_speedup", round(bestScalar / bestFused));
+        measure("attention prefill " + rows + " rows, " + kvCache.type, "prefill_attention", bestFused, share, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("attention same, scalar f32 baseline", "prefill_attention_scalar", bestScalar, share, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
     }
 
     /** Layers of cache the attention measurement walks through per step. */

@@ -11,7 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>How it runs: the query heads that share a kv head (a <em>group</em>) and up to {@link #ROWS_PER_UNIT}
  * query rows are attended together, so every cached key and value row is read from memory once per group
- * and then reused from the L1 cache. Keys are taken in blocks of {@link #BLOCK} with an online softmax
+ * and then reused from the L1 cache. With many queries in a pass (a prefill), the scores of a block are a small
+ * GEMM of key rows against the transposed queries; with few (a decode step), one vector dot product per query
+ * and key. Keys are taken in blocks of {@link #BLOCK} with an online softmax
  * (running max, vector exp, rescaled accumulators), and in chunks of {@link #CHUNK} whose partial results
  * (max, sum of exps, unnormalised output) are merged in chunk order. The split over the {@link ComputePool}
  * is over (row unit × group), and over chunks too when that leaves the pool idle (one decode token); the
@@ -22,10 +24,12 @@ import jdk.incubator.vector.VectorSpecies;
 public final class CausalAttention {
     /** Keys per online-softmax step. */
     static final int BLOCK = 32;
+    /** Queries of a pass from which scores are computed as a small GEMM against the transposed queries. */
+    static final int PANEL_QUERIES = 2 * VectorKernels.L;
     /** Keys per independently computed partial result (a multiple of {@link #BLOCK}). */
     static final int CHUNK = 512;
     /** Query rows attended together in a prefill. */
-    static final int ROWS_PER_UNIT = 8;
+    static final int ROWS_PER_UNIT = 16;
     /** Below this many multiply-adds a call runs on the calling thread. */
     private static final long SERIAL_WORK = 1L << 16;
 
@@ -85,13 +89,17 @@ public final class CausalAttention {
     /** Per-thread buffers of one (unit, group) pass. */
     private static final class Scratch {
         float[] queries = new float[0], scores = new float[0], kTile = new float[0], vTile = new float[0];
+        float[] panel = new float[0], scoresT = new float[0];
         float[] acc = new float[0], max = new float[0], sum = new float[0];
         float[] runAcc = new float[0], runMax = new float[0], runSum = new float[0];
 
         void ensure(int n, int headDim) {
             if (max.length >= n && kTile.length >= BLOCK * headDim && queries.length >= n * headDim) return;
+            int padded = padded(n);
             queries = new float[n * headDim];
+            panel = new float[padded * headDim];
             scores = new float[n * BLOCK];
+            scoresT = new float[BLOCK * padded];
             kTile = new float[BLOCK * headDim];
             vTile = new float[BLOCK * headDim];
             acc = new float[n * headDim];
@@ -150,6 +158,11 @@ public final class CausalAttention {
             throw new IllegalArgumentException("cache " + index + " holds " + Math.min(keys.capacity(), values.capacity())
                     + " rows, attention needs " + needed);
         }
+    }
+
+    /** Queries rounded up to whole pairs of vectors (the panel's width). */
+    private static int padded(int queries) {
+        return (queries + 2 * L - 1) / (2 * L) * (2 * L);
     }
 
     private static int chunks(int keys) {
@@ -230,6 +243,7 @@ public final class CausalAttention {
         for (int r = 0; r < rows; r++) {
             System.arraycopy(q, (ws.row0[u] + r) * qDim + g * group * d, sc.queries, r * group * d, group * d);
         }
+        if (n >= PANEL_QUERIES) packPanel(sc.queries, n, d, sc.panel, padded(n));
         java.util.Arrays.fill(acc, aOff, aOff + n * d, 0f);
         java.util.Arrays.fill(max, mOff, mOff + n, Float.NEGATIVE_INFINITY);
         java.util.Arrays.fill(sum, mOff, mOff + n, 0f);
@@ -252,12 +266,17 @@ public final class CausalAttention {
                 kOff = vOff = 0;
                 stride = d;
             }
-            for (int t = 0; t < len; t++) {                      // each key row once, against every query of the group
-                int key = b0 + t;
-                for (int r = Math.max(0, key - pos0); r < rows; r++) {
-                    for (int h = 0; h < group; h++) {
-                        int i = r * group + h;
-                        s[i * BLOCK + t] = VectorKernels.dot(sc.queries, i * d, kArr, kOff + t * stride, d) * scale;
+            if (n >= PANEL_QUERIES) {
+                panelScores(kArr, kOff, stride, len, sc.panel, padded(n), d, sc.scoresT);
+                transposeScores(sc.scoresT, padded(n), len, n, s);
+            } else {
+                for (int t = 0; t < len; t++) {                  // each key row once, against every query of the group
+                    int key = b0 + t;
+                    for (int r = Math.max(0, key - pos0); r < rows; r++) {
+                        for (int h = 0; h < group; h++) {
+                            int i = r * group + h;
+                            s[i * BLOCK + t] = VectorKernels.dot(sc.queries, i * d, kArr, kOff + t * stride, d) * scale;
+                        }
                     }
                 }
             }
@@ -270,6 +289,74 @@ public final class CausalAttention {
                     weightedSum(s, i * BLOCK, valid, vArr, vOff, stride, acc, aOff + i * d, d);
                 }
             }
+        }
+    }
+
+    /** {@code panel[j·width + i] = queries[i·d + j]}: the queries transposed, zero past {@code n}. */
+    private static void packPanel(float[] queries, int n, int d, float[] panel, int width) {
+        for (int j = 0; j < d; j++) {
+            int row = j * width;
+            for (int i = 0; i < n; i++) panel[row + i] = queries[i * d + j];
+            for (int i = n; i < width; i++) panel[row + i] = 0f;
+        }
+    }
+
+    /**
+     * {@code out[t·width + i] = Σ_j k[kOff + t·stride + j] · panel[j·width + i]} for {@code t < len}, {@code i < width}
+     * (a multiple of 2·L): four keys against two query vectors at a time, each product accumulated over j in order.
+     */
+    static void panelScores(float[] k, int kOff, int stride, int len, float[] panel, int width, int d, float[] out) {
+        int t = 0;
+        for (; t <= len - 4; t += 4) {
+            int k0 = kOff + t * stride, k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
+            for (int i = 0; i < width; i += 2 * L) {
+                FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+                for (int j = 0, p = i; j < d; j++, p += width) {
+                    FloatVector q0 = FloatVector.fromArray(F, panel, p), q1 = FloatVector.fromArray(F, panel, p + L);
+                    FloatVector a = FloatVector.broadcast(F, k[k0 + j]);
+                    c00 = a.fma(q0, c00);
+                    c01 = a.fma(q1, c01);
+                    a = FloatVector.broadcast(F, k[k1 + j]);
+                    c10 = a.fma(q0, c10);
+                    c11 = a.fma(q1, c11);
+                    a = FloatVector.broadcast(F, k[k2 + j]);
+                    c20 = a.fma(q0, c20);
+                    c21 = a.fma(q1, c21);
+                    a = FloatVector.broadcast(F, k[k3 + j]);
+                    c30 = a.fma(q0, c30);
+                    c31 = a.fma(q1, c31);
+                }
+                int o = t * width + i;
+                c00.intoArray(out, o);
+                c01.intoArray(out, o + L);
+                c10.intoArray(out, o + width);
+                c11.intoArray(out, o + width + L);
+                c20.intoArray(out, o + 2 * width);
+                c21.intoArray(out, o + 2 * width + L);
+                c30.intoArray(out, o + 3 * width);
+                c31.intoArray(out, o + 3 * width + L);
+            }
+        }
+        for (; t < len; t++) {
+            int k0 = kOff + t * stride;
+            for (int i = 0; i < width; i += 2 * L) {
+                FloatVector c0 = FloatVector.zero(F), c1 = c0;
+                for (int j = 0, p = i; j < d; j++, p += width) {
+                    FloatVector a = FloatVector.broadcast(F, k[k0 + j]);
+                    c0 = a.fma(FloatVector.fromArray(F, panel, p), c0);
+                    c1 = a.fma(FloatVector.fromArray(F, panel, p + L), c1);
+                }
+                c0.intoArray(out, t * width + i);
+                c1.intoArray(out, t * width + i + L);
+            }
+        }
+    }
+
+    /** {@code s[i·BLOCK + t] = scoresT[t·width + i] · scale} for {@code i < n}, {@code t < len}. */
+    private void transposeScores(float[] scoresT, int width, int len, int n, float[] s) {
+        for (int t = 0; t < len; t++) {
+            int row = t * width;
+            for (int i = 0; i < n; i++) s[i * BLOCK + t] = scoresT[row + i] * scale;
         }
     }
 
