@@ -21,6 +21,7 @@ import qwen2vl4j.io.Weights;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.text.ContextLimitException;
+import qwen2vl4j.text.KvCacheType;
 import qwen2vl4j.text.RopeIndex;
 import qwen2vl4j.text.RopePositions;
 import qwen2vl4j.text.TextModel;
@@ -54,10 +55,12 @@ public final class Qwen2VL implements AutoCloseable {
     private final VisionTransformer vision;
     private final TextModel text;
     private final RopeIndex ropeIndex;
+    private final KvCacheType kvCacheType;
     private final double loadMillis;
 
     private Qwen2VL(Path folder, ModelConfig config, GenerationConfig generationConfig, Tokenizer tokenizer,
-                    Qwen2VLProcessor processor, Weights weights, VisionTransformer vision, TextModel text, double loadMillis) {
+                    Qwen2VLProcessor processor, Weights weights, VisionTransformer vision, TextModel text,
+                    KvCacheType kvCacheType, double loadMillis) {
         this.folder = folder;
         this.config = config;
         this.generationConfig = generationConfig;
@@ -67,6 +70,7 @@ public final class Qwen2VL implements AutoCloseable {
         this.vision = vision;
         this.text = text;
         this.ropeIndex = RopeIndex.of(config);
+        this.kvCacheType = kvCacheType;
         this.loadMillis = loadMillis;
     }
 
@@ -76,6 +80,11 @@ public final class Qwen2VL implements AutoCloseable {
      */
     public static Qwen2VL load(String modelOrRepoId) {
         return load(ModelResolver.resolveOrDownload(modelOrRepoId));
+    }
+
+    /** As {@link #load(String)}, every session storing its KV cache as {@code kvCache}. */
+    public static Qwen2VL load(String modelOrRepoId, KvCacheType kvCache) {
+        return load(ModelResolver.resolveOrDownload(modelOrRepoId), ImageDecoder.DEFAULT_MAX_PIXELS, WeightFormat.fromSystemProperty(), kvCache);
     }
 
     /** Loads a model folder (weights are memory-mapped, not copied). */
@@ -100,9 +109,19 @@ public final class Qwen2VL implements AutoCloseable {
      * Loads a model folder with its matrices in {@code format}: for Q8_0 and Q4_0 every linear weight of
      * the text decoder and the vision tower whose rows are whole blocks of 32 is quantized at load time;
      * norms, biases and the Conv3d patch embedding stay as stored, and so does the token embedding unless
-     * it is also the LM head (tied). Nothing stays open when this throws.
+     * it is also the LM head (tied). The KV cache type comes from the system property
+     * {@value KvCacheType#PROPERTY} (f32 when unset). Nothing stays open when this throws.
      */
     public static Qwen2VL load(Path folder, long maxImagePixels, WeightFormat format) {
+        return load(folder, maxImagePixels, format, KvCacheType.fromSystemProperty());
+    }
+
+    /**
+     * As {@link #load(Path, long, WeightFormat)}, every {@link #generate} call and {@link Conversation} storing its
+     * KV cache as {@code kvCache} ({@link KvCacheType#bytesPerToken} bytes per token of context).
+     */
+    public static Qwen2VL load(Path folder, long maxImagePixels, WeightFormat format, KvCacheType kvCache) {
+        Objects.requireNonNull(kvCache, "kvCache");
         long start = System.nanoTime();
         ModelConfig config = ModelConfig.load(folder);
         GenerationConfig generation = GenerationConfig.load(folder, config.eosTokenIds());
@@ -121,7 +140,7 @@ public final class Qwen2VL implements AutoCloseable {
             VisionTransformer vision = VisionTransformer.load(weights, config.vision());
             TextModel text = TextModel.load(weights, config);
             Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxImagePixels));
-            return new Qwen2VL(folder, config, generation, tokenizer, processor, weights, vision, text, (System.nanoTime() - start) / 1e6);
+            return new Qwen2VL(folder, config, generation, tokenizer, processor, weights, vision, text, kvCache, (System.nanoTime() - start) / 1e6);
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -184,8 +203,14 @@ public final class Qwen2VL implements AutoCloseable {
         });
     }
 
-    TextSession newSession() {
-        return text.newSession();
+    /** A fresh text session with this model's KV cache type (for callers that drive the decoder themselves). */
+    public TextSession newSession() {
+        return text.newSession(kvCacheType);
+    }
+
+    /** How sessions of this model store their KV cache. */
+    public KvCacheType kvCacheType() {
+        return kvCacheType;
     }
 
     static LogitsSource source(java.util.function.Supplier<float[]> prefill, TextSession session) {

@@ -19,6 +19,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,10 +31,13 @@ import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.ModelFolder;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.CausalAttention;
 import qwen2vl4j.kernels.ComputePool;
+import qwen2vl4j.kernels.KvRows;
 import qwen2vl4j.kernels.MachineProbe;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
+import qwen2vl4j.kernels.TextOps;
 import qwen2vl4j.text.TextModel;
 import qwen2vl4j.text.TextSession;
 import qwen2vl4j.vision.VisionTransformer;
@@ -51,7 +55,7 @@ import qwen2vl4j.vision.VisionTransformer;
         description = "Measure speed against this machine's memory bandwidth and FMA peak, at the real Qwen2-VL-2B geometry.")
 final class BenchCommand implements Callable<Integer> {
     /** The parts of the benchmark {@code --only} can pick. */
-    enum Part { machine, kernels, vision, vision1280, prefill, decode, decode4k }
+    enum Part { machine, kernels, attention, vision, vision1280, prefill, decode, decode4k }
 
     enum Format { table, json }
 
@@ -84,6 +88,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--large-image-grid", defaultValue = "64x80", description = "Patch grid of the large image (default: ${DEFAULT-VALUE}, 1280 merged tokens).")
     String largeImageGrid;
+
+    @Mixin
+    KvCacheOption kvCache;
 
     @Option(names = "--bandwidth-mib", defaultValue = "1024", description = "Buffer for the bandwidth probe, MiB (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
@@ -201,7 +208,8 @@ final class BenchCommand implements Callable<Integer> {
                 "--model", folder.toString(), "--formats", weightFormat.toString(),
                 "--only", String.join(",", parts.stream().map(Part::name).toList()),
                 "--prompt-tokens", Integer.toString(promptTokens), "--decode-tokens", Integer.toString(decodeTokens),
-                "--long-context", Integer.toString(longContext), "--image-grid", imageGrid, "--large-image-grid", largeImageGrid));
+                "--long-context", Integer.toString(longContext), "--image-grid", imageGrid, "--large-image-grid", largeImageGrid,
+                "--kv-cache", kvCache.type.toString()));
         progress("== " + weightFormat + " (a JVM of its own) ==");
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.PIPE).start();
         Thread relay = Thread.ofVirtual().start(() -> {
@@ -247,7 +255,10 @@ final class BenchCommand implements Callable<Integer> {
             long perToken = ModelCost.weightBytesPerToken(layers, head);
             result.put("weight_bytes_per_token", perToken);
 
+            result.put("kv_cache", kvCache.type.toString());
+            result.put("kv_bytes_per_token", kvCache.type.bytesPerToken(config.text()));
             if (parts.contains(Part.kernels)) kernels(weights, layers);
+            if (parts.contains(Part.attention)) attention(config.text());
             if (parts.contains(Part.vision) || parts.contains(Part.vision1280)) vision(vision, config.vision(), parts);
             if (parts.contains(Part.prefill) || parts.contains(Part.decode) || parts.contains(Part.decode4k)) {
                 text(textModel, parts, layers, head, perToken);
@@ -321,6 +332,119 @@ final class BenchCommand implements Callable<Integer> {
         measure("GEMM same, previous tiled kernel", json + "_previous", previous, runs[1].cpuShare(), flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
     }
 
+    /**
+     * One decode step's attention at {@code --long-context} over {@link #ATTENTION_LAYERS} layers' caches (more than
+     * the last-level cache holds): {@link CausalAttention} against its scalar twin {@link TextOps#attend} run per head
+     * across the common pool, as the decoder did before, interleaved in the same run.
+     */
+    private void attention(TextConfig t) {
+        int heads = t.numAttentionHeads(), kvHeads = t.numKeyValueHeads(), d = t.headDim(), kvDim = t.kvDim(), ctx = longContext;
+        progress("attention: one decode row over " + ctx + " cached tokens x " + ATTENTION_LAYERS + " layers, " + kvCache.type + " cache ...");
+        KvRows.Precision precision = KvRows.Precision.valueOf(kvCache.type.name());
+        KvRows[] keys = new KvRows[ATTENTION_LAYERS], values = new KvRows[ATTENTION_LAYERS];
+        float[][] keysF32 = new float[ATTENTION_LAYERS][], valuesF32 = new float[ATTENTION_LAYERS][];
+        for (int l = 0; l < ATTENTION_LAYERS; l++) {
+            keysF32[l] = random(ctx * kvDim, 10 + l);
+            valuesF32[l] = random(ctx * kvDim, 100 + l);
+            keys[l] = new KvRows(precision, kvDim);
+            values[l] = new KvRows(precision, kvDim);
+            keys[l].ensureCapacity(ctx);
+            values[l].ensureCapacity(ctx);
+            keys[l].write(0, keysF32[l], 0, ctx);
+            values[l].write(0, valuesF32[l], 0, ctx);
+        }
+        float[] q = random(heads * d, 3), out = new float[heads * d];
+        float[][] scores = new float[heads][ctx];
+        float scale = (float) (1 / Math.sqrt(d));
+        CausalAttention attention = new CausalAttention(heads, kvHeads, d);
+        CausalAttention.Workspace ws = new CausalAttention.Workspace();
+        Runnable fused = () -> {
+            for (int l = 0; l < ATTENTION_LAYERS; l++) attention.attend(q, out, 1, ctx - 1, keys[l], values[l], ws);
+        };
+        Runnable scalar = () -> {
+            for (int l = 0; l < ATTENTION_LAYERS; l++) {
+                float[] k = keysF32[l], v = valuesF32[l];
+                java.util.stream.IntStream.range(0, heads).parallel().forEach(h ->
+                        TextOps.attend(q, h * d, k, v, (h / (heads / kvHeads)) * d, kvDim, ctx, d, scale, scores[h], out, h * d));
+            }
+        };
+        double bestFused = Double.MAX_VALUE, bestScalar = Double.MAX_VALUE;
+        long cFused = 0, cScalar = 0;
+        double wFused = 0, wScalar = 0;
+        fused.run();
+        scalar.run();
+        for (int round = 0; round < 5; round++) {                       // interleaved: both see the same machine load
+            long c0 = cpuNanos(), t0 = System.nanoTime();
+            fused.run();
+            double s = seconds(t0);
+            cFused += cpuNanos() - c0;
+            wFused += s;
+            bestFused = Math.min(bestFused, s);
+            c0 = cpuNanos();
+            t0 = System.nanoTime();
+            scalar.run();
+            s = seconds(t0);
+            cScalar += cpuNanos() - c0;
+            wScalar += s;
+            bestScalar = Math.min(bestScalar, s);
+        }
+        double bytes = (double) ATTENTION_LAYERS * ctx * 2 * kvDim * precision.bytes();
+        double bytesScalar = (double) ATTENTION_LAYERS * ctx * 2 * kvDim * Float.BYTES;
+        kernels.put("attention_ms_per_layer", round(bestFused * 1e3 / ATTENTION_LAYERS));
+        kernels.put("attention_scalar_ms_per_layer", round(bestScalar * 1e3 / ATTENTION_LAYERS));
+        kernels.put("attention_speedup", round(bestScalar / bestFused));
+        measure("attention " + ctx + " keys x" + ATTENTION_LAYERS + " layers, " + kvCache.type, "attention", bestFused, cFused / 1e9 / wFused / ComputePool.THREADS,
+                bytes / 1e9, "GB/s", Bound.BYTES, bytes);
+        measure("attention same, scalar f32 baseline", "attention_scalar", bestScalar, cScalar / 1e9 / wScalar / ComputePool.THREADS,
+                bytesScalar / 1e9, "GB/s", Bound.BYTES, bytesScalar);
+        prefillAttention(t, precision);
+    }
+
+    /**
+     * A prefill's attention: {@code min(--long-context, 1024)} new rows over an empty cache, one layer, against the
+     * scalar twin per row and head, interleaved; the bound is the FMA peak for the causal QK and PV products.
+     */
+    private void prefillAttention(TextConfig t, KvRows.Precision precision) {
+        int heads = t.numAttentionHeads(), kvHeads = t.numKeyValueHeads(), d = t.headDim(), kvDim = t.kvDim();
+        int rows = Math.min(longContext, 1024), qDim = heads * d;
+        progress("attention: prefill of " + rows + " rows ...");
+        float[] k = random(rows * kvDim, 21), v = random(rows * kvDim, 22), q = random(rows * qDim, 23), out = new float[rows * qDim];
+        KvRows keys = new KvRows(precision, kvDim), values = new KvRows(precision, kvDim);
+        keys.ensureCapacity(rows);
+        values.ensureCapacity(rows);
+        keys.write(0, k, 0, rows);
+        values.write(0, v, 0, rows);
+        float[][] scores = new float[heads][rows];
+        float scale = (float) (1 / Math.sqrt(d));
+        CausalAttention attention = new CausalAttention(heads, kvHeads, d);
+        CausalAttention.Workspace ws = new CausalAttention.Workspace();
+        Runnable fused = () -> attention.attend(q, out, rows, 0, keys, values, ws);
+        Runnable scalar = () -> java.util.stream.IntStream.range(0, heads).parallel().forEach(h -> {
+            for (int i = 0; i < rows; i++) {
+                TextOps.attend(q, i * qDim + h * d, k, v, (h / (heads / kvHeads)) * d, kvDim, i + 1, d, scale, scores[h], out, i * qDim + h * d);
+            }
+        });
+        double bestFused = Double.MAX_VALUE, bestScalar = Double.MAX_VALUE;
+        fused.run();
+        long c0 = cpuNanos(), t0 = System.nanoTime();
+        for (int round = 0; round < 3; round++) {
+            long s0 = System.nanoTime();
+            fused.run();
+            bestFused = Math.min(bestFused, seconds(s0));
+            s0 = System.nanoTime();
+            scalar.run();
+            bestScalar = Math.min(bestScalar, seconds(s0));
+        }
+        double share = (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.THREADS;
+        double flops = 4.0 * heads * d * ((double) rows * (rows + 1) / 2);
+        kernels.put("prefill_attention_speedup", round(bestScalar / bestFused));
+        measure("attention prefill " + rows + " rows, " + kvCache.type, "prefill_attention", bestFused, share, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+        measure("attention same, scalar f32 baseline", "prefill_attention_scalar", bestScalar, share, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
+    }
+
+    /** Layers of cache the attention measurement walks through per step. */
+    private static final int ATTENTION_LAYERS = 8;
+
     private void vision(VisionTransformer vision, VisionConfig v, Set<Part> parts) {
         progress("vision: warming up ...");
         encode(vision, v, 4, 4);
@@ -370,7 +494,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     private void text(TextModel text, Set<Part> parts, List<Matrix> layers, Matrix head, long perToken) {
         TextConfig t = text.config();
-        TextSession session = text.newSession();
+        TextSession session = text.newSession(kvCache.type);
         progress("text: warming up ...");
         prefill(session, 16, 5);
         for (int i = 0; i < 3; i++) session.decode(7 + i);
@@ -416,7 +540,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < decodeTokens; i++) session.decode(1000 + i);
         double s = seconds(t0);
         double bytes = (double) perToken * decodeTokens;
-        for (int i = 0; i < decodeTokens; i++) bytes += ModelCost.kvBytesPerToken(t, start + i + 1);
+        for (int i = 0; i < decodeTokens; i++) bytes += (double) kvCache.type.bytesPerToken(t) * (start + i + 1);
         result.put(field, round(decodeTokens / s));
         measure(label, json, s, c0, decodeTokens, "tok/s", Bound.BYTES, bytes);
     }
@@ -430,6 +554,10 @@ final class BenchCommand implements Callable<Integer> {
             if (r.get("model") != null) {
                 w.printf("model: %s (%s, %.2f GB read per decoded token)%n", r.get("model"), r.get("format"),
                         ((Number) r.get("weight_bytes_per_token")).doubleValue() / 1e9);
+            }
+            if (r.get("kv_bytes_per_token") != null) {
+                long kv = ((Number) r.get("kv_bytes_per_token")).longValue();
+                w.printf("KV cache: %s, %d bytes per token of context (%.0f MB at %d tokens)%n", r.get("kv_cache"), kv, kv * (double) longContext / 1e6, longContext);
             }
             if (r.get("load_s") != null) {
                 w.printf("load (mmap, bind every tensor%s): %.2f s%n", "bf16".equals(r.get("format")) ? "" : ", quantize",

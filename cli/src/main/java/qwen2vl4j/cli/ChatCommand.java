@@ -38,10 +38,13 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "a stats line on stderr after each answer")
     boolean stats;
 
+    @Mixin
+    KvCacheOption kvCache;
+
     @Override
     public Integer call() {
         sampling.validate();
-        try (Qwen2VL qwen = Qwen2VL.load(model); LineSource input = LineSource.open(System.in, historyFile())) {
+        try (Qwen2VL qwen = Qwen2VL.load(model, kvCache.type); LineSource input = LineSource.open(System.in, historyFile())) {
             ChatSession session = new ChatSession(qwen, sampling.apply(qwen.defaultParams()), system, addVisionId, stats,
                     new TokenPrinter(System.out), spec.commandLine().getErr());
             String line;

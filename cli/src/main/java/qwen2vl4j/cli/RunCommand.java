@@ -80,13 +80,16 @@ public final class RunCommand implements Callable<Integer> {
                     + "on the first image of the request, in its pixels, and write OUT.png")
     Path drawBoxes;
 
+    @Mixin
+    KvCacheOption kvCache;
+
     @Override
     public Integer call() throws IOException {
         List<Message> messages = messages();
         if (addVisionId) messages = new VisionIds().label(messages);
         sampling.validate();
         BoxDrawing boxDrawing = drawBoxes == null ? null : BoxDrawing.prepare(drawBoxes, messages);
-        try (Qwen2VL qwen = Qwen2VL.load(model)) {
+        try (Qwen2VL qwen = Qwen2VL.load(model, kvCache.type)) {
             SamplingParams params = sampling.apply(qwen.defaultParams());
             if (format == Format.json) {
                 GenerationResult r = qwen.generate(messages, params, null);

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import qwen2vl4j.Qwen2VL;
@@ -69,6 +70,9 @@ public final class ServeCommand implements Callable<Integer> {
             description = "fetch http(s) image URLs (public addresses only, no redirects, size and time limited)")
     boolean allowRemoteMedia;
 
+    @Mixin
+    KvCacheOption kvCache;
+
     @Override
     public Integer call() throws Exception {
         java.nio.file.Path folder = ModelFolder.resolve(model);
@@ -83,7 +87,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .maxMediaItems(maxMedia).allowRemoteMedia(allowRemoteMedia)
                 .build();
         var err = spec.commandLine().getErr();
-        try (Qwen2VL qwen = Qwen2VL.load(folder); OpenAiServer server = OpenAiServer.start(qwen, options)) {
+        try (Qwen2VL qwen = Qwen2VL.load(folder, qwen2vl4j.preprocess.ImageDecoder.DEFAULT_MAX_PIXELS, qwen2vl4j.io.WeightFormat.fromSystemProperty(), kvCache.type); OpenAiServer server = OpenAiServer.start(qwen, options)) {
             Runtime.getRuntime().addShutdownHook(new Thread(server::close));
             if (options.apiKey() == null && !java.net.InetAddress.getByName(host).isLoopbackAddress()) {
                 err.println("qwen2vl4j: warning: listening on " + host + " without --api-key: anyone who can reach it may use it");

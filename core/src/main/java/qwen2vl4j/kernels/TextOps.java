@@ -103,7 +103,8 @@ public final class TextOps {
     /**
      * One query head attending to {@code nKeys} cached positions of one key/value head:
      * {@code out = softmax(q·Kᵀ · scale) · V}. Key {@code t} lies at {@code keys[t·stride + kvOff ..]}
-     * (likewise values); {@code scores} needs room for {@code nKeys} values.
+     * (likewise values); {@code scores} needs room for {@code nKeys} values. The scalar twin of
+     * {@link CausalAttention}, which the decoder uses.
      */
     public static void attend(float[] q, int qOff, float[] keys, float[] values, int kvOff, int stride, int nKeys,
                               int headDim, float scale, float[] scores, float[] out, int outOff) {

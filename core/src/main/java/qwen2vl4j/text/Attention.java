@@ -1,8 +1,9 @@
 package qwen2vl4j.text;
 
-import java.util.stream.IntStream;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.CausalAttention;
+import qwen2vl4j.kernels.KvRows;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.TextOps;
@@ -13,13 +14,10 @@ import qwen2vl4j.kernels.TextOps;
  * session's cache, o_proj without bias.
  */
 final class Attention {
-    /** Below this many multiply-adds the heads run on the calling thread. */
-    private static final long PARALLEL_WORK = 1L << 16;
-
     private final int heads;
     private final int kvHeads;
     private final int headDim;
-    private final float scale;
+    private final CausalAttention attention;
     private final Matrix qProj, kProj, vProj, oProj;
     private final float[] qBias, kBias, vBias;
 
@@ -27,7 +25,7 @@ final class Attention {
         this.heads = c.numAttentionHeads();
         this.kvHeads = c.numKeyValueHeads();
         this.headDim = c.headDim();
-        this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.attention = new CausalAttention(heads, kvHeads, headDim);
         this.qProj = qProj;
         this.qBias = qBias;
         this.kProj = kProj;
@@ -55,60 +53,34 @@ final class Attention {
      * occupy cache positions {@code start ..}; stores their keys/values in the cache and writes the
      * projected output to {@code b.o}.
      */
-    void forward(Buffers b, int start, float[] keyCache, float[] valueCache) {
+    void forward(Buffers b, int start, KvRows keyCache, KvRows valueCache) {
         int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
         MatMul.matmul(b.h, n, qProj, qBias, b.q, kProj, kBias, b.k, vProj, vBias, b.v);   // q [n, heads·headDim], k/v [n, kvDim]
         for (int i = 0; i < n; i++) {
             for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);
             for (int hd = 0; hd < kvHeads; hd++) TextOps.applyRotary(b.k, i * kvDim + hd * headDim, headDim, b.cos, b.sin, i * half);
         }
-        System.arraycopy(b.k, 0, keyCache, start * kvDim, n * kvDim);   // cache rows [start, start+n)
-        System.arraycopy(b.v, 0, valueCache, start * kvDim, n * kvDim);
-        long work = (long) n * (start + n) * headDim * heads;
-        if (work < PARALLEL_WORK) {
-            for (int hd = 0; hd < heads; hd++) attendHead(b, hd, start, keyCache, valueCache);
-        } else {
-            IntStream.range(0, heads).parallel().forEach(hd -> attendHead(b, hd, start, keyCache, valueCache));
-        }
+        keyCache.write(start, b.k, 0, n);                      // cache rows [start, start+n)
+        valueCache.write(start, b.v, 0, n);
+        attention.attend(b.q, b.attn, n, start, keyCache, valueCache, b.attention);
         MatMul.matmul(b.attn, n, oProj, null, b.o);            // [n, hidden]
-    }
-
-    /** Query head {@code hd} of every new token, causal: token {@code i} sees cache positions {@code 0 .. start+i}. */
-    private void attendHead(Buffers b, int hd, int start, float[] keyCache, float[] valueCache) {
-        int qDim = heads * headDim, kvDim = kvHeads * headDim;
-        int kvOff = (hd / (heads / kvHeads)) * headDim;
-        float[] scores = b.scores[hd];
-        for (int i = 0; i < b.rows; i++) {
-            int off = i * qDim + hd * headDim;
-            TextOps.attend(b.q, off, keyCache, valueCache, kvOff, kvDim, start + i + 1, headDim, scale, scores, b.attn, off);
-        }
     }
 
     /**
      * One decode token per row of {@code b}, each from a different session: row {@code i} sits at cache position
      * {@code starts[i]} of {@code keyCaches[i]} / {@code valueCaches[i]} and attends only to that cache. Projections
-     * run once over all rows; the arithmetic of each row is the same as {@link #forward} with one row.
-     *
-     * @param scores one scratch row per (row, head) pair, each at least {@code starts[i] + 1} long
+     * run once over all rows; each row's attention is the same arithmetic as {@link #forward} with that row alone.
      */
-    void forwardBatch(Buffers b, int[] starts, float[][] keyCaches, float[][] valueCaches, float[][] scores) {
+    void forwardBatch(Buffers b, int[] starts, KvRows[] keyCaches, KvRows[] valueCaches) {
         int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
         MatMul.matmul(b.h, n, qProj, qBias, b.q, kProj, kBias, b.k, vProj, vBias, b.v);
-        long work = 0;
         for (int i = 0; i < n; i++) {
             for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);
             for (int hd = 0; hd < kvHeads; hd++) TextOps.applyRotary(b.k, i * kvDim + hd * headDim, headDim, b.cos, b.sin, i * half);
-            System.arraycopy(b.k, i * kvDim, keyCaches[i], starts[i] * kvDim, kvDim);
-            System.arraycopy(b.v, i * kvDim, valueCaches[i], starts[i] * kvDim, kvDim);
-            work += (long) (starts[i] + 1) * headDim * heads;
+            keyCaches[i].write(starts[i], b.k, i * kvDim, 1);
+            valueCaches[i].write(starts[i], b.v, i * kvDim, 1);
         }
-        IntStream tasks = IntStream.range(0, n * heads);
-        if (work >= PARALLEL_WORK) tasks = tasks.parallel();
-        tasks.forEach(t -> {
-            int i = t / heads, hd = t % heads;
-            int off = i * qDim + hd * headDim, kvOff = (hd / (heads / kvHeads)) * headDim;
-            TextOps.attend(b.q, off, keyCaches[i], valueCaches[i], kvOff, kvDim, starts[i] + 1, headDim, scale, scores[t], b.attn, off);
-        });
+        attention.attendEach(b.q, b.attn, starts, keyCaches, valueCaches, b.attention);
         MatMul.matmul(b.attn, n, oProj, null, b.o);
     }
 }

@@ -2,6 +2,7 @@ package qwen2vl4j.text;
 
 import java.util.List;
 import qwen2vl4j.config.TextConfig;
+import qwen2vl4j.kernels.KvRows;
 
 /**
  * Continuous batching's model step: one decode token for each of several sessions, run together. Every
@@ -42,23 +43,18 @@ public final class BatchDecoder {
             positions[i] = sessions.get(i).beginDecode();
         }
 
-        Buffers b = new Buffers(config, n, 0);
+        Buffers b = new Buffers(config, n);
         int[][] axes = new int[3][];
         for (int a = 0; a < 3; a++) axes[a] = positions;
         model.rope().cosSin(axes, 0, n, b.cos, b.sin);
-        int maxKeys = 0;
-        for (int i = 0; i < n; i++) {
-            model.embed(tokens[i], b.x, i * b.hidden);
-            maxKeys = Math.max(maxKeys, starts[i] + 1);
-        }
-        float[][] scores = new float[n * config.numAttentionHeads()][maxKeys];
-        float[][] keys = new float[n][], values = new float[n][];
+        for (int i = 0; i < n; i++) model.embed(tokens[i], b.x, i * b.hidden);
+        KvRows[] keys = new KvRows[n], values = new KvRows[n];
         for (int l = 0; l < model.layerCount(); l++) {
             for (int i = 0; i < n; i++) {
                 keys[i] = sessions.get(i).cache().keys(l);
                 values[i] = sessions.get(i).cache().values(l);
             }
-            model.layer(l).forwardBatch(b, starts, keys, values, scores);
+            model.layer(l).forwardBatch(b, starts, keys, values);
         }
         model.finalNorm(b.x, n, b.h);
         int vocab = config.vocabSize();

@@ -1,6 +1,7 @@
 package qwen2vl4j.text;
 
 import qwen2vl4j.config.TextConfig;
+import qwen2vl4j.kernels.CausalAttention;
 
 /** Work arrays for a forward pass over {@code rows} tokens; reused across decode steps of a session. */
 final class Buffers {
@@ -17,9 +18,9 @@ final class Buffers {
     final float[] up;     // [rows, intermediate]
     final float[] cos;    // [rows, headDim/2]
     final float[] sin;    // [rows, headDim/2]
-    float[][] scores;     // [heads][keys] attention scores, one row per query head
+    final CausalAttention.Workspace attention = new CausalAttention.Workspace();
 
-    Buffers(TextConfig c, int rows, int keys) {
+    Buffers(TextConfig c, int rows) {
         this.rows = rows;
         this.hidden = c.hiddenSize();
         int qDim = c.numAttentionHeads() * c.headDim();
@@ -34,13 +35,5 @@ final class Buffers {
         up = new float[rows * c.intermediateSize()];
         cos = new float[rows * (c.headDim() / 2)];
         sin = new float[rows * (c.headDim() / 2)];
-        scores = new float[c.numAttentionHeads()][keys];
-    }
-
-    /** Grows the score rows to hold {@code keys} values. */
-    void ensureKeys(int keys) {
-        if (scores[0].length >= keys) return;
-        int n = Math.max(keys, scores[0].length * 2);
-        scores = new float[scores.length][n];
     }
 }

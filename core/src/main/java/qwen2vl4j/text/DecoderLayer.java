@@ -2,6 +2,7 @@ package qwen2vl4j.text;
 
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.KvRows;
 import qwen2vl4j.kernels.TextOps;
 
 /** Qwen2VLDecoderLayer: pre-norm residual attention, then pre-norm residual SwiGLU MLP (spec §6.2). */
@@ -28,7 +29,7 @@ final class DecoderLayer {
     }
 
     /** Updates the residual stream {@code b.x [rows, hidden]} in place; new tokens sit at cache positions {@code start ..}. */
-    void forward(Buffers b, int start, float[] keyCache, float[] valueCache) {
+    void forward(Buffers b, int start, KvRows keyCache, KvRows valueCache) {
         int size = b.rows * b.hidden;
         inputNorm.apply(b.x, b.rows, b.h);                    // h = norm(x)
         attention.forward(b, start, keyCache, valueCache);    // o = attn(h)
@@ -39,10 +40,10 @@ final class DecoderLayer {
     }
 
     /** As {@link #forward} for one new token per row, row {@code i} belonging to the cache of session {@code i}. */
-    void forwardBatch(Buffers b, int[] starts, float[][] keyCaches, float[][] valueCaches, float[][] scores) {
+    void forwardBatch(Buffers b, int[] starts, KvRows[] keyCaches, KvRows[] valueCaches) {
         int size = b.rows * b.hidden;
         inputNorm.apply(b.x, b.rows, b.h);
-        attention.forwardBatch(b, starts, keyCaches, valueCaches, scores);
+        attention.forwardBatch(b, starts, keyCaches, valueCaches);
         TextOps.addInPlace(b.x, b.o, size);
         postAttentionNorm.apply(b.x, b.rows, b.h);
         mlp.forwardBatch(b);

@@ -1,25 +1,30 @@
 package qwen2vl4j.text;
 
-import java.util.Arrays;
+import qwen2vl4j.kernels.KvRows;
 
 /**
- * Keys (after rotary) and values of every layer for the tokens a {@link TextSession} has seen.
- * Layout per layer: {@code [capacity, kvDim]} row-major. Grows by doubling, never beyond the context limit.
+ * Keys (after rotary) and values of every layer for the tokens a {@link TextSession} has seen, stored as
+ * its {@link KvCacheType}. Layout per layer: {@code [capacity, kvDim]} row-major. Grows by doubling, never
+ * beyond the context limit.
  */
 final class KvCache {
     private static final int INITIAL_CAPACITY = 64;
 
-    private final int kvDim;
+    private final KvCacheType type;
     private final int maxLength;
-    private final float[][] keys;
-    private final float[][] values;
+    private final KvRows[] keys;
+    private final KvRows[] values;
     private int capacity;
 
-    KvCache(int layers, int kvDim, int maxLength) {
-        this.kvDim = kvDim;
+    KvCache(int layers, int kvDim, int maxLength, KvCacheType type) {
+        this.type = type;
         this.maxLength = maxLength;
-        this.keys = new float[layers][0];
-        this.values = new float[layers][0];
+        this.keys = new KvRows[layers];
+        this.values = new KvRows[layers];
+        for (int l = 0; l < layers; l++) {
+            keys[l] = new KvRows(type.precision(), kvDim);
+            values[l] = new KvRows(type.precision(), kvDim);
+        }
     }
 
     /** Makes room for {@code tokens} positions, keeping what is cached. */
@@ -29,8 +34,8 @@ final class KvCache {
         while (grown < tokens) grown *= 2;
         int newCapacity = (int) Math.min(grown, Math.max(tokens, maxLength));
         for (int l = 0; l < keys.length; l++) {
-            keys[l] = Arrays.copyOf(keys[l], Math.multiplyExact(newCapacity, kvDim));
-            values[l] = Arrays.copyOf(values[l], Math.multiplyExact(newCapacity, kvDim));
+            keys[l].ensureCapacity(newCapacity);
+            values[l].ensureCapacity(newCapacity);
         }
         capacity = newCapacity;
     }
@@ -39,11 +44,15 @@ final class KvCache {
         return capacity;
     }
 
-    float[] keys(int layer) {
+    KvCacheType type() {
+        return type;
+    }
+
+    KvRows keys(int layer) {
         return keys[layer];
     }
 
-    float[] values(int layer) {
+    KvRows values(int layer) {
         return values[layer];
     }
 }

@@ -49,9 +49,14 @@ public final class TextModel {
         return new TextModel(modelConfig, embed, Collections.unmodifiableList(layers), norm, lmHead);
     }
 
-    /** A fresh session with an empty KV cache. */
+    /** A fresh session with an empty float32 KV cache. */
     public TextSession newSession() {
-        return new TextSession(this);
+        return newSession(KvCacheType.F32);
+    }
+
+    /** A fresh session with an empty KV cache stored as {@code kvCacheType}. */
+    public TextSession newSession(KvCacheType kvCacheType) {
+        return new TextSession(this, java.util.Objects.requireNonNull(kvCacheType, "kvCacheType"));
     }
 
     public TextConfig config() {

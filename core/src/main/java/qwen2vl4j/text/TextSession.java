@@ -14,6 +14,9 @@ import qwen2vl4j.config.TextConfig;
  * cache (multi-turn).
  */
 public final class TextSession {
+    /** Tokens a prefill runs through the layers at once: bounds its work arrays to about 50 MB at the 2B geometry. */
+    static final int PREFILL_PIECE = 512;
+
     private final TextModel model;
     private final TextConfig config;
     private final KvCache cache;
@@ -22,12 +25,17 @@ public final class TextSession {
     private int length;
     private long maxPosition = -1;
 
-    TextSession(TextModel model) {
+    TextSession(TextModel model, KvCacheType kvCacheType) {
         this.model = model;
         this.config = model.config();
-        this.cache = new KvCache(model.layerCount(), config.kvDim(), config.maxPositionEmbeddings());
-        this.step = new Buffers(config, 1, 0);
+        this.cache = new KvCache(model.layerCount(), config.kvDim(), config.maxPositionEmbeddings(), kvCacheType);
+        this.step = new Buffers(config, 1);
         this.lastRow = new float[config.hiddenSize()];
+    }
+
+    /** How this session stores its cached keys and values. */
+    public KvCacheType kvCacheType() {
+        return cache.type();
     }
 
     /** Tokens in the cache. */
@@ -82,14 +90,14 @@ public final class TextSession {
 
     /**
      * One generation step: feeds {@code tokenId} at position {@code length() + ropeDelta()} (all three axes)
-     * and returns its logits {@code [vocab]}. Reuses the session's buffers; only the result is allocated.
+     * and returns its logits {@code [vocab]}. Reuses the session's buffers and attention workspace; only the
+     * result is allocated (and the cache, when it doubles).
      */
     public float[] decode(int tokenId) {
         checkContext(1);
         checkToken(tokenId, 0);
         int position = Math.toIntExact(length + ropeDelta());
         cache.ensureCapacity(length + 1);
-        step.ensureKeys(length + 1);
         model.embed(tokenId, step.x, 0);
         model.rope().cosSin(position, step.cos, step.sin);
         forwardLayersAt(step, length, null);
@@ -139,29 +147,59 @@ public final class TextSession {
 
         int start = length;
         cache.ensureCapacity(start + n);
-        Buffers b = new Buffers(config, n, start + n);
-        embed(ids, imageEmbeds, videoEmbeds, b.x);                     // x [n, hidden]
-        model.rope().cosSin(positions, 0, n, b.cos, b.sin);             // cos/sin [n, headDim/2]
-        List<float[]> states = detailed ? new ArrayList<>() : null;
-        if (detailed) states.add(Arrays.copyOf(b.x, n * hidden));
-        forwardLayersAt(b, start, states);
-        model.finalNorm(b.x, n, b.h);                                   // h [n, hidden]
-        if (detailed) states.add(Arrays.copyOf(b.h, n * hidden));
-
         float[] last;
         float[] all = null;
+        List<float[]> states = null;
         if (detailed) {
+            Buffers b = new Buffers(config, n);
+            embed(ids, 0, n, imageEmbeds, videoEmbeds, new int[2], b.x);   // x [n, hidden]
+            model.rope().cosSin(positions, 0, n, b.cos, b.sin);             // cos/sin [n, headDim/2]
+            states = new ArrayList<>();
+            states.add(Arrays.copyOf(b.x, n * hidden));
+            forwardLayersAt(b, start, states);
+            model.finalNorm(b.x, n, b.h);                                   // h [n, hidden]
+            states.add(Arrays.copyOf(b.h, n * hidden));
             all = new float[Math.multiplyExact(n, config.vocabSize())];
-            model.logits(b.h, n, all);                                    // [n, vocab]
+            model.logits(b.h, n, all);                                      // [n, vocab]
             last = Arrays.copyOfRange(all, (n - 1) * config.vocabSize(), n * config.vocabSize());
         } else {
+            float[] h = prefillInPieces(ids, imageEmbeds, videoEmbeds, positions, start);
             last = new float[config.vocabSize()];
-            System.arraycopy(b.h, (n - 1) * hidden, lastRow, 0, hidden);
-            model.logits(lastRow, 1, last);                              // [vocab]: only the last row is needed
+            model.logits(h, 1, last);                                       // [vocab]: only the last row is needed
         }
         length = start + n;
         for (int[] axis : positions) for (int p : axis) maxPosition = Math.max(maxPosition, p);
         return new PrefillResult(last, all, states);
+    }
+
+    /**
+     * Runs the tokens through the layers {@link #PREFILL_PIECE} at a time (each piece attends to the cache the
+     * earlier ones filled), so the work arrays stay a piece's size however long the prompt; returns the final
+     * normed hidden state of the last token.
+     */
+    private float[] prefillInPieces(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions, int start) {
+        int n = ids.length, hidden = config.hiddenSize();
+        int[] used = new int[2];                                            // image / video rows consumed so far
+        Buffers full = null;
+        for (int from = 0; from < n; from += PREFILL_PIECE) {
+            int rows = Math.min(PREFILL_PIECE, n - from);
+            Buffers b;
+            if (rows == PREFILL_PIECE) {
+                if (full == null) full = new Buffers(config, PREFILL_PIECE);
+                b = full;
+            } else {
+                b = new Buffers(config, rows);
+            }
+            embed(ids, from, rows, imageEmbeds, videoEmbeds, used, b.x);
+            model.rope().cosSin(positions, from, rows, b.cos, b.sin);
+            forwardLayersAt(b, start + from, null);
+            if (from + rows == n) {
+                System.arraycopy(b.x, (rows - 1) * hidden, lastRow, 0, hidden);
+            }
+        }
+        float[] h = new float[hidden];
+        model.finalNorm(lastRow, 1, h);
+        return h;
     }
 
     /** All decoder layers over {@code b}'s tokens at cache positions {@code start ..}; records layer outputs but the last. */
@@ -173,18 +211,21 @@ public final class TextSession {
         }
     }
 
-    /** Token embeddings, with pad tokens replaced in order by the rows of the image / video embeddings. */
-    private void embed(int[] ids, float[] imageEmbeds, float[] videoEmbeds, float[] x) {
+    /**
+     * Embeddings of {@code ids[from .. from+rows)} into {@code x}, pad tokens replaced in order by the rows of the
+     * image / video embeddings; {@code used} counts the image and video rows consumed so far and is advanced.
+     */
+    private void embed(int[] ids, int from, int rows, float[] imageEmbeds, float[] videoEmbeds, int[] used, float[] x) {
         int hidden = config.hiddenSize();
         int imageId = model.modelConfig().imageTokenId(), videoId = model.modelConfig().videoTokenId();
-        int nextImage = 0, nextVideo = 0;
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] == imageId) {
-                System.arraycopy(imageEmbeds, (nextImage++) * hidden, x, i * hidden, hidden);
-            } else if (ids[i] == videoId) {
-                System.arraycopy(videoEmbeds, (nextVideo++) * hidden, x, i * hidden, hidden);
+        for (int i = 0; i < rows; i++) {
+            int id = ids[from + i];
+            if (id == imageId) {
+                System.arraycopy(imageEmbeds, (used[0]++) * hidden, x, i * hidden, hidden);
+            } else if (id == videoId) {
+                System.arraycopy(videoEmbeds, (used[1]++) * hidden, x, i * hidden, hidden);
             } else {
-                model.embed(ids[i], x, i * hidden);
+                model.embed(id, x, i * hidden);
             }
         }
     }

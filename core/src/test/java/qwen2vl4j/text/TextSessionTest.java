@@ -48,6 +48,33 @@ class TextSessionTest {
         assertEquals(c.ropeDelta(), s.ropeDelta());
     }
 
+    /**
+     * A prompt longer than {@link TextSession#PREFILL_PIECE}, its image pads straddling a piece boundary, gives the
+     * logits of the one-pass detailed prefill.
+     */
+    @Test
+    void promptRunInPiecesEqualsOnePass() {
+        GoldenCase c = GoldenModels.cases(GoldenCase.TINY).stream().filter(k -> k.imageEmbeds() != null).findFirst().orElseThrow();
+        int image = GoldenModels.model(c).modelConfig().imageTokenId();
+        int firstPad = 0;
+        while (c.inputIds()[firstPad] != image) firstPad++;
+        int filler = TextSession.PREFILL_PIECE - firstPad - 2, n = filler + c.inputIds().length;
+        int[] ids = new int[n];
+        int[][] positions = new int[3][n];
+        for (int i = 0; i < filler; i++) {
+            ids[i] = 100 + i % 50;
+            for (int a = 0; a < 3; a++) positions[a][i] = i;
+        }
+        for (int i = 0; i < c.inputIds().length; i++) {
+            ids[filler + i] = c.inputIds()[i];
+            for (int a = 0; a < 3; a++) positions[a][filler + i] = filler + c.positions()[a][i];
+        }
+        TextModel model = GoldenModels.model(c);
+        float[] pieces = model.newSession().prefill(ids, c.imageEmbeds(), c.videoEmbeds(), positions);
+        float[] onePass = model.newSession().prefillDetailed(ids, c.imageEmbeds(), c.videoEmbeds(), positions).lastLogits();
+        TextModelGoldenTest.assertAbsClose(onePass, pieces, CACHE_TOL, c + " behind " + filler + " text tokens");
+    }
+
     /** Crossing the cache's initial capacity (64) and its doublings keeps the cached keys and values. */
     @Test
     void cacheGrowthKeepsContents() {

@@ -80,7 +80,7 @@ final class InferenceEngine implements AutoCloseable {
         float[][] embeds = model.encodeVision(inputs);
         int[][] positions = model.positions(inputs).positions();
         SamplingParams bounded = params.withMaxNewTokensAtMost(model.contextLength() - ids.length);
-        TextSession session = model.text().newSession();
+        TextSession session = model.newSession();
         boolean[] joined = {false};
         LogitsSource source = new LogitsSource() {
             @Override

@@ -1,0 +1,19 @@
+package qwen2vl4j.cli;
+
+import picocli.CommandLine.Option;
+import qwen2vl4j.text.KvCacheType;
+
+/** {@code --kv-cache f32|bf16|f16}: how sessions store their cached keys and values; shared by run, chat, serve and bench. */
+public final class KvCacheOption {
+    @Option(names = "--kv-cache", paramLabel = "f32|bf16|f16", defaultValue = "f32", converter = Converter.class,
+            description = "KV cache storage: f32 (exact, default), bf16 or f16 (half the memory per token of context)")
+    KvCacheType type = KvCacheType.F32;
+
+    /** Parses the names case-insensitively, with the accepted names in the error. */
+    static final class Converter implements picocli.CommandLine.ITypeConverter<KvCacheType> {
+        @Override
+        public KvCacheType convert(String value) {
+            return KvCacheType.parse(value);
+        }
+    }
+}
