@@ -1,26 +1,49 @@
 package qwen2vl4j.kernels;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The threads every large kernel is split across: one pool of {@link #THREADS} workers, created
- * once. A call hands it {@code tasks} independent pieces of work, numbered {@code 0..tasks-1}, and
- * returns when all are done; the only allocation per call is the small fork/join task objects.
+ * The threads every large kernel is split across: {@link #THREADS}{@code  - 1} workers created once,
+ * plus the calling thread, which takes its share of the work. A call hands out {@code tasks}
+ * independent pieces, numbered {@code 0..tasks-1}, which the participants claim one at a time, and
+ * returns when all are done. Nothing is allocated per call.
+ *
+ * <p>A decode step makes about a hundred such calls, each a fraction of a millisecond long, so the
+ * hand-over has to cost microseconds: after a call the workers spin for {@link #SPIN_NANOS} waiting
+ * for the next one, and only then park (a parked worker takes tens of microseconds to wake). One
+ * caller uses the workers at a time; a call made meanwhile by another thread, or from inside a task,
+ * runs its tasks on its own thread.
  */
 public final class ComputePool {
-    /** Workers in the pool: one per available processor. */
+    /** Threads a call is split across: one per available processor, the caller included. */
     public static final int THREADS = Runtime.getRuntime().availableProcessors();
 
-    private static final AtomicInteger WORKERS = new AtomicInteger();
-    private static final ForkJoinPool POOL = new ForkJoinPool(THREADS, pool -> {
-        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        t.setName("qwen2vl4j-compute-" + WORKERS.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-    }, null, false);
+    /** How long an idle worker spins for the next call before it parks. */
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+
+    /** Held by the thread whose call the workers are serving. */
+    private static final ReentrantLock OWNER = new ReentrantLock();
+    /** The current call: its generation in the upper 32 bits, the next unclaimed task in the lower 32. */
+    private static final AtomicLong CLAIM = new AtomicLong();
+    /** Tasks of the current call finished so far. */
+    private static final AtomicLong FINISHED = new AtomicLong();
+    private static final Worker[] WORKERS = new Worker[Math.max(0, THREADS - 1)];
+
+    /** The current call's body and task count: written before its generation is published, read after a claim. */
+    private static Body body;
+    private static int tasks;
+    /** The first failure of a task in the current call, rethrown to the caller. */
+    private static volatile Throwable failure;
+
+    static {
+        for (int i = 0; i < WORKERS.length; i++) {
+            WORKERS[i] = new Worker("qwen2vl4j-compute-" + (i + 1));
+            WORKERS[i].start();
+        }
+    }
 
     private ComputePool() {}
 
@@ -33,48 +56,94 @@ public final class ComputePool {
     /** Runs {@code body.run(t)} for every {@code t < tasks} across the pool and waits for all of them. */
     public static void forEach(int tasks, Body body) {
         if (tasks <= 0) return;
-        if (tasks == 1) {
-            body.run(0);
+        if (tasks == 1 || WORKERS.length == 0 || Thread.currentThread() instanceof Worker || OWNER.isHeldByCurrentThread()
+                || !OWNER.tryLock()) {
+            for (int t = 0; t < tasks; t++) body.run(t);
             return;
         }
-        Split all = new Split(body, 0, tasks);
-        if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL) {
-            all.compute();
-        } else {
-            POOL.invoke(all);
+        try {
+            dispatch(tasks, body);
+        } finally {
+            OWNER.unlock();
         }
     }
 
-    /** Halves its range of task numbers until one is left, forking the upper half. */
-    private static final class Split extends RecursiveAction {
-        private final Body body;
-        private final int from;
-        private final int to;
-        /** The next task this one forked (a stack, newest first). */
-        private Split next;
+    /** Publishes the call, works on it, and waits until every task is finished; the caller holds {@link #OWNER}. */
+    private static void dispatch(int count, Body work) {
+        body = work;
+        tasks = count;
+        failure = null;
+        FINISHED.set(0);
+        long generation = (CLAIM.get() >>> 32) + 1;
+        CLAIM.set(generation << 32);
+        for (Worker w : WORKERS) {
+            if (w.parked) LockSupport.unpark(w);
+        }
+        runClaimed(generation);
+        while (FINISHED.get() < count) Thread.onSpinWait();
+        body = null;
+        Throwable f = failure;
+        if (f != null) {
+            failure = null;
+            if (f instanceof RuntimeException e) throw e;
+            if (f instanceof Error e) throw e;
+            throw new IllegalStateException(f);
+        }
+    }
 
-        Split(Body body, int from, int to) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
+    /** Claims and runs tasks of call {@code generation} until none is left (or a newer call has begun). */
+    private static void runClaimed(long generation) {
+        while (true) {
+            long c = CLAIM.get();
+            if (c >>> 32 != generation) return;
+            int t = (int) c;
+            if (t >= tasks) return;
+            if (!CLAIM.compareAndSet(c, c + 1)) continue;
+            try {
+                body.run(t);
+            } catch (Throwable e) {
+                if (failure == null) failure = e;
+            } finally {
+                FINISHED.incrementAndGet();
+            }
+        }
+    }
+
+    /** A pool thread: waits for a new call (spinning, then parked), takes tasks of it, and waits again. */
+    private static final class Worker extends Thread {
+        volatile boolean parked;
+
+        Worker(String name) {
+            super(name);
+            setDaemon(true);
         }
 
         @Override
-        protected void compute() {
-            int lo = from, hi = to;
-            Split forked = null;
-            while (hi - lo > 1) {
-                int mid = (lo + hi) >>> 1;
-                Split upper = new Split(body, mid, hi);
-                upper.fork();
-                upper.next = forked;
-                forked = upper;
-                hi = mid;
+        public void run() {
+            long seen = CLAIM.get() >>> 32;
+            while (true) {
+                long generation = awaitCall(seen);
+                runClaimed(generation);
+                seen = generation;
             }
-            body.run(lo);
-            for (Split s = forked; s != null; s = s.next) {
-                if (s.tryUnfork()) s.compute();
-                else s.join();
+        }
+
+        /** The generation of the next call after {@code seen}. */
+        private long awaitCall(long seen) {
+            long start = System.nanoTime();
+            int spins = 0;
+            while (true) {
+                long g = CLAIM.get() >>> 32;
+                if (g != seen) return g;
+                if (++spins < 64 || System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                parked = true;
+                if (CLAIM.get() >>> 32 == seen) LockSupport.park(this);
+                parked = false;
+                start = System.nanoTime();
+                spins = 0;
             }
         }
     }
