@@ -13,6 +13,8 @@ public final class MatMul {
     private static final long PARALLEL_THRESHOLD = 1L << 15;
     /** From this many input rows on, the tiled GEMM; below it, the row-wise kernel. */
     static final int GEMM_MIN_ROWS = 4;
+    /** Activations per pool task of SwiGLU's activation (one {@code exp} each: about 10 ns). */
+    private static final int SILU_PER_TASK = 1 << 13;
 
     private MatMul() {}
 
@@ -86,7 +88,9 @@ public final class MatMul {
             Gemv.swiGlu(x, gate, up, gateOut, upOut);
         } else {
             matmul(x, n, gate, null, gateOut, up, null, upOut);
-            TextOps.siluMul(gateOut, upOut, n * gate.rows());
+            int total = n * gate.rows();
+            int tasks = total < SILU_PER_TASK ? 1 : Math.min(ComputePool.THREADS * 4, total / SILU_PER_TASK);
+            ComputePool.forEach(tasks, t -> TextOps.siluMul(gateOut, upOut, (int) ((long) total * t / tasks), (int) ((long) total * (t + 1) / tasks)));
         }
     }
 

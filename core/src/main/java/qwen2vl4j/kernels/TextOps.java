@@ -47,7 +47,12 @@ public final class TextOps {
 
     /** SwiGLU, in place: {@code gate[i] = silu(gate[i]) · up[i]} for {@code i < n}. */
     public static void siluMul(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) gate[i] = silu(gate[i]) * up[i];
+        siluMul(gate, up, 0, n);
+    }
+
+    /** SwiGLU, in place, on {@code [from, to)}: {@code gate[i] = silu(gate[i]) · up[i]}. */
+    public static void siluMul(float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i++) gate[i] = silu(gate[i]) * up[i];
     }
 
     /** {@code acc[i] += x[i]} for {@code i < n} (the residual connection). */
