@@ -55,10 +55,16 @@ public final class Matrix {
         return new Matrix(t.name(), rows, cols, t.dtype(), t.data());
     }
 
-    /** A matrix over float data already in memory (for tests and converted weights). */
+    /**
+     * A matrix over the first {@code rows × cols} values of float data already in memory (for tests,
+     * converted weights and reused scratch buffers, which may be longer).
+     */
     public static Matrix ofFloats(String name, float[] values, int rows, int cols) {
-        if ((long) rows * cols != values.length) throw new IllegalArgumentException(name + ": " + values.length + " values for [" + rows + ", " + cols + "]");
-        MemorySegment seg = MemorySegment.ofArray(values);
+        long size = (long) rows * cols;
+        if (rows < 0 || cols < 0 || size > values.length) {
+            throw new IllegalArgumentException(name + ": " + values.length + " values for [" + rows + ", " + cols + "]");
+        }
+        MemorySegment seg = MemorySegment.ofArray(values).asSlice(0, size * Float.BYTES);
         return new Matrix(name, rows, cols, DType.F32, seg);
     }
 

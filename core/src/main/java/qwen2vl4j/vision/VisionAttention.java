@@ -52,20 +52,28 @@ public final class VisionAttention {
                 c.numHeads());
     }
 
-    /** {@code x [n, dim]} (already normalised) → attention output {@code [n, dim]}. */
+    /** {@code x [n, dim]} (already normalised) → attention output {@code [n, dim]}, in buffers of its own. */
     public float[] forward(float[] x, int n, VisionGrids grids, VisionRotaryEmbedding.Table rope) {
-        float[] qkvRows = new float[n * 3 * dim];   // [n, 3·dim] = q | k | v, each [heads, headDim]
+        VisionState state = new VisionState(dim, heads, 0, grids, n);
+        forward(x, state, grids, rope);
+        return state.out;
+    }
+
+    /** {@code x [n, dim]} (already normalised) → attention output in {@code state.out [n, dim]}. */
+    void forward(float[] x, VisionState state, VisionGrids grids, VisionRotaryEmbedding.Table rope) {
+        int n = state.patches;
+        float[] qkvRows = state.qkvRows;            // [n, 3·dim] = q | k | v, each [heads, headDim]
         MatMul.matmul(x, n, qkv, qkvBias, qkvRows);
         // q and k are 2·heads consecutive head vectors at the start of each row
         VisionOps.rotaryHeads(qkvRows, n, 3 * dim, 2 * heads, headDim, rope.cos(), rope.sin());
         int[] starts = grids.windowStarts();
         int windows = grids.windows();
-        float[][] keys = new float[windows * heads][];       // per (window, head): [len, headDim]
-        float[][] valuesT = new float[windows * heads][];    // per (window, head): [headDim, len]
+        float[][] keys = state.keys;                         // per (window, head): [len, headDim]
+        float[][] valuesT = state.valuesT;                   // per (window, head): [headDim, len]
         ComputePool.forEach(windows * heads, wh -> {
             int w = wh / heads, start = starts[w], len = starts[w + 1] - start;
-            keys[wh] = packKeys(qkvRows, start, len, wh % heads);
-            valuesT[wh] = packValuesTransposed(qkvRows, start, len, wh % heads);
+            packKeys(qkvRows, start, len, wh % heads, keys[wh]);
+            packValuesTransposed(qkvRows, start, len, wh % heads, valuesT[wh]);
         });
         List<int[]> blocks = new ArrayList<>();               // {window·heads + head, first query, end}
         for (int w = 0; w < windows; w++) {
@@ -74,15 +82,13 @@ public final class VisionAttention {
                 for (int q0 = 0; q0 < len; q0 += rows) blocks.add(new int[] {w * heads + head, q0, Math.min(len, q0 + rows)});
             }
         }
-        float[] context = new float[n * dim];       // [n, dim], heads concatenated
+        float[] context = state.context;            // [n, dim], heads concatenated
         ComputePool.forEach(blocks.size(), b -> {
             int[] block = blocks.get(b);
             int wh = block[0], start = starts[wh / heads];
             attendBlock(qkvRows, start, starts[wh / heads + 1] - start, wh % heads, keys[wh], valuesT[wh], block[1], block[2], context);
         });
-        float[] out = new float[n * dim];           // [n, dim]
-        MatMul.matmul(context, n, proj, projBias, out);
-        return out;
+        MatMul.matmul(context, n, proj, projBias, state.out);    // [n, dim]
     }
 
     /** Query rows per block for a window of {@code len}: a multiple of {@link #BLOCK_QUANTUM}, scores about {@link #BLOCK_SCORES}. */
@@ -99,12 +105,13 @@ public final class VisionAttention {
     private void attendBlock(float[] qkvRows, int start, int len, int head, float[] keys, float[] valuesT,
                              int q0, int q1, float[] context) {
         int rows = q1 - q0;
-        float[] q = new float[rows * headDim];                 // [rows, headDim]
+        BlockScratch s = BLOCK_SCRATCH.get().fit(rows * headDim, rows * len);
+        float[] q = s.q;                                       // [rows, headDim]
         for (int i = 0; i < rows; i++) System.arraycopy(qkvRows, (start + q0 + i) * 3 * dim + head * headDim, q, i * headDim, headDim);
-        float[] scores = new float[rows * len];                // [rows, len] = q·kᵀ
+        float[] scores = s.scores;                             // [rows, len] = q·kᵀ
         MatMul.matmul(q, rows, Matrix.ofFloats("attn.k", keys, len, headDim), null, scores);
         VisionOps.softmaxRows(scores, rows, len, (float) (1.0 / Math.sqrt(headDim)));
-        float[] outT = new float[headDim * rows];              // [headDim, rows] = (P·v)ᵀ
+        float[] outT = s.outT;                                 // [headDim, rows] = (P·v)ᵀ
         MatMul.matmul(valuesT, headDim, Matrix.ofFloats("attn.probs", scores, rows, len), null, outT);
         for (int i0 = 0; i0 < rows; i0 += TRANSPOSE_BLOCK) {
             int i1 = Math.min(rows, i0 + TRANSPOSE_BLOCK);
@@ -115,17 +122,14 @@ public final class VisionAttention {
         }
     }
 
-    /** The keys of one head over the rows {@code [start, start+len)}: {@code [len, headDim]}. */
-    private float[] packKeys(float[] qkvRows, int start, int len, int head) {
-        float[] k = new float[len * headDim];
+    /** The keys of one head over the rows {@code [start, start+len)} into {@code k [len, headDim]}. */
+    private void packKeys(float[] qkvRows, int start, int len, int head, float[] k) {
         for (int i = 0; i < len; i++) System.arraycopy(qkvRows, (start + i) * 3 * dim + dim + head * headDim, k, i * headDim, headDim);
-        return k;
     }
 
-    /** The values of one head over the rows {@code [start, start+len)}, transposed: {@code [headDim, len]}. */
-    private float[] packValuesTransposed(float[] qkvRows, int start, int len, int head) {
+    /** The values of one head over the rows {@code [start, start+len)}, transposed, into {@code vT [headDim, len]}. */
+    private void packValuesTransposed(float[] qkvRows, int start, int len, int head, float[] vT) {
         int stride = 3 * dim;
-        float[] vT = new float[headDim * len];
         for (int i0 = 0; i0 < len; i0 += TRANSPOSE_BLOCK) {
             int i1 = Math.min(len, i0 + TRANSPOSE_BLOCK);
             for (int d = 0; d < headDim; d++) {
@@ -133,6 +137,23 @@ public final class VisionAttention {
                 for (int i = i0; i < i1; i++, src += stride) vT[d * len + i] = qkvRows[src];
             }
         }
-        return vT;
+    }
+
+    /** Per thread: one query block's queries, scores and transposed output, grown as needed and reused. */
+    private static final ThreadLocal<BlockScratch> BLOCK_SCRATCH = ThreadLocal.withInitial(BlockScratch::new);
+
+    private static final class BlockScratch {
+        float[] q = new float[0];
+        float[] scores = new float[0];
+        float[] outT = new float[0];
+
+        BlockScratch fit(int queryValues, int scoreValues) {
+            if (q.length < queryValues) {
+                q = new float[queryValues];
+                outT = new float[queryValues];
+            }
+            if (scores.length < scoreValues) scores = new float[scoreValues];
+            return this;
+        }
     }
 }

@@ -41,12 +41,15 @@ public final class VisionBlock {
                 VisionMlp.load(weights, c, block));
     }
 
-    /** Updates the hidden states {@code x [n, dim]} in place. */
-    public void forward(float[] x, int n, VisionGrids grids, VisionRotaryEmbedding.Table rope) {
-        float[] h = new float[n * dim];                               // [n, dim]
+    /** Updates the hidden states {@code x [n, dim]} in place, {@code n = state.patches}, working in {@code state}'s buffers. */
+    void forward(float[] x, VisionState state, VisionGrids grids, VisionRotaryEmbedding.Table rope) {
+        int n = state.patches;
+        float[] h = state.normed;                                     // [n, dim]
         VisionOps.layerNorm(x, n, dim, norm1Weight, norm1Bias, NORM_EPS, h);
-        VisionOps.add(x, attn.forward(h, n, grids, rope), n * dim);
+        attn.forward(h, state, grids, rope);                          // state.out = attn(norm1(x))
+        VisionOps.add(x, state.out, n * dim);
         VisionOps.layerNorm(x, n, dim, norm2Weight, norm2Bias, NORM_EPS, h);
-        VisionOps.add(x, mlp.forward(h, n), n * dim);
+        mlp.forward(h, n, state.mlpHidden, state.out);                // state.out = mlp(norm2(x))
+        VisionOps.add(x, state.out, n * dim);
     }
 }

@@ -37,12 +37,15 @@ public final class VisionMlp {
 
     /** {@code x [n, dim]} → {@code [n, dim]}. */
     public float[] forward(float[] x, int n) {
-        int hidden = fc1.rows();
-        float[] h = new float[n * hidden];          // [n, mlpHidden]
-        MatMul.matmul(x, n, fc1, fc1Bias, h);
-        VisionOps.quickGelu(h, 0, h.length);
-        float[] out = new float[n * fc2.rows()];    // [n, dim]
-        MatMul.matmul(h, n, fc2, fc2Bias, out);
+        float[] out = new float[n * fc2.rows()];
+        forward(x, n, new float[n * fc1.rows()], out);
         return out;
+    }
+
+    /** {@code x [n, dim]} → {@code out [n, dim]}, through {@code hidden [n, mlpHidden]}. */
+    void forward(float[] x, int n, float[] hidden, float[] out) {
+        MatMul.matmul(x, n, fc1, fc1Bias, hidden);               // [n, mlpHidden]
+        VisionOps.quickGelu(hidden, 0, n * fc1.rows());
+        MatMul.matmul(hidden, n, fc2, fc2Bias, out);             // [n, dim]
     }
 }

@@ -58,8 +58,9 @@ public final class VisionTransformer {
         VisionGrids grids = VisionGrids.of(gridThw, patches, config.spatialMergeSize());
         VisionRotaryEmbedding.Table rope = rotary.table(grids);      // cos/sin [patches, headDim/2]
         float[] x = patchEmbed.forward(pixelValues, patches);         // [patches, embedDim]
+        VisionState state = new VisionState(config, grids, patches);  // the blocks' buffers, reused by each
         for (VisionBlock block : blocks) {
-            block.forward(x, patches, grids, rope);                   // [patches, embedDim], in place
+            block.forward(x, state, grids, rope);                     // [patches, embedDim], in place
         }
         return merger.forward(x, patches);                            // [patches / merge², hiddenSize]
     }
