@@ -21,12 +21,23 @@ class VisionAttentionTest {
 
     @Test
     void blocksOfQueryRowsMatchDirectAttention() {
+        // one 28×28 image (784 patches: several blocks) and a two-frame video of 12×16 (one block each)
+        assertTrue(VisionAttention.blockRows(784) < 784, "the image window spans several blocks");
+        checkAgainstDirect(List.of(new int[] {1, 28, 28}, new int[] {2, 12, 16}));
+    }
+
+    @Test
+    void aWindowTooLongForTheCacheTargetTakesLargerBlocksAndStillMatches() {
+        // one 60×56 image: 3360 patches in one window, cut into blocks of the long-window size, the last one partial
+        int rows = VisionAttention.blockRows(3360);
+        assertTrue(rows > VisionAttention.blockRows(2048) && 3360 % rows != 0, "long-window blocks, a partial last one: " + rows);
+        checkAgainstDirect(List.of(new int[] {1, 60, 56}));
+    }
+
+    private static void checkAgainstDirect(List<int[]> gridThw) {
         Path modelDir = FIXTURES.resolve("models/tiny-qwen2vl");
         VisionConfig c = ModelConfig.load(modelDir).vision();
-        // one 28×28 image (784 patches: several blocks) and a two-frame video of 12×16 (one block each)
-        List<int[]> gridThw = List.of(new int[] {1, 28, 28}, new int[] {2, 12, 16});
-        int n = 784 + 2 * 192;
-        assertTrue(VisionAttention.blockRows(784) < 784, "the image window spans several blocks");
+        int n = gridThw.stream().mapToInt(g -> g[0] * g[1] * g[2]).sum();
         VisionGrids grids = VisionGrids.of(gridThw, n, c.spatialMergeSize());
         VisionRotaryEmbedding.Table rope = new VisionRotaryEmbedding(c.headDim()).table(grids);
         int dim = c.embedDim();
