@@ -80,9 +80,20 @@ public final class KvRows {
                 for (int i = 0; i < n; i++) half[dst + i] = toBf16(src[srcOff + i]);
             }
             case F16 -> {
-                for (int i = 0; i < n; i++) half[dst + i] = Float.floatToFloat16(src[srcOff + i]);
+                for (int i = 0; i < n; i++) half[dst + i] = toF16Saturated(src[srcOff + i]);
             }
         }
+    }
+
+    /** The largest finite f16 value. */
+    static final float F16_MAX = 65504f;
+
+    /**
+     * {@code v} as f16, rounded to nearest even, values beyond ±65504 saturated to ±65504: an infinite
+     * key would turn its attention scores into NaN, a saturated one only into a large score. NaN stays NaN.
+     */
+    static short toF16Saturated(float v) {
+        return Float.floatToFloat16(Math.max(-F16_MAX, Math.min(F16_MAX, v)));
     }
 
     /** The stored value at {@code (row, col)}, widened to float. */

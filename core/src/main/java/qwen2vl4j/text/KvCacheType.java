@@ -8,7 +8,7 @@ import qwen2vl4j.kernels.KvRows;
  * How a {@link TextSession} stores its cached keys and values: float32 (exact, the default) or a 16-bit
  * form that halves the cache's memory and the bytes each decode step reads from it, at a rounding of the
  * cached values (bfloat16 keeps float32's range with 8 significant bits; f16 has 11 bits and a largest
- * finite value of 65504).
+ * finite value of 65504: larger cached values are saturated to ±65504, never stored as infinite).
  */
 public enum KvCacheType {
     F32(KvRows.Precision.F32),

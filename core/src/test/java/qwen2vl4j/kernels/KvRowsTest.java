@@ -21,6 +21,19 @@ class KvRowsTest {
         assertEquals(Float.POSITIVE_INFINITY, KvRows.fromBf16(KvRows.toBf16(Float.POSITIVE_INFINITY)));
     }
 
+    @Test
+    void f16SaturatesBeyondItsRangeInsteadOfStoringInfinity() {
+        KvRows rows = new KvRows(KvRows.Precision.F16, 6);
+        rows.ensureCapacity(1);
+        rows.write(0, new float[] {1e6f, -1e6f, Float.POSITIVE_INFINITY, 65504f, 1.5f, Float.NaN}, 0, 1);
+        assertEquals(65504f, rows.get(0, 0));
+        assertEquals(-65504f, rows.get(0, 1));
+        assertEquals(65504f, rows.get(0, 2));
+        assertEquals(65504f, rows.get(0, 3));
+        assertEquals(1.5f, rows.get(0, 4), "values in range are stored as before");
+        assertTrue(Float.isNaN(rows.get(0, 5)));
+    }
+
     @ParameterizedTest
     @EnumSource(KvRows.Precision.class)
     void storesRowsAndWidensThemBackAcrossGrowth(KvRows.Precision p) {
