@@ -62,7 +62,7 @@ final class Gemv {
                 int from = (int) ((long) rows * t / tasks), to = (int) ((long) rows * (t + 1) / tasks);
                 rows(x, in, gate, null, gateOut, from, to);
                 rows(x, in, up, null, upOut, from, to);
-                for (int r = from; r < to; r++) gateOut[r] = TextOps.silu(gateOut[r]) * upOut[r];
+                VectorKernels.siluMul(gateOut, upOut, from, to);
             });
         } finally {
             in.busy = false;

@@ -13,7 +13,7 @@ public final class MatMul {
     private static final long PARALLEL_THRESHOLD = 1L << 15;
     /** From this many input rows on, the tiled GEMM; below it, the row-wise kernel. */
     static final int GEMM_MIN_ROWS = 4;
-    /** Activations per pool task of SwiGLU's activation (one {@code exp} each: about 10 ns). */
+    /** Activations per pool task of SwiGLU's activation. */
     private static final int SILU_PER_TASK = 1 << 13;
 
     private MatMul() {}
@@ -72,8 +72,8 @@ public final class MatMul {
     }
 
     /**
-     * The first half of a SwiGLU MLP: {@code upOut = x · Uᵀ} and {@code gateOut = silu(x · Gᵀ) ⊙ upOut}, silu as
-     * {@link TextOps#silu}. For one input row both products and the activation run in one pass over the pool.
+     * The first half of a SwiGLU MLP: {@code upOut = x · Uᵀ} and {@code gateOut = silu(x · Gᵀ) ⊙ upOut}, silu in float32 lanes
+     * ({@link VectorKernels#siluMul}, twin {@link TextOps#siluMul}). For one input row both products and the activation run in one pass over the pool.
      *
      * @param gateOut {@code [n, gate.rows()]}, overwritten with the activated product
      * @param upOut   {@code [n, up.rows()]}, overwritten with the up projection
@@ -90,7 +90,7 @@ public final class MatMul {
             matmul(x, n, gate, null, gateOut, up, null, upOut);
             int total = n * gate.rows();
             int tasks = total < SILU_PER_TASK ? 1 : Math.min(ComputePool.THREADS * 4, total / SILU_PER_TASK);
-            ComputePool.forEach(tasks, t -> TextOps.siluMul(gateOut, upOut, (int) ((long) total * t / tasks), (int) ((long) total * (t + 1) / tasks)));
+            ComputePool.forEach(tasks, t -> VectorKernels.siluMul(gateOut, upOut, (int) ((long) total * t / tasks), (int) ((long) total * (t + 1) / tasks)));
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -166,6 +167,27 @@ final class VectorKernels {
         ShortVector s = ShortVector.fromMemorySegment(S, w, byteOff, ByteOrder.LITTLE_ENDIAN);
         IntVector wide = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
         return wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * SwiGLU in place on {@code [from, to)}: {@code gate[i] = gate[i] / (1 + e^(−gate[i])) · up[i]} in float32
+     * lanes, with the kernels' own {@link VisionVectorKernels#exp} (≤ 2 ulp; never lane {@code EXP}, whose bits
+     * change once the JIT compiles the loop). Every element takes the same lane arithmetic, the tail under a mask,
+     * so the result does not depend on how a range is split. The scalar twin is {@link TextOps#siluMul}.
+     */
+    static void siluMul(float[] gate, float[] up, int from, int to) {
+        int i = from;
+        for (int bound = from + F.loopBound(to - from); i < bound; i += L) {
+            siluMul(FloatVector.fromArray(F, gate, i), FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        if (i < to) {
+            VectorMask<Float> m = F.indexInRange(i, to);
+            siluMul(FloatVector.fromArray(F, gate, i, m), FloatVector.fromArray(F, up, i, m)).intoArray(gate, i, m);
+        }
+    }
+
+    private static FloatVector siluMul(FloatVector g, FloatVector u) {
+        return g.div(VisionVectorKernels.exp(g.neg()).add(1f)).mul(u);
     }
 
     /** Widens {@code n} bf16 values at {@code byteOff} into {@code dst[off..]}. */

@@ -60,6 +60,24 @@ class TextOpsTest {
         }
     }
 
+    /** The vector SwiGLU against its twin, on a range with a masked tail, far into both tails of the sigmoid. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 5, 16, 63, 8961})
+    void vectorSiluMulMatchesTwin(int n) {
+        Random rnd = new Random(n + 7);
+        float[] g = gaussian(rnd, n + 2, 6), u = gaussian(rnd, n + 2, 2);
+        g[1] = -95f;                      // e^95 overflows float32: silu → -0
+        g[n] = 95f;                       // silu(x) = x
+        float[] vector = g.clone(), scalar = g.clone();
+        VectorKernels.siluMul(vector, u, 1, n + 1);
+        TextOps.siluMul(scalar, u, 1, n + 1);
+        assertEquals(g[0], vector[0], 0, "before the range is untouched");
+        assertEquals(g[n + 1], vector[n + 1], 0, "after the range is untouched");
+        for (int i = 1; i <= n; i++) {
+            assertEquals(scalar[i], vector[i], 4e-7 * Math.abs(scalar[i]) + 1e-30, "x = " + g[i]);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {16, 128})
     void inverseFrequenciesMatchReference(int headDim) {
