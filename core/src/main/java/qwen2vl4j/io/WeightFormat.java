@@ -1,6 +1,7 @@
 package qwen2vl4j.io;
 
 import java.util.Locale;
+import qwen2vl4j.config.EnumSetting;
 
 /**
  * The form a model's large matrices take when it loads: as the checkpoint stores them (BF16,
@@ -32,21 +33,12 @@ public enum WeightFormat {
 
     /** The format named {@code name} (case-insensitive: bf16, q8_0, q4_0). */
     public static WeightFormat parse(String name) {
-        for (WeightFormat f : values()) {
-            if (f.name().equalsIgnoreCase(name.trim())) return f;
-        }
-        throw new IllegalArgumentException("unknown weight format '" + name + "': expected bf16, q8_0 or q4_0");
+        return EnumSetting.parse(WeightFormat.class, name, "weight format");
     }
 
     /** The format named by the system property {@value #PROPERTY}, {@link #BF16} when it is unset. */
     public static WeightFormat fromSystemProperty() {
-        String v = System.getProperty(PROPERTY);
-        if (v == null || v.isBlank()) return BF16;
-        try {
-            return parse(v);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("system property " + PROPERTY + ": " + e.getMessage());
-        }
+        return EnumSetting.fromSystemProperty(PROPERTY, BF16, "weight format");
     }
 
     @Override

@@ -53,6 +53,18 @@ public final class ComputePool {
         void run(int task);
     }
 
+    /** A piece of split work: the items {@code [from, to)}. */
+    @FunctionalInterface
+    public interface Range {
+        void run(int from, int to);
+    }
+
+    /** Runs {@code body} over the items {@code [0, count)} cut into {@code tasks} near-equal consecutive ranges across the pool. */
+    public static void forEachRange(int count, int tasks, Range body) {
+        if (count <= 0) return;
+        forEach(tasks, t -> body.run((int) ((long) count * t / tasks), (int) ((long) count * (t + 1) / tasks)));
+    }
+
     /** Runs {@code body.run(t)} for every {@code t < tasks} across the pool and waits for all of them. */
     public static void forEach(int tasks, Body body) {
         if (tasks <= 0) return;

@@ -90,7 +90,7 @@ public final class MatMul {
             matmul(x, n, gate, null, gateOut, up, null, upOut);
             int total = n * gate.rows();
             int tasks = total < SILU_PER_TASK ? 1 : Math.min(ComputePool.THREADS * 4, total / SILU_PER_TASK);
-            ComputePool.forEach(tasks, t -> VectorKernels.siluMul(gateOut, upOut, (int) ((long) total * t / tasks), (int) ((long) total * (t + 1) / tasks)));
+            ComputePool.forEachRange(total, tasks, (from, to) -> VectorKernels.siluMul(gateOut, upOut, from, to));
         }
     }
 

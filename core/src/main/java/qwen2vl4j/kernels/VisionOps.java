@@ -16,17 +16,10 @@ public final class VisionOps {
 
     private VisionOps() {}
 
-    /** A piece of split work: the items {@code [from, to)}. */
-    @FunctionalInterface
-    private interface Range {
-        void run(int from, int to);
-    }
-
     /** Runs {@code body} over {@code [0, count)} in pieces across the pool; each item touches {@code valuesPerItem} values. */
-    private static void split(int count, int valuesPerItem, Range body) {
-        if (count <= 0) return;
+    private static void split(int count, int valuesPerItem, ComputePool.Range body) {
         int tasks = (long) count * valuesPerItem < SERIAL_VALUES ? 1 : Math.min(count, ComputePool.THREADS * TASKS_PER_THREAD);
-        ComputePool.forEach(tasks, t -> body.run((int) ((long) count * t / tasks), (int) ((long) count * (t + 1) / tasks)));
+        ComputePool.forEachRange(count, tasks, body);
     }
 
     /**

@@ -1,6 +1,7 @@
 package qwen2vl4j.text;
 
 import java.util.Locale;
+import qwen2vl4j.config.EnumSetting;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.kernels.KvRows;
 
@@ -40,21 +41,12 @@ public enum KvCacheType {
 
     /** The type named {@code name} (case-insensitive: f32, bf16, f16). */
     public static KvCacheType parse(String name) {
-        for (KvCacheType t : values()) {
-            if (t.name().equalsIgnoreCase(name.trim())) return t;
-        }
-        throw new IllegalArgumentException("unknown KV cache type '" + name + "': expected f32, bf16 or f16");
+        return EnumSetting.parse(KvCacheType.class, name, "KV cache type");
     }
 
     /** The type named by the system property {@value #PROPERTY}, {@link #F32} when it is unset. */
     public static KvCacheType fromSystemProperty() {
-        String v = System.getProperty(PROPERTY);
-        if (v == null || v.isBlank()) return F32;
-        try {
-            return parse(v);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("system property " + PROPERTY + ": " + e.getMessage());
-        }
+        return EnumSetting.fromSystemProperty(PROPERTY, F32, "KV cache type");
     }
 
     @Override
