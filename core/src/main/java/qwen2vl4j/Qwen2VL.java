@@ -15,8 +15,8 @@ import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.TextDecoder;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.hub.ModelResolver;
+import qwen2vl4j.kernels.ComputePool;
 import qwen2vl4j.io.ModelLoadException;
-import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.PreprocessorConfig;
@@ -57,10 +57,11 @@ public final class Qwen2VL implements AutoCloseable {
     private final RopeIndex ropeIndex;
     private final KvCacheType kvCacheType;
     private final double loadMillis;
+    private final LoadOptions options;
 
     private Qwen2VL(Path folder, ModelConfig config, GenerationConfig generationConfig, Tokenizer tokenizer,
                     Qwen2VLProcessor processor, Weights weights, VisionTransformer vision, TextModel text,
-                    KvCacheType kvCacheType, double loadMillis) {
+                    LoadOptions options, double loadMillis) {
         this.folder = folder;
         this.config = config;
         this.generationConfig = generationConfig;
@@ -70,64 +71,43 @@ public final class Qwen2VL implements AutoCloseable {
         this.vision = vision;
         this.text = text;
         this.ropeIndex = RopeIndex.of(config);
-        this.kvCacheType = kvCacheType;
+        this.kvCacheType = options.kvCache();
+        this.options = options;
         this.loadMillis = loadMillis;
     }
 
     /**
-     * Loads a model folder, or a Hugging Face repo id: from the local Hugging Face cache, downloaded into
-     * it first when absent (unless {@code HF_HUB_OFFLINE} is set).
+     * Loads a model folder, or a Hugging Face repo id (from the local Hugging Face cache, downloaded into it
+     * first when absent unless {@code HF_HUB_OFFLINE} is set), with {@link LoadOptions#defaults()}.
      */
     public static Qwen2VL load(String modelOrRepoId) {
-        return load(ModelResolver.resolveOrDownload(modelOrRepoId));
+        return load(modelOrRepoId, LoadOptions.defaults());
     }
 
-    /** As {@link #load(String)}, every session storing its KV cache as {@code kvCache}. */
-    public static Qwen2VL load(String modelOrRepoId, KvCacheType kvCache) {
-        return load(ModelResolver.resolveOrDownload(modelOrRepoId), ImageDecoder.DEFAULT_MAX_PIXELS, WeightFormat.fromSystemProperty(), kvCache);
-    }
-
-    /** Loads a model folder (weights are memory-mapped, not copied). */
-    public static Qwen2VL load(Path folder) {
-        return load(folder, ImageDecoder.DEFAULT_MAX_PIXELS);
+    /** Loads a model folder or a Hugging Face repo id (as {@link #load(String)}) with {@code options}. */
+    public static Qwen2VL load(String modelOrRepoId, LoadOptions options) {
+        return load(ModelResolver.resolveOrDownload(modelOrRepoId), options);
     }
 
     /**
-     * Loads a model folder; images whose header claims more than {@code maxImagePixels} pixels are refused
-     * before decoding. Nothing stays open when this throws.
+     * Loads a model folder with {@code options}. Weights are memory-mapped, not copied; with a quantized
+     * {@link LoadOptions#weights() format} every linear weight of the text decoder and the vision tower whose
+     * rows are whole blocks of 32 is quantized at load time (norms, biases, the Conv3d patch embedding and an
+     * untied token embedding stay as stored). Nothing stays open when this throws.
      */
-    public static Qwen2VL load(Path folder, long maxImagePixels) {
-        return load(folder, maxImagePixels, WeightFormat.fromSystemProperty());
-    }
-
-    /** Loads a model folder with its matrices in {@code format} (quantized at load time unless bf16). */
-    public static Qwen2VL load(Path folder, WeightFormat format) {
-        return load(folder, ImageDecoder.DEFAULT_MAX_PIXELS, format);
-    }
-
-    /**
-     * Loads a model folder with its matrices in {@code format}: for Q8_0 and Q4_0 every linear weight of
-     * the text decoder and the vision tower whose rows are whole blocks of 32 is quantized at load time;
-     * norms, biases and the Conv3d patch embedding stay as stored, and so does the token embedding unless
-     * it is also the LM head (tied). The KV cache type comes from the system property
-     * {@value KvCacheType#PROPERTY} (f32 when unset). Nothing stays open when this throws.
-     */
-    public static Qwen2VL load(Path folder, long maxImagePixels, WeightFormat format) {
-        return load(folder, maxImagePixels, format, KvCacheType.fromSystemProperty());
-    }
-
-    /**
-     * As {@link #load(Path, long, WeightFormat)}, every {@link #generate} call and {@link Conversation} storing its
-     * KV cache as {@code kvCache} ({@link KvCacheType#bytesPerToken} bytes per token of context).
-     */
-    public static Qwen2VL load(Path folder, long maxImagePixels, WeightFormat format, KvCacheType kvCache) {
-        Objects.requireNonNull(kvCache, "kvCache");
+    public static Qwen2VL load(Path folder, LoadOptions options) {
+        Objects.requireNonNull(options, "options");
+        if (options.threads() > 0) ComputePool.setThreads(options.threads());
         long start = System.nanoTime();
         ModelConfig config = ModelConfig.load(folder);
         GenerationConfig generation = GenerationConfig.load(folder, config.eosTokenIds());
         Tokenizer tokenizer = Tokenizer.load(folder);
         ChatTemplate template = ChatTemplate.load(folder);
         PreprocessorConfig preprocessor = PreprocessorConfig.load(folder);
+        if (options.minPixels() > 0 || options.maxPixels() > 0) {
+            preprocessor = preprocessor.withPixels(options.minPixels() > 0 ? options.minPixels() : preprocessor.minPixels(),
+                    options.maxPixels() > 0 ? options.maxPixels() : preprocessor.maxPixels());
+        }
         if (preprocessor.patchSize() != config.vision().patchSize() || preprocessor.mergeSize() != config.vision().spatialMergeSize()
                 || preprocessor.temporalPatchSize() != config.vision().temporalPatchSize()) {
             throw new ModelLoadException("preprocessor_config.json in " + folder + " (patch " + preprocessor.patchSize() + ", merge "
@@ -136,11 +116,11 @@ public final class Qwen2VL implements AutoCloseable {
         Weights weights = Weights.open(folder);
         try {
             CheckpointLayout.verify(weights, config);
-            weights = CheckpointQuantizer.quantizeAtLoad(weights, config, format);
+            weights = CheckpointQuantizer.quantizeAtLoad(weights, config, options.weights());
             VisionTransformer vision = VisionTransformer.load(weights, config.vision());
             TextModel text = TextModel.load(weights, config);
-            Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxImagePixels));
-            return new Qwen2VL(folder, config, generation, tokenizer, processor, weights, vision, text, kvCache, (System.nanoTime() - start) / 1e6);
+            Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(options.maxImagePixels()));
+            return new Qwen2VL(folder, config, generation, tokenizer, processor, weights, vision, text, options, (System.nanoTime() - start) / 1e6);
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -206,6 +186,11 @@ public final class Qwen2VL implements AutoCloseable {
     /** A fresh text session with this model's KV cache type (for callers that drive the decoder themselves). */
     public TextSession newSession() {
         return text.newSession(kvCacheType);
+    }
+
+    /** The options this model was loaded with. */
+    public LoadOptions options() {
+        return options;
     }
 
     /** How sessions of this model store their KV cache. */

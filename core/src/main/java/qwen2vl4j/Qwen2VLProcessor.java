@@ -53,6 +53,11 @@ public final class Qwen2VLProcessor {
         this.mergeSize = preprocessor.mergeSize();
     }
 
+    /** The image processor's settings (pixel budgets, patch sizes, normalisation). */
+    public PreprocessorConfig preprocessor() {
+        return preprocessor;
+    }
+
     /**
      * This processor with another image pixel limit (images, and the frames of a video together, with more pixels
      * are refused before decoding), e.g. a server's stricter one.

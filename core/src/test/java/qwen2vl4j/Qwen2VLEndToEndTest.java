@@ -43,7 +43,7 @@ class Qwen2VLEndToEndTest {
 
     @BeforeAll
     static void load() throws Exception {
-        model = Qwen2VL.load(Fixtures.tinyModel());
+        model = Qwen2VL.load(Fixtures.tinyModel(), LoadOptions.defaults());
         golden = new ObjectMapper().readTree(Fixtures.file("golden_tiny.json").toFile());
     }
 

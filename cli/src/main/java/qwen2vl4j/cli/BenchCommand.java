@@ -139,13 +139,13 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
 
-        progress("measuring the machine (" + ComputePool.THREADS + " threads) ...");
+        progress("measuring the machine (" + ComputePool.threads() + " threads) ...");
         readBytesPerS = MachineProbe.readBandwidth((long) bandwidthMib << 20, 5);
         flopPerS = MachineProbe.fmaThroughput(0.5, 3);
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("read_gb_s", round(readBytesPerS / 1e9));
         machine.put("fma_gflop_s", round(flopPerS / 1e9));
-        machine.put("threads", ComputePool.THREADS);
+        machine.put("threads", ComputePool.threads());
         machine.put("float_lanes", MachineProbe.floatLanes());
         for (FormatRun run : runs) {
             for (Measure m : run.measures()) {
@@ -395,9 +395,9 @@ final class BenchCommand implements Callable<Integer> {
         kernels.put("attention_ms_per_layer", round(bestFused * 1e3 / ATTENTION_LAYERS));
         kernels.put("attention_scalar_ms_per_layer", round(bestScalar * 1e3 / ATTENTION_LAYERS));
         kernels.put("attention_speedup", round(bestScalar / bestFused));
-        measure("attention " + ctx + " keys x" + ATTENTION_LAYERS + " layers, " + kvCache.type, "attention", bestFused, cFused / 1e9 / wFused / ComputePool.THREADS,
+        measure("attention " + ctx + " keys x" + ATTENTION_LAYERS + " layers, " + kvCache.type, "attention", bestFused, cFused / 1e9 / wFused / ComputePool.threads(),
                 bytes / 1e9, "GB/s", Bound.BYTES, bytes);
-        measure("attention same, scalar f32 baseline", "attention_scalar", bestScalar, cScalar / 1e9 / wScalar / ComputePool.THREADS,
+        measure("attention same, scalar f32 baseline", "attention_scalar", bestScalar, cScalar / 1e9 / wScalar / ComputePool.threads(),
                 bytesScalar / 1e9, "GB/s", Bound.BYTES, bytesScalar);
         prefillAttention(t, precision);
     }
@@ -437,7 +437,7 @@ final class BenchCommand implements Callable<Integer> {
             scalar.run();
             bestScalar = Math.min(bestScalar, seconds(s0));
         }
-        double share = (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.THREADS;
+        double share = (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.threads();
         double flops = 4.0 * heads * d * ((double) rows * (rows + 1) / 2);
         kernels.put("prefill_attention_speedup", round(bestScalar / bestFused));
         measure("attention prefill " + rows + " rows, " + kvCache.type, "prefill_attention", bestFused, share, flops / 1e9, "GFLOP/s", Bound.FLOPS, flops);
@@ -549,7 +549,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private void printTable(PrintWriter w, List<FormatRun> runs) {
         w.printf("machine: %d threads, %d-lane f32 vectors; memory read %.1f GB/s; f32 FMA %.1f GFLOP/s%n",
-                ComputePool.THREADS, MachineProbe.floatLanes(), readBytesPerS / 1e9, flopPerS / 1e9);
+                ComputePool.threads(), MachineProbe.floatLanes(), readBytesPerS / 1e9, flopPerS / 1e9);
         for (FormatRun run : runs) {
             Map<String, Object> r = run.result();
             w.println();
@@ -603,7 +603,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Records a run that took {@code seconds} and started when the process had used {@code cpuStart} ns of CPU. */
     private void measure(String label, String json, double seconds, long cpuStart, double count, String unit, Bound bound, double work) {
-        measure(label, json, seconds, (cpuNanos() - cpuStart) / 1e9 / seconds / ComputePool.THREADS, count, unit, bound, work);
+        measure(label, json, seconds, (cpuNanos() - cpuStart) / 1e9 / seconds / ComputePool.threads(), count, unit, bound, work);
     }
 
     /** Records a run that took {@code seconds} with the process using {@code cpuShare} of all threads' time. */
@@ -648,7 +648,7 @@ final class BenchCommand implements Callable<Integer> {
             r.run();
             best = Math.min(best, seconds(s0));
         }
-        return new Timing(best, (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.THREADS);
+        return new Timing(best, (cpuNanos() - c0) / 1e9 / seconds(t0) / ComputePool.threads());
     }
 
     /**
@@ -673,7 +673,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         Timing[] result = new Timing[2];
-        for (int k = 0; k < 2; k++) result[k] = new Timing(best[k], cpu[k] / 1e9 / wall[k] / ComputePool.THREADS);
+        for (int k = 0; k < 2; k++) result[k] = new Timing(best[k], cpu[k] / 1e9 / wall[k] / ComputePool.threads());
         return result;
     }
 

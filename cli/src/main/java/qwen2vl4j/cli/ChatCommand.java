@@ -39,12 +39,12 @@ public final class ChatCommand implements Callable<Integer> {
     boolean stats;
 
     @Mixin
-    KvCacheOption kvCache;
+    LoadOptionsMixin load;
 
     @Override
     public Integer call() {
         sampling.validate();
-        try (Qwen2VL qwen = Qwen2VL.load(model, kvCache.type); LineSource input = LineSource.open(System.in, historyFile())) {
+        try (Qwen2VL qwen = Qwen2VL.load(model, load.toLoadOptions()); LineSource input = LineSource.open(System.in, historyFile())) {
             ChatSession session = new ChatSession(qwen, sampling.apply(qwen.defaultParams()), system, addVisionId, stats,
                     new TokenPrinter(System.out), spec.commandLine().getErr());
             String line;

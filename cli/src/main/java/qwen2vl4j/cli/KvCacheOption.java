@@ -5,7 +5,7 @@ import qwen2vl4j.text.KvCacheType;
 
 /** {@code --kv-cache f32|bf16|f16}: how sessions store their cached keys and values; shared by run, chat, serve and bench. */
 public final class KvCacheOption {
-    @Option(names = "--kv-cache", paramLabel = "f32|bf16|f16", defaultValue = "f32", converter = Converter.class,
+    @Option(names = "--kv-cache", paramLabel = "f32|bf16|f16", defaultValue = "${sys:qwen2vl4j.kv-cache:-f32}", converter = Converter.class,
             description = "KV cache storage: f32 (exact, default), bf16 or f16 (half the memory per token of context)")
     KvCacheType type = KvCacheType.F32;
 

@@ -68,7 +68,7 @@ public final class QuantBenchCommand implements Runnable {
         if (footprintMb < 1) throw new IllegalArgumentException("--footprint-mb: expected at least 1, found " + footprintMb);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("machine: %d threads; read bandwidth probed (%d MiB buffer, all threads) in every round, best kept%n",
-                ComputePool.THREADS, bandwidthMib);
+                ComputePool.threads(), bandwidthMib);
         out.printf("%-14s %-6s %-9s %9s %10s %9s %11s %9s %8s%n", "shape", "format", "kernel", "weight MB", "ms/call", "ns/row", "cpu ns/blk",
                 "GB/s", "of bw");
         out.flush();

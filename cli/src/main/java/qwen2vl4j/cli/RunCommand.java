@@ -81,7 +81,7 @@ public final class RunCommand implements Callable<Integer> {
     Path drawBoxes;
 
     @Mixin
-    KvCacheOption kvCache;
+    LoadOptionsMixin load;
 
     @Override
     public Integer call() throws IOException {
@@ -89,7 +89,7 @@ public final class RunCommand implements Callable<Integer> {
         if (addVisionId) messages = new VisionIds().label(messages);
         sampling.validate();
         BoxDrawing boxDrawing = drawBoxes == null ? null : BoxDrawing.prepare(drawBoxes, messages);
-        try (Qwen2VL qwen = Qwen2VL.load(model, kvCache.type)) {
+        try (Qwen2VL qwen = Qwen2VL.load(model, load.toLoadOptions())) {
             SamplingParams params = sampling.apply(qwen.defaultParams());
             if (format == Format.json) {
                 GenerationResult r = qwen.generate(messages, params, null);

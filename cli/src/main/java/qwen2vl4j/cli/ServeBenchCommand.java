@@ -55,7 +55,7 @@ public final class ServeBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (Qwen2VL qwen = Qwen2VL.load(ModelFolder.resolve(model))) {
+        try (Qwen2VL qwen = Qwen2VL.load(ModelFolder.resolve(model), qwen2vl4j.LoadOptions.defaults())) {
             out.printf("serve-bench: %s, %d requests from %d clients, %d tokens each, max-concurrency %d, %d cores%n", model, requests, clients,
                     maxTokens, maxConcurrency, Runtime.getRuntime().availableProcessors());
             for (boolean batching : new boolean[] {true, false}) {

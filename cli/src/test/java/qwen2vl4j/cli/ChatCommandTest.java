@@ -29,7 +29,7 @@ class ChatCommandTest {
 
     @BeforeAll
     static void load() {
-        model = Qwen2VL.load(Path.of(MODEL));
+        model = Qwen2VL.load(Path.of(MODEL), qwen2vl4j.LoadOptions.defaults());
         params = model.defaultParams().toBuilder().greedy(true).repetitionPenalty(1.0).ignoreEos(true).maxNewTokens(8).build();
     }
 

@@ -38,7 +38,7 @@ class RunCommandTest {
     @BeforeAll
     static void load() throws Exception {
         golden = JSON.readTree(FIXTURES.resolve("golden_tiny.json").toFile());
-        model = Qwen2VL.load(Path.of(MODEL));
+        model = Qwen2VL.load(Path.of(MODEL), qwen2vl4j.LoadOptions.defaults());
     }
 
     @AfterAll

@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * A choice among an enum's constants, named in lower case by the user (an option, a system property):
+ * A choice among an enum's constants, named in lower case by the user (an option, a configuration field):
  * parsing case-insensitively, and an error that lists what was expected.
  */
 public final class EnumSetting {
@@ -25,20 +25,6 @@ public final class EnumSetting {
         throw new IllegalArgumentException("unknown " + what + " '" + name + "': expected " + expected(values));
     }
 
-    /**
-     * The constant named by the system property {@code property}, {@code unset} when it is unset or blank.
-     *
-     * @throws IllegalArgumentException naming the property when its value names no constant
-     */
-    public static <E extends Enum<E>> E fromSystemProperty(String property, E unset, String what) {
-        String v = System.getProperty(property);
-        if (v == null || v.isBlank()) return unset;
-        try {
-            return parse(unset.getDeclaringClass(), v, what);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("system property " + property + ": " + e.getMessage());
-        }
-    }
 
     /** "a, b or c": the constants' names in lower case. */
     private static String expected(Enum<?>[] values) {

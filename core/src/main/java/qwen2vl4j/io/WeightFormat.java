@@ -17,8 +17,6 @@ public enum WeightFormat {
     /** GGUF Q4_0 (4.5 bits per weight). */
     Q4_0(DType.Q4_0);
 
-    /** The system property that chooses the format when a load call does not ({@code bf16}, {@code q8_0}, {@code q4_0}). */
-    public static final String PROPERTY = "qwen2vl4j.weights";
 
     private final DType quantizedType;
 
@@ -36,10 +34,6 @@ public enum WeightFormat {
         return EnumSetting.parse(WeightFormat.class, name, "weight format");
     }
 
-    /** The format named by the system property {@value #PROPERTY}, {@link #BF16} when it is unset. */
-    public static WeightFormat fromSystemProperty() {
-        return EnumSetting.fromSystemProperty(PROPERTY, BF16, "weight format");
-    }
 
     @Override
     public String toString() {

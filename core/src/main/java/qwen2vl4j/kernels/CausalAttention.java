@@ -181,7 +181,7 @@ public final class CausalAttention {
         int pairs = units * kvHeads;
         if (work < SERIAL_WORK) {
             for (int t = 0; t < pairs; t++) unit(q, out, ws, t / kvHeads, t % kvHeads);
-        } else if (maxChunks == 1 || pairs >= 2 * ComputePool.THREADS) {
+        } else if (maxChunks == 1 || pairs >= 2 * ComputePool.threads()) {
             ComputePool.forEach(pairs, t -> unit(q, out, ws, t / kvHeads, t % kvHeads));
         } else {
             splitChunks(q, out, units, maxChunks, maxRows, ws);

@@ -6,7 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The threads every large kernel is split across: {@link #THREADS}{@code  - 1} workers created once,
+ * The threads every large kernel is split across: {@link #threads()}{@code  - 1} workers created once,
  * plus the calling thread, which takes its share of the work. A call hands out {@code tasks}
  * independent pieces, numbered {@code 0..tasks-1}, which the participants claim one at a time, and
  * returns when all are done. Nothing is allocated per call.
@@ -18,8 +18,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * runs its tasks on its own thread.
  */
 public final class ComputePool {
-    /** Threads a call is split across: one per available processor, the caller included. */
-    public static final int THREADS = Runtime.getRuntime().availableProcessors();
+    /** The most threads a call can be split across: one per available processor, the caller included. */
+    public static final int MAX_THREADS = Runtime.getRuntime().availableProcessors();
+    /** Threads a call is split across now, the caller included ({@link #setThreads}). */
+    private static volatile int active = MAX_THREADS;
 
     /** How long an idle worker spins for the next call before it parks. */
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
@@ -30,7 +32,7 @@ public final class ComputePool {
     private static final AtomicLong CLAIM = new AtomicLong();
     /** Tasks of the current call finished so far. */
     private static final AtomicLong FINISHED = new AtomicLong();
-    private static final Worker[] WORKERS = new Worker[Math.max(0, THREADS - 1)];
+    private static final Worker[] WORKERS = new Worker[Math.max(0, MAX_THREADS - 1)];
 
     /** The current call's body and task count: written before its generation is published, read after a claim. */
     private static Body body;
@@ -40,12 +42,30 @@ public final class ComputePool {
 
     static {
         for (int i = 0; i < WORKERS.length; i++) {
-            WORKERS[i] = new Worker("qwen2vl4j-compute-" + (i + 1));
+            WORKERS[i] = new Worker("qwen2vl4j-compute-" + (i + 1), i);
             WORKERS[i].start();
         }
     }
 
     private ComputePool() {}
+
+    /** Threads a call is split across, the caller included: {@link #MAX_THREADS} unless {@link #setThreads} lowered it. */
+    public static int threads() {
+        return active;
+    }
+
+    /**
+     * Splits later calls across {@code threads} threads, the caller included (the others park); the pool is
+     * shared by every model in the JVM, so this is one budget for the whole engine.
+     *
+     * @throws IllegalArgumentException unless {@code 1 <= threads <= MAX_THREADS}
+     */
+    public static void setThreads(int threads) {
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("threads must be in [1, " + MAX_THREADS + "] (the available processors), got " + threads);
+        }
+        active = threads;
+    }
 
     /** One numbered piece of a split computation. */
     @FunctionalInterface
@@ -68,7 +88,7 @@ public final class ComputePool {
     /** Runs {@code body.run(t)} for every {@code t < tasks} across the pool and waits for all of them. */
     public static void forEach(int tasks, Body body) {
         if (tasks <= 0) return;
-        if (tasks == 1 || WORKERS.length == 0 || Thread.currentThread() instanceof Worker || OWNER.isHeldByCurrentThread()
+        if (tasks == 1 || active == 1 || Thread.currentThread() instanceof Worker || OWNER.isHeldByCurrentThread()
                 || !OWNER.tryLock()) {
             for (int t = 0; t < tasks; t++) body.run(t);
             return;
@@ -88,8 +108,8 @@ public final class ComputePool {
         FINISHED.set(0);
         long generation = (CLAIM.get() >>> 32) + 1;
         CLAIM.set(generation << 32);
-        for (Worker w : WORKERS) {
-            if (w.parked) LockSupport.unpark(w);
+        for (int i = 0; i < active - 1; i++) {
+            if (WORKERS[i].parked) LockSupport.unpark(WORKERS[i]);
         }
         runClaimed(generation);
         while (FINISHED.get() < count) Thread.onSpinWait();
@@ -124,9 +144,12 @@ public final class ComputePool {
     /** A pool thread: waits for a new call (spinning, then parked), takes tasks of it, and waits again. */
     private static final class Worker extends Thread {
         volatile boolean parked;
+        /** This worker takes part while {@code index < threads() - 1}. */
+        private final int index;
 
-        Worker(String name) {
+        Worker(String name, int index) {
             super(name);
+            this.index = index;
             setDaemon(true);
         }
 
@@ -135,7 +158,7 @@ public final class ComputePool {
             long seen = CLAIM.get() >>> 32;
             while (true) {
                 long generation = awaitCall(seen);
-                runClaimed(generation);
+                if (index < active - 1) runClaimed(generation);
                 seen = generation;
             }
         }
@@ -147,7 +170,7 @@ public final class ComputePool {
             while (true) {
                 long g = CLAIM.get() >>> 32;
                 if (g != seen) return g;
-                if (++spins < 64 || System.nanoTime() - start < SPIN_NANOS) {
+                if (index < active - 1 && (++spins < 64 || System.nanoTime() - start < SPIN_NANOS)) {
                     Thread.onSpinWait();
                     continue;
                 }

@@ -35,7 +35,7 @@ final class Gemv {
         int r0 = w0.rows(), r1 = w1 == null ? 0 : w1.rows(), r2 = w2 == null ? 0 : w2.rows();
         int rows = r0 + r1 + r2;
         long work = (long) rows * cols;
-        int tasks = work < PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.THREADS * TASKS_PER_THREAD);
+        int tasks = work < PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.threads() * TASKS_PER_THREAD);
         Scratch in = Scratch.acquire(x, cols);
         try {
             ComputePool.forEach(tasks, t -> {
@@ -55,7 +55,7 @@ final class Gemv {
      */
     static void swiGlu(float[] x, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
         int rows = gate.rows(), cols = gate.cols();
-        int tasks = 2L * rows * cols < PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.THREADS * TASKS_PER_THREAD);
+        int tasks = 2L * rows * cols < PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.threads() * TASKS_PER_THREAD);
         Scratch in = Scratch.acquire(x, cols);
         try {
             ComputePool.forEach(tasks, t -> {

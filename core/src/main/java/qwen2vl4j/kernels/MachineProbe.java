@@ -24,7 +24,7 @@ public final class MachineProbe {
      * and what keeps the most reads in flight on some machines). The fastest of all is the bound.
      */
     public static double readBandwidth(long bytes, int repeats) {
-        int threads = ComputePool.THREADS;
+        int threads = ComputePool.threads();
         long slice = bytes / threads / 4096 * 4096;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(slice * threads, 4096);
@@ -59,7 +59,7 @@ public final class MachineProbe {
      * into slices of about {@link #FMA_SLICE_S}; the best slice counts.
      */
     public static double fmaThroughput(double seconds, int repeats) {
-        int threads = ComputePool.THREADS;
+        int threads = ComputePool.threads();
         float[] sink = new float[threads];
         ComputePool.forEach(threads, t -> sink[t] = VectorKernels.fmaChains(200_000));
         long probe = 1_000_000;

@@ -89,7 +89,7 @@ public final class MatMul {
         } else {
             matmul(x, n, gate, null, gateOut, up, null, upOut);
             int total = n * gate.rows();
-            int tasks = total < SILU_PER_TASK ? 1 : Math.min(ComputePool.THREADS * 4, total / SILU_PER_TASK);
+            int tasks = total < SILU_PER_TASK ? 1 : Math.min(ComputePool.threads() * 4, total / SILU_PER_TASK);
             ComputePool.forEachRange(total, tasks, (from, to) -> VectorKernels.siluMul(gateOut, upOut, from, to));
         }
     }
@@ -134,7 +134,7 @@ public final class MatMul {
 
     private static void rowwise(float[] x, int n, Matrix w, float[] bias, float[] out) {
         int rows = w.rows();
-        int tasks = (long) n * rows * w.cols() < PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.THREADS * 8);
+        int tasks = (long) n * rows * w.cols() < PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.threads() * 8);
         ComputePool.forEach(tasks, t -> rowRange(x, n, w, bias, out, (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
     }
 

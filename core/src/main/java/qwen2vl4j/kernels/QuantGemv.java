@@ -75,7 +75,7 @@ public final class QuantGemv {
             }
         }
         long work = (long) rows * cols * n;
-        int tasks = work < Gemv.PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.THREADS * TASKS_PER_THREAD);
+        int tasks = work < Gemv.PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.threads() * TASKS_PER_THREAD);
         short[] q = a.q;
         float[] d = a.d, corr = a.corr;
         ComputePool.forEach(tasks, t -> rows(x, n, w, bias, out, q, d, corr, kernel,

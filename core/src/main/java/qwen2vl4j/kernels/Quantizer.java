@@ -64,7 +64,7 @@ public final class Quantizer {
             throw new IllegalArgumentException("matrix " + name + " [" + rows + ", " + cols + "] is too large to quantize on the heap");
         }
         MemorySegment out = MemorySegment.ofArray(new byte[(int) total]);
-        int tasks = Math.min(rows, ComputePool.THREADS * 4);
+        int tasks = Math.min(rows, ComputePool.threads() * 4);
         ComputePool.forEach(tasks, t -> {
             float[] row = new float[cols];
             for (int r = (int) ((long) rows * t / tasks), end = (int) ((long) rows * (t + 1) / tasks); r < end; r++) {

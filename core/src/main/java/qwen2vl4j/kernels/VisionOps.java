@@ -18,7 +18,7 @@ public final class VisionOps {
 
     /** Runs {@code body} over {@code [0, count)} in pieces across the pool; each item touches {@code valuesPerItem} values. */
     private static void split(int count, int valuesPerItem, ComputePool.Range body) {
-        int tasks = (long) count * valuesPerItem < SERIAL_VALUES ? 1 : Math.min(count, ComputePool.THREADS * TASKS_PER_THREAD);
+        int tasks = (long) count * valuesPerItem < SERIAL_VALUES ? 1 : Math.min(count, ComputePool.threads() * TASKS_PER_THREAD);
         ComputePool.forEachRange(count, tasks, body);
     }
 

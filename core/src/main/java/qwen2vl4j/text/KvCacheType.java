@@ -16,8 +16,6 @@ public enum KvCacheType {
     BF16(KvRows.Precision.BF16),
     F16(KvRows.Precision.F16);
 
-    /** The system property that chooses the type when a load call does not ({@code f32}, {@code bf16}, {@code f16}). */
-    public static final String PROPERTY = "qwen2vl4j.kv-cache";
 
     private final KvRows.Precision precision;
 
@@ -44,10 +42,6 @@ public enum KvCacheType {
         return EnumSetting.parse(KvCacheType.class, name, "KV cache type");
     }
 
-    /** The type named by the system property {@value #PROPERTY}, {@link #F32} when it is unset. */
-    public static KvCacheType fromSystemProperty() {
-        return EnumSetting.fromSystemProperty(PROPERTY, F32, "KV cache type");
-    }
 
     @Override
     public String toString() {

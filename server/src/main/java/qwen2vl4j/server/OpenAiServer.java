@@ -21,7 +21,7 @@ import qwen2vl4j.Qwen2VL;
  * and {@code GET /metrics} (Prometheus text). Built on the JDK's HTTP server with one virtual thread per request.
  *
  * <pre>{@code
- * try (Qwen2VL model = Qwen2VL.load(path);
+ * try (Qwen2VL model = Qwen2VL.load(path, LoadOptions.defaults());
  *      OpenAiServer server = OpenAiServer.start(model, ServerOptions.builder().port(8080).build())) {
  *     server.awaitTermination();
  * }

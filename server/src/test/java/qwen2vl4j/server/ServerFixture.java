@@ -50,7 +50,7 @@ final class ServerFixture implements AutoCloseable {
     }
 
     static synchronized Qwen2VL model() {
-        if (model == null) model = Qwen2VL.load(fixtures().resolve("models/tiny-qwen2vl"));
+        if (model == null) model = Qwen2VL.load(fixtures().resolve("models/tiny-qwen2vl"), qwen2vl4j.LoadOptions.defaults());
         return model;
     }
 

@@ -1,0 +1,99 @@
+package qwen2vl4j;
+
+import java.util.Objects;
+import qwen2vl4j.io.WeightFormat;
+import qwen2vl4j.kernels.ComputePool;
+import qwen2vl4j.preprocess.ImageDecoder;
+import qwen2vl4j.text.KvCacheType;
+
+/**
+ * How {@link Qwen2VL#load(String, LoadOptions)} loads a model. Every field has a default that reproduces the
+ * Hugging Face reference: {@code LoadOptions.defaults()}, or {@code LoadOptions.builder()...build()}.
+ *
+ * @param weights        the form of the large matrices: as stored (bf16, mapped) or quantized at load (q8_0, q4_0)
+ * @param kvCache        how every session stores its cached keys and values
+ * @param maxImagePixels images whose header claims more pixels are refused before decoding
+ * @param minPixels      the smallest pixel budget an image is resized to; 0 keeps preprocessor_config.json's {@code min_pixels}
+ * @param maxPixels      the largest pixel budget an image is resized to; 0 keeps preprocessor_config.json's {@code max_pixels}
+ * @param threads        threads the kernels split work across, the caller included; 0 uses every available processor.
+ *                       The pool is shared by the whole JVM, so the last load that sets it wins.
+ */
+public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxImagePixels, long minPixels, long maxPixels,
+                          int threads) {
+
+    public LoadOptions {
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(kvCache, "kvCache");
+        if (maxImagePixels < 1) throw new IllegalArgumentException("maxImagePixels must be at least 1, got " + maxImagePixels);
+        if (minPixels < 0) throw new IllegalArgumentException("minPixels must be at least 0 (0 = the preprocessor's), got " + minPixels);
+        if (maxPixels < 0) throw new IllegalArgumentException("maxPixels must be at least 0 (0 = the preprocessor's), got " + maxPixels);
+        if (minPixels > 0 && maxPixels > 0 && minPixels > maxPixels) {
+            throw new IllegalArgumentException("minPixels " + minPixels + " is larger than maxPixels " + maxPixels);
+        }
+        if (threads < 0 || threads > ComputePool.MAX_THREADS) {
+            throw new IllegalArgumentException("threads must be in [0, " + ComputePool.MAX_THREADS + "] (0 = all available processors), got " + threads);
+        }
+    }
+
+    /** The reference settings: bf16 weights as stored, f32 KV cache, the preprocessor's pixel budgets, every core. */
+    public static LoadOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from these options. */
+    public Builder toBuilder() {
+        return new Builder().weights(weights).kvCache(kvCache).maxImagePixels(maxImagePixels).minPixels(minPixels)
+                .maxPixels(maxPixels).threads(threads);
+    }
+
+    /** Builds {@link LoadOptions}; unset fields keep their defaults. */
+    public static final class Builder {
+        private WeightFormat weights = WeightFormat.BF16;
+        private KvCacheType kvCache = KvCacheType.F32;
+        private long maxImagePixels = ImageDecoder.DEFAULT_MAX_PIXELS;
+        private long minPixels;
+        private long maxPixels;
+        private int threads;
+
+        private Builder() {}
+
+        public Builder weights(WeightFormat format) {
+            this.weights = format;
+            return this;
+        }
+
+        public Builder kvCache(KvCacheType type) {
+            this.kvCache = type;
+            return this;
+        }
+
+        public Builder maxImagePixels(long pixels) {
+            this.maxImagePixels = pixels;
+            return this;
+        }
+
+        public Builder minPixels(long pixels) {
+            this.minPixels = pixels;
+            return this;
+        }
+
+        public Builder maxPixels(long pixels) {
+            this.maxPixels = pixels;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the field that is out of range */
+        public LoadOptions build() {
+            return new LoadOptions(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads);
+        }
+    }
+}
