@@ -1,7 +1,6 @@
 package qwen2vl4j.io;
 
 import java.util.Locale;
-import qwen2vl4j.config.EnumSetting;
 
 /**
  * The form a model's large matrices take when it loads: as the checkpoint stores them (BF16,

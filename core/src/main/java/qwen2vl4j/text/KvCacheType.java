@@ -1,7 +1,7 @@
 package qwen2vl4j.text;
 
 import java.util.Locale;
-import qwen2vl4j.config.EnumSetting;
+import qwen2vl4j.io.EnumSetting;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.kernels.KvRows;
 

@@ -1,4 +1,4 @@
-package qwen2vl4j.config;
+package qwen2vl4j.io;
 
 import java.util.Arrays;
 import java.util.Locale;
