@@ -40,9 +40,9 @@ public final class LoadOptionsMixin {
      * @throws IllegalArgumentException naming the flag and its valid range
      */
     LoadOptions toLoadOptions() {
-        if (threads < 0 || threads > qwen2vl4j.kernels.ComputePool.MAX_THREADS) {
-            throw new IllegalArgumentException("--threads must be in [1, " + qwen2vl4j.kernels.ComputePool.MAX_THREADS
-                    + "] (the available processors), got " + threads);
+        int processors = Runtime.getRuntime().availableProcessors();
+        if (threads < 0 || threads > processors) {
+            throw new IllegalArgumentException("--threads must be in [1, " + processors + "] (the available processors), got " + threads);
         }
         if (minPixels < 0) throw new IllegalArgumentException("--min-pixels must be positive, got " + minPixels);
         if (maxPixels < 0) throw new IllegalArgumentException("--max-pixels must be positive, got " + maxPixels);
