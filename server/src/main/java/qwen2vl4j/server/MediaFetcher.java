@@ -25,16 +25,22 @@ import qwen2vl4j.preprocess.ImageSources;
 /**
  * Turns the URL of an image or video frame in a request into its bytes: {@code data:} URLs with a base64
  * payload always; {@code http(s)} URLs only when allowed, within a size and a time limit, never from loopback,
- * private, link-local or other non-public addresses, and without following redirects.
+ * private, link-local or other non-public addresses, and without following redirects. Public so that the
+ * LangChain4j module applies the same rules to remote media.
  */
-final class MediaFetcher {
+public final class MediaFetcher {
     private final boolean allowRemote;
     private final long maxBytes;
     private final Duration timeout;
     private final HttpClient client;
     private final Predicate<InetAddress> allowedAddress;
 
-    MediaFetcher(boolean allowRemote, long maxBytes, Duration timeout) {
+    /**
+     * @param allowRemote whether {@code http(s)} URLs are fetched at all
+     * @param maxBytes    the largest remote file
+     * @param timeout     the longest time to fetch one remote file
+     */
+    public MediaFetcher(boolean allowRemote, long maxBytes, Duration timeout) {
         this(allowRemote, maxBytes, timeout, MediaFetcher::isPublic);
     }
 
@@ -55,7 +61,7 @@ final class MediaFetcher {
      * @param where the request field, for error messages (e.g. {@code messages[0].content[1].image_url.url})
      * @throws ApiException 400 for a malformed or refused URL, invalid base64, or a failed download
      */
-    byte[] fetch(String url, String where) {
+    public byte[] fetch(String url, String where) {
         String lower = url.toLowerCase(Locale.ROOT);
         if (lower.startsWith("data:")) return dataUrl(url, where);
         if (lower.startsWith("http://") || lower.startsWith("https://")) return remote(url, where);
