@@ -1,0 +1,122 @@
+package qwen2vl4j.langchain4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.ImageContent.DetailLevel;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.output.FinishReason;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import qwen2vl4j.Qwen2VL;
+import qwen2vl4j.chat.ContentPart;
+import qwen2vl4j.chat.MediaSource;
+import qwen2vl4j.chat.Message;
+import qwen2vl4j.generate.GenerationResult;
+import qwen2vl4j.generate.SamplingParams;
+
+/** The blocking chat model answers exactly as the library does for the same messages. */
+class Qwen2VLChatModelTest {
+    private static final Qwen2VL MODEL = TinyModel.get();
+    private static final Qwen2VLChatModel CHAT = Qwen2VLChatModel.builder().model(MODEL).temperature(0.0).maxOutputTokens(12).build();
+
+    static SamplingParams greedy(int maxTokens) {
+        return MODEL.defaultParams().toBuilder().greedy(true).temperature(0).maxNewTokens(maxTokens).build();
+    }
+
+    @Test
+    void plainChatEqualsTheLibrarysGreedyAnswer() {
+        ChatResponse r = CHAT.chat(SystemMessage.from("You are terse."), UserMessage.from("Hello, who are you?"));
+        GenerationResult expected = MODEL.generate(List.of(Message.system("You are terse."), Message.user("Hello, who are you?")),
+                greedy(12), null);
+        assertEquals(expected.text(), r.aiMessage().text());
+        assertFalse(r.aiMessage().text().isEmpty());
+        assertEquals(expected.usage().promptTokens(), r.tokenUsage().inputTokenCount());
+        assertEquals(expected.usage().completionTokens(), r.tokenUsage().outputTokenCount());
+        assertEquals(expected.usage().totalTokens(), r.tokenUsage().totalTokenCount());
+        assertEquals(expected.finishReason() == qwen2vl4j.generate.FinishReason.LENGTH ? FinishReason.LENGTH : FinishReason.STOP, r.finishReason());
+        assertEquals("tiny-qwen2vl", r.metadata().modelName());
+        assertEquals(CHAT.chat("Hello, who are you?"), MODEL.generate(List.of(Message.user("Hello, who are you?")), greedy(12), null).text());
+    }
+
+    @Test
+    void multiTurnHistoryWithAiMessagesEqualsTheLibrary() {
+        ChatResponse r = CHAT.chat(UserMessage.from("Hi"), AiMessage.from("Hello there."), UserMessage.from("Tell me more."));
+        GenerationResult expected = MODEL.generate(List.of(Message.user("Hi"), Message.assistant("Hello there."), Message.user("Tell me more.")),
+                greedy(12), null);
+        assertEquals(expected.text(), r.aiMessage().text());
+        assertEquals(expected.usage().promptTokens(), r.tokenUsage().inputTokenCount());
+    }
+
+    @Test
+    void anImageAsBase64AsAFileUriAndAsAPathGivesTheLibrarysAnswer() {
+        Path png = TinyModel.image("exact_224x224.png");
+        GenerationResult expected = MODEL.generate(List.of(new Message("user", List.of(
+                new ContentPart.Image(new MediaSource.FileSource(png), Map.of("max_pixels", PixelBudget.LOW_MAX_PIXELS)),
+                new ContentPart.Text("Describe.")))), greedy(12), null);
+        for (ImageContent image : List.of(
+                ImageContent.from(TinyModel.base64(png), "image/png"),
+                ImageContent.from(png.toAbsolutePath().toUri()),
+                ImageContent.from(png.toString()))) {
+            ChatResponse r = CHAT.chat(UserMessage.from(image, TextContent.from("Describe.")));
+            assertEquals(expected.text(), r.aiMessage().text(), image.toString());
+            assertEquals(expected.usage().promptTokens(), r.tokenUsage().inputTokenCount(), "prompt tokens include the image's");
+            Qwen2VLChatResponseMetadata metadata = assertInstanceOf(Qwen2VLChatResponseMetadata.class, r.metadata());
+            assertEquals(64, metadata.imageTokens());
+            assertEquals(0, metadata.videoTokens());
+        }
+    }
+
+    @Test
+    void theDetailLevelSetsTheImagesPixelBudget() {
+        Path photo = TinyModel.image("photo_800x600.jpg");
+        int low = imageTokens(ImageContent.from(photo.toUri(), DetailLevel.LOW));
+        int medium = imageTokens(ImageContent.from(photo.toUri(), DetailLevel.MEDIUM));
+        int high = imageTokens(ImageContent.from(photo.toUri(), DetailLevel.HIGH));
+        int auto = imageTokens(ImageContent.from(photo.toUri(), DetailLevel.AUTO));
+        assertTrue(low <= 256 && low > 200, "LOW: " + low);
+        assertTrue(medium <= 512 && medium > 400, "MEDIUM: " + medium);
+        assertEquals(auto, high, "an 800x600 photo fits HIGH's budget whole, as it fits the model's own");
+        assertTrue(high > medium && high <= 1280, "HIGH: " + high);
+    }
+
+    @Test
+    void requestParametersOverrideTheBuildersPixelBudgetAndSampling() {
+        Path photo = TinyModel.image("photo_800x600.jpg");
+        ChatResponse r = CHAT.chat(ChatRequest.builder()
+                .messages(UserMessage.from(ImageContent.from(photo.toUri(), DetailLevel.HIGH), TextContent.from("Describe.")))
+                .parameters(Qwen2VLChatRequestParameters.builder().maxPixels(100 * PixelBudget.PIXELS_PER_TOKEN).maxOutputTokens(3).build())
+                .build());
+        assertTrue(((Qwen2VLChatResponseMetadata) r.metadata()).imageTokens() <= 100);
+        assertEquals(3, r.tokenUsage().outputTokenCount());
+        assertEquals(FinishReason.LENGTH, r.finishReason());
+
+        // sampling with a seed repeats itself and follows the library's sampler
+        Qwen2VLChatRequestParameters sampled = Qwen2VLChatRequestParameters.builder()
+                .temperature(1.0).topK(0).topP(1.0).seed(42L).repetitionPenalty(1.1).build();
+        ChatRequest request = ChatRequest.builder().messages(UserMessage.from("Hello")).parameters(sampled).build();
+        String first = CHAT.chat(request).aiMessage().text();
+        assertEquals(first, CHAT.chat(request).aiMessage().text());
+        GenerationResult expected = MODEL.generate(List.of(Message.user("Hello")), MODEL.defaultParams().toBuilder()
+                .greedy(false).temperature(1.0).topK(0).topP(1.0).seed(42L).repetitionPenalty(1.1).maxNewTokens(12).build(), null);
+        assertEquals(expected.text(), first);
+        assertNotEquals(CHAT.chat("Hello"), first, "sampling at temperature 1 differs from greedy");
+    }
+
+    private static int imageTokens(ImageContent image) {
+        ChatResponse r = CHAT.chat(ChatRequest.builder().messages(UserMessage.from(image, TextContent.from("Describe.")))
+                .maxOutputTokens(1).build());
+        return ((Qwen2VLChatResponseMetadata) r.metadata()).imageTokens();
+    }
+}
