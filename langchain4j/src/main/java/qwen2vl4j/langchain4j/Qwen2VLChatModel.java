@@ -87,6 +87,10 @@ public class Qwen2VLChatModel implements ChatModel, AutoCloseable {
         return engine.modelName();
     }
 
+    Qwen2VLEngine engine() {
+        return engine;
+    }
+
     /** Unmaps the model's weights when this chat model loaded them; a {@link Qwen2VL} given to the builder stays open. */
     @Override
     public void close() {

@@ -115,7 +115,7 @@ final class Qwen2VLEngine implements AutoCloseable {
     }
 
     /** The answer's boxes in pixels of the first image (decoded again for its size only when there are boxes). */
-    private List<Box> boxes(GenerationResult result, MediaSource firstImage) {
+    List<Box> boxes(GenerationResult result, MediaSource firstImage) {
         String withSpecialTokens = model.tokenizer().decodeGenerated(result.ids(), false);
         List<Box> normalized = Grounding.parseNormalized(withSpecialTokens);
         if (normalized.isEmpty() || firstImage == null) return normalized;

@@ -85,10 +85,13 @@ class Qwen2VLStreamingChatModelTest {
     @Test
     void aHandlerThatThrowsStopsTheGenerationAndHearsItsExceptionInOnError() throws Exception {
         ChatRequest longAnswer = ChatRequest.builder().messages(UserMessage.from("Write a long story.")).maxOutputTokens(400).build();
-        long t0 = System.nanoTime();
-        ChatResponse full = BLOCKING.chat(longAnswer);
-        long fullNanos = System.nanoTime() - t0;
-        assertEquals(FinishReason.LENGTH, full.finishReason(), "the full answer runs to its 400 tokens");
+        long fullNanos = Long.MAX_VALUE;
+        for (int run = 0; run < 2; run++) {                     // the faster of two: the first one warms the JIT up
+            long t0 = System.nanoTime();
+            ChatResponse full = BLOCKING.chat(longAnswer);
+            fullNanos = Math.min(fullNanos, System.nanoTime() - t0);
+            assertEquals(FinishReason.LENGTH, full.finishReason(), "the full answer runs to its 400 tokens");
+        }
 
         RuntimeException boom = new IllegalStateException("the consumer broke");
         Recorder recorder = new Recorder() {
