@@ -12,6 +12,10 @@ import dev.langchain4j.data.message.ImageContent.DetailLevel;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.data.message.VideoContent;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
+import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
@@ -112,6 +116,41 @@ class Qwen2VLChatModelTest {
                 .greedy(false).temperature(1.0).topK(0).topP(1.0).seed(42L).repetitionPenalty(1.1).maxNewTokens(12).build(), null);
         assertEquals(expected.text(), first);
         assertNotEquals(CHAT.chat("Hello"), first, "sampling at temperature 1 differs from greedy");
+    }
+
+    @Test
+    void aVideoAsAFolderOfFramesGivesTheLibrarysAnswer() {
+        Path frames = TinyModel.fixtures().resolve("videos/moving_8x168x224");
+        GenerationResult expected = MODEL.generate(List.of(new Message("user", List.of(
+                new ContentPart.Video(List.of(new MediaSource.FileSource(frames)), Map.of()),
+                new ContentPart.Text("What happens?")))), greedy(12), null);
+        ChatResponse r = CHAT.chat(UserMessage.from(VideoContent.from(frames.toUri()), TextContent.from("What happens?")));
+        assertEquals(expected.text(), r.aiMessage().text());
+        Qwen2VLChatResponseMetadata metadata = (Qwen2VLChatResponseMetadata) r.metadata();
+        assertEquals(expected.usage().videoTokens(), metadata.videoTokens());
+        assertTrue(metadata.videoTokens() > 0);
+        assertEquals(expected.usage().promptTokens(), r.tokenUsage().inputTokenCount());
+    }
+
+    @Test
+    void listenersHearTheRequestAndTheResponse() {
+        List<Object> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Qwen2VLChatModel chat = Qwen2VLChatModel.builder().model(MODEL).maxOutputTokens(2).listeners(List.of(new ChatModelListener() {
+            @Override
+            public void onRequest(ChatModelRequestContext context) {
+                heard.add(context.chatRequest().parameters());
+            }
+
+            @Override
+            public void onResponse(ChatModelResponseContext context) {
+                heard.add(context.chatResponse().tokenUsage().outputTokenCount());
+            }
+        })).build();
+        chat.chat("Hello");
+        assertEquals(2, heard.size(), heard.toString());
+        Qwen2VLChatRequestParameters parameters = assertInstanceOf(Qwen2VLChatRequestParameters.class, heard.get(0));
+        assertEquals(2, parameters.maxOutputTokens());
+        assertEquals(2, heard.get(1));
     }
 
     private static int imageTokens(ImageContent image) {
