@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,7 +33,8 @@ import qwen2vl4j.server.MediaFetcher;
  * videos) and {@link AiMessage} (the history of a multi-turn chat). Media become {@link MediaSource}s without a
  * round trip: base64 data is decoded once into bytes, {@code file:} URIs and plain paths are read by the library,
  * {@code data:} URIs are decoded here, and {@code http(s)} URLs are fetched (with the server's rules: public
- * addresses only, size and time limits, no redirects) only when remote media are allowed.
+ * addresses only, size and time limits, no redirects) only when remote media are allowed, by {@link #fetchRemote}
+ * on the generation's thread (a streaming call does not wait for downloads).
  *
  * <p>Everything a request cannot have (tool calls and results, audio, PDF, custom messages, an unreadable medium
  * name) is refused here, before any work, naming the message and the content part ({@code messages[2].contents[1]}).
@@ -46,17 +48,59 @@ final class MessageConverter {
         this.allowRemote = allowRemote;
     }
 
-    /** The converted conversation and the source of its first image (null when it has none). */
-    record Converted(List<Message> messages, MediaSource firstImage) {}
+    /**
+     * A converted conversation.
+     *
+     * @param firstImage the source of its first image (null when it has none)
+     * @param remote     its {@code http(s)} media not fetched yet (a placeholder {@link MediaSource.UriSource} each),
+     *                   with the name of their part; empty when none
+     */
+    record Converted(List<Message> messages, MediaSource firstImage, Map<MediaSource, String> remote) {}
 
-    Converted convert(List<ChatMessage> messages, RequestParameters.Pixels pixels) {
-        List<Message> out = new ArrayList<>();
-        MediaSource[] firstImage = {null};
-        for (int i = 0; i < messages.size(); i++) out.add(message(messages.get(i), "messages[" + i + "]", pixels, firstImage));
-        return new Converted(out, firstImage[0]);
+    /** What converting one request collects besides the messages. */
+    private static final class Context {
+        final RequestParameters.Pixels pixels;
+        MediaSource firstImage;
+        final Map<MediaSource, String> remote = new IdentityHashMap<>();
+
+        Context(RequestParameters.Pixels pixels) {
+            this.pixels = pixels;
+        }
     }
 
-    private Message message(ChatMessage m, String where, RequestParameters.Pixels pixels, MediaSource[] firstImage) {
+    /** Converts and checks everything that needs no download: remote media are fetched later, by {@link #fetchRemote}. */
+    Converted convert(List<ChatMessage> messages, RequestParameters.Pixels pixels) {
+        Context context = new Context(pixels);
+        List<Message> out = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) out.add(message(messages.get(i), "messages[" + i + "]", context));
+        return new Converted(out, context.firstImage, context.remote);
+    }
+
+    /** {@code c} with its remote media fetched (as bytes named by their part), on the calling thread. */
+    Converted fetchRemote(Converted c) {
+        if (c.remote().isEmpty()) return c;
+        Map<MediaSource, MediaSource> fetched = new IdentityHashMap<>();
+        c.remote().forEach((placeholder, where) -> fetched.put(placeholder, fetch(((MediaSource.UriSource) placeholder).uri(), where)));
+        List<Message> out = new ArrayList<>();
+        for (Message m : c.messages()) {
+            if (m.stringContent()) {
+                out.add(m);
+                continue;
+            }
+            List<ContentPart> parts = new ArrayList<>();
+            for (ContentPart part : m.content()) {
+                parts.add(switch (part) {
+                    case ContentPart.Image i when fetched.containsKey(i.source()) -> new ContentPart.Image(fetched.get(i.source()), i.options());
+                    case ContentPart.Video v -> new ContentPart.Video(v.frames().stream().map(f -> fetched.getOrDefault(f, f)).toList(), v.options());
+                    default -> part;
+                });
+            }
+            out.add(new Message(m.role(), parts));
+        }
+        return new Converted(out, c.firstImage() == null ? null : fetched.getOrDefault(c.firstImage(), c.firstImage()), Map.of());
+    }
+
+    private Message message(ChatMessage m, String where, Context context) {
         if (m == null) throw new InvalidRequestException(where + " is null");
         return switch (m) {
             case SystemMessage s -> Message.system(s.text());
@@ -66,14 +110,14 @@ final class MessageConverter {
                 }
                 yield Message.assistant(a.text() == null ? "" : a.text());
             }
-            case UserMessage u -> user(u, where, pixels, firstImage);
+            case UserMessage u -> user(u, where, context);
             default -> throw new UnsupportedFeatureException(where + ": " + m.type() + " messages (" + m.getClass().getSimpleName()
                     + ") are not supported; Qwen2-VL takes system, user and AI messages"
                     + (m.type().name().startsWith("TOOL") ? " (it has no tool calling)" : ""));
         };
     }
 
-    private Message user(UserMessage u, String where, RequestParameters.Pixels pixels, MediaSource[] firstImage) {
+    private Message user(UserMessage u, String where, Context context) {
         if (u.hasSingleText()) return Message.user(u.singleText());
         List<ContentPart> parts = new ArrayList<>();
         List<Content> contents = u.contents();
@@ -83,12 +127,13 @@ final class MessageConverter {
             switch (c) {
                 case TextContent t -> parts.add(new ContentPart.Text(t.text()));
                 case ImageContent image -> {
-                    MediaSource source = image(image.image(), partWhere);
-                    if (firstImage[0] == null) firstImage[0] = source;
-                    Map<String, Object> options = PixelBudget.imageOptions(image.detailLevel(), pixels.minPixels(), pixels.maxPixels());
+                    MediaSource source = image(image.image(), partWhere, context);
+                    if (context.firstImage == null) context.firstImage = source;
+                    Map<String, Object> options = PixelBudget.imageOptions(image.detailLevel(),
+                            context.pixels.minPixels(), context.pixels.maxPixels());
                     parts.add(new ContentPart.Image(source, options));
                 }
-                case VideoContent video -> parts.add(new ContentPart.Video(List.of(video(video.video(), partWhere)), Map.of()));
+                case VideoContent video -> parts.add(new ContentPart.Video(List.of(video(video.video(), partWhere, context)), Map.of()));
                 case null -> throw new InvalidRequestException(partWhere + " is null");
                 default -> throw new UnsupportedFeatureException(partWhere + ": " + c.type() + " content is not supported; Qwen2-VL reads text, images and videos");
             }
@@ -96,20 +141,20 @@ final class MessageConverter {
         return new Message("user", parts);
     }
 
-    private MediaSource image(Image image, String where) {
+    private MediaSource image(Image image, String where, Context context) {
         if (image.base64Data() != null) return new MediaSource.BytesSource(base64(image.base64Data(), where), where);
         if (image.url() == null) throw new InvalidRequestException(where + ": the image has neither base64 data nor a URL");
-        return uri(image.url(), where, "image");
+        return uri(image.url(), where, "image", context);
     }
 
-    private MediaSource video(Video video, String where) {
+    private MediaSource video(Video video, String where, Context context) {
         if (video.base64Data() != null) return new MediaSource.BytesSource(base64(video.base64Data(), where), where);
         if (video.url() == null) throw new InvalidRequestException(where + ": the video has neither base64 data nor a URL");
-        return uri(video.url(), where, "video");
+        return uri(video.url(), where, "video", context);
     }
 
     /** A {@code file:} URI or a path, a {@code data:} URI, or (when allowed) an {@code http(s)} URL. */
-    private MediaSource uri(URI uri, String where, String kind) {
+    private MediaSource uri(URI uri, String where, String kind, Context context) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         return switch (scheme) {
             case "", "file" -> file(uri, where, kind);
@@ -120,7 +165,7 @@ final class MessageConverter {
                     throw new InvalidRequestException(where + ": " + e.getMessage(), e);
                 }
             }
-            case "http", "https" -> remote(uri, where, kind);
+            case "http", "https" -> remote(uri, where, kind, context);
             default -> throw new InvalidRequestException(where + ": the " + kind + " URL scheme '" + scheme + "' is not supported; use base64 data, "
                     + "a file: URI or path, a data: URI" + (allowRemote ? " or an http(s) URL" : ""));
         };
@@ -137,13 +182,21 @@ final class MessageConverter {
         return new MediaSource.FileSource(path);
     }
 
-    private MediaSource remote(URI uri, String where, String kind) {
+    /** A placeholder for an allowed remote medium, fetched by {@link #fetchRemote}. */
+    private MediaSource remote(URI uri, String where, String kind, Context context) {
         if (!allowRemote) {
             throw new InvalidRequestException(where + ": http(s) " + kind + " URLs are refused (" + abbreviate(uri.toString())
                     + "); build the model with allowRemoteMedia(true), or pass the " + kind + " as base64 data or a file");
         }
+        if (uri.getHost() == null) throw new InvalidRequestException(where + ": the " + kind + " URL " + abbreviate(uri.toString()) + " has no host");
+        MediaSource placeholder = new MediaSource.UriSource(uri.toString());
+        context.remote.put(placeholder, where);
+        return placeholder;
+    }
+
+    private MediaSource fetch(String url, String where) {
         try {
-            return new MediaSource.BytesSource(fetcher.fetch(uri.toString(), where), where);
+            return new MediaSource.BytesSource(fetcher.fetch(url, where), where);
         } catch (ApiException e) {
             throw new InvalidRequestException(e.getMessage(), e);
         }

@@ -13,7 +13,6 @@ import java.util.UUID;
 import qwen2vl4j.MediaLoader;
 import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.chat.MediaSource;
-import qwen2vl4j.chat.Message;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.TokenListener;
@@ -46,7 +45,7 @@ final class Qwen2VLEngine implements AutoCloseable {
     }
 
     /** A request checked and converted, ready to generate. */
-    record Prepared(List<Message> messages, SamplingParams params, MediaSource firstImage) {}
+    record Prepared(MessageConverter.Converted conversation, SamplingParams params) {}
 
     Qwen2VL model() {
         return model;
@@ -71,7 +70,7 @@ final class Qwen2VLEngine implements AutoCloseable {
         RequestParameters.Pixels pixels = RequestParameters.pixels(p);
         SamplingParams params = RequestParameters.sampling(p, model.defaultParams());
         MessageConverter.Converted converted = converter.convert(request.messages(), pixels);
-        return new Prepared(converted.messages(), params, converted.firstImage());
+        return new Prepared(converted, params);
     }
 
     /**
@@ -79,13 +78,14 @@ final class Qwen2VLEngine implements AutoCloseable {
      * exception propagates). A prompt over the context is refused after tokenizing and preprocessing, before the
      * vision tower and the decoder run.
      *
-     * @throws InvalidRequestException for media that cannot be decoded, messages the chat template refuses, or a
+     * @throws InvalidRequestException for remote media that cannot be fetched, media that cannot be decoded, messages the chat template refuses, or a
      *                                 prompt over the model's context
      */
     ChatResponse generate(Prepared prepared, TokenListener listener) {
+        MessageConverter.Converted conversation = converter.fetchRemote(prepared.conversation());
         GenerationResult result;
         try {
-            result = model.generate(prepared.messages(), prepared.params(), listener);
+            result = model.generate(conversation.messages(), prepared.params(), listener);
         } catch (ContextLimitException e) {
             throw new InvalidRequestException("the prompt needs " + e.requested() + " tokens (images and videos included, answer's first token"
                     + " counted) but " + modelName + "'s context holds " + e.limit() + "; shorten the conversation or use a lower image DetailLevel", e);
@@ -94,10 +94,10 @@ final class Qwen2VLEngine implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException("the messages cannot be rendered with " + modelName + "'s chat template: " + e.getMessage(), e);
         }
-        return response(result, prepared);
+        return response(result, conversation.firstImage());
     }
 
-    private ChatResponse response(GenerationResult result, Prepared prepared) {
+    private ChatResponse response(GenerationResult result, MediaSource firstImage) {
         Usage usage = result.usage();
         Qwen2VLChatResponseMetadata metadata = Qwen2VLChatResponseMetadata.builder()
                 .id("qwen2vl4j-" + UUID.randomUUID())
@@ -109,7 +109,7 @@ final class Qwen2VLEngine implements AutoCloseable {
                 })
                 .imageTokens(usage.imageTokens())
                 .videoTokens(usage.videoTokens())
-                .boxes(boxes(result, prepared.firstImage()))
+                .boxes(boxes(result, firstImage))
                 .build();
         return ChatResponse.builder().aiMessage(AiMessage.from(result.text())).metadata(metadata).build();
     }

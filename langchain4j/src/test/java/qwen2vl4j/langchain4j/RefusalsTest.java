@@ -1,6 +1,7 @@
 package qwen2vl4j.langchain4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +23,7 @@ import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -113,10 +115,28 @@ class RefusalsTest {
     void remoteMediaAreRefusedUnlessAllowedAndThenOnlyFromPublicAddresses() {
         refused(InvalidRequestException.class, "messages[0].contents[0]: http(s) image URLs are refused",
                 messages(UserMessage.from(ImageContent.from("https://example.com/cat.png"), TextContent.from("Describe."))));
+        UserMessage loopback = UserMessage.from(ImageContent.from("http://127.0.0.1:9/cat.png"), TextContent.from("Describe."));
         try (Qwen2VLChatModel remote = Qwen2VLChatModel.builder().model(TinyModel.get()).allowRemoteMedia(true).build()) {
-            check(InvalidRequestException.class, "resolves to the non-public address 127.0.0.1", () -> remote.chat(
-                    UserMessage.from(ImageContent.from("http://127.0.0.1:9/cat.png"), TextContent.from("Describe."))));
+            check(InvalidRequestException.class, "messages[0].contents[0]: host 127.0.0.1 resolves to the non-public address 127.0.0.1",
+                    () -> remote.chat(loopback));
         }
+        // streaming: the download (here refused) happens on the generation's thread and fails through onError
+        CompletableFuture<Throwable> error = new CompletableFuture<>();
+        Qwen2VLStreamingChatModel.builder().model(TinyModel.get()).allowRemoteMedia(true).build().chat(List.of(loopback),
+                new StreamingChatResponseHandler() {
+                    @Override
+                    public void onCompleteResponse(ChatResponse response) {
+                        error.complete(null);
+                    }
+
+                    @Override
+                    public void onError(Throwable e) {
+                        error.complete(e);
+                    }
+                });
+        Throwable e = error.join();
+        assertInstanceOf(InvalidRequestException.class, e);
+        assertTrue(e.getMessage().contains("non-public address"), e.getMessage());
     }
 
     @Test
