@@ -65,7 +65,7 @@ final class Qwen2VLEngine implements AutoCloseable {
      * {@link InvalidRequestException}.
      */
     Prepared prepare(ChatRequest request) {
-        ChatRequestParameters p = request.parameters() == null ? defaults : request.parameters();
+        ChatRequestParameters p = defaults.overrideWith(request.parameters());     // already merged by chat(); not by a direct doChat
         RequestParameters.checkSupported(p, modelName);
         RequestParameters.Pixels pixels = RequestParameters.pixels(p);
         SamplingParams params = RequestParameters.sampling(p, model.defaultParams());

@@ -21,10 +21,11 @@ import qwen2vl4j.generate.TokenListener;
  * Qwen2-VL as a LangChain4j {@link StreamingChatModel}, in process. Messages, parameters, responses and refusals
  * are those of {@link Qwen2VLChatModel}; the streamed text joined is the blocking answer.
  *
- * <p>{@link #chat} checks the request on the calling thread (an unsupported feature or a bad parameter throws
- * there, before any work) and generates on the builder's {@link Builder#executor executor} (by default a new
- * virtual thread per request). The handler hears {@code onPartialResponse} for each decoded piece of text, then
- * {@code onCompleteResponse} once; or {@code onError} once (unreadable media, a prompt over the context, a failure).
+ * <p>{@link #chat} checks the request on the calling thread (an unsupported feature, a bad parameter or a medium
+ * that cannot be named throws there, before any work) and generates on the builder's {@link Builder#executor executor}
+ * (by default a new virtual thread per request), where remote media are downloaded too. The handler hears
+ * {@code onPartialResponse} for each decoded piece of text, then {@code onCompleteResponse} once; or {@code onError}
+ * once (media that cannot be fetched or decoded, a prompt over the context, a failure).
  *
  * <p>Stopping: when the handler throws from {@code onPartialResponse}, the generation stops at once (no further
  * token is computed) and the handler's {@code onError} receives that exception. When the handler cancels the stream
