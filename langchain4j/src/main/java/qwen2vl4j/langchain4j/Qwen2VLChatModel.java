@@ -29,7 +29,7 @@ import qwen2vl4j.Qwen2VL;
  *
  * <p>Messages: {@code SystemMessage}, {@code UserMessage} with {@code TextContent}, {@code ImageContent} (base64 data,
  * {@code file:} URIs and paths, {@code data:} URIs, {@code http(s)} only with {@code allowRemoteMedia(true)}) and
- * {@code VideoContent} (an animated GIF; video files need the {@code qwen2vl4j-video} module on the class path),
+ * {@code VideoContent} (a folder of frames, an animated GIF; video files need the {@code qwen2vl4j-video} module),
  * and {@code AiMessage} history. An image's {@code DetailLevel} sets its pixel budget ({@link PixelBudget}: LOW, the
  * default, at most 256 visual tokens; HIGH 1,280).
  *

@@ -46,7 +46,7 @@ final class RequestParameters {
         }
     }
 
-    /** The pixel bounds of {@code p}, checked: each at least 1 pixel, min not above max. */
+    /** The pixel bounds of {@code p}, checked: each at least one visual token (784 pixels), min not above max. */
     static Pixels pixels(ChatRequestParameters p) {
         if (!(p instanceof Qwen2VLChatRequestParameters q)) return new Pixels(null, null);
         Long min = q.minPixels(), max = q.maxPixels();

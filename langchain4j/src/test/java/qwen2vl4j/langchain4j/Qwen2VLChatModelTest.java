@@ -119,6 +119,23 @@ class Qwen2VLChatModelTest {
     }
 
     @Test
+    void stopSequencesAndPenaltiesFollowTheLibrary() {
+        String full = CHAT.chat("Count to ten.");
+        int middle = full.offsetByCodePoints(0, full.codePointCount(0, full.length()) / 2);
+        String stop = full.substring(middle, full.offsetByCodePoints(middle, 2));          // two characters from the middle
+        ChatResponse r = CHAT.chat(ChatRequest.builder().messages(UserMessage.from("Count to ten."))
+                .parameters(Qwen2VLChatRequestParameters.builder().stopSequences(stop).frequencyPenalty(1.5).presencePenalty(0.5)
+                        .repetitionPenalty(1.3).build()).build());
+        GenerationResult expected = MODEL.generate(List.of(Message.user("Count to ten.")), greedy(12).toBuilder().stopStrings(stop)
+                .frequencyPenalty(1.5).presencePenalty(0.5).repetitionPenalty(1.3).build(), null);
+        assertEquals(expected.text(), r.aiMessage().text());
+        assertEquals(expected.usage().completionTokens(), r.tokenUsage().outputTokenCount());
+        ChatResponse stopped = CHAT.chat(ChatRequest.builder().messages(UserMessage.from("Count to ten.")).stopSequences(List.of(stop)).build());
+        assertEquals(full.substring(0, full.indexOf(stop)), stopped.aiMessage().text(), "the answer ends before the stop sequence");
+        assertEquals(FinishReason.STOP, stopped.finishReason());
+    }
+
+    @Test
     void aVideoAsAFolderOfFramesGivesTheLibrarysAnswer() {
         Path frames = TinyModel.fixtures().resolve("videos/moving_8x168x224");
         GenerationResult expected = MODEL.generate(List.of(new Message("user", List.of(

@@ -44,8 +44,8 @@ public final class MediaFetcher {
         this(allowRemote, maxBytes, timeout, MediaFetcher::isPublic);
     }
 
-    /** As the public constructor, with another address policy (tests fetch from loopback this way). */
-    MediaFetcher(boolean allowRemote, long maxBytes, Duration timeout, Predicate<InetAddress> allowedAddress) {
+    /** As the three-argument constructor, with another address policy (tests fetch from loopback this way). */
+    public MediaFetcher(boolean allowRemote, long maxBytes, Duration timeout, Predicate<InetAddress> allowedAddress) {
         this.allowedAddress = allowedAddress;
         this.allowRemote = allowRemote;
         this.maxBytes = maxBytes;
