@@ -16,6 +16,7 @@ import qwen2vl4j.io.SafeTensors;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.text.PrefillRecorder;
 import qwen2vl4j.text.TextModel;
 import qwen2vl4j.text.TextSession;
 import qwen2vl4j.vision.VisionTransformer;
@@ -93,7 +94,9 @@ class QuantizedQualityTest {
                 float[] images = encode(vision, golden, c, "pixel_values", "image_grid_thw");
                 float[] videos = encode(vision, golden, c, "pixel_values_videos", "video_grid_thw");
 
-                float[] all = text.newSession().prefillDetailed(ids, images, videos, positions).allLogits();
+                PrefillRecorder recorder = new PrefillRecorder(text, n);
+                text.newSession().prefill(ids, images, videos, positions, recorder);
+                float[] all = recorder.allLogits();
                 for (int i = 0; i < n; i++) {
                     cosines.add(cosine(expected, all, i * vocab, vocab));
                     if (argmax(expected, i * vocab, vocab) == argmax(all, i * vocab, vocab)) agree++;

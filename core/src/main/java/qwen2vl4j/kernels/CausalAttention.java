@@ -112,40 +112,50 @@ public final class CausalAttention {
     }
 
     /**
-     * Attends {@code rows} new query rows {@code q [rows, heads·headDim]} at cache positions {@code start ..}
-     * (their keys and values already stored) and writes {@code out [rows, heads·headDim]}.
+     * Attends {@code rows} new query rows {@code q [rows, heads·headDim]}, row {@code i} at cache position
+     * {@code slots[i]} of {@code keys[i]} / {@code values[i]} (its own key and value already stored there), and
+     * writes {@code out [rows, heads·headDim]}. Rows may come from one cache (a prefill: consecutive slots), from
+     * one cache each (a batched decode step), or any mix: consecutive rows of one cache at consecutive slots are
+     * attended together, {@link #ROWS_PER_UNIT} at a time, and a row's arithmetic does not depend on that grouping.
+     */
+    public void attend(float[] q, float[] out, int rows, int[] slots, KvRows[] keys, KvRows[] values, Workspace ws) {
+        if (slots.length < rows || keys.length < rows || values.length < rows) {
+            throw new IllegalArgumentException("attention over " + rows + " rows needs a slot and a cache per row, found "
+                    + slots.length + " slots, " + keys.length + " key and " + values.length + " value caches");
+        }
+        ws.ensureUnits(rows);
+        int units = 0;
+        for (int i = 0; i < rows; ) {
+            int j = i + 1;
+            while (j < rows && j - i < ROWS_PER_UNIT && keys[j] == keys[i] && values[j] == values[i] && slots[j] == slots[j - 1] + 1) j++;
+            checkCache(keys[i], values[i], slots[i] + (j - i), i);
+            setUnit(ws, units++, i, j - i, slots[i], keys[i], values[i]);
+            i = j;
+        }
+        run(q, out, units, ws);
+    }
+
+    /**
+     * {@link #attend(float[], float[], int, int[], KvRows[], KvRows[], Workspace)} for rows of one cache at
+     * consecutive positions {@code start ..} (without the per-row arrays).
      */
     public void attend(float[] q, float[] out, int rows, int start, KvRows keys, KvRows values, Workspace ws) {
         checkCache(keys, values, start + rows, 0);
         int units = (rows + ROWS_PER_UNIT - 1) / ROWS_PER_UNIT;
         ws.ensureUnits(units);
         for (int u = 0; u < units; u++) {
-            ws.row0[u] = u * ROWS_PER_UNIT;
-            ws.rows[u] = Math.min(ROWS_PER_UNIT, rows - u * ROWS_PER_UNIT);
-            ws.pos0[u] = start + u * ROWS_PER_UNIT;
-            ws.keys[u] = keys;
-            ws.values[u] = values;
+            int row0 = u * ROWS_PER_UNIT;
+            setUnit(ws, u, row0, Math.min(ROWS_PER_UNIT, rows - row0), start + row0, keys, values);
         }
         run(q, out, units, ws);
     }
 
-    /**
-     * One query row per cache: row {@code i} of {@code q} sits at position {@code starts[i]} of
-     * {@code keys[i]}/{@code values[i]} and attends only to them (a batched decode step). Each row goes through
-     * the same arithmetic as {@link #attend} with that row alone.
-     */
-    public void attendEach(float[] q, float[] out, int[] starts, KvRows[] keys, KvRows[] values, Workspace ws) {
-        int n = starts.length;
-        ws.ensureUnits(n);
-        for (int i = 0; i < n; i++) {
-            checkCache(keys[i], values[i], starts[i] + 1, i);
-            ws.row0[i] = i;
-            ws.rows[i] = 1;
-            ws.pos0[i] = starts[i];
-            ws.keys[i] = keys[i];
-            ws.values[i] = values[i];
-        }
-        run(q, out, n, ws);
+    private static void setUnit(Workspace ws, int u, int row0, int rows, int pos0, KvRows keys, KvRows values) {
+        ws.row0[u] = row0;
+        ws.rows[u] = rows;
+        ws.pos0[u] = pos0;
+        ws.keys[u] = keys;
+        ws.values[u] = values;
     }
 
     private void checkCache(KvRows keys, KvRows values, int needed, int index) {

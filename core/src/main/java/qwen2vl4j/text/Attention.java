@@ -3,17 +3,17 @@ package qwen2vl4j.text;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.CausalAttention;
-import qwen2vl4j.kernels.KvRows;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.TextOps;
 
 /**
- * Qwen2VLAttention (spec §6.2): q/k/v projections with bias, M-RoPE on q and k, grouped key/value heads
+ * Qwen2VLAttention: q/k/v projections with bias, M-RoPE on q and k, grouped key/value heads
  * (query head {@code i} reads kv head {@code i / (heads / kvHeads)}), causal softmax attention over the
  * session's cache, o_proj without bias.
  */
 final class Attention {
+    private final int layer;
     private final int heads;
     private final int kvHeads;
     private final int headDim;
@@ -21,7 +21,8 @@ final class Attention {
     private final Matrix qProj, kProj, vProj, oProj;
     private final float[] qBias, kBias, vBias;
 
-    private Attention(TextConfig c, Matrix qProj, float[] qBias, Matrix kProj, float[] kBias, Matrix vProj, float[] vBias, Matrix oProj) {
+    private Attention(int layer, TextConfig c, Matrix qProj, float[] qBias, Matrix kProj, float[] kBias, Matrix vProj, float[] vBias, Matrix oProj) {
+        this.layer = layer;
         this.heads = c.numAttentionHeads();
         this.kvHeads = c.numKeyValueHeads();
         this.headDim = c.headDim();
@@ -38,7 +39,7 @@ final class Attention {
     static Attention load(Weights w, int layer, TextConfig c) {
         String p = "model.layers." + layer + ".self_attn.";
         int hidden = c.hiddenSize(), qDim = c.numAttentionHeads() * c.headDim(), kvDim = c.kvDim();
-        return new Attention(c,
+        return new Attention(layer, c,
                 Matrix.of(w.tensor(p + "q_proj.weight", qDim, hidden)),
                 w.tensor(p + "q_proj.bias", qDim).toFloatArray(),
                 Matrix.of(w.tensor(p + "k_proj.weight", kvDim, hidden)),
@@ -49,38 +50,28 @@ final class Attention {
     }
 
     /**
-     * Attends {@code b.rows} new tokens (normed input {@code b.h}, cos/sin in {@code b.cos}/{@code b.sin}) that
-     * occupy cache positions {@code start ..}; stores their keys/values in the cache and writes the
-     * projected output to {@code b.o}.
+     * Attends the {@code b.rows} new tokens (normed input {@code b.h}, cos/sin of their positions in
+     * {@code b.cos}/{@code b.sin}): stores each row's key and value at its slot of its cache ({@code b.slots},
+     * {@code b.caches}), attends each row to its cache up to its slot, and writes the projected output to
+     * {@code b.o}. The same code runs a prefill (one cache, consecutive slots), a decode step (one row) and a
+     * batched decode step (one row per session).
      */
-    void forward(Buffers b, int start, KvRows keyCache, KvRows valueCache) {
+    void forward(Buffers b) {
         int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
         MatMul.matmul(b.h, n, qProj, qBias, b.q, kProj, kBias, b.k, vProj, vBias, b.v);   // q [n, heads·headDim], k/v [n, kvDim]
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; i++) {                                                    // apply_multimodal_rotary_pos_emb
             for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);
             for (int hd = 0; hd < kvHeads; hd++) TextOps.applyRotary(b.k, i * kvDim + hd * headDim, headDim, b.cos, b.sin, i * half);
+            b.keys[i] = b.caches[i].keys(layer);
+            b.values[i] = b.caches[i].values(layer);
         }
-        keyCache.write(start, b.k, 0, n);                      // cache rows [start, start+n)
-        valueCache.write(start, b.v, 0, n);
-        attention.attend(b.q, b.attn, n, start, keyCache, valueCache, b.attention);
+        for (int i = 0, run; i < n; i += run) {                // past_key_values.update: runs of consecutive slots at once
+            run = 1;
+            while (i + run < n && b.caches[i + run] == b.caches[i] && b.slots[i + run] == b.slots[i] + run) run++;
+            b.keys[i].write(b.slots[i], b.k, i * kvDim, run);
+            b.values[i].write(b.slots[i], b.v, i * kvDim, run);
+        }
+        attention.attend(b.q, b.attn, n, b.slots, b.keys, b.values, b.attention);   // [n, heads·headDim]
         MatMul.matmul(b.attn, n, oProj, null, b.o);            // [n, hidden]
-    }
-
-    /**
-     * One decode token per row of {@code b}, each from a different session: row {@code i} sits at cache position
-     * {@code starts[i]} of {@code keyCaches[i]} / {@code valueCaches[i]} and attends only to that cache. Projections
-     * run once over all rows; each row's attention is the same arithmetic as {@link #forward} with that row alone.
-     */
-    void forwardBatch(Buffers b, int[] starts, KvRows[] keyCaches, KvRows[] valueCaches) {
-        int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
-        MatMul.matmul(b.h, n, qProj, qBias, b.q, kProj, kBias, b.k, vProj, vBias, b.v);
-        for (int i = 0; i < n; i++) {
-            for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);
-            for (int hd = 0; hd < kvHeads; hd++) TextOps.applyRotary(b.k, i * kvDim + hd * headDim, headDim, b.cos, b.sin, i * half);
-            keyCaches[i].write(starts[i], b.k, i * kvDim, 1);
-            valueCaches[i].write(starts[i], b.v, i * kvDim, 1);
-        }
-        attention.attendEach(b.q, b.attn, starts, keyCaches, valueCaches, b.attention);
-        MatMul.matmul(b.attn, n, oProj, null, b.o);
     }
 }

@@ -2,7 +2,6 @@ package qwen2vl4j.text;
 
 import java.util.List;
 import qwen2vl4j.config.TextConfig;
-import qwen2vl4j.kernels.KvRows;
 
 /**
  * Continuous batching's model step: one decode token for each of several sessions, run together. Every
@@ -28,8 +27,6 @@ public final class BatchDecoder {
         }
         if (n == 0) return new float[0][];
         TextConfig config = model.config();
-        int[] positions = new int[n];
-        int[] starts = new int[n];
         for (int i = 0; i < n; i++) {
             TextSession s = sessions.get(i);
             if (s.model() != model) throw new IllegalArgumentException("decodeBatch: session " + i + " belongs to another model");
@@ -38,28 +35,21 @@ public final class BatchDecoder {
             }
             s.checkDecodable(tokens[i]);
         }
-        for (int i = 0; i < n; i++) {
-            starts[i] = sessions.get(i).length();
-            positions[i] = sessions.get(i).beginDecode();
-        }
-
         Buffers b = new Buffers(config, n);
-        int[][] axes = new int[3][];
-        for (int a = 0; a < 3; a++) axes[a] = positions;
-        model.rope().cosSin(axes, 0, n, b.cos, b.sin);
-        for (int i = 0; i < n; i++) model.embed(tokens[i], b.x, i * b.hidden);
-        KvRows[] keys = new KvRows[n], values = new KvRows[n];
-        for (int l = 0; l < model.layerCount(); l++) {
-            for (int i = 0; i < n; i++) {
-                keys[i] = sessions.get(i).cache().keys(l);
-                values[i] = sessions.get(i).cache().values(l);
-            }
-            model.layer(l).forwardBatch(b, starts, keys, values);
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            TextSession s = sessions.get(i);
+            b.place(i, s.cache(), s.length());                // row i: the next slot of session i's cache
+            positions[i] = s.beginDecode();                   // at its next position on all three axes
+            model.embed(tokens[i], b.x, i * b.hidden);        // x [n, hidden]
         }
-        model.finalNorm(b.x, n, b.h);
+        int[][] axes = {positions, positions, positions};
+        model.rope().cosSin(axes, 0, n, b.cos, b.sin);        // cos/sin [n, headDim/2]
+        model.layers(b, null, 0);                             // x [n, hidden]
+        model.finalNorm(b.x, n, b.h);                         // h [n, hidden]
         int vocab = config.vocabSize();
         float[] all = new float[Math.multiplyExact(n, vocab)];
-        model.logits(b.h, n, all);
+        model.logits(b.h, n, all);                            // [n, vocab]
         float[][] out = new float[n][];
         for (int i = 0; i < n; i++) {
             out[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);

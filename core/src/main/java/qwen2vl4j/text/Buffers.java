@@ -2,8 +2,14 @@ package qwen2vl4j.text;
 
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.kernels.CausalAttention;
+import qwen2vl4j.kernels.KvRows;
 
-/** Work arrays for a forward pass over {@code rows} tokens; reused across decode steps of a session. */
+/**
+ * Work arrays for a forward pass over {@code rows} new tokens, and where each of them goes: row {@code i} is
+ * cached at slot {@code slots[i]} of {@code caches[i]} (its session's cache) and attends to that cache's slots
+ * {@code 0 .. slots[i]}. One session's prefill has one cache and consecutive slots; a batched decode step one
+ * row per session. Reused across decode steps of a session.
+ */
 final class Buffers {
     final int rows;
     final int hidden;
@@ -18,6 +24,10 @@ final class Buffers {
     final float[] up;     // [rows, intermediate]
     final float[] cos;    // [rows, headDim/2]
     final float[] sin;    // [rows, headDim/2]
+    final KvCache[] caches; // [rows] the cache each row belongs to
+    final int[] slots;      // [rows] the cache row each new token is written to
+    final KvRows[] keys;    // [rows] the current layer's keys of caches[i] (filled by Attention)
+    final KvRows[] values;  // [rows] likewise, values
     final CausalAttention.Workspace attention = new CausalAttention.Workspace();
 
     Buffers(TextConfig c, int rows) {
@@ -35,5 +45,15 @@ final class Buffers {
         up = new float[rows * c.intermediateSize()];
         cos = new float[rows * (c.headDim() / 2)];
         sin = new float[rows * (c.headDim() / 2)];
+        caches = new KvCache[rows];
+        slots = new int[rows];
+        keys = new KvRows[rows];
+        values = new KvRows[rows];
+    }
+
+    /** Row {@code i} goes to slot {@code slot} of {@code cache}. */
+    void place(int i, KvCache cache, int slot) {
+        caches[i] = cache;
+        slots[i] = slot;
     }
 }

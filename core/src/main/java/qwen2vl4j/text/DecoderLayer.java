@@ -2,10 +2,9 @@ package qwen2vl4j.text;
 
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.io.Weights;
-import qwen2vl4j.kernels.KvRows;
 import qwen2vl4j.kernels.TextOps;
 
-/** Qwen2VLDecoderLayer: pre-norm residual attention, then pre-norm residual SwiGLU MLP (spec §6.2). */
+/** Qwen2VLDecoderLayer: pre-norm residual attention, then pre-norm residual SwiGLU MLP . */
 final class DecoderLayer {
     private final RmsNorm inputNorm;
     private final Attention attention;
@@ -28,25 +27,17 @@ final class DecoderLayer {
                 Mlp.load(w, layer, c));
     }
 
-    /** Updates the residual stream {@code b.x [rows, hidden]} in place; new tokens sit at cache positions {@code start ..}. */
-    void forward(Buffers b, int start, KvRows keyCache, KvRows valueCache) {
+    /**
+     * Updates the residual stream {@code b.x [rows, hidden]} in place; row {@code i} is cached at slot
+     * {@code b.slots[i]} of {@code b.caches[i]} (see {@link Attention#forward}).
+     */
+    void forward(Buffers b) {
         int size = b.rows * b.hidden;
-        inputNorm.apply(b.x, b.rows, b.h);                    // h = norm(x)
-        attention.forward(b, start, keyCache, valueCache);    // o = attn(h)
+        inputNorm.apply(b.x, b.rows, b.h);                    // h = input_layernorm(x)      [rows, hidden]
+        attention.forward(b);                                 // o = self_attn(h)             [rows, hidden]
         TextOps.addInPlace(b.x, b.o, size);                   // x += o
-        postAttentionNorm.apply(b.x, b.rows, b.h);            // h = norm(x)
-        mlp.forward(b);                                       // o = mlp(h)
+        postAttentionNorm.apply(b.x, b.rows, b.h);            // h = post_attention_layernorm(x)
+        mlp.forward(b);                                       // o = mlp(h)                   [rows, hidden]
         TextOps.addInPlace(b.x, b.o, size);                   // x += o
-    }
-
-    /** As {@link #forward} for one new token per row, row {@code i} belonging to the cache of session {@code i}. */
-    void forwardBatch(Buffers b, int[] starts, KvRows[] keyCaches, KvRows[] valueCaches) {
-        int size = b.rows * b.hidden;
-        inputNorm.apply(b.x, b.rows, b.h);
-        attention.forwardBatch(b, starts, keyCaches, valueCaches);
-        TextOps.addInPlace(b.x, b.o, size);
-        postAttentionNorm.apply(b.x, b.rows, b.h);
-        mlp.forwardBatch(b);
-        TextOps.addInPlace(b.x, b.o, size);
     }
 }

@@ -31,10 +31,4 @@ final class Mlp {
         MatMul.matmul(b.gate, n, downProj, null, b.o);        // [n, hidden]
     }
 
-    /** {@link #forward} for the rows of a batched decode step (one matmul over all rows). */
-    void forwardBatch(Buffers b) {
-        int n = b.rows;
-        MatMul.swiGlu(b.h, n, gateProj, upProj, b.gate, b.up);
-        MatMul.matmul(b.gate, n, downProj, null, b.o);
-    }
 }

@@ -36,9 +36,14 @@ public final class RopeIndex {
 
     /** Positions {@code 0..length−1} on every axis (a text-only prompt), rope delta 0. */
     public static RopePositions textOnly(int length) {
+        return textOnly(0, length);
+    }
+
+    /** Positions {@code first .. first+length−1} on every axis: text tokens that follow position {@code first − 1}. */
+    public static RopePositions textOnly(int first, int length) {
         int[][] p = new int[3][length];
-        for (int a = 0; a < 3; a++) for (int i = 0; i < length; i++) p[a][i] = i;
-        return new RopePositions(p, 0);
+        for (int a = 0; a < 3; a++) for (int i = 0; i < length; i++) p[a][i] = first + i;
+        return new RopePositions(p, first);
     }
 
     /**

@@ -71,8 +71,20 @@ public final class TextModel {
         return layers.size();
     }
 
-    DecoderLayer layer(int l) {
-        return layers.get(l);
+    /**
+     * The decoder layers of {@code Qwen2VLTextModel.forward}, the one forward path of prefill, decode and batched
+     * decode: {@code b.x [rows, hidden]} holds the input embeddings, {@code b.cos}/{@code b.sin}
+     * {@code [rows, headDim/2]} the rotary of each row's M-RoPE position, and row {@code i} is cached at slot
+     * {@code b.slots[i]} of {@code b.caches[i]}. Leaves the last layer's output in {@code b.x} (before the final
+     * norm). {@code observer} (may be null) is shown the embeddings and every layer's output but the last as
+     * hidden states of the tokens {@code from ..}.
+     */
+    void layers(Buffers b, LayerObserver observer, int from) {
+        if (observer != null) observer.hiddenStates(0, from, b.rows, b.x);
+        for (int l = 0; l < layers.size(); l++) {
+            layers.get(l).forward(b);                                     // x [rows, hidden], in place
+            if (observer != null && l < layers.size() - 1) observer.hiddenStates(l + 1, from, b.rows, b.x);
+        }
     }
 
     MRope rope() {

@@ -1,17 +1,14 @@
 package qwen2vl4j.text;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import qwen2vl4j.config.TextConfig;
 
 /**
  * One conversation with a {@link TextModel}: the KV cache and the rope delta of the tokens seen so far.
  * Not thread-safe; use one session per thread (sessions share the model's weights).
  *
- * <p>Typical use: {@code prefill(ids, imageEmbeds, videoEmbeds, RopeIndex.compute(...).positions())}, then
- * {@link #decode} once per generated token. A later {@code prefill}/{@link #append} continues on the same
- * cache (multi-turn).
+ * <p>Typical use: {@code prefill(ids, imageEmbeds, videoEmbeds, positions)} (what {@code Qwen2VL.prefill} does
+ * for a multimodal prompt), then {@link #decode} once per generated token. A later {@code prefill}/{@link #append}
+ * continues on the same cache (multi-turn), from {@link #nextPosition()}.
  */
 public final class TextSession {
     /** Tokens a prefill runs through the layers at once: bounds its work arrays to about 50 MB at the 2B geometry. */
@@ -24,6 +21,7 @@ public final class TextSession {
     private final float[] lastRow;
     private int length;
     private long maxPosition = -1;
+    private int pieceSize = PREFILL_PIECE;
 
     TextSession(TextModel model, KvCacheType kvCacheType) {
         this.model = model;
@@ -62,17 +60,36 @@ public final class TextSession {
      *                    null when {@code ids} hold no image pads
      * @param videoEmbeds {@code [nVideoPads, hidden]}, likewise for video pad tokens
      * @param positions   {@code [3][L]} M-RoPE positions (see {@link RopeIndex}); for a continuation they must
-     *                    follow on from the cached tokens
+     *                    follow on from the cached tokens ({@link #nextPosition()})
      * @return logits of the last token, {@code [vocab]}
      * @throws ContextLimitException when the cache would exceed max_position_embeddings (nothing is run)
      */
     public float[] prefill(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions) {
-        return run(ids, imageEmbeds, videoEmbeds, positions, false).lastLogits();
+        return prefill(ids, imageEmbeds, videoEmbeds, positions, null);
     }
 
-    /** {@link #prefill} returning all tokens' logits and the hidden states as well (for parity tests; memory L × vocab). */
-    public PrefillResult prefillDetailed(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions) {
-        return run(ids, imageEmbeds, videoEmbeds, positions, true);
+    /**
+     * {@link #prefill(int[], float[], float[], int[][])} shown to {@code observer} (may be null): every hidden
+     * state and every position's logits, as Hugging Face's {@code output_hidden_states=True} gives them. With an
+     * observer the final norm and the LM head run over every token (the returned logits are the last row of
+     * those); without one over the last token only.
+     */
+    public float[] prefill(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions, LayerObserver observer) {
+        int n = ids.length;
+        if (n == 0) throw new IllegalArgumentException("prefill: ids is empty");
+        checkContext(n);
+        checkPositions(positions, n);
+        for (int i = 0; i < n; i++) checkToken(ids[i], i);
+        checkEmbeds(ids, model.modelConfig().imageTokenId(), imageEmbeds, "image");
+        checkEmbeds(ids, model.modelConfig().videoTokenId(), videoEmbeds, "video");
+
+        int start = length;
+        cache.ensureCapacity(start + n);
+        float[] last = new float[config.vocabSize()];
+        prefillInPieces(ids, imageEmbeds, videoEmbeds, positions, start, observer, last);
+        length = start + n;
+        for (int[] axis : positions) for (int p : axis) maxPosition = Math.max(maxPosition, p);
+        return last;
     }
 
     /** Text continuation: {@code ids} at the positions that follow the cached tokens. Returns the last token's logits. */
@@ -80,32 +97,36 @@ public final class TextSession {
         return prefill(ids, null, null, nextTextPositions(ids.length));
     }
 
-    /** Positions {@code [3][n]} of {@code n} text tokens following the cache: {@code length() + ropeDelta() + i} on every axis. */
+    /**
+     * The position the next token takes on every axis: the largest position cached so far + 1 (0 when empty),
+     * which is {@code length() + ropeDelta()}. A continuation's positions start here.
+     */
+    public int nextPosition() {
+        return Math.toIntExact(maxPosition + 1);
+    }
+
+    /** Positions {@code [3][n]} of {@code n} text tokens following the cache: {@code nextPosition() + i} on every axis. */
     public int[][] nextTextPositions(int n) {
-        int first = Math.toIntExact(length + ropeDelta());
-        int[][] p = new int[3][n];
-        for (int a = 0; a < 3; a++) for (int i = 0; i < n; i++) p[a][i] = first + i;
-        return p;
+        return RopeIndex.textOnly(nextPosition(), n).positions();
     }
 
     /**
-     * One generation step: feeds {@code tokenId} at position {@code length() + ropeDelta()} (all three axes)
+     * One generation step: feeds {@code tokenId} at position {@link #nextPosition()} (all three axes)
      * and returns its logits {@code [vocab]}. Reuses the session's buffers and attention workspace; only the
      * result is allocated (and the cache, when it doubles).
      */
     public float[] decode(int tokenId) {
         checkContext(1);
         checkToken(tokenId, 0);
-        int position = Math.toIntExact(length + ropeDelta());
-        cache.ensureCapacity(length + 1);
-        model.embed(tokenId, step.x, 0);
+        int position = beginDecode();
+        model.embed(tokenId, step.x, 0);                                   // x [1, hidden]
         model.rope().cosSin(position, step.cos, step.sin);
-        forwardLayersAt(step, length, null);
+        step.place(0, cache, length);
+        model.layers(step, null, 0);
         model.finalNorm(step.x, 1, step.h);
         float[] logits = new float[config.vocabSize()];
-        model.logits(step.h, 1, logits);
-        length++;
-        maxPosition = Math.max(maxPosition, position);
+        model.logits(step.h, 1, logits);                                   // [vocab]
+        endDecode(position);
         return logits;
     }
 
@@ -115,13 +136,13 @@ public final class TextSession {
         checkToken(tokenId, 0);
     }
 
-    /** Readies one batched decode step (see {@link BatchDecoder}): grows the cache by one row, returns the token's position. */
+    /** Readies one decode step (alone or in a {@link BatchDecoder} step): grows the cache by one row, returns the token's position. */
     int beginDecode() {
         cache.ensureCapacity(length + 1);
-        return Math.toIntExact(length + ropeDelta());
+        return nextPosition();
     }
 
-    /** Records that a batched step cached one token at {@code position}. */
+    /** Records that a decode step cached one token at {@code position}. */
     void endDecode(int position) {
         length++;
         maxPosition = Math.max(maxPosition, position);
@@ -135,79 +156,49 @@ public final class TextSession {
         return model;
     }
 
-    private PrefillResult run(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions, boolean detailed) {
-        int n = ids.length;
-        if (n == 0) throw new IllegalArgumentException("prefill: ids is empty");
-        checkContext(n);
-        checkPositions(positions, n);
-        for (int i = 0; i < n; i++) checkToken(ids[i], i);
-        int hidden = config.hiddenSize();
-        checkEmbeds(ids, model.modelConfig().imageTokenId(), imageEmbeds, "image");
-        checkEmbeds(ids, model.modelConfig().videoTokenId(), videoEmbeds, "video");
-
-        int start = length;
-        cache.ensureCapacity(start + n);
-        float[] last;
-        float[] all = null;
-        List<float[]> states = null;
-        if (detailed) {
-            Buffers b = new Buffers(config, n);
-            embed(ids, 0, n, imageEmbeds, videoEmbeds, new int[2], b.x);   // x [n, hidden]
-            model.rope().cosSin(positions, 0, n, b.cos, b.sin);             // cos/sin [n, headDim/2]
-            states = new ArrayList<>();
-            states.add(Arrays.copyOf(b.x, n * hidden));
-            forwardLayersAt(b, start, states);
-            model.finalNorm(b.x, n, b.h);                                   // h [n, hidden]
-            states.add(Arrays.copyOf(b.h, n * hidden));
-            all = new float[Math.multiplyExact(n, config.vocabSize())];
-            model.logits(b.h, n, all);                                      // [n, vocab]
-            last = Arrays.copyOfRange(all, (n - 1) * config.vocabSize(), n * config.vocabSize());
-        } else {
-            float[] h = prefillInPieces(ids, imageEmbeds, videoEmbeds, positions, start);
-            last = new float[config.vocabSize()];
-            model.logits(h, 1, last);                                       // [vocab]: only the last row is needed
-        }
-        length = start + n;
-        for (int[] axis : positions) for (int p : axis) maxPosition = Math.max(maxPosition, p);
-        return new PrefillResult(last, all, states);
+    /** Tokens one prefill pass runs through the layers at once (tests set it to compare pass sizes). */
+    void pieceSize(int rows) {
+        if (rows < 1) throw new IllegalArgumentException("prefill piece size must be positive, found " + rows);
+        this.pieceSize = rows;
     }
 
     /**
-     * Runs the tokens through the layers {@link #PREFILL_PIECE} at a time (each piece attends to the cache the
-     * earlier ones filled), so the work arrays stay a piece's size however long the prompt; returns the final
-     * normed hidden state of the last token.
+     * Runs the tokens through the layers {@link #pieceSize} at a time (each piece attends to the cache the
+     * earlier ones filled), so the work arrays stay a piece's size however long the prompt; writes the last
+     * token's logits to {@code last}.
      */
-    private float[] prefillInPieces(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions, int start) {
-        int n = ids.length, hidden = config.hiddenSize();
+    private void prefillInPieces(int[] ids, float[] imageEmbeds, float[] videoEmbeds, int[][] positions, int start,
+                                 LayerObserver observer, float[] last) {
+        int n = ids.length, hidden = config.hiddenSize(), vocab = config.vocabSize();
         int[] used = new int[2];                                            // image / video rows consumed so far
         Buffers full = null;
-        for (int from = 0; from < n; from += PREFILL_PIECE) {
-            int rows = Math.min(PREFILL_PIECE, n - from);
+        float[] pieceLogits = null;
+        for (int from = 0; from < n; from += pieceSize) {
+            int rows = Math.min(pieceSize, n - from);
             Buffers b;
-            if (rows == PREFILL_PIECE) {
-                if (full == null) full = new Buffers(config, PREFILL_PIECE);
+            if (rows == pieceSize) {
+                if (full == null) full = new Buffers(config, pieceSize);
                 b = full;
             } else {
                 b = new Buffers(config, rows);
             }
-            embed(ids, from, rows, imageEmbeds, videoEmbeds, used, b.x);
-            model.rope().cosSin(positions, from, rows, b.cos, b.sin);
-            forwardLayersAt(b, start + from, null);
-            if (from + rows == n) {
+            embed(ids, from, rows, imageEmbeds, videoEmbeds, used, b.x);    // x [rows, hidden]
+            model.rope().cosSin(positions, from, rows, b.cos, b.sin);       // cos/sin [rows, headDim/2]
+            for (int i = 0; i < rows; i++) b.place(i, cache, start + from + i);
+            model.layers(b, observer, from);                                // x [rows, hidden]
+            if (observer != null) {                                         // every row through the norm and the head
+                model.finalNorm(b.x, rows, b.h);                            // h [rows, hidden]
+                observer.hiddenStates(model.layerCount(), from, rows, b.h);
+                if (pieceLogits == null || pieceLogits.length < rows * vocab) pieceLogits = new float[Math.multiplyExact(rows, vocab)];
+                model.logits(b.h, rows, pieceLogits);                       // [rows, vocab]
+                observer.logits(from, rows, pieceLogits);
+                if (from + rows == n) System.arraycopy(pieceLogits, (rows - 1) * vocab, last, 0, vocab);
+            } else if (from + rows == n) {                                  // only the last row is needed
                 System.arraycopy(b.x, (rows - 1) * hidden, lastRow, 0, hidden);
+                float[] h = new float[hidden];
+                model.finalNorm(lastRow, 1, h);                             // [hidden]
+                model.logits(h, 1, last);                                   // [vocab]
             }
-        }
-        float[] h = new float[hidden];
-        model.finalNorm(lastRow, 1, h);
-        return h;
-    }
-
-    /** All decoder layers over {@code b}'s tokens at cache positions {@code start ..}; records layer outputs but the last. */
-    private void forwardLayersAt(Buffers b, int start, List<float[]> states) {
-        int layers = model.layerCount();
-        for (int l = 0; l < layers; l++) {
-            model.layer(l).forward(b, start, cache.keys(l), cache.values(l));
-            if (states != null && l < layers - 1) states.add(Arrays.copyOf(b.x, b.rows * b.hidden));
         }
     }
 

@@ -110,12 +110,35 @@ class CausalAttentionTest {
             vs[i] = values;
         }
         float[] batched = new float[q.length];
-        attention.attendEach(q, batched, starts, ks, vs, ws);
+        attention.attend(q, batched, rows, starts, ks, vs, ws);
         for (int i = 0; i < rows; i++) {
             float[] alone = new float[qDim];
             attention.attend(Arrays.copyOfRange(q, i * qDim, (i + 1) * qDim), alone, 1, start + i, keys, values, ws);
             assertArrayEquals(alone, Arrays.copyOfRange(batched, i * qDim, (i + 1) * qDim), SAME, "batched row " + i);
         }
+    }
+
+    /** Rows of different caches in one call (a batched decode step, or decode rows beside a prefill) equal each row alone. */
+    @ParameterizedTest
+    @EnumSource(KvRows.Precision.class)
+    void rowsOfSeveralCachesEqualEachRowAlone(KvRows.Precision p) {
+        int heads = 4, kvHeads = 2, headDim = 16, kvDim = kvHeads * headDim, qDim = heads * headDim;
+        Random rnd = new Random(11);
+        KvRows k1 = cache(p, 700, kvDim, rnd), v1 = cache(p, 700, kvDim, rnd);
+        KvRows k2 = cache(p, 40, kvDim, rnd), v2 = cache(p, 40, kvDim, rnd);
+        int[] slots = {650, 3, 651, 652, 20};
+        KvRows[] ks = {k1, k2, k1, k1, k2}, vs = {v1, v2, v1, v1, v2};
+        int rows = slots.length;
+        float[] q = gaussian(rnd, rows * qDim, 1), together = new float[q.length];
+        CausalAttention attention = new CausalAttention(heads, kvHeads, headDim);
+        CausalAttention.Workspace ws = new CausalAttention.Workspace();
+        attention.attend(q, together, rows, slots, ks, vs, ws);
+        for (int i = 0; i < rows; i++) {
+            float[] alone = new float[qDim];
+            attention.attend(Arrays.copyOfRange(q, i * qDim, (i + 1) * qDim), alone, 1, slots[i], ks[i], vs[i], ws);
+            assertArrayEquals(alone, Arrays.copyOfRange(together, i * qDim, (i + 1) * qDim), SAME, "row " + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> attention.attend(q, together, rows, new int[] {1}, ks, vs, ws));
     }
 
     @ParameterizedTest

@@ -33,15 +33,16 @@ class TextModelGoldenTest {
     void hiddenStatesAndLogitsMatchReference(GoldenCase c) {
         TextModel model = GoldenModels.model(c);
         int vocab = model.config().vocabSize(), hidden = model.config().hiddenSize();
-        PrefillResult r = model.newSession().prefillDetailed(c.inputIds(), c.imageEmbeds(), c.videoEmbeds(), c.positions());
+        PrefillRecorder r = new PrefillRecorder(model, c.inputIds().length);
+        float[] last = model.newSession().prefill(c.inputIds(), c.imageEmbeds(), c.videoEmbeds(), c.positions(), r);
 
-        assertEquals(model.config().numHiddenLayers() + 1, r.hidden().size(), "hidden state count");
+        assertEquals(model.config().numHiddenLayers() + 1, r.hiddenStates().size(), "hidden state count");
         for (int i = 0; i < c.hidden().size(); i++) {
-            assertRelativeClose(c.hidden().get(i), r.hidden().get(i), c + " hidden_" + i);
+            assertRelativeClose(c.hidden().get(i), r.hiddenStates().get(i), c + " hidden_" + i);
         }
-        assertAbsClose(c.lastLogits(), r.lastLogits(), LOGIT_ABS_TOL, c + " last logits");
+        assertAbsClose(c.lastLogits(), last, LOGIT_ABS_TOL, c + " last logits");
         int n = c.inputIds().length;
-        assertArrayEquals(r.lastLogits(), Arrays.copyOfRange(r.allLogits(), (n - 1) * vocab, n * vocab), "last row of all logits");
+        assertArrayEquals(last, Arrays.copyOfRange(r.allLogits(), (n - 1) * vocab, n * vocab), "last row of all logits");
         if (c.allLogits() != null) assertAbsClose(c.allLogits(), r.allLogits(), LOGIT_ABS_TOL, c + " all logits");
         int compared = 0;
         for (int i = 0; i < n; i++) {
@@ -53,7 +54,7 @@ class TextModelGoldenTest {
             }
         }
         assertTrue(compared > n / 2, c + ": only " + compared + " of " + n + " positions had a usable margin");
-        assertEquals(n * hidden, r.hidden().getFirst().length);
+        assertEquals(n * hidden, r.hiddenStates().getFirst().length);
     }
 
     @ParameterizedTest(name = "{0}")
