@@ -7,8 +7,6 @@ import qwen2vl4j.chat.Message;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.TokenListener;
-import qwen2vl4j.text.ContextLimitException;
-import qwen2vl4j.text.RopePositions;
 import qwen2vl4j.text.TextSession;
 
 /**
@@ -75,27 +73,10 @@ public final class Conversation {
         if (lastAnswerEndedWithImEnd && turn.startsWith(IM_END)) turn = turn.substring(IM_END.length());
         ModelInputs inputs = processor.processRendered(turn, newMessages);
         int[] ids = concat(pending, inputs.ids());
-        int limit = model.contextLength();
-        if ((long) session.length() + ids.length >= limit) {
-            throw new ContextLimitException(limit, (long) session.length() + ids.length + 1);
-        }
-        long t1 = System.nanoTime();
-
-        float[][] embeds = model.encodeVision(inputs);
-        long t2 = System.nanoTime();
-
-        RopePositions segment = model.positions(inputs.withIds(ids));
-        int[][] positions = segment.positions();
-        int offset = Math.toIntExact(session.length() + session.ropeDelta());   // previous max position + 1
-        for (int[] axis : positions) for (int i = 0; i < axis.length; i++) axis[i] += offset;
-
-        int room = limit - session.length() - ids.length;
-        SamplingParams bounded = params.withMaxNewTokensAtMost(room);
+        double preprocessMillis = (System.nanoTime() - t0) / 1e6;
         int[] history = concat(allIds, ids);
-        GenerationResult result = model.generator().generate(
-                Qwen2VL.source(() -> session.prefill(ids, embeds[0], embeds[1], positions), session),
-                history, bounded, listener);
-        long t3 = System.nanoTime();
+        GenerationResult result = model.answer(session, inputs.withIds(ids), history, params, listener,
+                turns == 0 ? model.loadMillis() : 0, preprocessMillis);
 
         int[] generated = result.ids();
         pending = generated.length == 0 ? new int[0] : new int[] {generated[generated.length - 1]};
@@ -105,10 +86,8 @@ public final class Conversation {
         renderedSoFar = full + result.text();
         lastAnswerEndedWithImEnd = generated.length > 0
                 && generated[generated.length - 1] == model.tokenizer().tokenId(IM_END).orElse(-1);
-        boolean firstTurn = turns++ == 0;
-        return result
-                .withUsage(result.usage().withMediaTokens(inputs.imageTokens(), inputs.videoTokens()))
-                .withTimings(result.timings().withStages(firstTurn ? model.loadMillis() : 0, (t1 - t0) / 1e6, (t2 - t1) / 1e6));
+        turns++;
+        return result;
     }
 
     private static int[] concat(int[] a, int[] b) {

@@ -9,8 +9,8 @@ import qwen2vl4j.config.CheckpointLayout;
 import qwen2vl4j.config.GenerationConfig;
 import qwen2vl4j.config.ModelConfig;
 import qwen2vl4j.generate.GenerationResult;
-import qwen2vl4j.generate.Generator;
 import qwen2vl4j.generate.LogitsSource;
+import qwen2vl4j.generate.Generator;
 import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.TextDecoder;
 import qwen2vl4j.generate.TokenListener;
@@ -23,7 +23,6 @@ import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.text.ContextLimitException;
 import qwen2vl4j.text.KvCacheType;
 import qwen2vl4j.text.RopeIndex;
-import qwen2vl4j.text.RopePositions;
 import qwen2vl4j.text.TextModel;
 import qwen2vl4j.text.TextSession;
 import qwen2vl4j.tokenizer.StreamDecoder;
@@ -54,7 +53,7 @@ public final class Qwen2VL implements AutoCloseable {
     private final Weights weights;
     private final VisionTransformer vision;
     private final TextModel text;
-    private final RopeIndex ropeIndex;
+    private final MultimodalPrefill multimodal;
     private final KvCacheType kvCacheType;
     private final double loadMillis;
     private final LoadOptions options;
@@ -70,7 +69,7 @@ public final class Qwen2VL implements AutoCloseable {
         this.weights = weights;
         this.vision = vision;
         this.text = text;
-        this.ropeIndex = RopeIndex.of(config);
+        this.multimodal = new MultimodalPrefill(vision, RopeIndex.of(config));
         this.kvCacheType = options.kvCache();
         this.options = options;
         this.loadMillis = loadMillis;
@@ -142,8 +141,53 @@ public final class Qwen2VL implements AutoCloseable {
      * @throws IllegalArgumentException for messages the chat template refuses
      */
     public GenerationResult generate(List<Message> messages, SamplingParams params, TokenListener listener) {
-        Conversation c = newConversation();
-        return c.generate(messages, params, listener);
+        long start = System.nanoTime();
+        ModelInputs inputs = processor.process(messages, true, false);
+        double preprocessMillis = (System.nanoTime() - start) / 1e6;
+        return answer(newSession(), inputs, inputs.ids(), params, listener, loadMillis, preprocessMillis);
+    }
+
+    /**
+     * Answers a prompt already prepared by {@link #processor()} (for callers that keep the inputs, e.g. for their
+     * image sizes, which scale {@link ModelInputs#boxes grounding boxes}) with a fresh KV cache. The result's
+     * preprocessing time is 0: the caller did that stage.
+     *
+     * @throws ContextLimitException when the prompt does not fit the context (checked before the vision tower runs)
+     */
+    public GenerationResult generate(ModelInputs inputs, SamplingParams params, TokenListener listener) {
+        return answer(newSession(), inputs, inputs.ids(), params, listener, loadMillis, 0);
+    }
+
+    /**
+     * One answer after what {@code session} holds: {@code inputs} through {@link MultimodalPrefill}, then decode
+     * steps until a stop condition or the end of the context; {@code history} (the ids the session holds plus
+     * {@code inputs}' ids) is what the repetition penalty sees. The result carries the media token counts and the
+     * load, preprocessing (both given) and vision stages.
+     */
+    GenerationResult answer(TextSession session, ModelInputs inputs, int[] history, SamplingParams params, TokenListener listener,
+                            double loadMillis, double preprocessMillis) {
+        int limit = contextLength();
+        long needed = (long) session.length() + inputs.ids().length;
+        if (needed >= limit) throw new ContextLimitException(limit, needed + 1);
+        long start = System.nanoTime();
+        MultimodalPrefill.Encoded encoded = multimodal.encode(inputs);
+        double visionMillis = (System.nanoTime() - start) / 1e6;
+        LogitsSource source = new LogitsSource() {
+            @Override
+            public float[] prefill() {
+                return multimodal.prefill(session, encoded);
+            }
+
+            @Override
+            public float[] next(int tokenId) {
+                return session.decode(tokenId);
+            }
+        };
+        SamplingParams bounded = params.withMaxNewTokensAtMost(Math.toIntExact(limit - needed));
+        GenerationResult result = generator().generate(source, history, bounded, listener);
+        return result
+                .withUsage(result.usage().withMediaTokens(inputs.imageTokens(), inputs.videoTokens()))
+                .withTimings(result.timings().withStages(loadMillis, preprocessMillis, visionMillis));
     }
 
     /** A multi-turn conversation that keeps its KV cache between turns (no re-prefill of the history). */
@@ -154,22 +198,19 @@ public final class Qwen2VL implements AutoCloseable {
     // ------------------------------------------------------------------ the steps of a generation (Conversation, the server)
 
     /**
-     * Runs the vision tower over both media kinds of {@code inputs}; returns {image, video} embeddings (each null
-     * when the inputs have none).
+     * Runs {@code inputs} (images, videos and text) through the model after what {@code session} holds: the vision
+     * tower, the embeddings, the positions and the decoder ({@link MultimodalPrefill}). Then {@link TextSession#decode}
+     * (or {@link qwen2vl4j.text.BatchDecoder}) continues.
+     *
+     * @return the logits of the last prompt token {@code [vocab]}
      */
-    public float[][] encodeVision(ModelInputs inputs) {
-        float[] images = inputs.images() == null ? null
-                : vision.forward(inputs.images().data(), inputs.images().rows(), inputs.images().grids());
-        float[] videos = inputs.videos() == null ? null
-                : vision.forward(inputs.videos().data(), inputs.videos().rows(), inputs.videos().grids());
-        return new float[][] {images, videos};
+    public float[] prefill(TextSession session, ModelInputs inputs) {
+        return multimodal.prefill(session, inputs);
     }
 
-    /** The multimodal rotary positions of {@code inputs}' tokens, counted from 0. */
-    public RopePositions positions(ModelInputs inputs) {
-        return ropeIndex.compute(inputs.ids(),
-                inputs.images() == null ? null : inputs.images().gridArray(),
-                inputs.videos() == null ? null : inputs.videos().gridArray());
+    /** The multimodal step in its two stages (vision tower, then decoder), for callers that time them apart. */
+    public MultimodalPrefill multimodalPrefill() {
+        return multimodal;
     }
 
     /**
@@ -196,21 +237,6 @@ public final class Qwen2VL implements AutoCloseable {
     /** How sessions of this model store their KV cache. */
     public KvCacheType kvCacheType() {
         return kvCacheType;
-    }
-
-    static LogitsSource source(java.util.function.Supplier<float[]> prefill, TextSession session) {
-        Objects.requireNonNull(session);
-        return new LogitsSource() {
-            @Override
-            public float[] prefill() {
-                return prefill.get();
-            }
-
-            @Override
-            public float[] next(int tokenId) {
-                return session.decode(tokenId);
-            }
-        };
     }
 
     public Qwen2VLProcessor processor() {

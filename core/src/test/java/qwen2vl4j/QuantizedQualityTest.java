@@ -16,6 +16,7 @@ import qwen2vl4j.io.SafeTensors;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.preprocess.Grid;
 import qwen2vl4j.text.PrefillRecorder;
 import qwen2vl4j.text.TextModel;
 import qwen2vl4j.text.TextSession;
@@ -122,9 +123,7 @@ class QuantizedQualityTest {
         if (!c.has(pixelsField)) return null;
         Tensor pixels = golden.tensor(c.get(pixelsField).asText());
         long[] g = golden.tensor(c.get(gridField).asText()).toLongArray();
-        List<int[]> grids = new ArrayList<>();
-        for (int i = 0; i < g.length; i += 3) grids.add(new int[] {(int) g[i], (int) g[i + 1], (int) g[i + 2]});
-        return vision.forward(pixels.toFloatArray(), pixels.dim(0), grids);
+        return vision.forward(pixels.toFloatArray(), pixels.dim(0), Grid.rows(g)).data();
     }
 
     private static int[][] slice(int[][] positions, int from, int to) {

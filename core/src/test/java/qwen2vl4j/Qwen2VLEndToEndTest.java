@@ -110,7 +110,7 @@ class Qwen2VLEndToEndTest {
             assertArrayEquals(ints(st.tensor(key + "/input_ids").toLongArray()), inputs.ids(), "input ids");
             if (st.has(key + "/image_embeds")) {
                 float[] expected = st.tensor(key + "/image_embeds").toFloatArray();
-                float[] actual = model.encodeVision(inputs)[0];
+                float[] actual = model.multimodalPrefill().encode(inputs).images().data();
                 assertClose(expected, actual, name + " image embeddings");
             }
         }
@@ -176,9 +176,8 @@ class Qwen2VLEndToEndTest {
         assertEquals(one.ids().length + first.ids().length - 1, cachedAfterFirst, "all but the answer's last token cached");
         assertEquals(ids.length + second.ids().length - 1, chat.cachedTokens(), "the second turn only appended to the cache");
         ModelInputs all = new ModelInputs("", ids, one.images(), null, one.imageTokens(), 0);
-        float[][] embeds = model.encodeVision(all);
         var session = model.newSession();
-        float[] logits = session.prefill(ids, embeds[0], null, model.positions(all).positions());
+        float[] logits = model.prefill(session, all);
         for (int step = 0; step < second.ids().length; step++) {
             int next = qwen2vl4j.generate.Sampler.argmax(logits);
             assertEquals(next, second.ids()[step], "step " + step);

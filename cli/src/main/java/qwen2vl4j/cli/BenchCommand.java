@@ -38,6 +38,7 @@ import qwen2vl4j.kernels.MachineProbe;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.TextOps;
+import qwen2vl4j.preprocess.Grid;
 import qwen2vl4j.text.TextModel;
 import qwen2vl4j.text.TextSession;
 import qwen2vl4j.vision.VisionTransformer;
@@ -486,7 +487,7 @@ final class BenchCommand implements Callable<Integer> {
         int patches = h * w;
         float[] pixels = random(patches * v.patchValues(), patches);
         long t0 = System.nanoTime();
-        vision.forward(pixels, patches, List.of(new int[] {1, h, w}));
+        vision.forward(pixels, patches, List.of(new Grid(1, h, w)));
         return seconds(t0);
     }
 

@@ -69,7 +69,7 @@ public final class PreprocessCommand implements Callable<Integer> {
             PixelValues pv = processed.pixelValues();
             RgbImage resized = processed.resized();
             writer.addF32("pixel_values", new long[] {pv.rows(), pv.cols()}, pv.data())
-                    .addI64("image_grid_thw", new long[] {1, 3}, pv.gridThw())
+                    .addI64("image_grid_thw", new long[] {1, 3}, pv.grid().thw())
                     .addU8("resized_rgb", new long[] {resized.height(), resized.width(), 3}, resized.rgb());
             summary = "image " + image.width() + "x" + image.height() + " -> " + resized.width() + "x" + resized.height()
                     + ", grid " + grid(pv) + ", " + pv.tokenCount(config.mergeSize()) + " tokens";
@@ -77,7 +77,7 @@ public final class PreprocessCommand implements Callable<Integer> {
             VideoSources.VideoInput video = VideoSources.load(input.video);
             PixelValues pv = video.process(new VideoProcessor(config), VisionOptions.pixels(minPixels, maxPixels));
             writer.addF32("pixel_values_videos", new long[] {pv.rows(), pv.cols()}, pv.data())
-                    .addI64("video_grid_thw", new long[] {1, 3}, pv.gridThw());
+                    .addI64("video_grid_thw", new long[] {1, 3}, pv.grid().thw());
             summary = "video of " + video.frames().size() + " frames -> grid " + grid(pv) + ", "
                     + pv.tokenCount(config.mergeSize()) + " tokens";
         }
@@ -92,6 +92,6 @@ public final class PreprocessCommand implements Callable<Integer> {
     }
 
     private static String grid(PixelValues pv) {
-        return pv.gridT() + "x" + pv.gridH() + "x" + pv.gridW();
+        return pv.grid().toString();
     }
 }

@@ -66,7 +66,7 @@ public final class VideoInfoCommand implements Callable<Integer> {
                 info.frameCount(), info.fps(), info.width(), info.height(), info.durationSeconds()));
         out.println(String.format(Locale.ROOT, "sampled: %d frames (%.3f fps): %s",
                 video.frames().size(), video.sampledFps(), Arrays.toString(video.frameIndices())));
-        out.println("grid:    " + pv.gridT() + "x" + pv.gridH() + "x" + pv.gridW() + " (T x H x W patches of "
+        out.println("grid:    " + pv.grid() + " (T x H x W patches of "
                 + config.patchSize() + " px), " + pv.tokenCount(config.mergeSize()) + " tokens");
         out.flush();
         return 0;

@@ -95,6 +95,6 @@ public final class Patchify {
                 }
             }
         }
-        return new PixelValues(out, (int) rows, cols, gridT, gridH, gridW);
+        return new PixelValues(out, (int) rows, cols, new Grid(gridT, gridH, gridW));
     }
 }

@@ -1,13 +1,18 @@
 package qwen2vl4j.preprocess;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Several images (or several videos) as the model takes them together: pixel value rows concatenated in
- * order ({@code [rows, cols]}, row-major) and one {@code [t, h, w]} grid row per item
- * ({@code image_grid_thw} / {@code video_grid_thw}).
+ * order ({@code [rows, cols]}, row-major) and one {@link Grid} per item ({@code image_grid_thw} /
+ * {@code video_grid_thw}).
  */
-public record VisionBatch(float[] data, int rows, int cols, long[][] gridThw) {
+public record VisionBatch(float[] data, int rows, int cols, List<Grid> grids) {
+    public VisionBatch {
+        grids = List.copyOf(grids);
+    }
+
     /** Concatenates items of equal column count. */
     public static VisionBatch of(List<PixelValues> items) {
         if (items.isEmpty()) throw new IllegalArgumentException("no images or videos to batch");
@@ -21,34 +26,21 @@ public record VisionBatch(float[] data, int rows, int cols, long[][] gridThw) {
         }
         if (total > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("batch of " + total + " values is too large");
         float[] data = new float[(int) total];
-        long[][] grids = new long[items.size()][];
+        List<Grid> grids = new ArrayList<>(items.size());
         int offset = 0, rows = 0;
-        for (int i = 0; i < items.size(); i++) {
-            PixelValues p = items.get(i);
+        for (PixelValues p : items) {
             System.arraycopy(p.data(), 0, data, offset, p.data().length);
             offset += p.data().length;
             rows += p.rows();
-            grids[i] = p.gridThw();
+            grids.add(p.grid());
         }
         return new VisionBatch(data, rows, cols, grids);
     }
 
-    /** The grids as int rows {t, h, w}, as the vision tower and the rope index take them. */
-    public int[][] gridArray() {
-        int[][] out = new int[gridThw.length][3];
-        for (int i = 0; i < gridThw.length; i++) for (int j = 0; j < 3; j++) out[i][j] = Math.toIntExact(gridThw[i][j]);
-        return out;
-    }
-
-    /** {@link #gridArray()} as a list. */
-    public List<int[]> grids() {
-        return List.of(gridArray());
-    }
-
-    /** The grids flattened row-major, {@code [items, 3]}, as stored in safetensors. */
+    /** The grids flattened row-major, {@code [items, 3]}, as stored in safetensors ({@code image_grid_thw}). */
     public long[] gridThwFlat() {
-        long[] out = new long[gridThw.length * 3];
-        for (int i = 0; i < gridThw.length; i++) System.arraycopy(gridThw[i], 0, out, 3 * i, 3);
+        long[] out = new long[grids.size() * 3];
+        for (int i = 0; i < grids.size(); i++) System.arraycopy(grids.get(i).thw(), 0, out, 3 * i, 3);
         return out;
     }
 }

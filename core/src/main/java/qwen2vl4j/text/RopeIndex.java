@@ -1,12 +1,16 @@
 package qwen2vl4j.text;
 
+import java.util.List;
 import qwen2vl4j.config.ModelConfig;
+import qwen2vl4j.preprocess.Grid;
 
 /**
- * Qwen2-VL's {@code get_rope_index} (spec §6.4): three-axis position ids for a prompt mixing text,
+ * Hugging Face's {@code Qwen2VLModel.get_rope_index}: three-axis position ids for a prompt mixing text,
  * images and videos. Text tokens advance all three axes together; the {@code t·h·w} pad tokens of an
  * image or video (after spatial merging) take {@code (start + t, start + h, start + w)} in t, h, w order,
- * and the text after a vision block continues at the block's maximum + 1.
+ * and the text after a vision block continues at the block's maximum + 1. A prompt that continues a
+ * session's cache starts at the session's next position instead of 0 (where Hugging Face adds its
+ * {@code rope_deltas} to the cache position); this is the one place positions are offset.
  */
 public final class RopeIndex {
     private final int imageTokenId;
@@ -34,7 +38,7 @@ public final class RopeIndex {
                 config.vision().spatialMergeSize());
     }
 
-    /** Positions {@code 0..length−1} on every axis (a text-only prompt), rope delta 0. */
+    /** Positions {@code 0..length−1} on every axis (a text-only prompt). */
     public static RopePositions textOnly(int length) {
         return textOnly(0, length);
     }
@@ -43,35 +47,46 @@ public final class RopeIndex {
     public static RopePositions textOnly(int first, int length) {
         int[][] p = new int[3][length];
         for (int a = 0; a < 3; a++) for (int i = 0; i < length; i++) p[a][i] = first + i;
-        return new RopePositions(p, first);
+        return new RopePositions(p);
     }
 
     /**
-     * Positions of {@code ids}.
+     * Positions of {@code ids} counted from 0, exactly as {@code get_rope_index}.
      *
-     * @param imageGridThw one {@code (t, h, w)} patch grid per image, in prompt order (null or empty: none)
-     * @param videoGridThw one per video, in prompt order (null or empty: none)
+     * @see #compute(int[], List, List, int)
+     */
+    public RopePositions compute(int[] ids, List<Grid> imageGrids, List<Grid> videoGrids) {
+        return compute(ids, imageGrids, videoGrids, 0);
+    }
+
+    /**
+     * Positions of {@code ids} when the first of them takes position {@code first} (the next position of the
+     * session they continue; 0 for a new one).
+     *
+     * @param imageGrids one patch grid per image, in prompt order (null or empty: none)
+     * @param videoGrids one per video, in prompt order (null or empty: none)
      * @throws IllegalArgumentException when the number of images/videos in {@code ids} (a vision-start token
      *         followed by a pad token) differs from the grids given, or a block's pad tokens do not match its grid
      */
-    public RopePositions compute(int[] ids, int[][] imageGridThw, int[][] videoGridThw) {
-        int[][] images = imageGridThw == null ? new int[0][] : imageGridThw;
-        int[][] videos = videoGridThw == null ? new int[0][] : videoGridThw;
+    public RopePositions compute(int[] ids, List<Grid> imageGrids, List<Grid> videoGrids, int first) {
+        List<Grid> images = imageGrids == null ? List.of() : imageGrids;
+        List<Grid> videos = videoGrids == null ? List.of() : videoGrids;
+        if (first < 0) throw new IllegalArgumentException("first position must not be negative, found " + first);
         int len = ids.length;
         if (len == 0) throw new IllegalArgumentException("input_ids is empty");
         int nImages = countBlocks(ids, imageTokenId);
         int nVideos = countBlocks(ids, videoTokenId);
-        if (nImages != images.length) {
+        if (nImages != images.size()) {
             throw new IllegalArgumentException("input_ids hold " + nImages + " images (vision_start followed by image_pad) but "
-                    + images.length + " image grids were given");
+                    + images.size() + " image grids were given");
         }
-        if (nVideos != videos.length) {
+        if (nVideos != videos.size()) {
             throw new IllegalArgumentException("input_ids hold " + nVideos + " videos (vision_start followed by video_pad) but "
-                    + videos.length + " video grids were given");
+                    + videos.size() + " video grids were given");
         }
         int[][] pos = new int[3][len];
         int st = 0;
-        int next = 0; // max position so far + 1
+        int next = first; // max position so far + 1
         int imageIndex = 0, videoIndex = 0;
         for (int block = 0; block < nImages + nVideos; block++) {
             int edImage = imageIndex < nImages ? indexOf(ids, imageTokenId, st) : Integer.MAX_VALUE;
@@ -83,8 +98,8 @@ public final class RopeIndex {
                         + " after index " + st);
             }
             String what = isImage ? "image " + imageIndex : "video " + videoIndex;
-            int[] grid = isImage ? images[imageIndex++] : videos[videoIndex++];
-            int gt = grid[0], gh = llmDim(grid[1], what), gw = llmDim(grid[2], what);
+            Grid grid = isImage ? images.get(imageIndex++) : videos.get(videoIndex++);
+            int gt = grid.t(), gh = llmDim(grid.h(), what), gw = llmDim(grid.w(), what);
             int tokens = gt * gh * gw;
             int padId = isImage ? imageTokenId : videoTokenId;
             checkPads(ids, ed, tokens, padId, what, grid);
@@ -106,9 +121,7 @@ public final class RopeIndex {
             st = ed + tokens;
         }
         for (int i = 0; st + i < len; i++) setAll(pos, st + i, next + i);
-        int max = Integer.MIN_VALUE;
-        for (int[] axis : pos) for (int p : axis) max = Math.max(max, p);
-        return new RopePositions(pos, (long) max + 1 - len);
+        return new RopePositions(pos);
     }
 
     private int llmDim(int patches, String what) {
@@ -119,8 +132,8 @@ public final class RopeIndex {
         return patches / spatialMergeSize;
     }
 
-    private static void checkPads(int[] ids, int start, int tokens, int padId, String what, int[] grid) {
-        String expected = what + " with grid (" + grid[0] + ", " + grid[1] + ", " + grid[2] + ") needs " + tokens + " pad tokens";
+    private static void checkPads(int[] ids, int start, int tokens, int padId, String what, Grid grid) {
+        String expected = what + " with grid (" + grid.t() + ", " + grid.h() + ", " + grid.w() + ") needs " + tokens + " pad tokens";
         if (start + tokens > ids.length) {
             throw new IllegalArgumentException(expected + " from index " + start + " but input_ids end at " + ids.length);
         }

@@ -1,13 +1,12 @@
 package qwen2vl4j.text;
 
 /**
- * M-RoPE position ids of a prompt (spec §6.4).
+ * M-RoPE position ids of new tokens ({@code position_ids} of {@code Qwen2VLModel.forward}, from
+ * {@link RopeIndex}).
  *
- * @param positions  {@code [3][L]}: temporal, height and width position of every token
- * @param ropeDelta  {@code max(positions) + 1 − L}: a token generated at sequence index {@code s}
- *                   gets position {@code s + ropeDelta} on all three axes
+ * @param positions {@code [3][L]}: temporal, height and width position of every token
  */
-public record RopePositions(int[][] positions, long ropeDelta) {
+public record RopePositions(int[][] positions) {
     public RopePositions {
         if (positions.length != 3) throw new IllegalArgumentException("positions must have 3 axes, found " + positions.length);
         if (positions[1].length != positions[0].length || positions[2].length != positions[0].length) {

@@ -1,13 +1,13 @@
 package qwen2vl4j.vision;
 
-import java.util.Arrays;
 import java.util.List;
+import qwen2vl4j.preprocess.Grid;
 
 /**
- * The patch layout of one vision forward pass, derived from the {@code grid_thw} rows:
+ * The patch layout of one vision forward pass, derived from the {@link Grid}s of {@code grid_thw}:
  * where each attention window (one image, or one temporal slice of a video) starts, and the
  * height / width position of every patch row. Rows of {@code pixel_values} come in merge-block
- * order (spec §2.5): per temporal slice, block row {@code bh}, block column {@code bw}, then the
+ * order (as {@code Qwen2VLImageProcessor} patchifies): per temporal slice, block row {@code bh}, block column {@code bw}, then the
  * {@code m × m} patches of the block, so patch {@code (mh, mw)} of block {@code (bh, bw)} sits at
  * height {@code m·bh + mh} and width {@code m·bw + mw}.
  *
@@ -18,23 +18,20 @@ import java.util.List;
 public record VisionGrids(int[] windowStarts, int[] heightPositions, int[] widthPositions) {
 
     /**
-     * Validates {@code gridThw} (each {@code {t, h, w}} positive, h and w multiples of
-     * {@code mergeSize}, Σ t·h·w = {@code patches}) and lays the patches out.
+     * Validates {@code grids} (h and w multiples of {@code mergeSize}, Σ t·h·w = {@code patches}) and lays the
+     * patches out.
      */
-    public static VisionGrids of(List<int[]> gridThw, int patches, int mergeSize) {
-        if (gridThw.isEmpty()) throw new IllegalArgumentException("grid_thw is empty: expected one {t, h, w} row per image or video");
+    public static VisionGrids of(List<Grid> grids, int patches, int mergeSize) {
+        if (grids.isEmpty()) throw new IllegalArgumentException("grid_thw is empty: expected one (t, h, w) grid per image or video");
         long total = 0;
         int windows = 0;
-        for (int i = 0; i < gridThw.size(); i++) {
-            int[] g = gridThw.get(i);
-            if (g == null || g.length != 3 || g[0] <= 0 || g[1] <= 0 || g[2] <= 0) {
-                throw new IllegalArgumentException("grid_thw row " + i + " is " + Arrays.toString(g) + ": expected 3 positive values {t, h, w}");
+        for (int i = 0; i < grids.size(); i++) {
+            Grid g = grids.get(i);
+            if (g.h() % mergeSize != 0 || g.w() % mergeSize != 0) {
+                throw new IllegalArgumentException("grid_thw row " + i + " is " + g + ": h and w must be multiples of the merge size " + mergeSize);
             }
-            if (g[1] % mergeSize != 0 || g[2] % mergeSize != 0) {
-                throw new IllegalArgumentException("grid_thw row " + i + " is " + Arrays.toString(g) + ": h and w must be multiples of the merge size " + mergeSize);
-            }
-            total += (long) g[0] * g[1] * g[2];
-            windows += g[0];
+            total += g.patches();
+            windows += g.t();
         }
         if (total != patches) {
             throw new IllegalArgumentException("grid_thw describes " + total + " patches but pixel_values has " + patches + " rows");
@@ -43,11 +40,11 @@ public record VisionGrids(int[] windowStarts, int[] heightPositions, int[] width
         int[] hpos = new int[patches];
         int[] wpos = new int[patches];
         int row = 0, window = 0;
-        for (int[] g : gridThw) {
-            for (int t = 0; t < g[0]; t++) {
+        for (Grid g : grids) {
+            for (int t = 0; t < g.t(); t++) {
                 starts[window++] = row;
-                for (int bh = 0; bh < g[1] / mergeSize; bh++) {
-                    for (int bw = 0; bw < g[2] / mergeSize; bw++) {
+                for (int bh = 0; bh < g.h() / mergeSize; bh++) {
+                    for (int bw = 0; bw < g.w() / mergeSize; bw++) {
                         for (int mh = 0; mh < mergeSize; mh++) {
                             for (int mw = 0; mw < mergeSize; mw++) {
                                 hpos[row] = bh * mergeSize + mh;

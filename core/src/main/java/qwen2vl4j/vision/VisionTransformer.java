@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.preprocess.Grid;
 
 /**
  * The Qwen2-VL vision tower ({@code Qwen2VisionTransformerPretrainedModel}, spec §5): patch
@@ -42,27 +43,28 @@ public final class VisionTransformer {
     }
 
     /**
-     * Encodes the images or videos whose patches are {@code pixelValues}.
+     * Encodes the images or videos whose patches are {@code pixelValues} ({@code Qwen2VLModel.get_image_features}).
      *
-     * @param pixelValues {@code [patches, patchValues]} row-major, rows in merge-block order (spec §2.5)
+     * @param pixelValues {@code [patches, patchValues]} row-major, rows in merge-block order (as preprocessing makes them)
      * @param patches     number of rows
-     * @param gridThw     one {@code {t, h, w}} per image / video, in patch units; Σ t·h·w = patches
-     * @return {@code [patches / merge², hiddenSize]} row-major, images / videos concatenated in order
+     * @param grids       one grid per image / video, in patch units; Σ t·h·w = patches
+     * @return {@code [patches / merge², hiddenSize]}, images / videos concatenated in order
      * @throws IllegalArgumentException when the sizes or grids do not agree
      */
-    public float[] forward(float[] pixelValues, int patches, List<int[]> gridThw) {
+    public VisionEmbeddings forward(float[] pixelValues, int patches, List<Grid> grids) {
         if (patches <= 0 || pixelValues.length != (long) patches * config.patchValues()) {
             throw new IllegalArgumentException("pixel_values holds " + pixelValues.length + " values; expected " + patches
                     + " patches × " + config.patchValues() + " values");
         }
-        VisionGrids grids = VisionGrids.of(gridThw, patches, config.spatialMergeSize());
-        VisionRotaryEmbedding.Table rope = rotary.table(grids);      // cos/sin [patches, headDim/2]
+        VisionGrids layout = VisionGrids.of(grids, patches, config.spatialMergeSize());
+        VisionRotaryEmbedding.Table rope = rotary.table(layout);     // cos/sin [patches, headDim/2]
         float[] x = patchEmbed.forward(pixelValues, patches);         // [patches, embedDim]
-        VisionState state = new VisionState(config, grids, patches);  // the blocks' buffers, reused by each
+        VisionState state = new VisionState(config, layout, patches); // the blocks' buffers, reused by each
         for (VisionBlock block : blocks) {
-            block.forward(x, state, grids, rope);                     // [patches, embedDim], in place
+            block.forward(x, state, layout, rope);                    // [patches, embedDim], in place
         }
-        return merger.forward(x, patches);                            // [patches / merge², hiddenSize]
+        float[] merged = merger.forward(x, patches);                  // [patches / merge², hiddenSize]
+        return new VisionEmbeddings(merged, patches / (config.spatialMergeSize() * config.spatialMergeSize()), config.hiddenSize(), grids);
     }
 
     /** The geometry this tower was loaded with. */

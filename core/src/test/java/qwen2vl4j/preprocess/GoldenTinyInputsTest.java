@@ -56,7 +56,7 @@ class GoldenTinyInputsTest {
         PixelValues pv = in.process(new VideoProcessor(PreprocessorConfig.load(Fixtures.modelDir())), VisionOptions.DEFAULT);
         String key = "tiny/" + name;
         try (SafeTensors st = SafeTensors.open(Fixtures.dir().resolve("golden_tiny.safetensors"))) {
-            assertArrayEquals(st.tensor(key + "/video_grid_thw").toLongArray(), pv.gridThw());
+            assertArrayEquals(st.tensor(key + "/video_grid_thw").toLongArray(), pv.grid().thw());
             PreprocessFixtureTest.assertMaxAbsDiff(st.tensor(key + "/pixel_values_videos").toFloatArray(), pv.data(), 1e-6);
         }
     }

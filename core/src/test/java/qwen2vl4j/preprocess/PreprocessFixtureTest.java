@@ -36,7 +36,7 @@ class PreprocessFixtureTest {
         RgbImage image = new ImageDecoder().decode(Fixtures.image(name));
         ProcessedImage out = new ImageProcessor(cfg).process(image);
         PixelValues pv = out.pixelValues();
-        assertArrayEquals(Fixtures.longs(c.get("grid_thw")), pv.gridThw(), "grid_thw");
+        assertArrayEquals(Fixtures.longs(c.get("grid_thw")), pv.grid().thw(), "grid_thw");
         long[] hw = Fixtures.longs(c.get("resized_hw"));
         assertEquals(hw[0], out.resized().height(), "resized height");
         assertEquals(hw[1], out.resized().width(), "resized width");

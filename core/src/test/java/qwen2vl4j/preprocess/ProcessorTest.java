@@ -28,7 +28,7 @@ class ProcessorTest {
         ProcessedImage out = p.process(flat(640, 480, 9), o);
         assertEquals(112, out.resized().height());
         assertEquals(140, out.resized().width());
-        assertArrayEquals(new long[] {1, 8, 10}, out.pixelValues().gridThw());
+        assertArrayEquals(new long[] {1, 8, 10}, out.pixelValues().grid().thw());
         assertEquals(20, out.pixelValues().tokenCount(2));
     }
 
@@ -38,7 +38,7 @@ class ProcessorTest {
         ProcessedImage viaOptions = new ImageProcessor(cfg).process(img, VisionOptions.pixels(50176L, 100352L));
         ProcessedImage viaConfig = new ImageProcessor(cfg.withPixels(50176, 100352)).process(img);
         assertEquals(viaConfig.resized(), viaOptions.resized());
-        assertArrayEquals(new long[] {1, 18, 26}, viaOptions.pixelValues().gridThw());
+        assertArrayEquals(new long[] {1, 18, 26}, viaOptions.pixelValues().grid().thw());
     }
 
     @Test
@@ -103,7 +103,7 @@ class ProcessorTest {
             PixelValues pv = in.process(new VideoProcessor(cfg), VisionOptions.DEFAULT);
             // 8x6 frames grow to the video minimum of 100352 pixels: beta = sqrt(100352 / 48) = 45.72;
             // ceil(6 * beta / 28) = 10 -> 280, ceil(8 * beta / 28) = 14 -> 392.
-            assertArrayEquals(new long[] {2, 20, 28}, pv.gridThw());
+            assertArrayEquals(new long[] {2, 20, 28}, pv.grid().thw());
             // frames 0, 6, 13, 19 (round of linspace(0, 19, 4) = 0, 6.33, 12.67, 19): red values 0, 72, 156, 228.
             int[] expectedRed = {0, 72, 156, 228};
             int patchesPerFrame = 20 * 28;
@@ -124,7 +124,7 @@ class ProcessorTest {
         List<RgbImage> frames = new ArrayList<>();
         for (int i = 0; i < 3; i++) frames.add(flat(56, 56, i * 100));
         PixelValues pv = new VideoProcessor(cfg).processFrameList(frames, VisionOptions.DEFAULT);
-        assertArrayEquals(new long[] {2, 4, 4}, pv.gridThw());
+        assertArrayEquals(new long[] {2, 4, 4}, pv.grid().thw());
         int perT = 16 * 1176;
         // second temporal group: frame 2 then its copy
         assertEquals(pv.data()[perT], pv.data()[perT + 196], 0f);

@@ -125,7 +125,7 @@ class VideoFilesTest {
             SampledVideo video = VideoFiles.load(touch("v.mp4"), options, fake);
             PixelValues fromSample = video.process(processor, options);
             PixelValues fromAll = processor.processVideo(fake.allFrames(), 10, options);
-            assertArrayEquals(fromAll.gridThw(), fromSample.gridThw(), options.toString());
+            assertArrayEquals(fromAll.grid().thw(), fromSample.grid().thw(), options.toString());
             assertArrayEquals(fromAll.data(), fromSample.data(), options.toString());
         }
     }

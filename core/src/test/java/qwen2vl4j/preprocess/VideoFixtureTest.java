@@ -32,7 +32,7 @@ class VideoFixtureTest {
         VideoSources.VideoInput input = VideoSources.load(frames);
         PreprocessorConfig cfg = PreprocessorConfig.load(Fixtures.modelDir());
         PixelValues pv = input.process(new VideoProcessor(cfg), VisionOptions.DEFAULT);
-        assertArrayEquals(Fixtures.longs(c.get("grid_thw")), pv.gridThw(), "video_grid_thw");
+        assertArrayEquals(Fixtures.longs(c.get("grid_thw")), pv.grid().thw(), "video_grid_thw");
         assertArrayEquals(Fixtures.longs(c.get("shape")), new long[] {pv.rows(), pv.cols()}, "shape");
         try (SafeTensors st = SafeTensors.open(Fixtures.dir().resolve("video.safetensors"))) {
             float[] ref = st.tensor(c.get("pixel_values_videos").asText()).toFloatArray();

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import qwen2vl4j.io.SafeTensors;
+import qwen2vl4j.preprocess.Grid;
 import qwen2vl4j.io.Tensor;
 
 /** One end-to-end case of golden_tiny / golden_geometry (fixtures/README.md), read into plain arrays. */
@@ -16,8 +17,8 @@ record GoldenCase(
         int[] inputIds,
         int[][] positions,
         long ropeDelta,
-        int[][] imageGrid,
-        int[][] videoGrid,
+        List<Grid> imageGrid,
+        List<Grid> videoGrid,
         float[] imageEmbeds,
         float[] videoEmbeds,
         float[] lastLogits,
@@ -90,13 +91,8 @@ record GoldenCase(
         return key;
     }
 
-    private static int[][] grid(SafeTensors st, String name) {
-        if (!st.has(name)) return null;
-        Tensor t = st.tensor(name);
-        long[] v = t.toLongArray();
-        int[][] g = new int[t.dim(0)][3];
-        for (int i = 0; i < g.length; i++) for (int j = 0; j < 3; j++) g[i][j] = Math.toIntExact(v[i * 3 + j]);
-        return g;
+    private static List<Grid> grid(SafeTensors st, String name) {
+        return st.has(name) ? Grid.rows(st.tensor(name).toLongArray()) : null;
     }
 
     private static float[] floats(SafeTensors st, String name) {

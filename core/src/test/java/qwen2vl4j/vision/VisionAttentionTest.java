@@ -11,6 +11,7 @@ import qwen2vl4j.config.ModelConfig;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.Matrix;
+import qwen2vl4j.preprocess.Grid;
 
 /**
  * Attention over windows long enough to be cut into several blocks of query rows (the golden cases
@@ -23,7 +24,7 @@ class VisionAttentionTest {
     void blocksOfQueryRowsMatchDirectAttention() {
         // one 28×28 image (784 patches: several blocks) and a two-frame video of 12×16 (one block each)
         assertTrue(VisionAttention.blockRows(784) < 784, "the image window spans several blocks");
-        checkAgainstDirect(List.of(new int[] {1, 28, 28}, new int[] {2, 12, 16}));
+        checkAgainstDirect(List.of(new Grid(1, 28, 28), new Grid(2, 12, 16)));
     }
 
     @Test
@@ -31,13 +32,13 @@ class VisionAttentionTest {
         // one 60×56 image: 3360 patches in one window, cut into blocks of the long-window size, the last one partial
         int rows = VisionAttention.blockRows(3360);
         assertTrue(rows > VisionAttention.blockRows(2048) && 3360 % rows != 0, "long-window blocks, a partial last one: " + rows);
-        checkAgainstDirect(List.of(new int[] {1, 60, 56}));
+        checkAgainstDirect(List.of(new Grid(1, 60, 56)));
     }
 
-    private static void checkAgainstDirect(List<int[]> gridThw) {
+    private static void checkAgainstDirect(List<Grid> gridThw) {
         Path modelDir = FIXTURES.resolve("models/tiny-qwen2vl");
         VisionConfig c = ModelConfig.load(modelDir).vision();
-        int n = gridThw.stream().mapToInt(g -> g[0] * g[1] * g[2]).sum();
+        int n = gridThw.stream().mapToInt(Grid::patches).sum();
         VisionGrids grids = VisionGrids.of(gridThw, n, c.spatialMergeSize());
         VisionRotaryEmbedding.Table rope = new VisionRotaryEmbedding(c.headDim()).table(grids);
         int dim = c.embedDim();

@@ -25,6 +25,7 @@ import qwen2vl4j.io.SafeTensors;
 import qwen2vl4j.io.SafeTensorsWriter;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.preprocess.Grid;
 
 /**
  * The vision tower against the Hugging Face reference: every golden case that stores pixel values.
@@ -83,10 +84,10 @@ class VisionTransformerTest {
              SafeTensors golden = SafeTensors.open(FIXTURES.resolve(in.golden() + ".safetensors"))) {
             Tensor pixels = golden.tensor(in.pixels());
             int patches = pixels.dim(0);
-            List<int[]> grids = grids(golden.tensor(in.grid()));
+            List<Grid> grids = grids(golden.tensor(in.grid()));
             float[] expected = golden.tensor(in.embeds()).toFloatArray();
 
-            float[] actual = VisionTransformer.load(weights, config).forward(pixels.toFloatArray(), patches, grids);
+            float[] actual = VisionTransformer.load(weights, config).forward(pixels.toFloatArray(), patches, grids).data();
 
             assertEquals(expected.length, actual.length, "embedding count × hidden size");
             assertClose(expected, actual, in.toString());
@@ -101,12 +102,12 @@ class VisionTransformerTest {
             VisionTransformer vt = VisionTransformer.load(weights, ModelConfig.load(modelDir).vision());
             float[] odd = golden.tensor("tiny/image_odd/pixel_values").toFloatArray();
             float[] two = golden.tensor("tiny/image_two/pixel_values").toFloatArray();
-            List<int[]> oddGrid = grids(golden.tensor("tiny/image_odd/image_grid_thw"));
-            List<int[]> twoGrid = grids(golden.tensor("tiny/image_two/image_grid_thw"));
-            float[] oddAlone = vt.forward(odd, 120, oddGrid);
-            float[] twoAlone = vt.forward(two, 72, twoGrid);
+            List<Grid> oddGrid = grids(golden.tensor("tiny/image_odd/image_grid_thw"));
+            List<Grid> twoGrid = grids(golden.tensor("tiny/image_two/image_grid_thw"));
+            float[] oddAlone = vt.forward(odd, 120, oddGrid).data();
+            float[] twoAlone = vt.forward(two, 72, twoGrid).data();
             List<float[]> results = Stream.of(0, 1, 2, 3).parallel()
-                    .map(i -> i % 2 == 0 ? vt.forward(odd, 120, oddGrid) : vt.forward(two, 72, twoGrid))
+                    .map(i -> (i % 2 == 0 ? vt.forward(odd, 120, oddGrid) : vt.forward(two, 72, twoGrid)).data())
                     .toList();
             for (int i = 0; i < results.size(); i++) {
                 assertTrue(Arrays.equals(i % 2 == 0 ? oddAlone : twoAlone, results.get(i)), "call " + i);
@@ -144,19 +145,16 @@ class VisionTransformerTest {
         try (Weights weights = Weights.open(modelDir)) {
             VisionTransformer vt = VisionTransformer.load(weights, ModelConfig.load(modelDir).vision());
             float[] pixels = new float[8 * 1176];
-            var e = assertThrows(IllegalArgumentException.class, () -> vt.forward(pixels, 8, List.of(new int[] {1, 2, 2})));
+            var e = assertThrows(IllegalArgumentException.class, () -> vt.forward(pixels, 8, List.of(new Grid(1, 2, 2))));
             assertTrue(e.getMessage().contains("4 patches") && e.getMessage().contains("8 rows"), e.getMessage());
-            var odd = assertThrows(IllegalArgumentException.class, () -> vt.forward(pixels, 8, List.of(new int[] {2, 1, 4})));
+            var odd = assertThrows(IllegalArgumentException.class, () -> vt.forward(pixels, 8, List.of(new Grid(2, 1, 4))));
             assertTrue(odd.getMessage().contains("multiples of the merge size"), odd.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> vt.forward(pixels, 7, List.of(new int[] {1, 2, 4})));
+            assertThrows(IllegalArgumentException.class, () -> vt.forward(pixels, 7, List.of(new Grid(1, 2, 4))));
         }
     }
 
-    private static List<int[]> grids(Tensor t) {
-        long[] v = t.toLongArray();
-        List<int[]> out = new ArrayList<>();
-        for (int i = 0; i < v.length; i += 3) out.add(new int[] {(int) v[i], (int) v[i + 1], (int) v[i + 2]});
-        return out;
+    private static List<Grid> grids(Tensor t) {
+        return Grid.rows(t.toLongArray());
     }
 
     private static void assertClose(float[] expected, float[] actual, String what) {

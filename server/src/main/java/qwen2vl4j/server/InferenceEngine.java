@@ -2,6 +2,7 @@ package qwen2vl4j.server;
 
 import java.util.List;
 import qwen2vl4j.ModelInputs;
+import qwen2vl4j.MultimodalPrefill;
 import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.Qwen2VLProcessor;
 import qwen2vl4j.chat.Message;
@@ -77,15 +78,14 @@ final class InferenceEngine implements AutoCloseable {
      */
     GenerationResult generate(ModelInputs inputs, SamplingParams params, TokenListener listener) {
         int[] ids = inputs.ids();
-        float[][] embeds = model.encodeVision(inputs);
-        int[][] positions = model.positions(inputs).positions();
+        MultimodalPrefill.Encoded encoded = model.multimodalPrefill().encode(inputs);    // the vision tower, before the prefill as ever
         SamplingParams bounded = params.withMaxNewTokensAtMost(model.contextLength() - ids.length);
         TextSession session = model.newSession();
         boolean[] joined = {false};
         LogitsSource source = new LogitsSource() {
             @Override
             public float[] prefill() {
-                float[] logits = session.prefill(ids, embeds[0], embeds[1], positions);
+                float[] logits = model.multimodalPrefill().prefill(session, encoded);
                 if (scheduler != null) {
                     scheduler.join();
                     joined[0] = true;

@@ -105,7 +105,7 @@ class FfmpegVideoDecoderTest {
         assertArrayEquals(expected, video.frameIndices(), f.toString());
         for (int i = 0; i < n; i++) assertIsFrame(expected[i], video.frames().get(i), f.extension() + " sample " + i);
         PixelValues pixels = video.process(new VideoProcessor(PreprocessorConfig.QWEN2_VL), VisionOptions.DEFAULT);
-        assertEquals(n / 2, pixels.gridT(), "two frames per temporal patch");
+        assertEquals(n / 2, pixels.grid().t(), "two frames per temporal patch");
     }
 
     @Test
