@@ -14,14 +14,14 @@ import qwen2vl4j.chat.Messages;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.grounding.Box;
 import qwen2vl4j.grounding.BoxDrawer;
-import qwen2vl4j.grounding.Grounding;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.RgbImage;
 import qwen2vl4j.tokenizer.Tokenizer;
 
 /**
  * {@code run --draw-boxes OUT.png}: the boxes of the answer, read from the generated ids with their special tokens,
- * scaled to the first image of the request and drawn on it.
+ * scaled to the first image of the request by {@link ModelInputs#boxes} (with the image size the request's
+ * preprocessing found, as the server does) and drawn on that image.
  *
  * @param out   the PNG to write
  * @param image the first image of the request, which the boxes refer to
@@ -51,16 +51,21 @@ record BoxDrawing(Path out, MediaSource image) {
         return images.isEmpty() ? null : images.get(0).source();
     }
 
-    /** Parses the boxes of {@code result}, draws them on the image, writes {@link #out}; returns the boxes. */
-    List<Box> draw(GenerationResult result, Tokenizer tokenizer) {
-        return draw(tokenizer.decode(result.ids(), false));
+    /** Parses the boxes of {@code result}, the answer to {@code inputs}, draws them on the image, writes {@link #out}; returns the boxes. */
+    List<Box> draw(ModelInputs inputs, GenerationResult result, Tokenizer tokenizer) {
+        return draw(inputs, tokenizer.decode(result.ids(), false));
     }
 
-    /** Parses the boxes of {@code answerWithSpecialTokens}, draws them on the image, writes {@link #out}; returns them. */
-    List<Box> draw(String answerWithSpecialTokens) {
-        RgbImage original = decode(image);
-        List<Box> boxes = Grounding.parse(answerWithSpecialTokens, original.width(), original.height());
-        BoxDrawer.draw(original, boxes, out);
+    /**
+     * Parses the boxes of {@code answerWithSpecialTokens} (the answer to {@code inputs}) in pixels of the first image,
+     * draws them on it, writes {@link #out}; returns them. The image is read again only for its pixels.
+     */
+    List<Box> draw(ModelInputs inputs, String answerWithSpecialTokens) {
+        if (inputs.imageSizes().isEmpty()) {
+            throw new IllegalArgumentException("--draw-boxes " + out + " needs an image in the request (boxes refer to the first image)");
+        }
+        List<Box> boxes = inputs.boxes(answerWithSpecialTokens);
+        BoxDrawer.draw(decode(image), boxes, out);
         return boxes;
     }
 

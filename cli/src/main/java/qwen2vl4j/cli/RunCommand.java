@@ -13,12 +13,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import qwen2vl4j.ModelInputs;
 import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
+import qwen2vl4j.generate.Timings;
+import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.grounding.Box;
 
 /**
@@ -91,19 +94,23 @@ public final class RunCommand implements Callable<Integer> {
         BoxDrawing boxDrawing = drawBoxes == null ? null : BoxDrawing.prepare(drawBoxes, messages);
         try (Qwen2VL qwen = Qwen2VL.load(model, load.toLoadOptions())) {
             SamplingParams params = sampling.apply(qwen.defaultParams());
+            long start = System.nanoTime();
+            // prepared once, as Qwen2VL.generate(messages, ..) does: answered, and its image sizes scale the boxes
+            ModelInputs inputs = qwen.processor().process(messages, true, false);
+            double preprocessMillis = (System.nanoTime() - start) / 1e6;
             if (format == Format.json) {
-                GenerationResult r = qwen.generate(messages, params, null);
+                GenerationResult r = generate(qwen, inputs, preprocessMillis, params, null);
                 Map<String, Object> json = r.toMap();
-                if (boxDrawing != null) json.put("boxes", BoxDrawing.toJson(boxDrawing.draw(r, qwen.tokenizer())));
+                if (boxDrawing != null) json.put("boxes", BoxDrawing.toJson(boxDrawing.draw(inputs, r, qwen.tokenizer())));
                 System.out.write(JSON.writeValueAsString(json).getBytes(StandardCharsets.UTF_8));
                 System.out.write('\n');
                 System.out.flush();
                 return 0;
             }
             TokenPrinter printer = new TokenPrinter(System.out);
-            GenerationResult r = qwen.generate(messages, params, printer);
+            GenerationResult r = generate(qwen, inputs, preprocessMillis, params, printer);
             printer.print("\n");
-            List<Box> boxes = boxDrawing == null ? null : boxDrawing.draw(r, qwen.tokenizer());
+            List<Box> boxes = boxDrawing == null ? null : boxDrawing.draw(inputs, r, qwen.tokenizer());
             if (!quiet) {
                 spec.commandLine().getErr().println(GenerationStats.line(r));
                 if (boxes != null) spec.commandLine().getErr().println(BoxDrawing.summary(boxes, drawBoxes));
@@ -111,6 +118,14 @@ public final class RunCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /** The answer to {@code inputs}, its timings with the preprocessing stage that made them. */
+    private static GenerationResult generate(Qwen2VL qwen, ModelInputs inputs, double preprocessMillis, SamplingParams params,
+                                             TokenListener listener) {
+        GenerationResult r = qwen.generate(inputs, params, listener);
+        Timings t = r.timings();
+        return r.withTimings(t.withStages(t.loadMillis(), preprocessMillis, t.visionMillis()));
     }
 
     /** The conversation to answer, from {@code --messages} or from the other input flags. */

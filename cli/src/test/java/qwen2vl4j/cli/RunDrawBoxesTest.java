@@ -17,6 +17,7 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import qwen2vl4j.ModelInputs;
 import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
@@ -95,7 +96,10 @@ class RunDrawBoxesTest {
         BoxDrawing drawing = BoxDrawing.prepare(out, messages);
         String answer = "<|object_ref_start|>the cat<|object_ref_end|><|box_start|>(100,250),(600,750)<|box_end|>"
                 + " and a box without a name <|box_start|>(500,500),(1200,1000)<|box_end|><|im_end|>";
-        List<Box> boxes = drawing.draw(answer);
+        // the sizes the request's preprocessing found (ModelInputs.imageSizes), in order; the first image is drawn on
+        ModelInputs inputs = new ModelInputs("", new int[0], null, null, 0, 0,
+                List.of(new ModelInputs.Size(640, 480), new ModelInputs.Size(20, 30)));
+        List<Box> boxes = drawing.draw(inputs, answer);
         assertEquals(List.of(new Box("the cat", 64, 120, 384, 360), new Box(null, 320, 240, 640, 480)), boxes);
         assertEquals(List.of(Map.of("label", "the cat", "x1", 64.0, "y1", 120.0, "x2", 384.0, "y2", 360.0)),
                 BoxDrawing.toJson(boxes.subList(0, 1)));
