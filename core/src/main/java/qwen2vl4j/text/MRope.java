@@ -4,7 +4,7 @@ import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.kernels.TextOps;
 
 /**
- * Multimodal rotary embedding (HF Qwen2VLRotaryEmbedding, spec §6.3): float32 inverse frequencies from
+ * Multimodal rotary embedding (HF {@code Qwen2VLRotaryEmbedding}): float32 inverse frequencies from
  * rope_theta and, per token, one angle per frequency taken from the axis that mrope_section assigns to it.
  */
 final class MRope {

@@ -7,7 +7,7 @@ import qwen2vl4j.io.Weights;
 import qwen2vl4j.preprocess.Grid;
 
 /**
- * The Qwen2-VL vision tower ({@code Qwen2VisionTransformerPretrainedModel}, spec §5): patch
+ * The Qwen2-VL vision tower ({@code Qwen2VisionTransformerPretrainedModel}): patch
  * embedding, {@code depth} blocks with 2-D rotary attention confined to each frame, and the
  * patch merger. Turns {@code pixel_values [patches, C·T·P·P]} into one embedding of the text
  * hidden size per merged token, in the order the text model expects.

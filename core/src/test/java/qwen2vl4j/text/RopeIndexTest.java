@@ -24,7 +24,7 @@ class RopeIndexTest {
         return ids;
     }
 
-    /** Spec §6.4 worked example: a 224×224 image (grid 1×16×16, 8×8 tokens) after a 14-token prefix. */
+    /** get_rope_index on a 224×224 image (grid 1×16×16, 8×8 tokens) after a 14-token prefix. */
     @Test
     void workedExampleFromSpec() {
         int[] ids = seq(14, START, IMG, 64, 3);
