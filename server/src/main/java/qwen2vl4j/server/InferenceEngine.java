@@ -24,7 +24,7 @@ import qwen2vl4j.text.TextSession;
  */
 final class InferenceEngine implements AutoCloseable {
     /** Images (and the frames of a video together) with more pixels than this are refused before decoding. */
-    private static final long MAX_IMAGE_PIXELS = 64L << 20;
+    static final long MAX_IMAGE_PIXELS = 64L << 20;
 
     private final Qwen2VL model;
     private final Qwen2VLProcessor processor;

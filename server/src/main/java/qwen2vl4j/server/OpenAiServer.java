@@ -17,8 +17,9 @@ import qwen2vl4j.Qwen2VL;
 
 /**
  * An OpenAI-compatible HTTP server over one shared {@link Qwen2VL}:
- * {@code POST /v1/chat/completions} (JSON or Server-Sent Events), {@code GET /v1/models}, {@code GET /health}
- * and {@code GET /metrics} (Prometheus text). Built on the JDK's HTTP server with one virtual thread per request.
+ * {@code POST /v1/chat/completions} (JSON or Server-Sent Events), {@code GET /v1/models}, {@code GET /health},
+ * {@code GET /v1/limits} (body size, media count and pixel budgets), {@code GET /metrics} (Prometheus text) and a
+ * browser chat page at {@code /}. Built on the JDK's HTTP server with one virtual thread per request.
  *
  * <pre>{@code
  * try (Qwen2VL model = Qwen2VL.load(path, LoadOptions.defaults());
@@ -38,6 +39,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final Admission admission;
     private final Metrics metrics = new Metrics();
     private final ChatCompletions chat;
+    private final WebPage web = new WebPage();
+    private final Map<String, Object> limits;
     private final byte[] apiKey;
     private final long created = System.currentTimeMillis() / 1000;
     private final Object stopped = new Object();
@@ -52,6 +55,7 @@ public final class OpenAiServer implements AutoCloseable {
         MediaFetcher media = new MediaFetcher(options.allowRemoteMedia(), options.maxRemoteMediaBytes(), options.remoteMediaTimeout());
         this.chat = new ChatCompletions(engine, new ChatRequestParser(engine.defaults(), media, options.maxMediaItems()),
                 admission, metrics, options, watchdog);
+        this.limits = limits(model, options);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         try {
             this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
@@ -131,6 +135,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private int route(HttpExchange exchange, String path, long received) throws IOException {
         String method = exchange.getRequestMethod();
+        if (WebPage.handles(path)) return web.serve(exchange, method, path);
         switch (path) {
             case "/health" -> {
                 requireMethod(method, "GET", path);
@@ -140,6 +145,12 @@ public final class OpenAiServer implements AutoCloseable {
             case "/metrics" -> {
                 requireMethod(method, "GET", path);
                 Http.sendText(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render());
+                return 200;
+            }
+            case "/v1/limits" -> {
+                authorize(exchange);
+                requireMethod(method, "GET", path);
+                Http.sendJson(exchange, 200, limits);
                 return 200;
             }
             case "/v1/models" -> {
@@ -163,9 +174,23 @@ public final class OpenAiServer implements AutoCloseable {
                 }
                 if (path.startsWith("/v1/")) authorize(exchange);
                 throw ApiException.notFound("no route for " + method + " " + path
-                        + " (this server has POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics)");
+                        + " (this server has GET / (the chat page), POST /v1/chat/completions, GET /v1/models, GET /v1/limits, GET /health, GET /metrics)");
             }
         }
+    }
+
+    /** What {@code GET /v1/limits} reports: what a request may hold, and the pixel budgets parts get by default. */
+    private static Map<String, Object> limits(Qwen2VL model, ServerOptions options) {
+        var pre = model.processor().preprocessor();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("max_body_bytes", options.maxBodyBytes());
+        m.put("max_media_items", options.maxMediaItems());
+        m.put("max_image_pixels", InferenceEngine.MAX_IMAGE_PIXELS);
+        m.put("min_pixels", pre.minPixels());
+        m.put("max_pixels", pre.maxPixels());
+        m.put("pixels_per_token", (long) pre.factor() * pre.factor());
+        m.put("context_length", model.contextLength());
+        return m;
     }
 
     private Map<String, Object> modelObject() {
