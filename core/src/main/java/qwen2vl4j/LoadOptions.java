@@ -3,6 +3,7 @@ package qwen2vl4j;
 import java.util.Objects;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.kernels.ComputePool;
+import qwen2vl4j.preprocess.FrameSampling;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.text.KvCacheType;
 
@@ -13,13 +14,21 @@ import qwen2vl4j.text.KvCacheType;
  * @param weights        the form of the large matrices: as stored (bf16, mapped) or quantized at load (q8_0, q4_0)
  * @param kvCache        how every session stores its cached keys and values
  * @param maxImagePixels images whose header claims more pixels are refused before decoding
- * @param minPixels      the smallest pixel budget an image is resized to; 0 keeps preprocessor_config.json's {@code min_pixels}
- * @param maxPixels      the largest pixel budget an image is resized to; 0 keeps preprocessor_config.json's {@code max_pixels}
+ * @param minPixels      the smallest pixel budget of an image part without its own {@code min_pixels}; 0 keeps
+ *                       preprocessor_config.json's (a part's own bounds always win)
+ * @param maxPixels      the largest pixel budget of an image part without its own {@code max_pixels}; 0 keeps
+ *                       preprocessor_config.json's
  * @param threads        threads the kernels split work across, the caller included; 0 uses every available processor.
  *                       The pool is shared by the whole JVM, so the last load that sets it wins.
+ * @param videoMaxPixels the largest pixel budget of one video frame, for videos whose part gives no {@code max_pixels};
+ *                       0 keeps qwen-vl-utils' rule (768 tokens per frame, less for long videos)
+ * @param fps            frames per second sampled from a video file whose part gives no {@code fps}; 0 keeps 2.0
+ * @param maxFrames      most frames sampled from a video file (a part's {@code nframes} is used as given); 0 keeps 768
  */
 public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxImagePixels, long minPixels, long maxPixels,
-                          int threads) {
+                          int threads, long videoMaxPixels, double fps, int maxFrames) {
+    /** The most frames qwen-vl-utils samples from a video, and so the largest {@code maxFrames}. */
+    public static final int MAX_FRAMES = FrameSampling.FPS_MAX_FRAMES;
 
     public LoadOptions {
         Objects.requireNonNull(weights, "weights");
@@ -30,12 +39,18 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
         if (minPixels > 0 && maxPixels > 0 && minPixels > maxPixels) {
             throw new IllegalArgumentException("minPixels " + minPixels + " is larger than maxPixels " + maxPixels);
         }
+        if (videoMaxPixels < 0) throw new IllegalArgumentException("videoMaxPixels must be at least 0 (0 = qwen-vl-utils' rule), got " + videoMaxPixels);
+        if (!(fps >= 0) || Double.isInfinite(fps)) throw new IllegalArgumentException("fps must be at least 0 (0 = 2.0), got " + fps);
+        if (maxFrames != 0 && (maxFrames < FrameSampling.FRAME_FACTOR || maxFrames > MAX_FRAMES)) {
+            throw new IllegalArgumentException("maxFrames must be in [" + FrameSampling.FRAME_FACTOR + ", " + MAX_FRAMES + "] (0 = "
+                    + MAX_FRAMES + "), got " + maxFrames);
+        }
         if (threads < 0 || threads > ComputePool.MAX_THREADS) {
             throw new IllegalArgumentException("threads must be in [0, " + ComputePool.MAX_THREADS + "] (0 = all available processors), got " + threads);
         }
     }
 
-    /** The reference settings: bf16 weights as stored, f32 KV cache, the preprocessor's pixel budgets, every core. */
+    /** The reference settings: bf16 weights as stored, f32 KV cache, the preprocessor's and qwen-vl-utils' budgets, every core. */
     public static LoadOptions defaults() {
         return builder().build();
     }
@@ -47,7 +62,7 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
     /** A builder starting from these options. */
     public Builder toBuilder() {
         return new Builder().weights(weights).kvCache(kvCache).maxImagePixels(maxImagePixels).minPixels(minPixels)
-                .maxPixels(maxPixels).threads(threads);
+                .maxPixels(maxPixels).threads(threads).videoMaxPixels(videoMaxPixels).fps(fps).maxFrames(maxFrames);
     }
 
     /** Builds {@link LoadOptions}; unset fields keep their defaults. */
@@ -58,8 +73,26 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
         private long minPixels;
         private long maxPixels;
         private int threads;
+        private long videoMaxPixels;
+        private double fps;
+        private int maxFrames;
 
         private Builder() {}
+
+        public Builder videoMaxPixels(long pixels) {
+            this.videoMaxPixels = pixels;
+            return this;
+        }
+
+        public Builder fps(double fps) {
+            this.fps = fps;
+            return this;
+        }
+
+        public Builder maxFrames(int frames) {
+            this.maxFrames = frames;
+            return this;
+        }
 
         public Builder weights(WeightFormat format) {
             this.weights = format;
@@ -93,7 +126,7 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
 
         /** @throws IllegalArgumentException naming the field that is out of range */
         public LoadOptions build() {
-            return new LoadOptions(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads);
+            return new LoadOptions(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads, videoMaxPixels, fps, maxFrames);
         }
     }
 }

@@ -29,6 +29,11 @@ public final class MediaLoader {
     }
 
     /** The decoder's pixel limit. */
+    /** The decoder images go through (with its pixel limit). */
+    public ImageDecoder decoder() {
+        return decoder;
+    }
+
     public long maxPixels() {
         return decoder.maxPixels();
     }

@@ -103,10 +103,6 @@ public final class Qwen2VL implements AutoCloseable {
         Tokenizer tokenizer = Tokenizer.load(folder);
         ChatTemplate template = ChatTemplate.load(folder);
         PreprocessorConfig preprocessor = PreprocessorConfig.load(folder);
-        if (options.minPixels() > 0 || options.maxPixels() > 0) {
-            preprocessor = preprocessor.withPixels(options.minPixels() > 0 ? options.minPixels() : preprocessor.minPixels(),
-                    options.maxPixels() > 0 ? options.maxPixels() : preprocessor.maxPixels());
-        }
         if (preprocessor.patchSize() != config.vision().patchSize() || preprocessor.mergeSize() != config.vision().spatialMergeSize()
                 || preprocessor.temporalPatchSize() != config.vision().temporalPatchSize()) {
             throw new ModelLoadException("preprocessor_config.json in " + folder + " (patch " + preprocessor.patchSize() + ", merge "
@@ -118,7 +114,9 @@ public final class Qwen2VL implements AutoCloseable {
             weights = CheckpointQuantizer.quantizeAtLoad(weights, config, options.weights());
             VisionTransformer vision = VisionTransformer.load(weights, config.vision());
             TextModel text = TextModel.load(weights, config);
-            Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(options.maxImagePixels()));
+            Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(options.maxImagePixels()))
+                    .withImageDefaults(options.minPixels(), options.maxPixels())
+                    .withVideoDefaults(options.videoMaxPixels(), options.fps(), options.maxFrames());
             return new Qwen2VL(folder, config, generation, tokenizer, processor, weights, vision, text, options, (System.nanoTime() - start) / 1e6);
         } catch (RuntimeException e) {
             weights.close();

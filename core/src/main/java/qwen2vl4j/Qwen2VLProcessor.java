@@ -40,9 +40,19 @@ public final class Qwen2VLProcessor {
     private final ImageProcessor imageProcessor;
     private final VideoProcessor videoProcessor;
     private final int mergeSize;
+    private final VisionOptions imageDefaults;   // min / max pixels for image parts without them; null fields: none
+    private final VisionOptions videoDefaults;   // maxPixels / fps / maxFrames for video parts without them; null fields: none
 
     public Qwen2VLProcessor(ModelConfig config, Tokenizer tokenizer, ChatTemplate template,
                             PreprocessorConfig preprocessor, ImageDecoder decoder) {
+        this(config, tokenizer, template, preprocessor, decoder, VisionOptions.DEFAULT, VisionOptions.DEFAULT);
+    }
+
+    private Qwen2VLProcessor(ModelConfig config, Tokenizer tokenizer, ChatTemplate template,
+                             PreprocessorConfig preprocessor, ImageDecoder decoder, VisionOptions imageDefaults,
+                             VisionOptions videoDefaults) {
+        this.imageDefaults = imageDefaults;
+        this.videoDefaults = videoDefaults;
         this.config = config;
         this.tokenizer = tokenizer;
         this.template = template;
@@ -63,7 +73,42 @@ public final class Qwen2VLProcessor {
      * are refused before decoding), e.g. a server's stricter one.
      */
     public Qwen2VLProcessor withMaxImagePixels(long maxPixels) {
-        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxPixels));
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxPixels), imageDefaults, videoDefaults);
+    }
+
+    /**
+     * This processor with other defaults for video parts that do not give their own: the per-frame pixel budget,
+     * the frames per second sampled from a video file and the most frames sampled; null (or 0) keeps qwen-vl-utils'
+     * values (its per-frame rule, 2.0 and 768).
+     */
+    public Qwen2VLProcessor withVideoDefaults(Long maxPixels, Double fps, Integer maxFrames) {
+        VisionOptions d = new VisionOptions(null, maxPixels == null || maxPixels == 0 ? null : maxPixels, null, null,
+                fps == null || fps == 0 ? null : fps, null, maxFrames == null || maxFrames == 0 ? null : maxFrames);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, media.decoder(), imageDefaults, d);
+    }
+
+    /**
+     * This processor with default pixel bounds for image parts that give none of their own ({@code min_pixels},
+     * {@code max_pixels}, or a resized size); null (or 0) keeps the preprocessor's. A part's own bounds win, also
+     * beyond these. A bound that crosses the preprocessor's other one moves it along (a max below its min_pixels
+     * is still raised to that min by the processor's final resize).
+     */
+    public Qwen2VLProcessor withImageDefaults(Long minPixels, Long maxPixels) {
+        Long min = minPixels == null || minPixels == 0 ? null : minPixels;
+        Long max = maxPixels == null || maxPixels == 0 ? null : maxPixels;
+        if (min != null && max != null && min > max) {
+            throw new IllegalArgumentException("default min_pixels " + min + " is larger than default max_pixels " + max);
+        }
+        if (max != null && min == null && max < preprocessor.minPixels()) min = max;
+        if (min != null && max == null && min > preprocessor.maxPixels()) max = min;
+        VisionOptions d = VisionOptions.pixels(min, max);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, media.decoder(), d, videoDefaults);
+    }
+
+    /** The pixel bounds image parts without their own get: the preprocessor's unless {@link #withImageDefaults} set others. */
+    public long[] imagePixelBounds() {
+        return new long[] {imageDefaults.minPixels() != null ? imageDefaults.minPixels() : preprocessor.minPixels(),
+                imageDefaults.maxPixels() != null ? imageDefaults.maxPixels() : preprocessor.maxPixels()};
     }
 
     /** Renders {@code messages} with the model's chat template. */
@@ -96,7 +141,8 @@ public final class Qwen2VLProcessor {
         for (ContentPart.Image image : Messages.images(mediaFrom)) {
             RgbImage rgb = media.image(image.source());
             images.add(MediaLoader.guard(image.source(),
-                    () -> imageProcessor.process(rgb, VisionOptions.fromMap(image.options())).pixelValues()));
+                    () -> imageProcessor.process(rgb, VisionOptions.fromMap(image.options())
+                            .withImageDefaults(imageDefaults.minPixels(), imageDefaults.maxPixels())).pixelValues()));
             sizes.add(new ModelInputs.Size(rgb.width(), rgb.height()));
         }
         List<PixelValues> videos = new ArrayList<>();
@@ -137,7 +183,8 @@ public final class Qwen2VLProcessor {
     /** A video part's patches; its options are checked before its frames are decoded. */
     private PixelValues video(ContentPart.Video video) {
         MediaSource first = video.frames().get(0);
-        VisionOptions options = MediaLoader.guard(first, () -> VisionOptions.fromMap(video.options()));
+        VisionOptions options = MediaLoader.guard(first, () -> VisionOptions.fromMap(video.options())
+                .withVideoDefaults(videoDefaults.maxPixels(), videoDefaults.fps(), videoDefaults.maxFrames()));
         VideoSources.VideoInput input = media.video(video.frames(), options);
         return MediaLoader.guard(first, () -> input.process(videoProcessor, options));
     }

@@ -1,11 +1,13 @@
 package qwen2vl4j;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import qwen2vl4j.io.WeightFormat;
+import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.kernels.ComputePool;
 import java.nio.file.Path;
 import qwen2vl4j.text.KvCacheType;
@@ -32,8 +34,9 @@ class LoadOptionsTest {
             assertEquals(o, model.options());
             assertEquals(KvCacheType.BF16, model.newSession().kvCacheType());
             assertEquals(1, ComputePool.threads());
-            assertEquals(28 * 28 * 16, model.processor().preprocessor().maxPixels());
-            assertEquals(28 * 28 * 4, model.processor().preprocessor().minPixels());
+            assertArrayEquals(new long[] {28 * 28 * 4, 28 * 28 * 16}, model.processor().imagePixelBounds(),
+                    "the defaults of image parts without their own bounds");
+            assertEquals(PreprocessorConfig.QWEN2_VL.maxPixels(), model.processor().preprocessor().maxPixels(), "the processor's own stay");
         } finally {
             ComputePool.setThreads(ComputePool.MAX_THREADS);
         }

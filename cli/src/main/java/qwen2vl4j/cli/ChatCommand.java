@@ -44,9 +44,10 @@ public final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         sampling.validate();
-        try (Qwen2VL qwen = Qwen2VL.load(model, load.toLoadOptions()); LineSource input = LineSource.open(System.in, historyFile())) {
+        java.nio.file.Path folder = qwen2vl4j.hub.ModelResolver.resolveOrDownload(model);
+        try (Qwen2VL qwen = Qwen2VL.load(folder, load.toLoadOptions(folder)); LineSource input = LineSource.open(System.in, historyFile())) {
             ChatSession session = new ChatSession(qwen, sampling.apply(qwen.defaultParams()), system, addVisionId, stats,
-                    new TokenPrinter(System.out), spec.commandLine().getErr());
+                    new TokenPrinter(System.out), spec.commandLine().getErr(), ProgressLine.forCommand(spec.commandLine().getErr(), false));
             String line;
             while ((line = input.readLine("> ")) != null) {
                 if (!session.handle(line)) break;

@@ -10,6 +10,7 @@ import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
+import qwen2vl4j.generate.GenerationProgress;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.text.ContextLimitException;
@@ -29,6 +30,7 @@ final class ChatSession {
     private final boolean stats;
     private final TokenPrinter printer;
     private final PrintWriter err;
+    private final ProgressLine progress;
     private final List<ContentPart> attachments = new ArrayList<>();
     private Conversation conversation;
     private VisionIds visionIds;
@@ -36,6 +38,12 @@ final class ChatSession {
 
     ChatSession(Qwen2VL model, SamplingParams params, String system, boolean addVisionId, boolean stats,
                 TokenPrinter printer, PrintWriter err) {
+        this(model, params, system, addVisionId, stats, printer, err, new ProgressLine(err, false, true, System::nanoTime));
+    }
+
+    ChatSession(Qwen2VL model, SamplingParams params, String system, boolean addVisionId, boolean stats,
+                TokenPrinter printer, PrintWriter err, ProgressLine progress) {
+        this.progress = progress;
         this.model = model;
         this.params = params;
         this.system = system;
@@ -106,8 +114,10 @@ final class ChatSession {
         int cachedBefore = conversation.cachedTokens();
         GenerationResult result;
         try {
-            result = conversation.send(turn, params, printer);
+            List<Message> request = turn;
+            result = GenerationProgress.during(progress, () -> conversation.send(request, params, progress.clearingBefore(printer)));
         } catch (RuntimeException e) {
+            progress.clear();
             boolean touched = conversation.cachedTokens() != cachedBefore;
             if (touched) printer.print("\n");
             String hint = e instanceof ContextLimitException ? " (use /reset to start a new conversation)" : "";
@@ -118,6 +128,7 @@ final class ChatSession {
             }
             return;
         }
+        progress.clear();
         started = true;
         printer.print("\n");
         if (stats) {

@@ -5,6 +5,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import qwen2vl4j.LoadOptions;
 import qwen2vl4j.io.WeightFormat;
+import qwen2vl4j.preprocess.FrameSampling;
+import qwen2vl4j.preprocess.ImageDecoder;
+import qwen2vl4j.preprocess.PreprocessorConfig;
 
 /**
  * The options of every command that loads a model ({@code run}, {@code chat}, {@code serve}): they become the
@@ -25,14 +28,32 @@ public final class LoadOptionsMixin {
             description = "threads for the kernels, 1 to the available processors (default: all of them)")
     int threads;
 
-    @Option(names = "--min-pixels", paramLabel = "PIXELS", defaultValue = "0",
+    @Option(names = "--min-pixels", paramLabel = "PIXELS",
             description = "smallest pixel budget an image is resized to (default: preprocessor_config.json's min_pixels)")
-    long minPixels;
+    Long minPixels;
 
-    @Option(names = "--max-pixels", paramLabel = "PIXELS", defaultValue = "0",
+    @Option(names = "--max-pixels", paramLabel = "PIXELS",
             description = "largest pixel budget an image is resized to, e.g. 1003520 for 1280 visual tokens "
                     + "(default: preprocessor_config.json's max_pixels)")
-    long maxPixels;
+    Long maxPixels;
+
+    @Option(names = "--video-max-pixels", paramLabel = "PIXELS",
+            description = "largest pixel budget of one video frame, for videos without their own max_pixels "
+                    + "(default: qwen-vl-utils' rule, 602112 = 768 tokens per frame, less for long videos)")
+    Long videoMaxPixels;
+
+    @Option(names = "--fps", paramLabel = "F",
+            description = "frames per second sampled from a video file without its own fps or nframes (default: 2)")
+    Double fps;
+
+    @Option(names = "--max-frames", paramLabel = "N",
+            description = "most frames sampled from a video file (default: " + LoadOptions.MAX_FRAMES + ")")
+    Integer maxFrames;
+
+    /** The lowest pixel budget a flag takes: one visual token's 28×28 pixels. */
+    static final long MIN_BUDGET = 28 * 28;
+    /** The highest frame rate {@code --fps} takes. */
+    static final double MAX_FPS = 60;
 
     /**
      * The load options these flags give.
@@ -44,13 +65,59 @@ public final class LoadOptionsMixin {
         if (threads < 0 || threads > processors) {
             throw new IllegalArgumentException("--threads must be in [1, " + processors + "] (the available processors), got " + threads);
         }
-        if (minPixels < 0) throw new IllegalArgumentException("--min-pixels must be positive, got " + minPixels);
-        if (maxPixels < 0) throw new IllegalArgumentException("--max-pixels must be positive, got " + maxPixels);
-        if (minPixels > 0 && maxPixels > 0 && minPixels > maxPixels) {
-            throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels);
+        long limit = ImageDecoder.DEFAULT_MAX_PIXELS;
+        budget("--min-pixels", minPixels, limit);
+        budget("--max-pixels", maxPixels, limit);
+        budget("--video-max-pixels", videoMaxPixels, limit);
+        if (minPixels != null && maxPixels != null && minPixels > maxPixels) {
+            throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels
+                    + ": --min-pixels must be in [" + MIN_BUDGET + ", " + maxPixels + "]");
+        }
+        if (fps != null && !(fps > 0 && fps <= MAX_FPS)) {
+            throw new IllegalArgumentException("--fps must be in (0, " + (int) MAX_FPS + "], got " + fps);
+        }
+        if (maxFrames != null && (maxFrames < FrameSampling.FRAME_FACTOR || maxFrames > LoadOptions.MAX_FRAMES)) {
+            throw new IllegalArgumentException("--max-frames must be in [" + FrameSampling.FRAME_FACTOR + ", " + LoadOptions.MAX_FRAMES
+                    + "], got " + maxFrames);
         }
         return LoadOptions.builder().weights(weights).kvCache(kvCache.type).threads(threads)
-                .minPixels(minPixels).maxPixels(maxPixels).build();
+                .minPixels(orZero(minPixels)).maxPixels(orZero(maxPixels))
+                .videoMaxPixels(orZero(videoMaxPixels)).fps(fps == null ? 0 : fps).maxFrames(maxFrames == null ? 0 : maxFrames)
+                .build();
+    }
+
+    /**
+     * The load options for the model in {@code folder}: {@link #toLoadOptions()}, and a pixel flag given alone must
+     * not cross the model's own value on the other side (preprocessor_config.json).
+     *
+     * @throws IllegalArgumentException naming the flag and its valid range
+     */
+    LoadOptions toLoadOptions(java.nio.file.Path folder) {
+        LoadOptions options = toLoadOptions();
+        if ((maxPixels == null) == (minPixels == null)) return options;
+        PreprocessorConfig pre = PreprocessorConfig.load(folder);
+        if (maxPixels != null && maxPixels < pre.minPixels()) {
+            throw new IllegalArgumentException("--max-pixels " + maxPixels + " is below the model's min_pixels " + pre.minPixels()
+                    + " (preprocessor_config.json): --max-pixels must be in [" + pre.minPixels() + ", " + ImageDecoder.DEFAULT_MAX_PIXELS
+                    + "], or give a lower --min-pixels too");
+        }
+        if (minPixels != null && minPixels > pre.maxPixels()) {
+            throw new IllegalArgumentException("--min-pixels " + minPixels + " is above the model's max_pixels " + pre.maxPixels()
+                    + " (preprocessor_config.json): --min-pixels must be in [" + MIN_BUDGET + ", " + pre.maxPixels()
+                    + "], or give a higher --max-pixels too");
+        }
+        return options;
+    }
+
+    private static void budget(String flag, Long value, long limit) {
+        if (value != null && (value < MIN_BUDGET || value > limit)) {
+            throw new IllegalArgumentException(flag + " must be in [" + MIN_BUDGET + ", " + limit + "] pixels (one 28x28 visual token "
+                    + "to the image pixel limit), got " + value);
+        }
+    }
+
+    private static long orZero(Long v) {
+        return v == null ? 0 : v;
     }
 
     /** Parses the names case-insensitively, with the accepted names in the error. */

@@ -18,6 +18,7 @@ import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
+import qwen2vl4j.generate.GenerationProgress;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.Timings;
@@ -92,14 +93,21 @@ public final class RunCommand implements Callable<Integer> {
         if (addVisionId) messages = new VisionIds().label(messages);
         sampling.validate();
         BoxDrawing boxDrawing = drawBoxes == null ? null : BoxDrawing.prepare(drawBoxes, messages);
-        try (Qwen2VL qwen = Qwen2VL.load(model, load.toLoadOptions())) {
+        Path folder = qwen2vl4j.hub.ModelResolver.resolveOrDownload(model);
+        try (Qwen2VL qwen = Qwen2VL.load(folder, load.toLoadOptions(folder))) {
             SamplingParams params = sampling.apply(qwen.defaultParams());
             long start = System.nanoTime();
             // prepared once, as Qwen2VL.generate(messages, ..) does: answered, and its image sizes scale the boxes
             ModelInputs inputs = qwen.processor().process(messages, true, false);
             double preprocessMillis = (System.nanoTime() - start) / 1e6;
+            ProgressLine progress = ProgressLine.forCommand(spec.commandLine().getErr(), quiet);
             if (format == Format.json) {
-                GenerationResult r = generate(qwen, inputs, preprocessMillis, params, null);
+                GenerationResult r;
+                try {
+                    r = GenerationProgress.during(progress, () -> generate(qwen, inputs, preprocessMillis, params, progress.clearingBefore(null)));
+                } finally {
+                    progress.clear();
+                }
                 Map<String, Object> json = r.toMap();
                 if (boxDrawing != null) json.put("boxes", BoxDrawing.toJson(boxDrawing.draw(inputs, r, qwen.tokenizer())));
                 System.out.write(JSON.writeValueAsString(json).getBytes(StandardCharsets.UTF_8));
@@ -108,7 +116,12 @@ public final class RunCommand implements Callable<Integer> {
                 return 0;
             }
             TokenPrinter printer = new TokenPrinter(System.out);
-            GenerationResult r = generate(qwen, inputs, preprocessMillis, params, printer);
+            GenerationResult r;
+            try {
+                r = GenerationProgress.during(progress, () -> generate(qwen, inputs, preprocessMillis, params, progress.clearingBefore(printer)));
+            } finally {
+                progress.clear();
+            }
             printer.print("\n");
             List<Box> boxes = boxDrawing == null ? null : boxDrawing.draw(inputs, r, qwen.tokenizer());
             if (!quiet) {

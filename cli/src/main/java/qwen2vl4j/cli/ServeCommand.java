@@ -87,7 +87,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .maxMediaItems(maxMedia).allowRemoteMedia(allowRemoteMedia)
                 .build();
         var err = spec.commandLine().getErr();
-        try (Qwen2VL qwen = Qwen2VL.load(folder, load.toLoadOptions()); OpenAiServer server = OpenAiServer.start(qwen, options)) {
+        try (Qwen2VL qwen = Qwen2VL.load(folder, load.toLoadOptions(folder)); OpenAiServer server = OpenAiServer.start(qwen, options)) {
             Runtime.getRuntime().addShutdownHook(new Thread(server::close));
             if (options.apiKey() == null && !java.net.InetAddress.getByName(host).isLoopbackAddress()) {
                 err.println("qwen2vl4j: warning: listening on " + host + " without --api-key: anyone who can reach it may use it");

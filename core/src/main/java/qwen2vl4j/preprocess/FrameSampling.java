@@ -33,7 +33,7 @@ public final class FrameSampling {
             if (!(videoFps > 0)) throw new IllegalArgumentException("video frame rate must be positive, found " + videoFps);
             double fps = o.fps() != null ? o.fps() : FPS;
             double minFrames = Math.ceil(FPS_MIN_FRAMES / (double) FRAME_FACTOR) * FRAME_FACTOR;
-            double maxFrames = Math.floor(Math.min(FPS_MAX_FRAMES, totalFrames) / (double) FRAME_FACTOR) * FRAME_FACTOR;
+            double maxFrames = Math.floor(Math.min(o.maxFrames() != null ? o.maxFrames() : FPS_MAX_FRAMES, totalFrames) / (double) FRAME_FACTOR) * FRAME_FACTOR;
             n = totalFrames / videoFps * fps;
             n = Math.min(Math.max(n, minFrames), maxFrames);
             n = Math.rint(n / FRAME_FACTOR) * FRAME_FACTOR;

@@ -41,7 +41,7 @@ public record SampledVideo(Path file, VideoInfo info, int[] frameIndices, List<R
     public PixelValues process(VideoProcessor processor, VisionOptions options) {
         VisionOptions o = options == null ? VisionOptions.DEFAULT : options;
         VisionOptions sampled = new VisionOptions(o.minPixels(), o.maxPixels(), o.resizedHeight(), o.resizedWidth(),
-                null, frames.size());
+                null, frames.size(), null);
         return processor.processVideo(frames, info.fps(), sampled);
     }
 }

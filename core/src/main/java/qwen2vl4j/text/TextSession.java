@@ -1,6 +1,7 @@
 package qwen2vl4j.text;
 
 import qwen2vl4j.config.TextConfig;
+import qwen2vl4j.generate.GenerationProgress;
 
 /**
  * One conversation with a {@link TextModel}: the KV cache and the rope delta of the tokens seen so far.
@@ -173,6 +174,7 @@ public final class TextSession {
         int[] used = new int[2];                                            // image / video rows consumed so far
         Buffers full = null;
         float[] pieceLogits = null;
+        GenerationProgress.report(GenerationProgress.Stage.PREFILL, 0, n, n);
         for (int from = 0; from < n; from += pieceSize) {
             int rows = Math.min(pieceSize, n - from);
             Buffers b;
@@ -199,6 +201,7 @@ public final class TextSession {
                 model.finalNorm(lastRow, 1, h);                             // [hidden]
                 model.logits(h, 1, last);                                   // [vocab]
             }
+            GenerationProgress.report(GenerationProgress.Stage.PREFILL, from + rows, n, n);
         }
     }
 

@@ -3,6 +3,7 @@ package qwen2vl4j.vision;
 import java.util.ArrayList;
 import java.util.List;
 import qwen2vl4j.config.VisionConfig;
+import qwen2vl4j.generate.GenerationProgress;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.preprocess.Grid;
 
@@ -60,8 +61,11 @@ public final class VisionTransformer {
         VisionRotaryEmbedding.Table rope = rotary.table(layout);     // cos/sin [patches, headDim/2]
         float[] x = patchEmbed.forward(pixelValues, patches);         // [patches, embedDim]
         VisionState state = new VisionState(config, layout, patches); // the blocks' buffers, reused by each
-        for (VisionBlock block : blocks) {
-            block.forward(x, state, layout, rope);                    // [patches, embedDim], in place
+        int tokens = patches / (config.spatialMergeSize() * config.spatialMergeSize());
+        GenerationProgress.report(GenerationProgress.Stage.VISION, 0, blocks.size(), tokens);
+        for (int b = 0; b < blocks.size(); b++) {
+            blocks.get(b).forward(x, state, layout, rope);            // [patches, embedDim], in place
+            GenerationProgress.report(GenerationProgress.Stage.VISION, b + 1, blocks.size(), tokens);
         }
         float[] merged = merger.forward(x, patches);                  // [patches / merge², hiddenSize]
         return new VisionEmbeddings(merged, patches / (config.spatialMergeSize() * config.spatialMergeSize()), config.hiddenSize(), grids);

@@ -11,6 +11,7 @@ import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import qwen2vl4j.ModelInputs;
+import qwen2vl4j.generate.GenerationProgress;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.generate.Usage;
@@ -132,13 +133,13 @@ final class ChatCompletions {
             role.put("role", "assistant");
             role.put("content", "");
             sse.send(chunk(id, created, model, role, null, request.includeUsage()));
-            Answer result = generate(inputs, request, receivedNanos, delta -> {
+            Answer result = GenerationProgress.during(progressComments(sse), () -> generate(inputs, request, receivedNanos, delta -> {
                 try {
                     sse.send(chunk(id, created, model, Map.of("content", delta), null, request.includeUsage()));
                 } catch (IOException e) {
                     throw new ClientGoneException(e);
                 }
-            });
+            }));
             List<Map<String, Object>> boxes = boxes(result, inputs);
             sse.send(chunk(id, created, model, boxes.isEmpty() ? Map.of() : Map.of("boxes", boxes), result.finishReason(),
                     request.includeUsage()));
@@ -162,6 +163,30 @@ final class ChatCompletions {
             return 500;
         }
     }
+
+    /**
+     * SSE comments ({@code : progress vision 3/32 blocks}, {@code : progress prefill 1024/4096 tokens}) while the vision
+     * tower and a prefill of more than one 512-token piece run, at most one per {@link #PROGRESS_NANOS}.
+     */
+    private static GenerationProgress progressComments(SseStream sse) {
+        long[] last = {0};
+        return (stage, done, total, tokens) -> {
+            if (stage == GenerationProgress.Stage.PREFILL && total <= 512) return;
+            long now = System.nanoTime();
+            if (done > 0 && done < total && now - last[0] < PROGRESS_NANOS) return;
+            last[0] = now;
+            String text = stage == GenerationProgress.Stage.VISION
+                    ? "progress vision " + done + "/" + total + " blocks (" + tokens + " tokens)"
+                    : "progress prefill " + done + "/" + total + " tokens";
+            try {
+                sse.comment(text);
+            } catch (IOException e) {
+                throw new ClientGoneException(e);
+            }
+        };
+    }
+
+    private static final long PROGRESS_NANOS = 200_000_000L;
 
     /** The answer's grounding boxes, as {@link ModelInputs#boxes} reads them. */
     private List<Map<String, Object>> boxes(Answer answer, ModelInputs inputs) {

@@ -186,8 +186,9 @@ public final class OpenAiServer implements AutoCloseable {
         m.put("max_body_bytes", options.maxBodyBytes());
         m.put("max_media_items", options.maxMediaItems());
         m.put("max_image_pixels", InferenceEngine.MAX_IMAGE_PIXELS);
-        m.put("min_pixels", pre.minPixels());
-        m.put("max_pixels", pre.maxPixels());
+        long[] bounds = model.processor().imagePixelBounds();
+        m.put("min_pixels", bounds[0]);
+        m.put("max_pixels", bounds[1]);
         m.put("pixels_per_token", (long) pre.factor() * pre.factor());
         m.put("context_length", model.contextLength());
         return m;

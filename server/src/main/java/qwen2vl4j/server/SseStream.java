@@ -34,6 +34,15 @@ final class SseStream {
         write("data: " + Http.JSON.writeValueAsString(event) + "\n\n");
     }
 
+    /**
+     * A comment line ({@code : text}), which SSE clients ignore: progress while a long prefill runs, and a sign of
+     * life to proxies. {@code text} must be one line.
+     */
+    void comment(String text) throws IOException {
+        if (text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0) throw new IllegalArgumentException("an SSE comment is one line: " + text);
+        write(": " + text + "\n\n");
+    }
+
     /** The terminating {@code data: [DONE]} event; closes the stream. */
     void done() throws IOException {
         write("data: [DONE]\n\n");

@@ -496,7 +496,10 @@
             const event = buffer.slice(0, cut);
             buffer = buffer.slice(cut + 2);
             for (const line of event.split('\n')) {
-              if (line.startsWith(':')) { if (!firstToken) answer.status.textContent = line.slice(1).trim() + '…'; continue; }
+              if (line.startsWith(':')) {        // the server's progress comments (vision encode, long prefill)
+                if (!firstToken) answer.status.textContent = line.slice(1).trim().replace(/^progress /, '') + '…';
+                continue;
+              }
               if (!line.startsWith('data:')) continue;
               const data = line.slice(5).trim();
               if (data === '[DONE]') continue;
