@@ -16,7 +16,8 @@ import qwen2vl4j.server.ServerOptions;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve the model over an OpenAI-compatible HTTP API:",
                 "POST /v1/chat/completions (JSON or SSE streaming, images and videos as data: URLs),",
-                "GET /v1/models, GET /health, GET /metrics (Prometheus)."})
+                "GET /v1/models, GET /v1/limits, GET /health, GET /metrics (Prometheus),",
+                "and a browser chat page at /."})
 public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -92,8 +93,9 @@ public final class ServeCommand implements Callable<Integer> {
             if (options.apiKey() == null && !java.net.InetAddress.getByName(host).isLoopbackAddress()) {
                 err.println("qwen2vl4j: warning: listening on " + host + " without --api-key: anyone who can reach it may use it");
             }
-            err.printf("qwen2vl4j: serving %s at %s (max %d at once, queue %d%s%s)%n", name, server.baseUrl(), maxConcurrency, queue,
-                    options.apiKey() == null ? "" : ", API key required", allowRemoteMedia ? ", remote media allowed" : "");
+            err.printf("qwen2vl4j: serving %s at %s (max %d at once, queue %d%s%s); chat page at %s/%n", name, server.baseUrl(),
+                    maxConcurrency, queue, options.apiKey() == null ? "" : ", API key required", allowRemoteMedia ? ", remote media allowed" : "",
+                    server.baseUrl().substring(0, server.baseUrl().length() - 3));
             err.flush();
             server.awaitTermination();
         }
