@@ -16,7 +16,10 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
@@ -32,6 +35,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * /usr/bin/chromedriver ({@code .ci/run} installs them). Without them the test is skipped on a developer's machine
  * and fails under CI ({@code CI=true}).
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)   // the screenshot last, when the JIT has compiled the kernels
 class WebChatBrowserTest {
     private static final Duration WAIT = ServerFixture.PATIENCE;
     private static final long MAX_BODY = 512 * 1024;
@@ -120,6 +124,7 @@ class WebChatBrowserTest {
     }
 
     @Test
+    @Order(Integer.MAX_VALUE)
     void groundingBoxIsDrawnOnTheFirstImageAndScreenshotted() throws IOException {
         open();
         attach(ServerFixture.fixtures().resolve("images/photo_800x600.jpg"));

@@ -470,6 +470,7 @@
   }
 
   async function stream(body, userDiv) {
+    const conv = conversation;          // "New chat" during the answer must not receive it
     const controller = new AbortController();
     setRunning({ controller });
     const answer = assistantBubble();
@@ -524,14 +525,15 @@
     }
     const ended = performance.now();
     setRunning(null);
+    if (conv !== conversation) return;
     if (failed && !answer.text) {
       answer.div.remove();
-      conversation.messages.pop();
+      conv.messages.pop();
       userDiv.classList.add('failed');
       showError(failed);
       return;
     }
-    conversation.messages.push({ role: 'assistant', content: answer.text });
+    conv.messages.push({ role: 'assistant', content: answer.text });
     answer.finish(answerBoxes(answer.text, serverBoxes));
     answer.meta.textContent = metaLine(usage, finish, started, firstToken, ended, answer.text);
     if (failed) showError(failed);
