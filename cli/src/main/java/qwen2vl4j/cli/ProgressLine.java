@@ -35,9 +35,13 @@ final class ProgressLine implements GenerationProgress {
         this.clock = clock;
     }
 
-    /** For a command: live on a terminal (System.console() present) unless {@code quiet}; warns unless {@code quiet}. */
+    /**
+     * For a command: live on a terminal unless {@code quiet}; warns unless {@code quiet}. (Since JDK 22
+     * {@code System.console()} is present for redirected streams too; {@code isTerminal()} tells a terminal.)
+     */
     static ProgressLine forCommand(PrintWriter err, boolean quiet) {
-        return new ProgressLine(err, !quiet && System.console() != null, !quiet, System::nanoTime);
+        java.io.Console console = System.console();
+        return new ProgressLine(err, !quiet && console != null && console.isTerminal(), !quiet, System::nanoTime);
     }
 
     @Override
