@@ -51,7 +51,8 @@ class BudgetsAndProgressTest {
     }
 
     private static int[] videoGrid(Qwen2VL model, Message m) {
-        return model.processor().process(List.of(m), true, false).videos().grids().get(0);
+        qwen2vl4j.preprocess.Grid g = model.processor().process(List.of(m), true, false).videos().grids().get(0);
+        return new int[] {g.t(), g.h(), g.w()};
     }
 
     @Test
