@@ -1,0 +1,92 @@
+package qwen2vl4j.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BatchCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static int batch(String... args) {
+        SparkFixture.spark();   // the command joins the test's local[2] session and leaves it running
+        return BatchCommand.commandLine().execute(args);
+    }
+
+    private static List<JsonNode> lines(Path file) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) out.add(JSON.readTree(line));
+        return out;
+    }
+
+    @Test
+    void writesOneJsonLinePerInputAndResumes(@TempDir Path tmp) throws Exception {
+        Path images = Files.createDirectories(tmp.resolve("images"));
+        for (String n : List.of("exact_224x224.png", "small_112x84.png", "tiny_20x30.png")) {
+            Files.copy(SparkFixture.image(n), images.resolve(n));
+        }
+        Files.write(images.resolve("broken.jpg"), new byte[] {1, 2, 3});
+        Path out = tmp.resolve("out.jsonl");
+        String[] args = {"--model", SparkFixture.tinyModel(), "--input", images.toString(), "--prompt", "Describe.",
+                "--max-tokens", "4", "--out", out.toString(), "-q"};
+        assertEquals(0, batch(args));
+        List<JsonNode> rows = lines(out);
+        assertEquals(4, rows.size());
+        for (JsonNode r : rows) {
+            List<String> keys = new ArrayList<>();
+            r.fieldNames().forEachRemaining(keys::add);
+            assertEquals(List.of("path", "text", "boxes", "prompt_tokens", "image_tokens", "completion_tokens", "finish_reason", "error"), keys);
+        }
+        JsonNode broken = rows.stream().filter(r -> r.get("path").asText().endsWith("broken.jpg")).findFirst().orElseThrow();
+        assertTrue(broken.get("error").asText().contains("broken.jpg"), broken.toString());
+        assertTrue(broken.get("text").isNull());
+        JsonNode exact = rows.stream().filter(r -> r.get("path").asText().endsWith("exact_224x224.png")).findFirst().orElseThrow();
+        assertTrue(exact.get("error").isNull());
+        assertEquals(4, exact.get("completion_tokens").asInt());
+        assertEquals(64, exact.get("image_tokens").asInt());
+
+        // resume: a new image is answered, the four already in the file are not run again
+        Files.copy(SparkFixture.image("gray_256x256.png"), images.resolve("gray_256x256.png"));
+        long stepsBefore = ExecutorModels.decodeSteps();
+        assertEquals(0, batch(args));
+        List<JsonNode> after = lines(out);
+        assertEquals(5, after.size());
+        assertEquals(rows, after.subList(0, 4));
+        assertTrue(after.get(4).get("path").asText().endsWith("gray_256x256.png"));
+        assertEquals(3, ExecutorModels.decodeSteps() - stepsBefore, "decode steps of the one new image (4 tokens)");
+    }
+
+    @Test
+    void writesParquetAndResumes(@TempDir Path tmp) throws Exception {
+        Path list = tmp.resolve("inputs.jsonl");
+        Files.writeString(list, "{\"path\": \"" + SparkFixture.image("small_112x84.png") + "\"}\n"
+                + "{\"path\": \"missing.png\", \"prompt\": \"What is this?\"}\n");
+        String out = tmp.resolve("out.parquet").toString();
+        String[] args = {"--model", SparkFixture.tinyModel(), "--input", list.toString(), "--prompt", "Describe.",
+                "--max-tokens", "3", "--out", out, "-q"};
+        assertEquals(0, batch(args));
+        assertEquals(0, batch(args));
+        List<Row> rows = SparkFixture.spark().read().parquet(out).orderBy("path").collectAsList();
+        assertEquals(2, rows.size(), "rows after a resumed run: " + rows);
+        Row missing = rows.get(0);
+        assertTrue(missing.getString(0).endsWith("missing.png"));
+        assertTrue(((String) missing.getAs("error")).contains(tmp.resolve("missing.png").toString()), missing.toString());
+        assertNull(rows.get(1).getAs("error"));
+        assertEquals(3, (int) rows.get(1).getAs("completion_tokens"));
+    }
+
+    @Test
+    void badArgumentsNameTheOption(@TempDir Path tmp) {
+        assertEquals(1, batch("--model", SparkFixture.tinyModel(), "--input", tmp.resolve("nothing").toString(), "--prompt", "x"));
+        assertEquals(2, batch("--model", SparkFixture.tinyModel()));
+    }
+}
