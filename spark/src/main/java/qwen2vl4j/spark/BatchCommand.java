@@ -38,7 +38,8 @@ public final class BatchCommand implements Callable<Integer> {
             description = "output: a JSON Lines file or a Parquet folder, appended to and resumed; - (default) prints JSON Lines")
     String out;
 
-    @Option(names = "--master", defaultValue = "local[*]", description = "Spark master (default: ${DEFAULT-VALUE})")
+    @Option(names = "--master", paramLabel = "URL",
+            description = "Spark master (default: the one spark-submit gives, else local[*])")
     String master;
 
     @Option(names = "--max-tokens", defaultValue = "512", paramLabel = "N", description = "most tokens per answer (default: ${DEFAULT-VALUE})")
@@ -90,6 +91,7 @@ public final class BatchCommand implements Callable<Integer> {
         }
         ModelSpec spec = new ModelSpec(model, weights, kvCache, minPixels, maxPixels, threads);   // checks the options first
         PrintStream err = System.err;
+        if (master == null) master = System.getProperty("spark.master", "local[*]");
         boolean owned = SparkSession.getDefaultSession().isEmpty();   // a caller's session (tests, a notebook) is left running
         SparkSession spark = session();
         try {
@@ -139,8 +141,10 @@ public final class BatchCommand implements Callable<Integer> {
             // executors need this module's jars (the launcher passes them) and the engine's JVM flags
             String jars = System.getProperty("qwen2vl4j.spark.jars");
             if (jars != null && !jars.isEmpty()) b.config("spark.jars", jars);
-            b.config("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "
-                    + "--sun-misc-unsafe-memory-access=allow -Xss8m");
+            if (System.getProperty("spark.executor.extraJavaOptions") == null) {   // spark-submit --conf wins
+                b.config("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "
+                        + "--sun-misc-unsafe-memory-access=allow -Xss8m");
+            }
         }
         return b.getOrCreate();
     }

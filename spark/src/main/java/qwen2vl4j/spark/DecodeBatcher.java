@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import qwen2vl4j.text.BatchDecoder;
 import qwen2vl4j.text.TextModel;
 import qwen2vl4j.text.TextSession;
@@ -16,6 +18,10 @@ import qwen2vl4j.text.TextSession;
  * pending tokens of all generations together through {@link BatchDecoder}. Generations {@link #join} after their
  * prefill and {@link #leave} when done, so a finished row's place is taken by the next row as soon as its prefill is
  * done. A step waits a few milliseconds for the other members' tokens, then runs with whatever has arrived.
+ *
+ * <p>Prefills and decode steps take turns ({@link #compute}, a fair lock): each runs alone, split over every core by
+ * the kernels' pool, instead of several threads contending for the cores (the pool serves one caller at a time and
+ * runs the others' work single-threaded). Reading and preprocessing images stays concurrent.
  */
 final class DecodeBatcher {
     private static final long GATHER_NANOS = 3_000_000;
@@ -24,6 +30,7 @@ final class DecodeBatcher {
     private final int maxBatch;
     private final Object lock = new Object();
     private final ArrayDeque<Step> pending = new ArrayDeque<>();
+    private final ReentrantLock compute = new ReentrantLock(true);
     private final AtomicInteger largest = new AtomicInteger();
     private final AtomicLong steps = new AtomicLong();
     private int members;
@@ -58,6 +65,16 @@ final class DecodeBatcher {
         synchronized (lock) {
             members--;
             lock.notifyAll();
+        }
+    }
+
+    /** Runs {@code work} (a prefill) between decode steps, alone on the cores. */
+    <T> T compute(Supplier<T> work) {
+        compute.lock();
+        try {
+            return work.get();
+        } finally {
+            compute.unlock();
         }
     }
 
@@ -123,6 +140,7 @@ final class DecodeBatcher {
         }
         steps.incrementAndGet();
         largest.accumulateAndGet(batch.size(), Math::max);
+        compute.lock();
         try {
             float[][] logits = BatchDecoder.decode(model, sessions, tokens);
             for (int i = 0; i < batch.size(); i++) batch.get(i).logits = logits[i];
@@ -137,6 +155,8 @@ final class DecodeBatcher {
             }
         } catch (Error e) {
             for (Step s : batch) if (s.logits == null) s.error = new IllegalStateException("decode step failed: " + e, e);
+        } finally {
+            compute.unlock();
         }
     }
 }

@@ -131,7 +131,7 @@ public final class PartitionRun implements Iterator<RowResult>, AutoCloseable {
         LogitsSource source = new LogitsSource() {
             @Override
             public float[] prefill() {
-                float[] logits = ModelSteps.prefill(model, inputs, session);
+                float[] logits = batcher.compute(() -> ModelSteps.prefill(model, inputs, session));
                 batcher.join();
                 joined[0] = true;
                 return logits;
