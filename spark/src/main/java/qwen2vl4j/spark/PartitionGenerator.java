@@ -18,7 +18,8 @@ import qwen2vl4j.Qwen2VL;
  *
  * <pre>{@code
  * PartitionGenerator gen = new PartitionGenerator(ModelSpec.of("Qwen/Qwen2-VL-2B-Instruct"), Decoding.greedy(128), 4);
- * Dataset<RowResult> out = requests.mapPartitions((MapPartitionsFunction<RowRequest, RowResult>) gen::apply, encoder);
+ * // inside a mapPartitions function of your own (or any Iterator of rows):
+ * PartitionRun answers = gen.apply(requests);   // Iterator<RowResult>, one per request, in order
  * }</pre>
  */
 public final class PartitionGenerator implements Serializable {
