@@ -122,7 +122,7 @@ public final class BatchCommand implements Callable<Integer> {
                 doneRows += rows.size();
                 if (!quiet) {
                     double minutes = (System.nanoTime() - start) / 6e10;
-                    err.printf(Locale.ROOT, "batch: %d/%d done (%d errors), %.1f images/min%n", doneRows, todo.size(), errors,
+                    err.printf(Locale.ROOT, "batch: %d/%d done (errors: %d), %.1f images/min%n", doneRows, todo.size(), errors,
                             doneRows / Math.max(minutes, 1e-9));
                 }
             }
