@@ -7,10 +7,9 @@ import qwen2vl4j.chat.Message;
 import qwen2vl4j.text.TextSession;
 
 /**
- * The two model steps of a generation this module drives itself, written against today's public API in one place
- * (the same steps as the server's InferenceEngine): prepare a row's inputs with the library's processor, and run its
- * multimodal prefill (vision tower, M-RoPE positions, text prefill) into a fresh session. The decode steps after it go
- * through {@link qwen2vl4j.text.BatchDecoder}.
+ * The two model steps of a generation this module drives itself, in one place (the same steps as the server's
+ * InferenceEngine): prepare a row's inputs with the library's processor, and run its multimodal prefill into a fresh
+ * session ({@link Qwen2VL#prefill}). The decode steps after it go through {@link qwen2vl4j.text.BatchDecoder}.
  */
 final class ModelSteps {
     /** A prompt that leaves no room for an answer in the model's context. */
@@ -37,10 +36,11 @@ final class ModelSteps {
         return inputs;
     }
 
-    /** Runs {@code inputs}' images and text into {@code session}; returns the logits of the last prompt token. */
+    /**
+     * Runs {@code inputs}' image and text into {@code session} (the library's multimodal prefill: vision tower,
+     * embeddings, M-RoPE positions, decoder); returns the logits of the last prompt token.
+     */
     static float[] prefill(Qwen2VL model, ModelInputs inputs, TextSession session) {
-        float[][] embeds = model.encodeVision(inputs);
-        int[][] positions = model.positions(inputs).positions();
-        return session.prefill(inputs.ids(), embeds[0], embeds[1], positions);
+        return model.prefill(session, inputs);
     }
 }
