@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 /** Entry point of {@code bin/qwen2vl4j}: one subcommand per job. */
 @Command(name = "qwen2vl4j", mixinStandardHelpOptions = true, version = "qwen2vl4j 0.1.0",
-        description = "Qwen2-VL-2B-Instruct in pure Java: tokenize, render templates, preprocess, run, chat.",
+        description = {"Qwen2-VL-2B-Instruct in pure Java: tokenize, render templates, preprocess, run, chat.",
+                "Many images on Apache Spark: bin/qwen2vl4j batch --help (the spark module, run by the launcher)."},
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
