@@ -47,7 +47,7 @@ public final class QuantGemv {
 
     /** {@code out = x · Wᵀ + bias} for {@code n} input rows with the default kernel; same contract as {@link MatMul#matmul}. */
     static void run(float[] x, int n, Matrix w, float[] bias, float[] out) {
-        run(x, n, w, bias, out, QuantKernels.SUPPORTED ? Kernel.INTEGER : Kernel.SCALAR);
+        run(x, n, w, bias, out, QuantKernels.VECTOR ? Kernel.INTEGER : Kernel.SCALAR);
     }
 
     /**
@@ -58,20 +58,13 @@ public final class QuantGemv {
         DType type = w.dtype();
         if (!type.isQuantized()) throw new IllegalArgumentException("matrix " + w.name() + " is " + type + ", not block-quantized");
         MatMul.checkSizes(x, n, w, bias, out);
-        if (kernel != Kernel.SCALAR && !QuantKernels.SUPPORTED) {
-            throw new IllegalStateException("the " + kernel + " quantized kernel needs 512-bit vectors, this CPU has "
-                    + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
-        }
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
         Activation a = ACTIVATION.get();
         if (kernel != Kernel.WIDENING) {
             a.fit(n * cols);
+            QuantKernelsScalar.Q4Order order = q4Order(kernel);
             for (int i = 0; i < n; i++) {
-                if (kernel == Kernel.BASELINE) {
-                    QuantKernelsScalar.quantizeActivationForBaseline(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
-                } else {
-                    QuantKernelsScalar.quantizeActivation(type, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
-                }
+                QuantKernelsScalar.quantizeActivation(type, order, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
             }
         }
         long work = (long) rows * cols * n;
@@ -80,6 +73,15 @@ public final class QuantGemv {
         float[] d = a.d, corr = a.corr;
         ComputePool.forEach(tasks, t -> rows(x, n, w, bias, out, q, d, corr, kernel,
                 (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
+    }
+
+    /** The order in which {@code kernel} reads a Q4_0 activation row. */
+    static QuantKernelsScalar.Q4Order q4Order(Kernel kernel) {
+        return switch (kernel) {
+            case INTEGER -> QuantKernels.Q4_ORDER;
+            case BASELINE -> QuantKernelsScalar.Q4Order.INTERLEAVED;
+            case WIDENING, SCALAR -> QuantKernelsScalar.Q4Order.NATURAL;
+        };
     }
 
     /**
@@ -181,7 +183,7 @@ public final class QuantGemv {
             for (int i = 0; i < n; i++) {
                 float s = w.dtype() == DType.Q8_0
                         ? QuantKernelsScalar.dotQ8(data, off, q, i * cols, d, i * blocks, blocks)
-                        : QuantKernelsScalar.dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
+                        : QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.NATURAL, data, off, q, i * cols, d, corr, i * blocks, blocks);
                 out[i * rows + r] = bias == null ? s : s + bias[r];
             }
         }

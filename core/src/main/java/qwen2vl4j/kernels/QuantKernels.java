@@ -1,13 +1,12 @@
 package qwen2vl4j.kernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2I;
-import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
-import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -15,7 +14,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import qwen2vl4j.io.DType;
 
@@ -23,51 +22,56 @@ import qwen2vl4j.io.DType;
  * The Vector API dot products of block-quantized weight rows (GGUF Q8_0 and Q4_0, see
  * {@link QuantKernelsScalar}) with an activation row quantized to 8 bits per block of 32, as ggml's
  * {@code vec_dot_q8_0_q8_0} and {@code vec_dot_q4_0_q8_0} do; each has its scalar twin in
- * {@link QuantKernelsScalar}. The Vector API has no int8 dot-product instruction, so one block is
- * computed with 16-bit lanes: its 32 weights are widened byte→short in one conversion, multiplied by
- * the activation's shorts (|product| ≤ 127² fits a short), adjacent pairs are summed into the upper
- * halves of 32-bit lanes with a shift, an add and a mask (the sum of two products still fits 16 bits),
- * and the 16 integer lanes are converted to float once and multiplied by {@code d_w·d_a} in one FMA.
- * The integer part is exact. Q4_0 takes two blocks per vector (see {@link #pairQ4}). The {@code x2}
- * versions do two weight rows per pass, sharing the activation loads; {@link QuantKernelsBaseline}
- * keeps the first version for the benchmark.
+ * {@link QuantKernelsScalar}. The Vector API has no int8 dot-product instruction, so blocks are
+ * computed with 16-bit lanes: weights widened byte→short, multiplied by the activation's shorts
+ * (|product| ≤ 127² fits a short), summed into exact 32-bit lanes, converted to float once per block
+ * and multiplied by {@code d_w·d_a} in one FMA. The integer part is exact.
  *
- * <p>Needs 512-bit vectors (16 float lanes, one block of shorts per vector); {@link #SUPPORTED} says
- * whether this CPU has them, and callers fall back to the scalar twins otherwise. The widening
- * versions ({@code dot*Widening}) are the naive baseline the benchmark compares against: every weight
- * widened int8 → f32 and multiplied with the float activations.
+ * <p>Each width has its own formulation, chosen once from the CPU's preferred vector size
+ * ({@link #BITS}): {@link QuantKernels512} (one Q8_0 block, or two Q4_0 blocks, per vector),
+ * {@link QuantKernels256} (AVX2) and {@link QuantKernels128} (SSE, NEON); the methods here dispatch on
+ * the constant, which the JIT folds away. Below 128 bits (no vectors) they run the scalar twins. The
+ * {@code x2} versions do two weight rows per pass, sharing the activation loads;
+ * {@link QuantKernelsBaseline} keeps the first version for the benchmark. The dequantizer and the
+ * widening dot products ({@code dot*Widening}, the naive baseline the benchmark compares against:
+ * every weight widened int8 → f32 and multiplied with the float activations) are written once for any
+ * width.
  */
 final class QuantKernels {
-    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
-    private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
-    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
-    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    /** The width the kernels run at: the preferred vector size, at most 512 bits; 0 below 128 bits (the scalar twins run). */
+    static final int BITS = width(FloatVector.SPECIES_PREFERRED.vectorBitSize());
+    /** Whether the kernels here run vector code ({@link #BITS} ≥ 128). */
+    static final boolean VECTOR = BITS >= 128;
+    /** The order of a Q4_0 activation row for {@link #dotQ4} and {@link #dotQ4x2} at {@link #BITS}. */
+    static final QuantKernelsScalar.Q4Order Q4_ORDER = BITS == 512 ? QuantKernelsScalar.Q4Order.PAIRED : QuantKernelsScalar.Q4Order.NATURAL;
+
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(128, BITS)));
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final int FL = F.length();
+    /** Bytes per load of the generic kernels: one float vector's worth, at least 8 (the smallest byte vector). */
+    private static final int BL = Math.max(8, FL);
+    private static final VectorSpecies<Byte> BF = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * BL));
+    /** Float vectors per byte load: 2 at 128 bits (8 bytes, 4 floats), else 1. */
+    private static final int SUB = BL / FL;
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
+    private static final int HALF = BLOCK / 2;
     private static final int Q8 = 34;
     private static final int Q4 = 18;
-    /** Bytes 16–31 of a 256-bit load: where {@link #pairQ4} takes the second block's quants from. */
-    private static final VectorMask<Byte> SECOND_BLOCK_BYTES = VectorMask.fromLong(B256, 0xFFFF0000L);
-    /** Float lanes 8–15: the second block's pair sums in {@link #pairQ4}. */
-    private static final VectorMask<Float> SECOND_BLOCK_LANES = VectorMask.fromLong(F512, 0xFF00L);
-    /** Undoes the 2¹⁶ of {@link #shiftedPairSums} (a power of two: exact). */
-    private static final float UNSHIFT = 1f / 65536;
-
-    /** Whether the CPU has 512-bit vectors, which these kernels are written for. */
-    static final boolean SUPPORTED = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
     private QuantKernels() {}
 
+    private static int width(int preferred) {
+        return preferred >= 512 ? 512 : preferred >= 256 ? 256 : preferred >= 128 ? 128 : 0;
+    }
+
     /** Vector twin of {@link QuantKernelsScalar#dotQ8}: one weight row. */
     static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
-        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2, off += 2 * Q8) {
-            acc0 = blockQ8(w, off, ShortVector.fromArray(S512, qa, qo + b * BLOCK), da[dOff + b], acc0);
-            acc1 = blockQ8(w, off + Q8, ShortVector.fromArray(S512, qa, qo + (b + 1) * BLOCK), da[dOff + b + 1], acc1);
-        }
-        if (b < blocks) acc0 = blockQ8(w, off, ShortVector.fromArray(S512, qa, qo + b * BLOCK), da[dOff + b], acc0);
-        return acc0.add(acc1).reduceLanes(ADD) * UNSHIFT;
+        return switch (BITS) {
+            case 512 -> QuantKernels512.dotQ8(w, off, qa, qo, da, dOff, blocks);
+            case 256 -> QuantKernels256.dotQ8(w, off, qa, qo, da, dOff, blocks);
+            case 128 -> QuantKernels128.dotQ8(w, off, qa, qo, da, dOff, blocks);
+            default -> QuantKernelsScalar.dotQ8(w, off, qa, qo, da, dOff, blocks);
+        };
     }
 
     /**
@@ -76,154 +80,141 @@ final class QuantKernels {
      * rows, and the two rows' accumulators are independent chains. Each equals {@link #dotQ8} of its row.
      */
     static void dotQ8x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, int dOff, int blocks, float[] out, int o) {
-        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
-        for (int b = 0; b < blocks; b++, off0 += Q8, off1 += Q8) {
-            ShortVector x = ShortVector.fromArray(S512, qa, qo + b * BLOCK);
-            float d = da[dOff + b];
-            acc0 = blockQ8(w, off0, x, d, acc0);
-            acc1 = blockQ8(w, off1, x, d, acc1);
+        switch (BITS) {
+            case 512 -> QuantKernels512.dotQ8x2(w, off0, off1, qa, qo, da, dOff, blocks, out, o);
+            case 256 -> QuantKernels256.dotQ8x2(w, off0, off1, qa, qo, da, dOff, blocks, out, o);
+            case 128 -> QuantKernels128.dotQ8x2(w, off0, off1, qa, qo, da, dOff, blocks, out, o);
+            default -> {
+                out[o] = QuantKernelsScalar.dotQ8(w, off0, qa, qo, da, dOff, blocks);
+                out[o + 1] = QuantKernelsScalar.dotQ8(w, off1, qa, qo, da, dOff, blocks);
+            }
         }
-        out[o] = acc0.reduceLanes(ADD) * UNSHIFT;
-        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT;
     }
 
-    /** {@code acc + 2¹⁶·d_w·d_a · (pair sums of the block at off times x)}. */
-    private static FloatVector blockQ8(MemorySegment w, long off, ShortVector x, float da, FloatVector acc) {
-        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S512, 0);
-        return ((FloatVector) shiftedPairSums(q.mul(x)).convert(I2F, 0)).fma(FloatVector.broadcast(F512, scale(w, off) * da), acc);
+    /** Vector twin of {@link QuantKernelsScalar#dotQ4}, the activation in {@link #Q4_ORDER}: one weight row. */
+    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+        return switch (BITS) {
+            case 512 -> QuantKernels512.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
+            case 256 -> QuantKernels256.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
+            case 128 -> QuantKernels128.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
+            default -> QuantKernelsScalar.dotQ4(Q4_ORDER, w, off, qa, qo, da, corr, dOff, blocks);
+        };
     }
 
-    private static float scale(MemorySegment w, long off) {
+    /** Two Q4_0 weight rows against one activation row (in {@link #Q4_ORDER}), into {@code out[o]} and {@code out[o + 1]}; as {@link #dotQ8x2}. */
+    static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
+                        float[] out, int o) {
+        switch (BITS) {
+            case 512 -> QuantKernels512.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
+            case 256 -> QuantKernels256.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
+            case 128 -> QuantKernels128.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
+            default -> {
+                out[o] = QuantKernelsScalar.dotQ4(Q4_ORDER, w, off0, qa, qo, da, corr, dOff, blocks);
+                out[o + 1] = QuantKernelsScalar.dotQ4(Q4_ORDER, w, off1, qa, qo, da, corr, dOff, blocks);
+            }
+        }
+    }
+
+    /** The f16 scale of the block at {@code off}. */
+    static float scale(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(Matrix.SHORT_LE, off));
     }
 
     /**
-     * The 32 16-bit products as 16 sums of adjacent pairs, each times 2¹⁶ (exact: |sum| ≤ 2·127² fits
-     * 16 bits, so the int and its float are exact). Lane {@code (hi, lo)} plus itself shifted left by 16
-     * holds {@code hi + lo} in its upper half (the carries of the unsigned low half cancel modulo 2³²),
-     * and the mask clears the low half: a shift and two bitwise-cheap ops, no arithmetic shift, which
-     * on 512-bit vectors shares a single port with the multiply.
+     * The 16-bit products as sums of adjacent pairs in 32-bit lanes, each times 2¹⁶; exact when every
+     * pair sum fits 16 bits (then the int and its float are exact). Lane {@code (hi, lo)} plus itself
+     * shifted left by 16 holds {@code hi + lo} in its upper half (the carries of the unsigned low half
+     * cancel modulo 2³²), and the mask clears the low half: a shift and two bitwise-cheap ops, no
+     * arithmetic shift, which on 512-bit vectors shares a single port with the multiply.
      */
-    private static IntVector shiftedPairSums(ShortVector products) {
+    static IntVector shiftedPairSums(ShortVector products) {
         IntVector p = products.reinterpretAsInts();
         return p.add(p.lanewise(LSHL, 16)).and(0xFFFF0000);
     }
 
     /**
-     * Vector twin of {@link QuantKernelsScalar#dotQ4} (activation in the order of
-     * {@link QuantKernelsScalar#q4Position}): one weight row, two blocks per vector ({@link #pairQ4}).
+     * Adjacent 16-bit lanes {@code (hi, lo)} summed exactly into one 32-bit lane, whatever their size:
+     * {@code hi} by an arithmetic shift right, {@code lo} by a shift left and back. For lanes that
+     * already hold two products each (≤ 2·127²), whose pair sums (≤ 4·127²) no longer fit the 16 bits
+     * {@link #shiftedPairSums} keeps them in.
      */
-    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        FloatVector acc = FloatVector.zero(F512);
-        float c = 0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2, off += 2 * Q4) {
-            int at = qo + b * BLOCK;
-            float sA = scale(w, off) * da[dOff + b], sB = scale(w, off + Q4) * da[dOff + b + 1];
-            acc = pairQ4(w, off, ShortVector.fromArray(S512, qa, at), ShortVector.fromArray(S512, qa, at + BLOCK), sA, sB, acc);
-            c += sA * corr[dOff + b] + sB * corr[dOff + b + 1];
-        }
-        return acc.reduceLanes(ADD) * UNSHIFT + c + lastQ4(w, off, qa, qo, da, corr, dOff, b, blocks);
-    }
-
-    /** Two Q4_0 weight rows against one activation row, into {@code out[o]} and {@code out[o + 1]}; as {@link #dotQ8x2}. */
-    static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
-                        float[] out, int o) {
-        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
-        float c0 = 0, c1 = 0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            int at = qo + b * BLOCK;
-            long p0 = off0 + (long) b * Q4, p1 = off1 + (long) b * Q4;
-            ShortVector lo = ShortVector.fromArray(S512, qa, at), hi = ShortVector.fromArray(S512, qa, at + BLOCK);
-            float dA = da[dOff + b], dB = da[dOff + b + 1], kA = corr[dOff + b], kB = corr[dOff + b + 1];
-            float sA0 = scale(w, p0) * dA, sB0 = scale(w, p0 + Q4) * dB;
-            float sA1 = scale(w, p1) * dA, sB1 = scale(w, p1 + Q4) * dB;
-            acc0 = pairQ4(w, p0, lo, hi, sA0, sB0, acc0);
-            acc1 = pairQ4(w, p1, lo, hi, sA1, sB1, acc1);
-            c0 += sA0 * kA + sB0 * kB;
-            c1 += sA1 * kA + sB1 * kB;
-        }
-        long tail = (long) b * Q4;
-        out[o] = acc0.reduceLanes(ADD) * UNSHIFT + c0 + lastQ4(w, off0 + tail, qa, qo, da, corr, dOff, b, blocks);
-        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT + c1 + lastQ4(w, off1 + tail, qa, qo, da, corr, dOff, b, blocks);
-    }
-
-    /** The unpaired last block (at {@code off}) of a row with an odd number of blocks by the scalar twin; 0 when {@code b == blocks}. */
-    private static float lastQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int b, int blocks) {
-        return b < blocks ? QuantKernelsScalar.dotQ4(w, off, qa, qo + b * BLOCK, da, corr, dOff + b, 1) : 0f;
-    }
-
-    /**
-     * Two consecutive Q4_0 blocks A (at {@code off}) and B in one vector: a 32-byte load at A's quants
-     * and one ending at B's are blended into {@code [A's 16 bytes | B's 16 bytes]} (no shuffle: the
-     * second load starts 2 bytes later, past B's scale), zero-extended to 32 shorts, and split into low
-     * nibbles ({@code & 0xF}) and high nibbles ({@code >>> 4}), which multiply the pair's low-half and
-     * high-half activations ({@code lo}, {@code hi}). Each 16-bit lane sums its two products
-     * (≤ 2·15·127), {@link #shiftedPairSums} adds neighbours, and lanes 0–7 (block A) and 8–15 (block B)
-     * are scaled by {@code sA} and {@code sB} in one FMA.
-     */
-    private static FloatVector pairQ4(MemorySegment w, long off, ShortVector lo, ShortVector hi, float sA, float sB, FloatVector acc) {
-        ByteVector a = ByteVector.fromMemorySegment(B256, w, off + 2, ByteOrder.LITTLE_ENDIAN);
-        ByteVector b = ByteVector.fromMemorySegment(B256, w, off + 4, ByteOrder.LITTLE_ENDIAN);
-        ShortVector q = (ShortVector) a.blend(b, SECOND_BLOCK_BYTES).convertShape(ZERO_EXTEND_B2S, S512, 0);
-        ShortVector products = q.and((short) 0xF).mul(lo).add(q.lanewise(LSHR, 4).mul(hi));
-        FloatVector scales = FloatVector.broadcast(F512, sA).blend(FloatVector.broadcast(F512, sB), SECOND_BLOCK_LANES);
-        return ((FloatVector) shiftedPairSums(products).convert(I2F, 0)).fma(scales, acc);
+    static IntVector pairSums(ShortVector s) {
+        IntVector p = s.reinterpretAsInts();
+        return p.lanewise(ASHR, 16).add(p.lanewise(LSHL, 16).lanewise(ASHR, 16));
     }
 
     /** The naive baseline: Q8_0 or Q4_0 weights widened to f32 and multiplied with float activations. */
     static float dotWidening(DType type, MemorySegment w, long off, float[] x, int xo, int blocks) {
+        if (!VECTOR) return QuantKernelsScalar.dotWidening(type, w, off, x, xo, blocks);
         return type == DType.Q8_0 ? dotWideningQ8(w, off, x, xo, blocks) : dotWideningQ4(w, off, x, xo, blocks);
     }
 
     private static float dotWideningQ8(MemorySegment w, long off, float[] x, int xo, int blocks) {
-        FloatVector acc = FloatVector.zero(F512);
+        FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++, off += Q8) {
-            FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0);
-            FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B128, w, off + 18, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0);
-            FloatVector t = w0.mul(FloatVector.fromArray(F512, x, xo + b * BLOCK));
-            t = w1.fma(FloatVector.fromArray(F512, x, xo + b * BLOCK + 16), t);
-            acc = t.fma(FloatVector.broadcast(F512, Float.float16ToFloat(w.get(Matrix.SHORT_LE, off))), acc);
+            FloatVector t = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(BF, w, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                for (int s = 0; s < SUB; s++) {
+                    t = ((FloatVector) q.convertShape(B2F, F, s)).fma(FloatVector.fromArray(F, x, xo + b * BLOCK + j + s * FL), t);
+                }
+            }
+            acc = t.fma(FloatVector.broadcast(F, scale(w, off)), acc);
         }
         return acc.reduceLanes(ADD);
     }
 
     private static float dotWideningQ4(MemorySegment w, long off, float[] x, int xo, int blocks) {
-        FloatVector acc = FloatVector.zero(F512);
+        FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++, off += Q4) {
-            IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
-            FloatVector lo = (FloatVector) q.and(0xF).sub(8).convert(I2F, 0);
-            FloatVector hi = (FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0);
-            FloatVector t = lo.mul(FloatVector.fromArray(F512, x, xo + b * BLOCK));
-            t = hi.fma(FloatVector.fromArray(F512, x, xo + b * BLOCK + 16), t);
-            acc = t.fma(FloatVector.broadcast(F512, Float.float16ToFloat(w.get(Matrix.SHORT_LE, off))), acc);
+            FloatVector t = FloatVector.zero(F);
+            for (int j = 0; j < HALF; j += BL) {
+                ByteVector bytes = ByteVector.fromMemorySegment(BF, w, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                for (int s = 0; s < SUB; s++) {
+                    IntVector q = (IntVector) bytes.convertShape(B2I, I, s);
+                    int at = xo + b * BLOCK + j + s * FL;
+                    t = ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at), t);
+                    t = ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at + HALF), t);
+                }
+            }
+            acc = t.fma(FloatVector.broadcast(F, scale(w, off)), acc);
         }
         return acc.reduceLanes(ADD);
     }
 
-    /** Dequantizes with the vector kernel where the CPU has 512-bit vectors, else with the scalar twin. */
+    /** Dequantizes with the vector kernel, or with the scalar twin where the CPU has no vectors. */
     static void dequantizeRow(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
-        if (SUPPORTED) dequantize(type, src, off, dst, dOff, n);
+        if (VECTOR) dequantize(type, src, off, dst, dOff, n);
         else QuantKernelsScalar.dequantize(type, src, off, dst, dOff, n);
     }
 
-    /** Vector twin of {@link QuantKernelsScalar#dequantize}: {@code n / 32} blocks at {@code src[off..]} into {@code dst[dOff..]}. */
+    /**
+     * Vector twin of {@link QuantKernelsScalar#dequantize}: {@code n / 32} blocks at {@code src[off..]}
+     * into {@code dst[dOff..]}, one float vector of values per step (bytes widened to float, one
+     * multiply by the scale: bit-exact with the twin).
+     */
     static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
         if (type == DType.Q8_0) {
             for (int b = 0; b < n / BLOCK; b++, off += Q8) {
-                FloatVector d = FloatVector.broadcast(F512, Float.float16ToFloat(src.get(Matrix.SHORT_LE, off)));
+                FloatVector d = FloatVector.broadcast(F, scale(src, off));
                 int o = dOff + b * BLOCK;
-                ((FloatVector) ByteVector.fromMemorySegment(B128, src, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0)).mul(d).intoArray(dst, o);
-                ((FloatVector) ByteVector.fromMemorySegment(B128, src, off + 18, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F512, 0)).mul(d).intoArray(dst, o + 16);
+                for (int j = 0; j < BLOCK; j += BL) {
+                    ByteVector q = ByteVector.fromMemorySegment(BF, src, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                    for (int s = 0; s < SUB; s++) ((FloatVector) q.convertShape(B2F, F, s)).mul(d).intoArray(dst, o + j + s * FL);
+                }
             }
         } else {
             for (int b = 0; b < n / BLOCK; b++, off += Q4) {
-                FloatVector d = FloatVector.broadcast(F512, Float.float16ToFloat(src.get(Matrix.SHORT_LE, off)));
+                FloatVector d = FloatVector.broadcast(F, scale(src, off));
                 int o = dOff + b * BLOCK;
-                IntVector q = (IntVector) ByteVector.fromMemorySegment(B128, src, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I512, 0);
-                ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o);
-                ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + 16);
+                for (int j = 0; j < HALF; j += BL) {
+                    ByteVector bytes = ByteVector.fromMemorySegment(BF, src, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                    for (int s = 0; s < SUB; s++) {
+                        IntVector q = (IntVector) bytes.convertShape(B2I, I, s);
+                        ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + j + s * FL);
+                        ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + HALF + j + s * FL);
+                    }
+                }
             }
         }
     }

@@ -101,28 +101,28 @@ final class QuantKernelsScalar {
     }
 
     /**
-     * Quantizes the activation row {@code x[xo .. xo+n)} per block of 32 ({@code d = max|x| / 127},
-     * {@code q = round(x / d)} in −127..127) into {@code qa[qo .. qo+n)} and {@code da[dOff ..]}.
-     * For {@link DType#Q4_0} the shorts are laid out per pair of blocks as the Q4_0 kernel reads them
-     * (see {@link #q4Position}), and {@code corr[dOff + b]} receives {@code −8 · Σ q} of block {@code b}
-     * (the weights' offset of 8, applied once per block); for Q8_0 the order is natural and {@code corr}
-     * is not touched (may be null).
+     * The order of the shorts of a Q4_0 activation row: the order in which a Q4_0 kernel reads them,
+     * so that its loads are plain contiguous vector loads (see {@link #q4Position}).
      */
-    static void quantizeActivation(DType type, float[] x, int xo, int n, short[] qa, int qo, float[] da, float[] corr, int dOff) {
-        quantizeActivation(type, x, xo, n, qa, qo, da, corr, dOff, false);
+    enum Q4Order {
+        /** Natural order: a block's 16 low-nibble values are its shorts 0..15, its high-nibble values 16..31 (256- and 128-bit kernels). */
+        NATURAL,
+        /** Per pair of blocks (A, B): {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]} (the 512-bit kernel). */
+        PAIRED,
+        /** Each block's shorts interleaved {@code (x0, x16, x1, x17, …)} ({@link QuantKernelsBaseline}). */
+        INTERLEAVED
     }
 
     /**
-     * As {@link #quantizeActivation(DType, float[], int, int, short[], int, float[], float[], int)}, but
-     * Q4_0 in the order of {@link QuantKernelsBaseline#dotQ4}: each block's shorts interleaved
-     * {@code (x0, x16, x1, x17, …)}.
+     * Quantizes the activation row {@code x[xo .. xo+n)} per block of 32 ({@code d = max|x| / 127},
+     * {@code q = round(x / d)} in −127..127) into {@code qa[qo .. qo+n)} and {@code da[dOff ..]}.
+     * For {@link DType#Q4_0} the shorts are laid out in {@code order} (see {@link #q4Position}), and
+     * {@code corr[dOff + b]} receives {@code −8 · Σ q} of block {@code b} (the weights' offset of 8,
+     * applied once per block); for Q8_0 the order is natural and neither {@code order} nor {@code corr}
+     * is used (either may be null).
      */
-    static void quantizeActivationForBaseline(DType type, float[] x, int xo, int n, short[] qa, int qo, float[] da, float[] corr, int dOff) {
-        quantizeActivation(type, x, xo, n, qa, qo, da, corr, dOff, true);
-    }
-
-    private static void quantizeActivation(DType type, float[] x, int xo, int n, short[] qa, int qo, float[] da, float[] corr, int dOff,
-                                           boolean interleaved) {
+    static void quantizeActivation(DType type, Q4Order order, float[] x, int xo, int n, short[] qa, int qo, float[] da, float[] corr,
+                                   int dOff) {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             int base = xo + b * BLOCK;
@@ -135,25 +135,27 @@ final class QuantKernelsScalar {
             for (int j = 0; j < BLOCK; j++) {
                 int q = roundHalfAway(x[base + j] * id);
                 sum += q;
-                int at = type != DType.Q4_0 ? b * BLOCK + j
-                        : interleaved ? b * BLOCK + (j < BLOCK / 2 ? 2 * j : 2 * (j - BLOCK / 2) + 1)
-                        : q4Position(b, j, blocks);
-                qa[qo + at] = (short) q;
+                qa[qo + (type == DType.Q4_0 ? q4Position(order, b, j, blocks) : b * BLOCK + j)] = (short) q;
             }
             if (type == DType.Q4_0) corr[dOff + b] = -8f * sum;
         }
     }
 
     /**
-     * Where value {@code j} of block {@code b} sits in a Q4_0 activation row of {@code blocks} blocks:
-     * per pair of blocks (A, B) the 64 shorts are {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]},
-     * the order of the pair's low nibbles and then its high nibbles once the Q4_0 kernel has put the
-     * two blocks' 16 bytes side by side; a last unpaired block keeps the natural order.
+     * Where value {@code j} of block {@code b} sits in a Q4_0 activation row of {@code blocks} blocks in
+     * {@code order}. {@link Q4Order#PAIRED}: per pair of blocks (A, B) the 64 shorts are
+     * {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]}, the order of the pair's low nibbles and
+     * then its high nibbles once the 512-bit kernel has put the two blocks' 16 bytes side by side; a last
+     * unpaired block keeps the natural order. {@link Q4Order#INTERLEAVED}: {@code (x0, x16, x1, x17, …)}
+     * per block, a low nibble and its high nibble side by side.
      */
-    static int q4Position(int b, int j, int blocks) {
-        if ((b & 1) == 0 && b + 1 == blocks) return b * BLOCK + j;
+    static int q4Position(Q4Order order, int b, int j, int blocks) {
         int half = BLOCK / 2;
-        return (b & ~1) * BLOCK + (j / half) * BLOCK + (b & 1) * half + j % half;
+        return switch (order) {
+            case NATURAL -> b * BLOCK + j;
+            case INTERLEAVED -> b * BLOCK + (j < half ? 2 * j : 2 * (j - half) + 1);
+            case PAIRED -> (b & 1) == 0 && b + 1 == blocks ? b * BLOCK + j : (b & ~1) * BLOCK + (j / half) * BLOCK + (b & 1) * half + j % half;
+        };
     }
 
     /** Σ over blocks of {@code d_w · d_a · Σ q_w·q_a}: a Q8_0 weight row against a quantized activation row. */
@@ -169,15 +171,15 @@ final class QuantKernelsScalar {
 
     /**
      * Σ over blocks of {@code d_w · d_a · Σ (q_w − 8)·q_a}: a Q4_0 weight row against an activation row of
-     * {@code blocks} blocks in the order of {@link #q4Position}.
+     * {@code blocks} blocks in {@code order} (see {@link #q4Position}).
      */
-    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+    static float dotQ4(Q4Order order, MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
         float s = 0;
         for (int b = 0; b < blocks; b++, off += DType.Q4_0.bytes()) {
             int sum = 0;
             for (int j = 0; j < BLOCK / 2; j++) {
                 int q = w.get(ValueLayout.JAVA_BYTE, off + 2 + j) & 0xFF;
-                sum += (q & 0xF) * qa[qo + q4Position(b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(b, j + BLOCK / 2, blocks)];
+                sum += (q & 0xF) * qa[qo + q4Position(order, b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(order, b, j + BLOCK / 2, blocks)];
             }
             s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, off)) * da[dOff + b] * (sum + corr[dOff + b]);
         }

@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import qwen2vl4j.io.DType;
+import qwen2vl4j.kernels.QuantKernelsScalar.Q4Order;
 
 /**
  * The block quantizers against ggml's definitions, the vector dot products against their scalar
@@ -94,6 +95,11 @@ class QuantKernelsTest {
         }
     }
 
+    /**
+     * Every width's kernels against the scalar twin: the native width at full speed, the others through
+     * the Vector API's Java fallback (same results, slowly); then the dispatched kernels, the baseline
+     * and the widening ones at this JVM's width.
+     */
     @ParameterizedTest
     @CsvSource({"Q8_0,1", "Q8_0,2", "Q8_0,3", "Q8_0,5", "Q8_0,48", "Q8_0,49", "Q4_0,1", "Q4_0,2", "Q4_0,3", "Q4_0,7", "Q4_0,48", "Q4_0,49"})
     void vectorDotMatchesScalarTwin(DType type, int blocks) {
@@ -102,19 +108,28 @@ class QuantKernelsTest {
         float[] w = gaussian(rnd, 3 * cols), x = gaussian(rnd, cols);
         MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(3L * cols)]);
         QuantKernelsScalar.quantize(type, w, 0, 3 * cols, seg, 0);
-        short[] q = new short[cols + 5];
+        for (int bits : WIDTHS) {
+            Q4Order order = order(bits);
+            short[] q = new short[cols + 5];
+            float[] d = new float[blocks + 2], corr = new float[blocks + 2];
+            QuantKernelsScalar.quantizeActivation(type, order, x, 0, cols, q, 5, d, corr, 2);
+            for (int r = 0; r < 3; r++) {
+                long off = type.byteSize((long) r * cols);
+                float expected = scalarDot(type, order, seg, off, q, 5, d, corr, 2, blocks);
+                assertEquals(expected, dot(bits, type, seg, off, q, 5, d, corr, 2, blocks), 1e-5f * magnitude(seg, type, off, x, cols),
+                        type + " " + bits + "-bit kernel, row " + r + " of " + blocks + " blocks");
+            }
+        }
+        short[] q = new short[cols + 5], qb = new short[cols + 5];
         float[] d = new float[blocks + 2], corr = new float[blocks + 2];
-        QuantKernelsScalar.quantizeActivation(type, x, 0, cols, q, 5, d, corr, 2);
+        QuantKernelsScalar.quantizeActivation(type, QuantKernels.Q4_ORDER, x, 0, cols, q, 5, d, corr, 2);
+        QuantKernelsScalar.quantizeActivation(type, Q4Order.INTERLEAVED, x, 0, cols, qb, 5, d, corr, 2);
         for (int r = 0; r < 3; r++) {
             long off = type.byteSize((long) r * cols);
-            float expected = type == DType.Q8_0
-                    ? QuantKernelsScalar.dotQ8(seg, off, q, 5, d, 2, blocks)
-                    : QuantKernelsScalar.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
+            float expected = scalarDot(type, QuantKernels.Q4_ORDER, seg, off, q, 5, d, corr, 2, blocks);
             float actual = type == DType.Q8_0
                     ? QuantKernels.dotQ8(seg, off, q, 5, d, 2, blocks)
                     : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
-            short[] qb = new short[cols + 5];
-            QuantKernelsScalar.quantizeActivationForBaseline(type, x, 0, cols, qb, 5, d, corr, 2);
             float baseline = type == DType.Q8_0
                     ? QuantKernelsBaseline.dotQ8(seg, off, qb, 5, d, 2, blocks)
                     : QuantKernelsBaseline.dotQ4(seg, off, qb, 5, d, corr, 2, blocks);
@@ -126,7 +141,10 @@ class QuantKernelsTest {
         }
     }
 
-    /** The two-row kernels give each row what the scalar twin gives it, in either order and for rows far apart. */
+    /**
+     * The two-row kernels of every width give each row what the scalar twin gives it, in either order
+     * and for rows far apart; then the dispatched ones.
+     */
     @ParameterizedTest
     @CsvSource({"Q8_0,1", "Q8_0,2", "Q8_0,3", "Q8_0,48", "Q8_0,49", "Q4_0,1", "Q4_0,2", "Q4_0,7", "Q4_0,48", "Q4_0,49"})
     void twoRowDotsMatchScalarTwin(DType type, int blocks) {
@@ -135,24 +153,89 @@ class QuantKernelsTest {
         float[] w = gaussian(rnd, 4 * cols), x = gaussian(rnd, cols);
         MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(4L * cols)]);
         QuantKernelsScalar.quantize(type, w, 0, 4 * cols, seg, 0);
-        short[] q = new short[cols + 3];
-        float[] d = new float[blocks + 1], corr = new float[blocks + 1];
-        QuantKernelsScalar.quantizeActivation(type, x, 0, cols, q, 3, d, corr, 1);
-        int[][] pairs = {{0, 1}, {3, 0}, {2, 2}};
-        for (int[] pair : pairs) {
-            long off0 = type.byteSize((long) pair[0] * cols), off1 = type.byteSize((long) pair[1] * cols);
-            float[] out = new float[4];
-            if (type == DType.Q8_0) QuantKernels.dotQ8x2(seg, off0, off1, q, 3, d, 1, blocks, out, 1);
-            else QuantKernels.dotQ4x2(seg, off0, off1, q, 3, d, corr, 1, blocks, out, 1);
-            for (int k = 0; k < 2; k++) {
-                long off = k == 0 ? off0 : off1;
-                float expected = type == DType.Q8_0
-                        ? QuantKernelsScalar.dotQ8(seg, off, q, 3, d, 1, blocks)
-                        : QuantKernelsScalar.dotQ4(seg, off, q, 3, d, corr, 1, blocks);
-                assertEquals(expected, out[1 + k], 1e-5f * magnitude(seg, type, off, x, cols), type + " rows " + pair[0] + "," + pair[1] + ": output " + k);
+        for (int bits : new int[] {512, 256, 128, 0}) {
+            Q4Order order = bits == 0 ? QuantKernels.Q4_ORDER : order(bits);
+            String kernel = bits == 0 ? "dispatched (" + QuantKernels.BITS + "-bit)" : bits + "-bit";
+            short[] q = new short[cols + 3];
+            float[] d = new float[blocks + 1], corr = new float[blocks + 1];
+            QuantKernelsScalar.quantizeActivation(type, order, x, 0, cols, q, 3, d, corr, 1);
+            int[][] pairs = {{0, 1}, {3, 0}, {2, 2}};
+            for (int[] pair : pairs) {
+                long off0 = type.byteSize((long) pair[0] * cols), off1 = type.byteSize((long) pair[1] * cols);
+                float[] out = new float[4];
+                dot2(bits, type, seg, off0, off1, q, 3, d, corr, 1, blocks, out, 1);
+                for (int k = 0; k < 2; k++) {
+                    long off = k == 0 ? off0 : off1;
+                    float expected = scalarDot(type, order, seg, off, q, 3, d, corr, 1, blocks);
+                    assertEquals(expected, out[1 + k], 1e-5f * magnitude(seg, type, off, x, cols),
+                            type + " " + kernel + " rows " + pair[0] + "," + pair[1] + ": output " + k);
+                }
+                assertEquals(0f, out[0], "nothing written before o");
+                assertEquals(0f, out[3], "nothing written after o + 1");
             }
-            assertEquals(0f, out[0], "nothing written before o");
-            assertEquals(0f, out[3], "nothing written after o + 1");
+        }
+    }
+
+    /**
+     * The kernels run at the JVM's preferred width (capped at 512 bits); where the build sets
+     * {@code qwen2vl4j.test.vectorBits} (the executions with {@code -XX:MaxVectorSize}), exactly that one.
+     */
+    @Test
+    void kernelsRunAtThePreferredWidth() {
+        int preferred = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        System.out.println("QuantKernelsTest: preferred species " + preferred + " bits, quantized kernels at " + QuantKernels.BITS
+                + " bits, Q4_0 activation order " + QuantKernels.Q4_ORDER);
+        assertEquals(Math.min(512, preferred), QuantKernels.BITS, "preferred " + preferred + " bits");
+        assertEquals(QuantKernels.BITS == 512 ? Q4Order.PAIRED : Q4Order.NATURAL, QuantKernels.Q4_ORDER);
+        String expected = System.getProperty("qwen2vl4j.test.vectorBits");
+        if (expected != null) assertEquals(Integer.parseInt(expected), QuantKernels.BITS, "-XX:MaxVectorSize should set the width");
+    }
+
+    private static final int[] WIDTHS = {512, 256, 128};
+
+    private static Q4Order order(int bits) {
+        return bits == 512 ? Q4Order.PAIRED : Q4Order.NATURAL;
+    }
+
+    private static float scalarDot(DType type, Q4Order order, MemorySegment seg, long off, short[] q, int qo, float[] d, float[] corr, int dOff,
+                                   int blocks) {
+        return type == DType.Q8_0
+                ? QuantKernelsScalar.dotQ8(seg, off, q, qo, d, dOff, blocks)
+                : QuantKernelsScalar.dotQ4(order, seg, off, q, qo, d, corr, dOff, blocks);
+    }
+
+    /** One row with the kernel of width {@code bits}. */
+    private static float dot(int bits, DType type, MemorySegment seg, long off, short[] q, int qo, float[] d, float[] corr, int dOff, int blocks) {
+        boolean q8 = type == DType.Q8_0;
+        return switch (bits) {
+            case 512 -> q8 ? QuantKernels512.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels512.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
+            case 256 -> q8 ? QuantKernels256.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels256.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
+            case 128 -> q8 ? QuantKernels128.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels128.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
+            default -> throw new IllegalArgumentException("no " + bits + "-bit kernel");
+        };
+    }
+
+    /** Two rows with the two-row kernel of width {@code bits}, or the dispatched one for 0. */
+    private static void dot2(int bits, DType type, MemorySegment seg, long off0, long off1, short[] q, int qo, float[] d, float[] corr, int dOff,
+                             int blocks, float[] out, int o) {
+        boolean q8 = type == DType.Q8_0;
+        switch (bits) {
+            case 512 -> {
+                if (q8) QuantKernels512.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
+                else QuantKernels512.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o);
+            }
+            case 256 -> {
+                if (q8) QuantKernels256.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
+                else QuantKernels256.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o);
+            }
+            case 128 -> {
+                if (q8) QuantKernels128.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
+                else QuantKernels128.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o);
+            }
+            default -> {
+                if (q8) QuantKernels.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
+                else QuantKernels.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o);
+            }
         }
     }
 
