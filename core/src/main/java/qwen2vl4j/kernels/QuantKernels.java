@@ -48,11 +48,14 @@ final class QuantKernels {
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(128, BITS)));
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final int FL = F.length();
-    /** Bytes per load of the generic kernels: one float vector's worth, at least 8 (the smallest byte vector). */
-    private static final int BL = Math.max(8, FL);
-    private static final VectorSpecies<Byte> BF = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * BL));
-    /** Float vectors per byte load: 2 at 128 bits (8 bytes, 4 floats), else 1. */
-    private static final int SUB = BL / FL;
+    /**
+     * The byte loads of the generic kernels: one per float vector, of {@code FL} bytes, but at least 8
+     * (the smallest byte vector); at 128 bits an 8-byte load of which the first 4 are widened (taking
+     * the second half of a load instead costs a slice, which is not a single instruction everywhere).
+     */
+    private static final VectorSpecies<Byte> BF = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * Math.max(8, FL)));
+    /** Bytes a load of {@link #BF} reads past the ones it widens: 4 at 128 bits, else 0. */
+    private static final int OVERREAD = BF.length() - FL;
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int HALF = BLOCK / 2;
     private static final int Q8 = 34;
@@ -151,35 +154,50 @@ final class QuantKernels {
 
     private static float dotWideningQ8(MemorySegment w, long off, float[] x, int xo, int blocks) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++, off += Q8) {
+        int vb = vectorBlocks(w, off, blocks, Q8);
+        for (int b = 0; b < vb; b++, off += Q8) {
             FloatVector t = FloatVector.zero(F);
-            for (int j = 0; j < BLOCK; j += BL) {
-                ByteVector q = ByteVector.fromMemorySegment(BF, w, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                for (int s = 0; s < SUB; s++) {
-                    t = ((FloatVector) q.convertShape(B2F, F, s)).fma(FloatVector.fromArray(F, x, xo + b * BLOCK + j + s * FL), t);
-                }
-            }
+            for (int j = 0; j < BLOCK; j += FL) t = widen(w, off + 2 + j).fma(FloatVector.fromArray(F, x, xo + b * BLOCK + j), t);
             acc = t.fma(FloatVector.broadcast(F, scale(w, off)), acc);
         }
-        return acc.reduceLanes(ADD);
+        float tail = vb < blocks ? QuantKernelsScalar.dotWidening(DType.Q8_0, w, off, x, xo + vb * BLOCK, blocks - vb) : 0f;
+        return acc.reduceLanes(ADD) + tail;
+    }
+
+    /**
+     * How many of the {@code blocks} blocks at {@code off} the generic kernels read with vectors: all,
+     * unless a load's {@link #OVERREAD} would run past the end of the segment, then all but the last
+     * (which the scalar twin takes).
+     */
+    private static int vectorBlocks(MemorySegment w, long off, int blocks, int blockBytes) {
+        return OVERREAD > 0 && blocks > 0 && off + (long) blocks * blockBytes + OVERREAD > w.byteSize() ? blocks - 1 : blocks;
+    }
+
+    /** {@code FL} bytes at {@code at}, sign-extended to floats. */
+    private static FloatVector widen(MemorySegment w, long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(BF, w, at, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F, 0);
+    }
+
+    /** {@code FL} bytes at {@code at}, sign-extended to ints (a Q4_0 byte's nibbles are masked off afterwards). */
+    private static IntVector widenToInts(MemorySegment w, long at) {
+        return (IntVector) ByteVector.fromMemorySegment(BF, w, at, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I, 0);
     }
 
     private static float dotWideningQ4(MemorySegment w, long off, float[] x, int xo, int blocks) {
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++, off += Q4) {
+        int vb = vectorBlocks(w, off, blocks, Q4);
+        for (int b = 0; b < vb; b++, off += Q4) {
             FloatVector t = FloatVector.zero(F);
-            for (int j = 0; j < HALF; j += BL) {
-                ByteVector bytes = ByteVector.fromMemorySegment(BF, w, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                for (int s = 0; s < SUB; s++) {
-                    IntVector q = (IntVector) bytes.convertShape(B2I, I, s);
-                    int at = xo + b * BLOCK + j + s * FL;
-                    t = ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at), t);
-                    t = ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at + HALF), t);
-                }
+            for (int j = 0; j < HALF; j += FL) {
+                IntVector q = widenToInts(w, off + 2 + j);
+                int at = xo + b * BLOCK + j;
+                t = ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at), t);
+                t = ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at + HALF), t);
             }
             acc = t.fma(FloatVector.broadcast(F, scale(w, off)), acc);
         }
-        return acc.reduceLanes(ADD);
+        float tail = vb < blocks ? QuantKernelsScalar.dotWidening(DType.Q4_0, w, off, x, xo + vb * BLOCK, blocks - vb) : 0f;
+        return acc.reduceLanes(ADD) + tail;
     }
 
     /** Dequantizes with the vector kernel, or with the scalar twin where the CPU has no vectors. */
@@ -194,28 +212,24 @@ final class QuantKernels {
      * multiply by the scale: bit-exact with the twin).
      */
     static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
+        int blocks = n / BLOCK, vb = vectorBlocks(src, off, blocks, type.bytes());
         if (type == DType.Q8_0) {
-            for (int b = 0; b < n / BLOCK; b++, off += Q8) {
+            for (int b = 0; b < vb; b++, off += Q8) {
                 FloatVector d = FloatVector.broadcast(F, scale(src, off));
                 int o = dOff + b * BLOCK;
-                for (int j = 0; j < BLOCK; j += BL) {
-                    ByteVector q = ByteVector.fromMemorySegment(BF, src, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                    for (int s = 0; s < SUB; s++) ((FloatVector) q.convertShape(B2F, F, s)).mul(d).intoArray(dst, o + j + s * FL);
-                }
+                for (int j = 0; j < BLOCK; j += FL) widen(src, off + 2 + j).mul(d).intoArray(dst, o + j);
             }
         } else {
-            for (int b = 0; b < n / BLOCK; b++, off += Q4) {
+            for (int b = 0; b < vb; b++, off += Q4) {
                 FloatVector d = FloatVector.broadcast(F, scale(src, off));
                 int o = dOff + b * BLOCK;
-                for (int j = 0; j < HALF; j += BL) {
-                    ByteVector bytes = ByteVector.fromMemorySegment(BF, src, off + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                    for (int s = 0; s < SUB; s++) {
-                        IntVector q = (IntVector) bytes.convertShape(B2I, I, s);
-                        ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + j + s * FL);
-                        ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + HALF + j + s * FL);
-                    }
+                for (int j = 0; j < HALF; j += FL) {
+                    IntVector q = widenToInts(src, off + 2 + j);
+                    ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + j);
+                    ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + HALF + j);
                 }
             }
         }
+        if (vb < blocks) QuantKernelsScalar.dequantize(type, src, off, dst, dOff + vb * BLOCK, (blocks - vb) * BLOCK);
     }
 }

@@ -41,35 +41,32 @@ final class QuantKernels128 {
 
     private QuantKernels128() {}
 
-    /** 128-bit twin of {@link QuantKernelsScalar#dotQ8}: one weight row, two accumulators. */
+    /*
+     * The block arithmetic is written out in each loop, with only small helpers (a load, a widening, a
+     * pair sum, the final FMA): a larger helper taking vectors can be compiled on its own first and is
+     * then too big for C2 to inline, which boxes every vector it passes.
+     */
+
+    /** 128-bit twin of {@link QuantKernelsScalar#dotQ8}: one weight row. */
     static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
-        FloatVector acc0 = FloatVector.zero(F128), acc1 = acc0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2, off += 2 * Q8) {
+        FloatVector acc = FloatVector.zero(F128);
+        for (int b = 0; b < blocks; b++, off += Q8) {
             int at = qo + b * BLOCK;
-            acc0 = blockQ8(w, off, x(qa, at, 0), x(qa, at, 1), x(qa, at, 2), x(qa, at, 3), da[dOff + b], acc0);
-            at += BLOCK;
-            acc1 = blockQ8(w, off + Q8, x(qa, at, 0), x(qa, at, 1), x(qa, at, 2), x(qa, at, 3), da[dOff + b + 1], acc1);
+            ShortVector s01 = q8(w, off, 0).mul(x(qa, at, 0)).add(q8(w, off, 1).mul(x(qa, at, 1)));
+            ShortVector s23 = q8(w, off, 2).mul(x(qa, at, 2)).add(q8(w, off, 3).mul(x(qa, at, 3)));
+            acc = scaled(QuantKernels.pairSums(s01).add(QuantKernels.pairSums(s23)), QuantKernels.scale(w, off) * da[dOff + b], acc);
         }
-        if (b < blocks) {
-            int at = qo + b * BLOCK;
-            acc0 = blockQ8(w, off, x(qa, at, 0), x(qa, at, 1), x(qa, at, 2), x(qa, at, 3), da[dOff + b], acc0);
-        }
-        return acc0.add(acc1).reduceLanes(ADD);
+        return acc.reduceLanes(ADD);
     }
 
-    /** Two Q8_0 weight rows against one activation row, as {@link QuantKernels#dotQ8x2}. */
+    /**
+     * Two Q8_0 weight rows against one activation row, as {@link QuantKernels#dotQ8x2}: here one row
+     * after the other, as both rows' arithmetic in one loop is more than C2 inlines into one method
+     * (NodeCountInliningCutoff) at this width, where a block takes four vectors per row.
+     */
     static void dotQ8x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, int dOff, int blocks, float[] out, int o) {
-        FloatVector acc0 = FloatVector.zero(F128), acc1 = acc0;
-        for (int b = 0; b < blocks; b++, off0 += Q8, off1 += Q8) {
-            int at = qo + b * BLOCK;
-            ShortVector x0 = x(qa, at, 0), x1 = x(qa, at, 1), x2 = x(qa, at, 2), x3 = x(qa, at, 3);
-            float d = da[dOff + b];
-            acc0 = blockQ8(w, off0, x0, x1, x2, x3, d, acc0);
-            acc1 = blockQ8(w, off1, x0, x1, x2, x3, d, acc1);
-        }
-        out[o] = acc0.reduceLanes(ADD);
-        out[o + 1] = acc1.reduceLanes(ADD);
+        out[o] = dotQ8(w, off0, qa, qo, da, dOff, blocks);
+        out[o + 1] = dotQ8(w, off1, qa, qo, da, dOff, blocks);
     }
 
     /** Quarter {@code k} of the activation block at {@code qa[at..]}. */
@@ -82,67 +79,43 @@ final class QuantKernels128 {
         return (ShortVector) ByteVector.fromMemorySegment(B64, w, off + 2 + k * QUARTER, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S128, 0);
     }
 
-    /** {@code acc + d_w·d_a · (the block at off times [x0 | x1 | x2 | x3], as 4 exact integer sums of 8 products)}. */
-    private static FloatVector blockQ8(MemorySegment w, long off, ShortVector x0, ShortVector x1, ShortVector x2, ShortVector x3, float da,
-                                       FloatVector acc) {
-        ShortVector s01 = q8(w, off, 0).mul(x0).add(q8(w, off, 1).mul(x1));
-        ShortVector s23 = q8(w, off, 2).mul(x2).add(q8(w, off, 3).mul(x3));
-        IntVector sums = QuantKernels.pairSums(s01).add(QuantKernels.pairSums(s23));
-        return ((FloatVector) sums.convert(I2F, 0)).fma(FloatVector.broadcast(F128, QuantKernels.scale(w, off) * da), acc);
+    /** Bytes {@code k·8 .. k·8+7} of the Q4_0 block at {@code off}, zero-extended to shorts (nibbles still packed). */
+    private static ShortVector q4(MemorySegment w, long off, int k) {
+        return (ShortVector) ByteVector.fromMemorySegment(B64, w, off + 2 + k * QUARTER, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(ZERO_EXTEND_B2S, S128, 0);
     }
 
-    /** 128-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code NATURAL} order): one weight row, two accumulators. */
-    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        FloatVector acc0 = FloatVector.zero(F128), acc1 = acc0;
-        float c = 0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2, off += 2 * Q4) {
-            int at = qo + b * BLOCK;
-            float s0 = QuantKernels.scale(w, off) * da[dOff + b], s1 = QuantKernels.scale(w, off + Q4) * da[dOff + b + 1];
-            acc0 = blockQ4(w, off, x(qa, at, 0), x(qa, at, 1), x(qa, at, 2), x(qa, at, 3), s0, acc0);
-            at += BLOCK;
-            acc1 = blockQ4(w, off + Q4, x(qa, at, 0), x(qa, at, 1), x(qa, at, 2), x(qa, at, 3), s1, acc1);
-            c += s0 * corr[dOff + b] + s1 * corr[dOff + b + 1];
-        }
-        if (b < blocks) {
-            int at = qo + b * BLOCK;
-            float s0 = QuantKernels.scale(w, off) * da[dOff + b];
-            acc0 = blockQ4(w, off, x(qa, at, 0), x(qa, at, 1), x(qa, at, 2), x(qa, at, 3), s0, acc0);
-            c += s0 * corr[dOff + b];
-        }
-        return acc0.add(acc1).reduceLanes(ADD) * UNSHIFT + c;
-    }
-
-    /** Two Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}. */
-    static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
-                        float[] out, int o) {
-        FloatVector acc0 = FloatVector.zero(F128), acc1 = acc0;
-        float c0 = 0, c1 = 0;
-        for (int b = 0; b < blocks; b++, off0 += Q4, off1 += Q4) {
-            int at = qo + b * BLOCK;
-            ShortVector x0 = x(qa, at, 0), x1 = x(qa, at, 1), x2 = x(qa, at, 2), x3 = x(qa, at, 3);
-            float d = da[dOff + b], k = corr[dOff + b];
-            float s0 = QuantKernels.scale(w, off0) * d, s1 = QuantKernels.scale(w, off1) * d;
-            acc0 = blockQ4(w, off0, x0, x1, x2, x3, s0, acc0);
-            acc1 = blockQ4(w, off1, x0, x1, x2, x3, s1, acc1);
-            c0 += s0 * k;
-            c1 += s1 * k;
-        }
-        out[o] = acc0.reduceLanes(ADD) * UNSHIFT + c0;
-        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT + c1;
+    /** {@code acc + s · float(sums)}. */
+    private static FloatVector scaled(IntVector sums, float s, FloatVector acc) {
+        return ((FloatVector) sums.convert(I2F, 0)).fma(FloatVector.broadcast(F128, s), acc);
     }
 
     /**
-     * {@code acc + 2¹⁶·s · (pair sums of the block at off)}: bytes 0–7 hold values 0–7 (low nibbles,
-     * times {@code x0}) and 16–23 (high nibbles, times {@code x2}), bytes 8–15 values 8–15 and 24–31.
+     * 128-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code NATURAL} order): one weight
+     * row. Bytes 0–7 of a block hold values 0–7 (low nibbles, times activation quarter 0) and 16–23
+     * (high nibbles, quarter 2), bytes 8–15 values 8–15 and 24–31 (quarters 1 and 3); the four products
+     * of a lane are added in 16 bits (≤ 4·15·127) and {@link QuantKernels#shiftedPairSums} adds
+     * neighbours (≤ 8·15·127) times 2¹⁶.
      */
-    private static FloatVector blockQ4(MemorySegment w, long off, ShortVector x0, ShortVector x1, ShortVector x2, ShortVector x3, float s,
-                                       FloatVector acc) {
-        ShortVector a = (ShortVector) ByteVector.fromMemorySegment(B64, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(ZERO_EXTEND_B2S, S128, 0);
-        ShortVector b = (ShortVector) ByteVector.fromMemorySegment(B64, w, off + 2 + QUARTER, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(ZERO_EXTEND_B2S, S128, 0);
-        ShortVector products = a.and((short) 0xF).mul(x0).add(a.lanewise(LSHR, 4).mul(x2))
-                .add(b.and((short) 0xF).mul(x1)).add(b.lanewise(LSHR, 4).mul(x3));
-        return ((FloatVector) QuantKernels.shiftedPairSums(products).convert(I2F, 0)).fma(FloatVector.broadcast(F128, s), acc);
+    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+        FloatVector acc = FloatVector.zero(F128);
+        float c = 0;
+        for (int b = 0; b < blocks; b++, off += Q4) {
+            int at = qo + b * BLOCK;
+            float s = QuantKernels.scale(w, off) * da[dOff + b];
+            ShortVector a = q4(w, off, 0), e = q4(w, off, 1);
+            ShortVector p = a.and((short) 0xF).mul(x(qa, at, 0)).add(a.lanewise(LSHR, 4).mul(x(qa, at, 2)))
+                    .add(e.and((short) 0xF).mul(x(qa, at, 1))).add(e.lanewise(LSHR, 4).mul(x(qa, at, 3)));
+            acc = scaled(QuantKernels.shiftedPairSums(p), s, acc);
+            c += s * corr[dOff + b];
+        }
+        return acc.reduceLanes(ADD) * UNSHIFT + c;
+    }
+
+    /** Two Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}: one row after the other, as {@link #dotQ8x2}. */
+    static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
+                        float[] out, int o) {
+        out[o] = dotQ4(w, off0, qa, qo, da, corr, dOff, blocks);
+        out[o + 1] = dotQ4(w, off1, qa, qo, da, corr, dOff, blocks);
     }
 }

@@ -39,43 +39,69 @@ final class QuantKernels256 {
 
     private QuantKernels256() {}
 
+    /*
+     * The block arithmetic is written out in each loop, with only small helpers (a load, a pair sum, the
+     * final FMA): a larger helper taking vectors can be compiled on its own first and is then too big
+     * for C2 to inline, which boxes every vector it passes.
+     */
+
     /** 256-bit twin of {@link QuantKernelsScalar#dotQ8}: one weight row, two accumulators. */
     static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
         FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
         int b = 0;
         for (; b + 1 < blocks; b += 2, off += 2 * Q8) {
             int at = qo + b * BLOCK;
-            acc0 = blockQ8(w, off, ShortVector.fromArray(S256, qa, at), ShortVector.fromArray(S256, qa, at + HALF), da[dOff + b], acc0);
-            acc1 = blockQ8(w, off + Q8, ShortVector.fromArray(S256, qa, at + BLOCK), ShortVector.fromArray(S256, qa, at + BLOCK + HALF),
-                    da[dOff + b + 1], acc1);
+            ShortVector s0 = q8(w, off, 0).mul(x(qa, at)).add(q8(w, off, 1).mul(x(qa, at + HALF)));
+            ShortVector s1 = q8(w, off + Q8, 0).mul(x(qa, at + BLOCK)).add(q8(w, off + Q8, 1).mul(x(qa, at + BLOCK + HALF)));
+            acc0 = scaled(QuantKernels.pairSums(s0), QuantKernels.scale(w, off) * da[dOff + b], acc0);
+            acc1 = scaled(QuantKernels.pairSums(s1), QuantKernels.scale(w, off + Q8) * da[dOff + b + 1], acc1);
         }
         if (b < blocks) {
             int at = qo + b * BLOCK;
-            acc0 = blockQ8(w, off, ShortVector.fromArray(S256, qa, at), ShortVector.fromArray(S256, qa, at + HALF), da[dOff + b], acc0);
+            ShortVector s0 = q8(w, off, 0).mul(x(qa, at)).add(q8(w, off, 1).mul(x(qa, at + HALF)));
+            acc0 = scaled(QuantKernels.pairSums(s0), QuantKernels.scale(w, off) * da[dOff + b], acc0);
         }
         return acc0.add(acc1).reduceLanes(ADD);
     }
 
-    /** Two Q8_0 weight rows against one activation row, as {@link QuantKernels#dotQ8x2}. */
+    /**
+     * Two Q8_0 weight rows against one activation row, as {@link QuantKernels#dotQ8x2}. Per block and
+     * row: the two halves' products added in 16 bits, then each lane pair summed exactly into 32 bits:
+     * 8 lanes of 4 products each.
+     */
     static void dotQ8x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, int dOff, int blocks, float[] out, int o) {
         FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
         for (int b = 0; b < blocks; b++, off0 += Q8, off1 += Q8) {
             int at = qo + b * BLOCK;
-            ShortVector x0 = ShortVector.fromArray(S256, qa, at), x1 = ShortVector.fromArray(S256, qa, at + HALF);
+            ShortVector x0 = x(qa, at), x1 = x(qa, at + HALF);
             float d = da[dOff + b];
-            acc0 = blockQ8(w, off0, x0, x1, d, acc0);
-            acc1 = blockQ8(w, off1, x0, x1, d, acc1);
+            ShortVector s0 = q8(w, off0, 0).mul(x0).add(q8(w, off0, 1).mul(x1));
+            ShortVector s1 = q8(w, off1, 0).mul(x0).add(q8(w, off1, 1).mul(x1));
+            acc0 = scaled(QuantKernels.pairSums(s0), QuantKernels.scale(w, off0) * d, acc0);
+            acc1 = scaled(QuantKernels.pairSums(s1), QuantKernels.scale(w, off1) * d, acc1);
         }
         out[o] = acc0.reduceLanes(ADD);
         out[o + 1] = acc1.reduceLanes(ADD);
     }
 
-    /** {@code acc + d_w·d_a · (the block at off times [x0 | x1], as 8 exact integer sums of 4 products)}. */
-    private static FloatVector blockQ8(MemorySegment w, long off, ShortVector x0, ShortVector x1, float da, FloatVector acc) {
-        ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S256, 0);
-        ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 2 + HALF, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S256, 0);
-        IntVector sums = QuantKernels.pairSums(q0.mul(x0).add(q1.mul(x1)));
-        return ((FloatVector) sums.convert(I2F, 0)).fma(FloatVector.broadcast(F256, QuantKernels.scale(w, off) * da), acc);
+    /** 16 activation shorts at {@code qa[at..]}. */
+    private static ShortVector x(short[] qa, int at) {
+        return ShortVector.fromArray(S256, qa, at);
+    }
+
+    /** Half {@code k} (16 bytes) of the Q8_0 block at {@code off}, sign-extended to shorts. */
+    private static ShortVector q8(MemorySegment w, long off, int k) {
+        return (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 2 + k * HALF, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S256, 0);
+    }
+
+    /** The 16 bytes of the Q4_0 block at {@code off}, zero-extended to shorts (nibbles still packed). */
+    private static ShortVector q4(MemorySegment w, long off) {
+        return (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(ZERO_EXTEND_B2S, S256, 0);
+    }
+
+    /** {@code acc + s · float(sums)}. */
+    private static FloatVector scaled(IntVector sums, float s, FloatVector acc) {
+        return ((FloatVector) sums.convert(I2F, 0)).fma(FloatVector.broadcast(F256, s), acc);
     }
 
     /** 256-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code NATURAL} order): one weight row, two accumulators. */
@@ -86,42 +112,47 @@ final class QuantKernels256 {
         for (; b + 1 < blocks; b += 2, off += 2 * Q4) {
             int at = qo + b * BLOCK;
             float s0 = QuantKernels.scale(w, off) * da[dOff + b], s1 = QuantKernels.scale(w, off + Q4) * da[dOff + b + 1];
-            acc0 = blockQ4(w, off, ShortVector.fromArray(S256, qa, at), ShortVector.fromArray(S256, qa, at + HALF), s0, acc0);
-            acc1 = blockQ4(w, off + Q4, ShortVector.fromArray(S256, qa, at + BLOCK), ShortVector.fromArray(S256, qa, at + BLOCK + HALF), s1, acc1);
+            ShortVector q0 = q4(w, off), q1 = q4(w, off + Q4);
+            ShortVector p0 = q0.and((short) 0xF).mul(x(qa, at)).add(q0.lanewise(LSHR, 4).mul(x(qa, at + HALF)));
+            ShortVector p1 = q1.and((short) 0xF).mul(x(qa, at + BLOCK)).add(q1.lanewise(LSHR, 4).mul(x(qa, at + BLOCK + HALF)));
+            acc0 = scaled(QuantKernels.shiftedPairSums(p0), s0, acc0);
+            acc1 = scaled(QuantKernels.shiftedPairSums(p1), s1, acc1);
             c += s0 * corr[dOff + b] + s1 * corr[dOff + b + 1];
         }
         if (b < blocks) {
             int at = qo + b * BLOCK;
             float s0 = QuantKernels.scale(w, off) * da[dOff + b];
-            acc0 = blockQ4(w, off, ShortVector.fromArray(S256, qa, at), ShortVector.fromArray(S256, qa, at + HALF), s0, acc0);
+            ShortVector q0 = q4(w, off);
+            ShortVector p0 = q0.and((short) 0xF).mul(x(qa, at)).add(q0.lanewise(LSHR, 4).mul(x(qa, at + HALF)));
+            acc0 = scaled(QuantKernels.shiftedPairSums(p0), s0, acc0);
             c += s0 * corr[dOff + b];
         }
         return acc0.add(acc1).reduceLanes(ADD) * UNSHIFT + c;
     }
 
-    /** Two Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}. */
+    /**
+     * Two Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}. Per block and
+     * row: low nibbles times the first half of the activation block plus high nibbles times the second
+     * (≤ 2·15·127 per lane), then neighbours added times 2¹⁶.
+     */
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
                         float[] out, int o) {
         FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
         float c0 = 0, c1 = 0;
         for (int b = 0; b < blocks; b++, off0 += Q4, off1 += Q4) {
             int at = qo + b * BLOCK;
-            ShortVector lo = ShortVector.fromArray(S256, qa, at), hi = ShortVector.fromArray(S256, qa, at + HALF);
+            ShortVector lo = x(qa, at), hi = x(qa, at + HALF);
             float d = da[dOff + b], k = corr[dOff + b];
             float s0 = QuantKernels.scale(w, off0) * d, s1 = QuantKernels.scale(w, off1) * d;
-            acc0 = blockQ4(w, off0, lo, hi, s0, acc0);
-            acc1 = blockQ4(w, off1, lo, hi, s1, acc1);
+            ShortVector q0 = q4(w, off0), q1 = q4(w, off1);
+            ShortVector p0 = q0.and((short) 0xF).mul(lo).add(q0.lanewise(LSHR, 4).mul(hi));
+            ShortVector p1 = q1.and((short) 0xF).mul(lo).add(q1.lanewise(LSHR, 4).mul(hi));
+            acc0 = scaled(QuantKernels.shiftedPairSums(p0), s0, acc0);
+            acc1 = scaled(QuantKernels.shiftedPairSums(p1), s1, acc1);
             c0 += s0 * k;
             c1 += s1 * k;
         }
         out[o] = acc0.reduceLanes(ADD) * UNSHIFT + c0;
         out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT + c1;
-    }
-
-    /** {@code acc + 2¹⁶·s · (pair sums of the block at off: low nibbles times lo, high nibbles times hi)}. */
-    private static FloatVector blockQ4(MemorySegment w, long off, ShortVector lo, ShortVector hi, float s, FloatVector acc) {
-        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, off + 2, ByteOrder.LITTLE_ENDIAN).convertShape(ZERO_EXTEND_B2S, S256, 0);
-        ShortVector products = q.and((short) 0xF).mul(lo).add(q.lanewise(LSHR, 4).mul(hi));
-        return ((FloatVector) QuantKernels.shiftedPairSums(products).convert(I2F, 0)).fma(FloatVector.broadcast(F256, s), acc);
     }
 }
