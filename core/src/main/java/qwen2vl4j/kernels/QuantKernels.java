@@ -31,7 +31,7 @@ import qwen2vl4j.io.DType;
  * ({@link #BITS}): {@link QuantKernels512} (one Q8_0 block, or two Q4_0 blocks, per vector),
  * {@link QuantKernels256} (AVX2) and {@link QuantKernels128} (SSE, NEON); the methods here dispatch on
  * the constant, which the JIT folds away. Below 128 bits (no vectors) they run the scalar twins. The
- * {@code x2} versions do two weight rows per pass, sharing the activation loads;
+ * {@code x2} versions do two weight rows per call, sharing the activation loads where that pays;
  * {@link QuantKernelsBaseline} keeps the first version for the benchmark. The dequantizer and the
  * widening dot products ({@code dot*Widening}, the naive baseline the benchmark compares against:
  * every weight widened int8 → f32 and multiplied with the float activations) are written once for any
@@ -79,8 +79,9 @@ final class QuantKernels {
 
     /**
      * Two Q8_0 weight rows (at {@code off0} and {@code off1}) against one activation row, into
-     * {@code out[o]} and {@code out[o + 1]}: each activation vector and scale is loaded once for both
-     * rows, and the two rows' accumulators are independent chains. Each equals {@link #dotQ8} of its row.
+     * {@code out[o]} and {@code out[o + 1]}. Each equals {@link #dotQ8} of its row. The 512-bit form
+     * loads each activation vector and scale once for both rows, with independent accumulators; the
+     * 256- and 128-bit forms take the rows one after the other (see theirs).
      */
     static void dotQ8x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, int dOff, int blocks, float[] out, int o) {
         switch (BITS) {

@@ -65,23 +65,12 @@ final class QuantKernels256 {
     }
 
     /**
-     * Two Q8_0 weight rows against one activation row, as {@link QuantKernels#dotQ8x2}. Per block and
-     * row: the two halves' products added in 16 bits, then each lane pair summed exactly into 32 bits:
-     * 8 lanes of 4 products each.
+     * Two Q8_0 weight rows against one activation row, as {@link QuantKernels#dotQ8x2}: here one row
+     * after the other. Both rows in one loop are no faster from the caches at this width and slower
+     * from memory, where the two rows' blocks make two interleaved streams.
      */
     static void dotQ8x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, int dOff, int blocks, float[] out, int o) {
-        FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
-        for (int b = 0; b < blocks; b++, off0 += Q8, off1 += Q8) {
-            int at = qo + b * BLOCK;
-            ShortVector x0 = x(qa, at), x1 = x(qa, at + HALF);
-            float d = da[dOff + b];
-            ShortVector s0 = q8(w, off0, 0).mul(x0).add(q8(w, off0, 1).mul(x1));
-            ShortVector s1 = q8(w, off1, 0).mul(x0).add(q8(w, off1, 1).mul(x1));
-            acc0 = scaled(QuantKernels.pairSums(s0), QuantKernels.scale(w, off0) * d, acc0);
-            acc1 = scaled(QuantKernels.pairSums(s1), QuantKernels.scale(w, off1) * d, acc1);
-        }
-        out[o] = acc0.reduceLanes(ADD);
-        out[o + 1] = acc1.reduceLanes(ADD);
+        for (int k = 0; k < 2; k++) out[o + k] = dotQ8(w, k == 0 ? off0 : off1, qa, qo, da, dOff, blocks); // one call site: inlined once
     }
 
     /** 16 activation shorts at {@code qa[at..]}. */
