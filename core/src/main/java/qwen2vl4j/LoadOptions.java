@@ -2,6 +2,7 @@ package qwen2vl4j;
 
 import java.util.Objects;
 import qwen2vl4j.io.WeightFormat;
+import qwen2vl4j.kernels.ComputeBackends;
 import qwen2vl4j.kernels.ComputePool;
 import qwen2vl4j.preprocess.FrameSampling;
 import qwen2vl4j.preprocess.ImageDecoder;
@@ -24,9 +25,12 @@ import qwen2vl4j.text.KvCacheType;
  *                       0 keeps qwen-vl-utils' rule (768 tokens per frame, less for long videos)
  * @param fps            frames per second sampled from a video file whose part gives no {@code fps}; 0 keeps 2.0
  * @param maxFrames      most frames sampled from a video file (a part's {@code nframes} is used as given); 0 keeps 768
+ * @param backend        the {@link qwen2vl4j.kernels.ComputeBackend} the matrix products run on, by name: {@code auto}
+ *                       (the best available, today {@code java}), {@code java}, or an installed provider's name
+ *                       ({@link ComputeBackends#available()}); an unknown name is refused at load, listing those
  */
 public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxImagePixels, long minPixels, long maxPixels,
-                          int threads, long videoMaxPixels, double fps, int maxFrames) {
+                          int threads, long videoMaxPixels, double fps, int maxFrames, String backend) {
     /** The most frames qwen-vl-utils samples from a video, and so the largest {@code maxFrames}. */
     public static final int MAX_FRAMES = FrameSampling.FPS_MAX_FRAMES;
 
@@ -48,9 +52,17 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
         if (threads < 0 || threads > ComputePool.MAX_THREADS) {
             throw new IllegalArgumentException("threads must be in [0, " + ComputePool.MAX_THREADS + "] (0 = all available processors), got " + threads);
         }
+        Objects.requireNonNull(backend, "backend");
+        if (backend.isBlank()) throw new IllegalArgumentException("backend must name a compute backend (auto, java, ...), got '" + backend + "'");
     }
 
-    /** The reference settings: bf16 weights as stored, f32 KV cache, the preprocessor's and qwen-vl-utils' budgets, every core. */
+    /** The options without a backend choice: {@code auto}. */
+    public LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxImagePixels, long minPixels, long maxPixels, int threads,
+                       long videoMaxPixels, double fps, int maxFrames) {
+        this(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads, videoMaxPixels, fps, maxFrames, ComputeBackends.AUTO);
+    }
+
+    /** The reference settings: bf16 weights as stored, f32 KV cache, the preprocessor's and qwen-vl-utils' budgets, every core, the best backend. */
     public static LoadOptions defaults() {
         return builder().build();
     }
@@ -62,7 +74,7 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
     /** A builder starting from these options. */
     public Builder toBuilder() {
         return new Builder().weights(weights).kvCache(kvCache).maxImagePixels(maxImagePixels).minPixels(minPixels)
-                .maxPixels(maxPixels).threads(threads).videoMaxPixels(videoMaxPixels).fps(fps).maxFrames(maxFrames);
+                .maxPixels(maxPixels).threads(threads).videoMaxPixels(videoMaxPixels).fps(fps).maxFrames(maxFrames).backend(backend);
     }
 
     /** Builds {@link LoadOptions}; unset fields keep their defaults. */
@@ -76,6 +88,7 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
         private long videoMaxPixels;
         private double fps;
         private int maxFrames;
+        private String backend = ComputeBackends.AUTO;
 
         private Builder() {}
 
@@ -124,9 +137,15 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
             return this;
         }
 
+        /** The compute backend by name: {@code auto} (default), {@code java}, or an installed provider's. */
+        public Builder backend(String name) {
+            this.backend = name;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the field that is out of range */
         public LoadOptions build() {
-            return new LoadOptions(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads, videoMaxPixels, fps, maxFrames);
+            return new LoadOptions(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads, videoMaxPixels, fps, maxFrames, backend);
         }
     }
 }

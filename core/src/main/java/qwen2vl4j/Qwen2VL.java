@@ -108,7 +108,7 @@ public final class Qwen2VL implements AutoCloseable {
             throw new ModelLoadException("preprocessor_config.json in " + folder + " (patch " + preprocessor.patchSize() + ", merge "
                     + preprocessor.mergeSize() + ", temporal " + preprocessor.temporalPatchSize() + ") disagrees with config.json's vision_config");
         }
-        Weights weights = Weights.open(folder);
+        Weights weights = Weights.open(folder, qwen2vl4j.kernels.ComputeBackends.select(options.backend()));
         try {
             CheckpointLayout.verify(weights, config);
             weights = CheckpointQuantizer.quantizeAtLoad(weights, config, options.weights());

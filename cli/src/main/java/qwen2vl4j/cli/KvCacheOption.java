@@ -9,8 +9,13 @@ public final class KvCacheOption {
             description = "KV cache storage: f32 (exact, default), bf16 or f16 (half the memory per token of context)")
     KvCacheType type = KvCacheType.F32;
 
+    /** The chosen storage. */
+    public KvCacheType type() {
+        return type;
+    }
+
     /** Parses the names case-insensitively, with the accepted names in the error. */
-    static final class Converter implements picocli.CommandLine.ITypeConverter<KvCacheType> {
+    public static final class Converter implements picocli.CommandLine.ITypeConverter<KvCacheType> {
         @Override
         public KvCacheType convert(String value) {
             return KvCacheType.parse(value);

@@ -55,6 +55,10 @@ public final class LoadOptionsMixin {
     /** The highest frame rate {@code --fps} takes. */
     static final double MAX_FPS = 60;
 
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
+            description = "compute backend of the matrix products: auto (default: the best available), java, or an installed one")
+    String backend = "auto";
+
     /**
      * The load options these flags give.
      *
@@ -83,7 +87,7 @@ public final class LoadOptionsMixin {
         return LoadOptions.builder().weights(weights).kvCache(kvCache.type).threads(threads)
                 .minPixels(orZero(minPixels)).maxPixels(orZero(maxPixels))
                 .videoMaxPixels(orZero(videoMaxPixels)).fps(fps == null ? 0 : fps).maxFrames(maxFrames == null ? 0 : maxFrames)
-                .build();
+                .backend(backend).build();
     }
 
     /**

@@ -2,6 +2,11 @@ package qwen2vl4j.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import qwen2vl4j.cli.bench.BenchCommand;
+import qwen2vl4j.cli.bench.PreprocessBenchCommand;
+import qwen2vl4j.cli.bench.QuantBenchCommand;
+import qwen2vl4j.cli.bench.ServeBenchCommand;
+import qwen2vl4j.cli.bench.TokenizerBenchCommand;
 
 /** Entry point of {@code bin/qwen2vl4j}: one subcommand per job. */
 @Command(name = "qwen2vl4j", mixinStandardHelpOptions = true, version = "qwen2vl4j 0.1.0",

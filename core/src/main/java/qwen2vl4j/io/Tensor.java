@@ -7,14 +7,25 @@ import java.util.Arrays;
 
 /**
  * One tensor of a safetensors file: its checkpoint name, element type, shape and the bytes,
- * a slice of the memory-mapped file (little-endian, row-major). Valid while its file is open.
+ * a slice of the memory-mapped file (little-endian, row-major), and the {@link Device} its products run on
+ * (null: the default, the Java kernels). Valid while its file is open.
  */
-public record Tensor(String name, DType dtype, long[] shape, MemorySegment data, String file) {
+public record Tensor(String name, DType dtype, long[] shape, MemorySegment data, String file, Device device) {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfDouble DOUBLE_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** A tensor on the default device. */
+    public Tensor(String name, DType dtype, long[] shape, MemorySegment data, String file) {
+        this(name, dtype, shape, data, file, null);
+    }
+
+    /** This tensor (the same bytes) on {@code device}. */
+    public Tensor on(Device device) {
+        return device == this.device ? this : new Tensor(name, dtype, shape, data, file, device);
+    }
 
     /** Number of elements: the product of the shape. */
     public long numel() {

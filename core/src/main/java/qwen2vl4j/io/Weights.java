@@ -22,15 +22,25 @@ public final class Weights implements AutoCloseable {
     private final Path folder;
     private final List<SafeTensors> files;
     private final Map<String, Tensor> tensors;
+    private final Device device;
 
-    private Weights(Path folder, List<SafeTensors> files, Map<String, Tensor> tensors) {
+    private Weights(Path folder, List<SafeTensors> files, Map<String, Tensor> tensors, Device device) {
         this.folder = folder;
         this.files = files;
         this.tensors = tensors;
+        this.device = device;
     }
 
-    /** Opens every safetensors file of {@code folder}. Nothing is kept open when this throws. */
+    /** Opens every safetensors file of {@code folder} for the default device. Nothing is kept open when this throws. */
     public static Weights open(Path folder) {
+        return open(folder, null);
+    }
+
+    /**
+     * Opens every safetensors file of {@code folder}, each tensor tagged with {@code device} (null: the default),
+     * where the products over it will run. Nothing is kept open when this throws.
+     */
+    public static Weights open(Path folder, Device device) {
         Path index = folder.resolve("model.safetensors.index.json");
         Path single = folder.resolve("model.safetensors");
         List<Path> shards = new ArrayList<>();
@@ -78,7 +88,7 @@ public final class Weights implements AutoCloseable {
                             && weightMap.containsKey(t.name())) {
                         continue; // the index says another shard owns it
                     }
-                    Tensor prev = all.put(name, t);
+                    Tensor prev = all.put(name, t.on(device));
                     if (prev != null) {
                         throw new ModelLoadException("tensor " + name + " appears twice: in " + prev.file() + " and " + t.file());
                     }
@@ -92,7 +102,7 @@ public final class Weights implements AutoCloseable {
                     }
                 }
             }
-            return new Weights(folder, Collections.unmodifiableList(opened), Collections.unmodifiableMap(all));
+            return new Weights(folder, Collections.unmodifiableList(opened), Collections.unmodifiableMap(all), device);
         } catch (RuntimeException e) {
             opened.forEach(SafeTensors::close);
             throw e;
@@ -101,12 +111,18 @@ public final class Weights implements AutoCloseable {
 
     /**
      * These weights with every tensor passed through {@code convert} (for instance quantized at load
-     * time); the files stay shared, so closing either instance closes them (closing both is harmless).
+     * time), still on this instance's device; the files stay shared, so closing either instance closes them
+     * (closing both is harmless).
      */
     public Weights converted(UnaryOperator<Tensor> convert) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        tensors.forEach((name, t) -> out.put(name, convert.apply(t)));
-        return new Weights(folder, files, Collections.unmodifiableMap(out));
+        tensors.forEach((name, t) -> out.put(name, convert.apply(t).on(device)));
+        return new Weights(folder, files, Collections.unmodifiableMap(out), device);
+    }
+
+    /** The device every tensor is tagged with; null for the default. */
+    public Device device() {
+        return device;
     }
 
     /** Maps the newer transformers prefixes onto the hub checkpoint's names. */

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * broadcasts 12 consecutive input values, so the loads stay well under the two multiply-adds per
  * cycle. The kernels are branch-free and call no helper on purpose: the JIT keeps the accumulators
  * in registers only while a method stays small, and an accumulator passed to a call it does not
- * inline is boxed (seven times slower). {@link GemmKernelsScalar} is the scalar twin.
+ * inline is boxed (seven times slower). {@code GemmKernelsReference} (in the tests) is the plain twin.
  */
 final class GemmKernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;

@@ -11,7 +11,9 @@ import qwen2vl4j.io.Tensor;
  * A weight matrix {@code [rows, cols]} as the checkpoint stores it (row-major, BF16, F16 or F32),
  * read straight from the mapped file, or block-quantized (Q8_0, Q4_0: each row its {@code cols / 32}
  * GGUF blocks, see {@link QuantKernelsScalar}), mapped from a quantized file or made at load time by
- * {@link #quantize}. Linear layers compute {@code y = x · Wᵀ}: one row per output.
+ * {@link #quantize}. Linear layers compute {@code y = x · Wᵀ}: one row per output. A matrix carries the
+ * {@link ComputeBackend} its products run on ({@link #backend()}): that of its tensor's device, the
+ * {@link JavaBackend} by default.
  */
 public final class Matrix {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -22,16 +24,18 @@ public final class Matrix {
     private final int cols;
     private final DType dtype;
     private final MemorySegment data;
+    private final ComputeBackend backend;
 
-    private Matrix(String name, int rows, int cols, DType dtype, MemorySegment data) {
+    private Matrix(String name, int rows, int cols, DType dtype, MemorySegment data, ComputeBackend backend) {
         this.name = name;
         this.rows = rows;
         this.cols = cols;
         this.dtype = dtype;
         this.data = data;
+        this.backend = backend;
     }
 
-    /** A 2-D tensor as a matrix. */
+    /** A 2-D tensor as a matrix, on the tensor's device. */
     public static Matrix of(Tensor t) {
         if (t.shape().length != 2) {
             throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": expected 2 dimensions, found " + t.shape().length);
@@ -39,7 +43,7 @@ public final class Matrix {
         return of(t, t.dim(0), Math.toIntExact(t.numel() / t.dim(0)));
     }
 
-    /** Any tensor viewed as {@code [rows, cols]} (e.g. a Conv3d kernel flattened per output channel). */
+    /** Any tensor viewed as {@code [rows, cols]} (e.g. a Conv3d kernel flattened per output channel), on the tensor's device. */
     public static Matrix of(Tensor t, int rows, int cols) {
         if ((long) rows * cols != t.numel()) {
             throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": cannot view " + t.numel() + " elements as [" + rows + ", " + cols + "]");
@@ -52,12 +56,18 @@ public final class Matrix {
         } else if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32) {
             throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": dtype " + t.dtype() + " is not supported for weights (BF16, F16, F32, Q8_0 or Q4_0)");
         }
-        return new Matrix(t.name(), rows, cols, t.dtype(), t.data());
+        return new Matrix(t.name(), rows, cols, t.dtype(), t.data(), backendOf(t));
+    }
+
+    private static ComputeBackend backendOf(Tensor t) {
+        if (t.device() == null) return JavaBackend.INSTANCE;
+        if (t.device() instanceof ComputeBackend b) return b;
+        throw new ModelLoadException("tensor " + t.name() + " in " + t.file() + ": device " + t.device().name() + " is not a compute backend");
     }
 
     /**
      * A matrix over the first {@code rows × cols} values of float data already in memory (for tests,
-     * converted weights and reused scratch buffers, which may be longer).
+     * converted weights and reused scratch buffers, which may be longer), on the {@link JavaBackend}.
      */
     public static Matrix ofFloats(String name, float[] values, int rows, int cols) {
         long size = (long) rows * cols;
@@ -65,17 +75,17 @@ public final class Matrix {
             throw new IllegalArgumentException(name + ": " + values.length + " values for [" + rows + ", " + cols + "]");
         }
         MemorySegment seg = MemorySegment.ofArray(values).asSlice(0, size * Float.BYTES);
-        return new Matrix(name, rows, cols, DType.F32, seg);
+        return new Matrix(name, rows, cols, DType.F32, seg, JavaBackend.INSTANCE);
     }
 
     /**
      * This matrix quantized to {@code type} (Q8_0 or Q4_0) with ggml's reference quantizers, rows split
-     * across the pool, held on the heap.
+     * across the pool, held on the heap, on the same backend.
      *
      * @throws IllegalArgumentException when {@code cols} is not a multiple of 32 or {@code type} is not a block type
      */
     public static Matrix quantize(Matrix m, DType type) {
-        return new Matrix(m.name, m.rows, m.cols, type, Quantizer.quantize(m.name, m.rows, m.cols, type, m::row));
+        return new Matrix(m.name, m.rows, m.cols, type, Quantizer.quantize(m.name, m.rows, m.cols, type, m::row), m.backend);
     }
 
     public String name() {
@@ -99,7 +109,16 @@ public final class Matrix {
         return dtype.byteSize((long) rows * cols);
     }
 
-    MemorySegment data() {
+    /** Where its products run. */
+    public ComputeBackend backend() {
+        return backend;
+    }
+
+    /**
+     * The weights as stored, what a backend computes on: {@code rows × cols} little-endian elements row-major, or for
+     * a block type each row's {@code cols / 32} GGUF blocks one row after the other ({@link #rowOffset}).
+     */
+    public MemorySegment data() {
         return data;
     }
 
@@ -130,8 +149,33 @@ public final class Matrix {
         }
     }
 
+    /**
+     * Copies columns {@code [from, from+count)} of row {@code r} into {@code dst[off..off+count)} as float32; for a
+     * block type the columns must be whole blocks.
+     *
+     * @throws IllegalArgumentException when the columns lie outside the row or are not whole blocks
+     */
+    public void row(int r, int from, int count, float[] dst, int off) {
+        if (r < 0 || r >= rows || from < 0 || count < 0 || from + count > cols || (dtype.isQuantized() && (from % dtype.blockSize() != 0 || count % dtype.blockSize() != 0))) {
+            throw new IllegalArgumentException("matrix " + name + " [" + rows + ", " + cols + "] " + dtype + ": cannot read row " + r
+                    + ", columns " + from + " to " + (from + count));
+        }
+        long base = (long) r * cols + from;
+        if (dtype.isQuantized()) {
+            QuantKernels.dequantizeRow(dtype, data, rowOffset(r) + dtype.byteSize(from), dst, off, count);
+            return;
+        }
+        switch (dtype) {
+            case F32 -> MemorySegment.copy(data, FLOAT_LE, base * 4, dst, off, count);
+            case BF16 -> VectorKernels.bf16ToFloat(data, base * 2, dst, off, count);
+            default -> {
+                for (int c = 0; c < count; c++) dst[off + c] = Float.float16ToFloat(data.get(SHORT_LE, (base + c) * 2));
+            }
+        }
+    }
+
     /** Byte offset of row {@code r} in {@link #data()}. */
-    long rowOffset(int r) {
+    public long rowOffset(int r) {
         return dtype.byteSize((long) r * cols);
     }
 }

@@ -40,7 +40,7 @@ public final class Quantizer {
         }
         Matrix m = Matrix.of(t);
         MemorySegment blocks = quantize(t.name(), m.rows(), m.cols(), type, m::row);
-        return new Tensor(t.name(), type, t.shape().clone(), blocks, t.file() + " (quantized to " + type + " at load)");
+        return new Tensor(t.name(), type, t.shape().clone(), blocks, t.file() + " (quantized to " + type + " at load)", t.device());
     }
 
     /**

@@ -1,10 +1,10 @@
 package qwen2vl4j.kernels;
 
 /**
- * The element-wise and per-row operations of the Qwen2 text decoder (spec §6): RMSNorm, softmax,
- * SwiGLU, M-RoPE angles and their rotate-half application, and one head's causal attention over a
- * key/value cache. All float32 in, float32 out, following the HF reference's order of operations;
- * reductions over a row accumulate in double.
+ * The element-wise and per-row operations of the Qwen2 text decoder (HF Qwen2VLForConditionalGeneration's
+ * language model): RMSNorm, the residual sum, M-RoPE angles and their rotate-half application. All float32 in,
+ * float32 out, following the HF reference's order of operations; reductions over a row accumulate in double.
+ * SwiGLU's activation runs in {@link VectorKernels#siluMul}, attention in {@link CausalAttention}.
  */
 public final class TextOps {
     private TextOps() {}
@@ -24,35 +24,6 @@ public final class TextOps {
         for (int i = 0; i < n; i++) {
             out[outOff + i] = weight[i] * (x[xOff + i] * inv);
         }
-    }
-
-    /** In-place softmax of {@code x[off..off+n)} with max subtraction. */
-    public static void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) x[off + i] *= inv;
-    }
-
-    /** {@code x · sigmoid(x)}. */
-    public static float silu(float x) {
-        return (float) (x / (1.0 + Math.exp(-x)));
-    }
-
-    /** SwiGLU, in place: {@code gate[i] = silu(gate[i]) · up[i]} for {@code i < n}. */
-    public static void siluMul(float[] gate, float[] up, int n) {
-        siluMul(gate, up, 0, n);
-    }
-
-    /** SwiGLU, in place, on {@code [from, to)}: {@code gate[i] = silu(gate[i]) · up[i]}. */
-    public static void siluMul(float[] gate, float[] up, int from, int to) {
-        for (int i = from; i < to; i++) gate[i] = silu(gate[i]) * up[i];
     }
 
     /** {@code acc[i] += x[i]} for {@code i < n} (the residual connection). */
@@ -75,7 +46,8 @@ public final class TextOps {
     }
 
     /**
-     * The M-RoPE cosines and sines of one token (spec §6.3): frequency {@code j} rotates by
+     * The M-RoPE cosines and sines of one token (HF Qwen2VLRotaryEmbedding with apply_multimodal_rotary_pos_emb's
+     * mrope_section): frequency {@code j} rotates by
      * {@code position[axis(j)] · invFreq[j]} (float32 product), where the first {@code section[0]}
      * frequencies follow the temporal position, the next {@code section[1]} the height, the rest the width.
      * Writes {@code invFreq.length} values to {@code cos[off..]} and {@code sin[off..]}.
@@ -102,26 +74,6 @@ public final class TextOps {
             float x1 = x[off + j], x2 = x[off + j + half];
             x[off + j] = x1 * c - x2 * s;
             x[off + j + half] = x2 * c + x1 * s;
-        }
-    }
-
-    /**
-     * One query head attending to {@code nKeys} cached positions of one key/value head:
-     * {@code out = softmax(q·Kᵀ · scale) · V}. Key {@code t} lies at {@code keys[t·stride + kvOff ..]}
-     * (likewise values); {@code scores} needs room for {@code nKeys} values. The scalar twin of
-     * {@link CausalAttention}, which the decoder uses.
-     */
-    public static void attend(float[] q, int qOff, float[] keys, float[] values, int kvOff, int stride, int nKeys,
-                              int headDim, float scale, float[] scores, float[] out, int outOff) {
-        for (int t = 0; t < nKeys; t++) {
-            scores[t] = VectorKernels.dot(q, qOff, keys, t * stride + kvOff, headDim) * scale;
-        }
-        softmax(scores, 0, nKeys);
-        for (int d = 0; d < headDim; d++) out[outOff + d] = 0f;
-        for (int t = 0; t < nKeys; t++) {
-            float p = scores[t];
-            int vOff = t * stride + kvOff;
-            for (int d = 0; d < headDim; d++) out[outOff + d] += p * values[vOff + d];
         }
     }
 }

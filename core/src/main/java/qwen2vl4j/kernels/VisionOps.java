@@ -1,14 +1,23 @@
 package qwen2vl4j.kernels;
 
 /**
- * The element-wise and row-wise operations of the vision tower (spec §5): LayerNorm, softmax,
- * quick GELU, exact (erf) GELU, the 2-D rotary rotation, and the small vector helpers attention
- * needs. Large calls are split across the {@link ComputePool} by rows (or ranges of elements) and run
- * in vector lanes ({@link VisionVectorKernels}); every op has a plain-Java twin
- * ({@link VisionOpsScalar}). Results are float32; sums over a row are kept in double, so each op is
- * at least as accurate as the float32 reference. A result never depends on how the work was split.
+ * The element-wise and row-wise operations of the vision tower (HF Qwen2VisionTransformerPretrainedModel):
+ * LayerNorm, softmax, quick GELU, exact (erf) GELU, the 2-D rotary rotation and the residual sum. Large calls are
+ * split across the {@link ComputePool} by rows (or ranges of elements) and run in vector lanes
+ * ({@link VisionVectorKernels}); every op has a plain-Java twin in the tests ({@code VisionOpsReference}). GELU runs
+ * here in double, as do its erf and the rotary tail of a head. Results are float32; sums over a row are kept in
+ * double, so each op is at least as accurate as the float32 reference. A result never depends on how the work was split.
  */
 public final class VisionOps {
+    private static final double TWO_OVER_SQRT_PI = 2.0 / Math.sqrt(Math.PI);
+    private static final double ONE_OVER_SQRT_PI = 1.0 / Math.sqrt(Math.PI);
+    private static final double ONE_OVER_SQRT_2 = 1.0 / Math.sqrt(2.0);
+    /** Below this |x| erf uses its Maclaurin series, above it the erfc continued fraction. */
+    private static final double SERIES_LIMIT = 2.5;
+    /** Above this |x|, 1 − |erf(x)| < 2.2e-17: erf is ±1 in double. */
+    private static final double SATURATION = 6.0;
+    /** Depth of the erfc continued fraction; at |x| = 2.5 it converges to double precision well before this. */
+    private static final int CONTINUED_FRACTION_TERMS = 50;
     /** Calls touching fewer values than this stay on the calling thread. */
     private static final int SERIAL_VALUES = 1 << 14;
     /** Pieces per pool thread, so a slow core does not hold the others up. */
@@ -34,11 +43,6 @@ public final class VisionOps {
         split(rows, dim, (from, to) -> VisionVectorKernels.layerNorm(x, from, to, dim, weight, bias, eps, out));
     }
 
-    /** Softmax of {@code a[off..off+n)} in place (max-subtracted, sum in double). */
-    public static void softmax(float[] a, int off, int n) {
-        VisionVectorKernels.softmax(a, off, n, 1f);
-    }
-
     /**
      * Scales each of the {@code rows} rows of {@code a [rows, n]} (from index 0) by {@code scale}
      * (float32) and replaces it by its softmax: the attention probabilities of scores {@code q·kᵀ}.
@@ -56,7 +60,15 @@ public final class VisionOps {
 
     /** Exact GELU {@code 0.5 · x · (1 + erf(x / √2))} on {@code a[off..off+n)} in place (the merger's activation). */
     public static void gelu(float[] a, int off, int n) {
-        split(n, 1, (from, to) -> VisionOpsScalar.gelu(a, off + from, off + to));
+        split(n, 1, (from, to) -> geluRange(a, off + from, off + to));
+    }
+
+    /** Exact GELU on {@code a[from..to)} in place, in double. */
+    static void geluRange(float[] a, int from, int to) {
+        for (int i = from; i < to; i++) {
+            double x = a[i];
+            a[i] = (float) (0.5 * x * (1.0 + erf(x * ONE_OVER_SQRT_2)));
+        }
     }
 
     /**
@@ -65,24 +77,55 @@ public final class VisionOps {
      * {@code 1 − erfc(x)} with the continued fraction
      * {@code erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))} above.
      */
-    public static double erf(double x) {
-        return VisionOpsScalar.erf(x);
+    static double erf(double x) {
+        if (Double.isNaN(x)) return x;
+        double ax = Math.abs(x);
+        if (ax >= SATURATION) return Math.copySign(1.0, x);
+        if (ax < SERIES_LIMIT) return erfSeries(x);
+        return Math.copySign(1.0 - erfcContinuedFraction(ax), x);
+    }
+
+    private static double erfSeries(double x) {
+        double x2 = x * x;
+        double power = x; // (−1)ⁿ x^(2n+1) / n!
+        double sum = x;
+        for (int n = 1; n < 100; n++) {
+            power *= -x2 / n;
+            double term = power / (2 * n + 1);
+            sum += term;
+            if (Math.abs(term) <= 1e-17 * Math.abs(sum)) break;
+        }
+        return TWO_OVER_SQRT_PI * sum;
+    }
+
+    /** erfc(x) for x ≥ 2.5, the continued fraction evaluated from its tail. */
+    private static double erfcContinuedFraction(double x) {
+        double f = x;
+        for (int k = CONTINUED_FRACTION_TERMS; k >= 1; k--) {
+            f = x + (k * 0.5) / f;
+        }
+        return Math.exp(-x * x) * ONE_OVER_SQRT_PI / f;
     }
 
     /**
-     * Rotates one head vector {@code x[off..off+2·half)} in the rotate-half layout:
-     * for {@code j < half}, with {@code c = cos[tableOff+j]}, {@code s = sin[tableOff+j]},
-     * {@code x[j] ← x[j]·c − x[j+half]·s} and {@code x[j+half] ← x[j+half]·c + x[j]·s}
-     * (that is {@code x·cos + rotate_half(x)·sin} with the angle table repeated for both halves).
+     * Pairs {@code j < count} of one head vector in the rotate-half layout (the lanes past a vector's width in
+     * {@link VisionVectorKernels#rotaryHeads}): with {@code c = cos[tableOff+j]}, {@code s = sin[tableOff+j]},
+     * {@code x[off+j] ← x[off+j]·c − x[off+j+half]·s} and {@code x[off+j+half] ← x[off+j+half]·c + x[off+j]·s}.
      */
-    public static void rotary(float[] x, int off, float[] cos, float[] sin, int tableOff, int half) {
-        VisionOpsScalar.rotary(x, off, cos, sin, tableOff, half);
+    static void rotaryPairs(float[] x, int off, float[] cos, float[] sin, int tableOff, int count, int half) {
+        for (int j = 0; j < count; j++) {
+            float c = cos[tableOff + j], s = sin[tableOff + j];
+            float a = x[off + j], b = x[off + j + half];
+            x[off + j] = a * c - b * s;
+            x[off + j + half] = b * c + a * s;
+        }
     }
 
     /**
-     * {@link #rotary} for {@code heads} consecutive head vectors of {@code headDim} at the start of each
+     * Rotates {@code heads} consecutive head vectors of {@code headDim} at the start of each
      * of the {@code rows} rows of {@code x} (row {@code r} at {@code r·rowStride}), all of row {@code r}
-     * turned by its angles {@code cos/sin[r·headDim/2 ..]} (tables {@code [rows, headDim/2]}).
+     * turned by its angles {@code cos/sin[r·headDim/2 ..]} (tables {@code [rows, headDim/2]}), in the rotate-half layout
+     * (HF apply_rotary_pos_emb_vision: {@code x·cos + rotate_half(x)·sin}, the angle table repeated for both halves).
      */
     public static void rotaryHeads(float[] x, int rows, int rowStride, int heads, int headDim, float[] cos, float[] sin) {
         if (headDim % 2 != 0 || (long) heads * headDim > rowStride || cos.length < (long) rows * (headDim / 2) || sin.length != cos.length) {
@@ -90,16 +133,6 @@ public final class VisionOps {
                     + " with cos/sin tables of " + cos.length + "/" + sin.length + " for " + rows + " rows");
         }
         split(rows, heads * headDim, (from, to) -> VisionVectorKernels.rotaryHeads(x, from, to, rowStride, heads, headDim, cos, sin));
-    }
-
-    /** {@code Σ a[ao+i]·b[bo+i]} for {@code i < n} (vectorised). */
-    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        return VectorKernels.dot(a, ao, b, bo, n);
-    }
-
-    /** {@code y[yo+i] += alpha · x[xo+i]} for {@code i < n}. */
-    public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }
 
     /** {@code acc[i] += delta[i]} for {@code i < n} (a residual connection). */

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Vector API versions of the vision tower's per-row work, one row or range at a time on the
  * calling thread ({@link VisionOps} splits them across the pool). Each has a scalar twin in
- * {@link VisionOpsScalar}. Every element is computed by the same lane arithmetic, a partial last
+ * {@code VisionOpsReference} (in the tests). Every element is computed by the same lane arithmetic, a partial last
  * vector through a mask (or, for rotary, the twin's identical float32 arithmetic), so a result never
  * depends on where a range starts or ends.
  *
@@ -214,7 +214,7 @@ final class VisionVectorKernels {
                     a.mul(c).sub(b.mul(s)).intoArray(x, off + j);
                     b.mul(c).add(a.mul(s)).intoArray(x, off + j + half);
                 }
-                if (bound < half) VisionOpsScalar.rotary(x, off + bound, cos, sin, t + bound, half - bound, half);
+                if (bound < half) VisionOps.rotaryPairs(x, off + bound, cos, sin, t + bound, half - bound, half);
             }
         }
     }

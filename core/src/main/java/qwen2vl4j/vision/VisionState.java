@@ -1,6 +1,7 @@
 package qwen2vl4j.vision;
 
 import qwen2vl4j.config.VisionConfig;
+import qwen2vl4j.kernels.WindowAttention;
 
 /**
  * The buffers of one vision forward pass, sized for its patches and reused by every block, so that
@@ -20,9 +21,8 @@ final class VisionState {
     final float[] out;
     /** {@code [patches, mlpHidden]}. */
     final float[] mlpHidden;
-    /** Per (window, head): the keys {@code [len, headDim]} and the values transposed {@code [headDim, len]}. */
-    final float[][] keys;
-    final float[][] valuesT;
+    /** The window attention's per-(window, head) keys and transposed values, allocated once for all blocks. */
+    final WindowAttention.Workspace attention = new WindowAttention.Workspace();
 
     /** Buffers for {@code patches} patches in {@code grids}' windows, at the geometry of {@code c}. */
     VisionState(VisionConfig c, VisionGrids grids, int patches) {
@@ -31,23 +31,11 @@ final class VisionState {
 
     /** Buffers for {@code patches} patches: width {@code dim}, {@code heads} heads, MLP width {@code mlpHiddenDim} (0: no MLP). */
     VisionState(int dim, int heads, int mlpHiddenDim, VisionGrids grids, int patches) {
-        int headDim = dim / heads;
         this.patches = patches;
         normed = new float[patches * dim];
         qkvRows = new float[patches * 3 * dim];
         context = new float[patches * dim];
         out = new float[patches * dim];
         mlpHidden = new float[patches * mlpHiddenDim];
-        int windows = grids.windows();
-        int[] starts = grids.windowStarts();
-        keys = new float[windows * heads][];
-        valuesT = new float[windows * heads][];
-        for (int w = 0; w < windows; w++) {
-            int len = starts[w + 1] - starts[w];
-            for (int h = 0; h < heads; h++) {
-                keys[w * heads + h] = new float[len * headDim];
-                valuesT[w * heads + h] = new float[headDim * len];
-            }
-        }
     }
 }

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** {@link CausalAttention} against its scalar twin {@link TextOps#attend}, on odd geometries and contexts. */
+/** {@link CausalAttention} against its scalar twin {@link TextOpsReference#attend}, on odd geometries and contexts. */
 class CausalAttentionTest {
     private static final double TOL = 2e-5;
     /** Outputs are O(1): a few float ulps, far below {@link #TOL}·(1 + |x|) only where the split matters. */
@@ -37,7 +37,7 @@ class CausalAttentionTest {
         return out;
     }
 
-    /** Scalar twin: each row and head through {@link TextOps#attend}. */
+    /** Scalar twin: each row and head through {@link TextOpsReference#attend}. */
     private static float[] twin(float[] q, int rows, int start, float[] keys, float[] values, int heads, int kvHeads, int headDim) {
         int qDim = heads * headDim, kvDim = kvHeads * headDim;
         float[] out = new float[rows * qDim], scores = new float[start + rows];
@@ -45,7 +45,7 @@ class CausalAttentionTest {
         for (int i = 0; i < rows; i++) {
             for (int h = 0; h < heads; h++) {
                 int off = i * qDim + h * headDim, kvOff = (h / (heads / kvHeads)) * headDim;
-                TextOps.attend(q, off, keys, values, kvOff, kvDim, start + i + 1, headDim, scale, scores, out, off);
+                TextOpsReference.attend(q, off, keys, values, kvOff, kvDim, start + i + 1, headDim, scale, scores, out, off);
             }
         }
         return out;

@@ -22,7 +22,7 @@ class GemmKernelsTest {
             for (int r0 = 0; r0 + m <= MR; r0 += Math.max(1, MR - m)) {
                 float[] expected = start.clone(), actual = start.clone();
                 int oOff = outPad + r0 * oStride;
-                GemmKernelsScalar.gemm(m, a, aOff + r0, b, 3, kc, expected, oOff, oStride);
+                GemmKernelsReference.gemm(m, a, aOff + r0, b, 3, kc, expected, oOff, oStride);
                 switch (m) {
                     case 12 -> GemmKernels.gemm12(a, aOff + r0, b, 3, kc, actual, oOff, oStride);
                     case 4 -> GemmKernels.gemm4(a, aOff + r0, b, 3, kc, actual, oOff, oStride);
@@ -56,7 +56,7 @@ class GemmKernelsTest {
     void transposeTileMatchesScalarTwin(int srcStride, int kc) {
         float[] src = gaussian(new Random(srcStride * 7L + kc), NR * srcStride);
         float[] expected = new float[5 + kc * NR], actual = new float[5 + kc * NR];
-        GemmKernelsScalar.transposeTile(src, srcStride, kc, expected, 5);
+        GemmKernelsReference.transposeTile(src, srcStride, kc, expected, 5);
         GemmKernels.transposeTile(src, srcStride, GemmKernels.gatherMap(srcStride), kc, actual, 5);
         org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual);
     }

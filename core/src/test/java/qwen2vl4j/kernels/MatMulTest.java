@@ -42,23 +42,6 @@ class MatMulTest {
         checkAllFormats(n, rows, cols, false, rows * 11 + cols);
     }
 
-    /** The row-wise baseline kernel agrees with the scalar twin too. */
-    @Test
-    void rowwiseBaselineMatchesScalar() throws Exception {
-        Random rnd = new Random(5);
-        int n = 9, rows = 50, cols = 77;
-        float[] w = gaussian(rnd, rows * cols), x = gaussian(rnd, n * cols), bias = gaussian(rnd, rows);
-        Path file = tmp.resolve("rowwise.safetensors");
-        new SafeTensorsWriter().addBF16("w", new long[] {rows, cols}, w).write(file);
-        try (SafeTensors st = SafeTensors.open(file)) {
-            Matrix m = Matrix.of(st.tensor("w"));
-            float[] expected = new float[n * rows], actual = new float[n * rows];
-            MatMul.matmulScalar(x, n, m, bias, expected);
-            MatMul.matmulRowwise(x, n, m, bias, actual);
-            assertClose(expected, actual, cols, "rowwise");
-        }
-    }
-
     /**
      * The fused calls (two or three matrices with one input) equal one call per matrix through the scalar twin, for
      * one input row (one pass over the pool, ranges that straddle the matrices) and for several.
@@ -82,7 +65,7 @@ class MatMulTest {
             float[][] expected = new float[3][], three = new float[3][], two = new float[2][];
             for (int m = 0; m < 3; m++) {
                 expected[m] = new float[n * heights[m]];
-                MatMul.matmulScalar(x, n, w[m], biases[m], expected[m]);
+                MatMulReference.matmul(x, n, w[m], biases[m], expected[m]);
                 three[m] = new float[n * heights[m]];
                 if (m < 2) two[m] = new float[n * heights[m]];
             }
@@ -105,12 +88,12 @@ class MatMulTest {
         try (SafeTensors st = SafeTensors.open(file)) {
             Matrix gate = Matrix.of(st.tensor("gate")), up = Matrix.of(st.tensor("up"));
             float[] g = new float[n * rows], u = new float[n * rows], gateOut = new float[n * rows], upOut = new float[n * rows];
-            MatMul.matmulScalar(x, n, gate, null, g);
-            MatMul.matmulScalar(x, n, up, null, u);
+            MatMulReference.matmul(x, n, gate, null, g);
+            MatMulReference.matmul(x, n, up, null, u);
             MatMul.swiGlu(x, n, gate, up, gateOut, upOut);
             assertClose(u, upOut, cols, "up");
             for (int i = 0; i < g.length; i++) {
-                float expected = TextOps.silu(g[i]) * u[i];
+                float expected = TextOpsReference.silu(g[i]) * u[i];
                 double tol = 1e-5 * Math.sqrt(cols) * (1 + Math.abs(g[i])) * (1 + Math.abs(u[i]));
                 assertEquals(expected, gateOut[i], tol, "gate element " + i);
             }
@@ -140,7 +123,7 @@ class MatMulTest {
                 VectorKernels.deinterleave(x, 0, cols, even, odd);
                 float[] expected = new float[rows], pairs = new float[rows], eight = new float[rows];
                 for (int r = 0; r < rows; r++) {
-                    expected[r] = ScalarKernels.dotBf16Pairs(m.data(), 2L * r * cols, even, odd, cols);
+                    expected[r] = MatMulReference.dotBf16Pairs(m.data(), 2L * r * cols, even, odd, cols);
                     pairs[r] = VectorKernels.dotBf16Pairs(m.data(), 2L * r * cols, even, odd, cols);
                 }
                 // rows 1, 3, 5, ... 15 in one call (stride 2 rows), written to eight[1], eight[3], ...
@@ -154,23 +137,6 @@ class MatMulTest {
                 for (int c = 0; c < cols; c++) sum += x[c] * m.get(0, c);
                 assertEquals(sum, expected[0], 1e-5 * Math.sqrt(cols) * (1 + Math.abs(sum)), "deinterleave cols=" + cols);
             }
-        }
-    }
-
-    /** The previous tiled kernel, the bench's baseline, agrees with the scalar twin too (a partial tile and row block). */
-    @Test
-    void tiledBaselineMatchesScalar() throws Exception {
-        Random rnd = new Random(6);
-        int n = 15, rows = 70, cols = 150;
-        float[] w = gaussian(rnd, rows * cols), x = gaussian(rnd, n * cols), bias = gaussian(rnd, rows);
-        Path file = tmp.resolve("baseline.safetensors");
-        new SafeTensorsWriter().addBF16("w", new long[] {rows, cols}, w).write(file);
-        try (SafeTensors st = SafeTensors.open(file)) {
-            Matrix m = Matrix.of(st.tensor("w"));
-            float[] expected = new float[n * rows], actual = new float[n * rows];
-            MatMul.matmulScalar(x, n, m, bias, expected);
-            MatMul.matmulTiledBaseline(x, n, m, bias, actual);
-            assertClose(expected, actual, cols, "tiled baseline");
         }
     }
 
@@ -188,7 +154,7 @@ class MatMulTest {
                 float[] expected = new float[n * rows];
                 float[] actual = new float[n * rows];
                 java.util.Arrays.fill(actual, Float.NaN);
-                MatMul.matmulScalar(x, n, m, bias, expected);
+                MatMulReference.matmul(x, n, m, bias, expected);
                 MatMul.matmul(x, n, m, bias, actual);
                 assertClose(expected, actual, cols, name + " n=" + n + " [" + rows + "," + cols + "] bias=" + withBias);
             }

@@ -249,7 +249,7 @@ class QuantKernelsTest {
         float[] deq = new float[rows * cols];
         for (int r = 0; r < rows; r++) q.row(r, deq, r * cols);
         float[] exact = new float[n * rows];
-        MatMul.matmulScalar(x, n, Matrix.ofFloats("deq", deq, rows, cols), bias, exact);
+        MatMulReference.matmul(x, n, Matrix.ofFloats("deq", deq, rows, cols), bias, exact);
 
         float[] integer = new float[n * rows], scalar = new float[n * rows], widening = new float[n * rows], dispatched = new float[n * rows];
         float[] baseline = new float[n * rows];
@@ -282,7 +282,7 @@ class QuantKernelsTest {
         float[] wf = gaussian(rnd, rows * cols), x = gaussian(rnd, n * cols), bias = gaussian(rnd, rows);
         Matrix q = Matrix.quantize(Matrix.ofFloats("w", wf, rows, cols), type);
         float[] expected = new float[n * rows], actual = new float[n * rows];
-        MatMul.matmulScalar(x, n, q, bias, expected);
+        MatMulReference.matmul(x, n, q, bias, expected);
         MatMul.matmul(x, n, q, bias, actual);
         float[] deq = new float[cols];
         for (int i = 0; i < n; i++) {

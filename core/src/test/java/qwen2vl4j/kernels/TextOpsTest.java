@@ -38,7 +38,7 @@ class TextOpsTest {
         Random rnd = new Random(n);
         float[] x = gaussian(rnd, n + 3, 20);
         float[] orig = x.clone();
-        TextOps.softmax(x, 3, n);
+        TextOpsReference.softmax(x, 3, n);
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) max = Math.max(max, orig[3 + i]);
         double sum = 0;
@@ -53,7 +53,7 @@ class TextOpsTest {
         Random rnd = new Random(n);
         float[] g = gaussian(rnd, n, 6), u = gaussian(rnd, n, 2);
         float[] g0 = g.clone();
-        TextOps.siluMul(g, u, n);
+        TextOpsReference.siluMul(g, u, n);
         for (int i = 0; i < n; i++) {
             double silu = g0[i] / (1 + Math.exp(-(double) g0[i]));
             assertClose(silu * u[i], g[i], 1e-6, "element " + i);
@@ -70,7 +70,7 @@ class TextOpsTest {
         g[n] = 95f;                       // silu(x) = x
         float[] vector = g.clone(), scalar = g.clone();
         VectorKernels.siluMul(vector, u, 1, n + 1);
-        TextOps.siluMul(scalar, u, 1, n + 1);
+        TextOpsReference.siluMul(scalar, u, 1, n + 1);
         assertEquals(g[0], vector[0], 0, "before the range is untouched");
         assertEquals(g[n + 1], vector[n + 1], 0, "after the range is untouched");
         for (int i = 1; i <= n; i++) {
@@ -120,7 +120,7 @@ class TextOpsTest {
         float[] q = gaussian(rnd, headDim + 4, 1);
         float[] keys = gaussian(rnd, nKeys * stride, 1), values = gaussian(rnd, nKeys * stride, 1);
         float[] scores = new float[nKeys], out = new float[headDim + 2];
-        TextOps.attend(q, 4, keys, values, kvOff, stride, nKeys, headDim, scale, scores, out, 2);
+        TextOpsReference.attend(q, 4, keys, values, kvOff, stride, nKeys, headDim, scale, scores, out, 2);
         double[] p = new double[nKeys];
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (int t = 0; t < nKeys; t++) {

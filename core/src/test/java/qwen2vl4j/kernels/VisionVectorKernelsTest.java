@@ -59,7 +59,7 @@ class VisionVectorKernelsTest {
         float[] w = gaussian(rnd, dim, 1.0), b = gaussian(rnd, dim, 1.0);
         float[] vector = new float[rows * dim], scalar = new float[rows * dim];
         VisionVectorKernels.layerNorm(x, 2, rows, dim, w, b, 1e-6f, vector);
-        VisionOpsScalar.layerNorm(x, 2, rows, dim, w, b, 1e-6f, scalar);
+        VisionOpsReference.layerNorm(x, 2, rows, dim, w, b, 1e-6f, scalar);
         for (int i = 0; i < rows * dim; i++) assertNear(scalar[i], vector[i], 1e-6, 1e-6, "element " + i);
         for (int i = 0; i < 2 * dim; i++) assertEquals(0f, vector[i], "rows before the range are untouched");
     }
@@ -72,7 +72,7 @@ class VisionVectorKernelsTest {
             float[] a = gaussian(rnd, n + 5, 8.0);
             float[] vector = a.clone(), scalar = a.clone();
             VisionVectorKernels.softmax(vector, 3, n, scale);
-            VisionOpsScalar.softmax(scalar, 3, n, scale);
+            VisionOpsReference.softmax(scalar, 3, n, scale);
             for (int i = 0; i < a.length; i++) {
                 if (i < 3 || i >= n + 3) assertEquals(a[i], vector[i], 0, "outside the range is untouched: " + i);
                 else assertNear(scalar[i], vector[i], 1e-6, 1e-30, "scale " + scale + " element " + i);
@@ -85,7 +85,7 @@ class VisionVectorKernelsTest {
         float[] a = {1f, Float.NEGATIVE_INFINITY, 2f, 0.5f, Float.NEGATIVE_INFINITY, -3f, 4f, 1f, 0f, 2f, 1f, 1f, 3f, 2f, 0f, 1f, -1f, 2f, 1f};
         float[] vector = a.clone(), scalar = a.clone();
         VisionVectorKernels.softmax(vector, 0, a.length, 1f);
-        VisionOpsScalar.softmax(scalar, 0, a.length, 1f);
+        VisionOpsReference.softmax(scalar, 0, a.length, 1f);
         for (int i = 0; i < a.length; i++) assertNear(scalar[i], vector[i], 1e-6, 1e-30, "element " + i);
         assertEquals(0f, vector[1]);
         assertEquals(0f, vector[4]);
@@ -99,7 +99,7 @@ class VisionVectorKernelsTest {
         a[0] = -80f; // far into the tail: e^(1.702·80) overflows float32
         float[] vector = a.clone(), scalar = a.clone();
         VisionVectorKernels.quickGelu(vector, 1, n + 1);
-        VisionOpsScalar.quickGelu(scalar, 1, n + 1);
+        VisionOpsReference.quickGelu(scalar, 1, n + 1);
         for (int i = 0; i < a.length; i++) {
             if (i < 1 || i >= n + 1) assertEquals(a[i], vector[i], 0, "outside the range is untouched: " + i);
             else assertNear(scalar[i], vector[i], 2e-7, 2e-7, "x = " + a[i]);
@@ -122,7 +122,7 @@ class VisionVectorKernelsTest {
         }
         float[] vector = x.clone(), scalar = x.clone();
         VisionVectorKernels.rotaryHeads(vector, 1, rows, stride, heads, headDim, cos, sin);
-        VisionOpsScalar.rotaryHeads(scalar, 1, rows, stride, heads, headDim, cos, sin);
+        VisionOpsReference.rotaryHeads(scalar, 1, rows, stride, heads, headDim, cos, sin);
         assertArrayEquals(scalar, vector);
         for (int i = 0; i < stride; i++) assertEquals(x[i], vector[i], 0, "row 0 is untouched");
         for (int i = heads * headDim; i < stride; i++) assertEquals(x[stride + i], vector[stride + i], 0, "past the heads is untouched");
@@ -135,7 +135,7 @@ class VisionVectorKernelsTest {
         float[] acc = gaussian(rnd, n + 3, 1.0), delta = gaussian(rnd, n + 3, 1.0);
         float[] vector = acc.clone(), scalar = acc.clone();
         VisionVectorKernels.add(vector, delta, 2, n + 2);
-        VisionOpsScalar.add(scalar, delta, 2, n + 2);
+        VisionOpsReference.add(scalar, delta, 2, n + 2);
         assertArrayEquals(scalar, vector);
         assertEquals(acc[0], vector[0], 0);
         assertEquals(acc[n + 2], vector[n + 2], 0);
@@ -168,7 +168,7 @@ class VisionVectorKernelsTest {
         split = x.clone();
         whole = x.clone();
         VisionOps.gelu(split, 5, x.length - 9);
-        VisionOpsScalar.gelu(whole, 5, x.length - 4);
+        VisionOps.geluRange(whole, 5, x.length - 4);
         assertArrayEquals(whole, split, "gelu");
 
         split = x.clone();

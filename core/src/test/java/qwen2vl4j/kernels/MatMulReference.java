@@ -2,10 +2,14 @@ package qwen2vl4j.kernels;
 
 import java.lang.foreign.MemorySegment;
 
-/** Plain-Java twins of {@link VectorKernels}: the reference the kernel tests compare against. */
-final class ScalarKernels {
-    private ScalarKernels() {}
+/**
+ * Plain-Java twins of the matrix products: {@link MatMul} on any dtype (sums in double) and the dot products of
+ * {@link VectorKernels}. The reference the kernel tests compare against.
+ */
+final class MatMulReference {
+    private MatMulReference() {}
 
+    /** Σ a[ao+i]·b[bo+i] for i < n, in order. */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         float s = 0;
         for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];

@@ -1,4 +1,4 @@
-package qwen2vl4j.cli;
+package qwen2vl4j.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

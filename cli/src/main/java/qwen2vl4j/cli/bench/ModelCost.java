@@ -1,15 +1,25 @@
-package qwen2vl4j.cli;
+package qwen2vl4j.cli.bench;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.config.VisionConfig;
+import qwen2vl4j.io.DType;
+import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.Matrix;
 
 /** The arithmetic and the memory traffic of the model's work, the bounds the benchmark divides by. */
 final class ModelCost {
     private ModelCost() {}
+
+    /** A weight matrix as the loaded model holds it: its shape and element type (quantized at load or as stored). */
+    record Shape(String name, int rows, int cols, DType dtype) {
+        long bytes() {
+            return dtype.byteSize((long) rows * cols);
+        }
+    }
 
     /**
      * Floating-point operations (2 per multiply-add) of the vision tower over one image of
@@ -25,28 +35,38 @@ final class ModelCost {
         return 2 * (embed + v.depth() * perBlock + merger);
     }
 
-    /** The text decoder's linear layers, in the order one token runs through them. */
-    static List<Matrix> textMatrices(Weights weights, TextConfig t) {
-        List<Matrix> all = new ArrayList<>();
+    /** The names of the text decoder's linear layers, in the order one token runs through them. */
+    static List<String> textMatrixNames(TextConfig t) {
+        List<String> all = new ArrayList<>();
         for (int l = 0; l < t.numHiddenLayers(); l++) {
             String p = "model.layers." + l + ".";
             for (String m : new String[] {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"}) {
-                all.add(Matrix.of(weights.tensor(p + m + ".weight")));
+                all.add(p + m + ".weight");
             }
         }
         return all;
     }
 
     /** The language-model head: {@code lm_head.weight}, or the embedding when tied. */
-    static Matrix lmHead(Weights weights, TextConfig t) {
-        return Matrix.of(weights.tensor(t.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight"));
+    static String lmHeadName(TextConfig t) {
+        return t.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+    }
+
+    /** The matrices called {@code names} in {@code weights}, with the element type {@code loadedType} gives each. */
+    static List<Shape> shapes(Weights weights, List<String> names, Function<Tensor, DType> loadedType) {
+        List<Shape> all = new ArrayList<>();
+        for (String name : names) {
+            Matrix m = Matrix.of(weights.tensor(name));
+            all.add(new Shape(name, m.rows(), m.cols(), loadedType.apply(weights.tensor(name))));
+        }
+        return all;
     }
 
     /** Bytes of weights one decoded token reads: every layer's matrices and the head. */
-    static long weightBytesPerToken(List<Matrix> layers, Matrix head) {
-        long bytes = bytes(head);
-        for (Matrix m : layers) bytes += bytes(m);
+    static long weightBytesPerToken(List<Shape> layers, Shape head) {
+        long bytes = head.bytes();
+        for (Shape m : layers) bytes += m.bytes();
         return bytes;
     }
 
@@ -59,9 +79,9 @@ final class ModelCost {
      * FLOPs of prefilling {@code tokens} tokens: every layer's projections for every token, causal
      * attention (token i attends to i + 1 positions), and the head for the last token.
      */
-    static double prefillFlops(List<Matrix> layers, Matrix head, TextConfig t, int tokens) {
+    static double prefillFlops(List<Shape> layers, Shape head, TextConfig t, int tokens) {
         double linear = 0;
-        for (Matrix m : layers) linear += (double) m.rows() * m.cols();
+        for (Shape m : layers) linear += (double) m.rows() * m.cols();
         double attention = (double) t.numHiddenLayers() * t.numAttentionHeads() * t.headDim() * 2.0 * tokens * (tokens + 1) / 2.0;
         return 2 * (linear * tokens + attention + (double) head.rows() * head.cols());
     }

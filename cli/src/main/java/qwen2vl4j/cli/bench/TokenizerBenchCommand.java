@@ -1,4 +1,4 @@
-package qwen2vl4j.cli;
+package qwen2vl4j.cli.bench;
 
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;

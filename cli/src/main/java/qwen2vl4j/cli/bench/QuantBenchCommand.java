@@ -1,4 +1,4 @@
-package qwen2vl4j.cli;
+package qwen2vl4j.cli.bench;
 
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -16,7 +16,6 @@ import qwen2vl4j.io.DType;
 import qwen2vl4j.io.SafeTensorsWriter;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.kernels.ComputePool;
-import qwen2vl4j.kernels.MachineProbe;
 import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.QuantGemv;

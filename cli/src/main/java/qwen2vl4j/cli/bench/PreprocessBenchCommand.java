@@ -1,4 +1,4 @@
-package qwen2vl4j.cli;
+package qwen2vl4j.cli.bench;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;

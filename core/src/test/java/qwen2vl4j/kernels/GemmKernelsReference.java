@@ -1,8 +1,8 @@
 package qwen2vl4j.kernels;
 
-/** The scalar twin of {@link GemmKernels}, for tests: the same packed operands, one row at a time. */
-final class GemmKernelsScalar {
-    private GemmKernelsScalar() {}
+/** The plain reference twin of {@link GemmKernels}, for tests: the same packed operands, one row at a time, sums in double. */
+final class GemmKernelsReference {
+    private GemmKernelsReference() {}
 
     /**
      * Rows {@code r < m} of a packed input block (from {@code aOff}'s row on) against one packed

@@ -1,0 +1,84 @@
+package qwen2vl4j.cli.bench;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The benchmark's report: the machine's limits and, for each weight format, its figures with the fraction of their
+ * bound, as a table or as one JSON object.
+ */
+final class BenchReport {
+    private final double readBytesPerS;
+    private final double flopPerS;
+    private final int threads;
+    private final int floatLanes;
+    private final int longContext;
+
+    /** A report against the limits measured in this run. */
+    BenchReport(double readBytesPerS, double flopPerS, int threads, int floatLanes, int longContext) {
+        this.readBytesPerS = readBytesPerS;
+        this.flopPerS = flopPerS;
+        this.threads = threads;
+        this.floatLanes = floatLanes;
+        this.longContext = longContext;
+    }
+
+    /** Adds each timed run's fraction of its bound and CPU share to its format's result fields. */
+    void addFractions(List<Figures> runs) {
+        for (Figures run : runs) {
+            for (Measure m : run.measures) {
+                run.result.put(m.json() + "_of_bound", Math.round(m.fraction(readBytesPerS, flopPerS) * 1e6) / 1e6);
+                run.result.put(m.json() + "_cpu_share", Timing.round(m.cpuShare()));
+            }
+        }
+    }
+
+    /** {@code {"machine": {...}, "results": [...]}}, indented. */
+    void printJson(PrintWriter w, List<Figures> runs) throws JsonProcessingException {
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("read_gb_s", Timing.round(readBytesPerS / 1e9));
+        machine.put("fma_gflop_s", Timing.round(flopPerS / 1e9));
+        machine.put("threads", threads);
+        machine.put("float_lanes", floatLanes);
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("machine", machine);
+        all.put("results", runs.stream().map(r -> r.result).toList());
+        w.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(all));
+    }
+
+    void printTable(PrintWriter w, List<Figures> runs) {
+        w.printf("machine: %d threads, %d-lane f32 vectors; memory read %.1f GB/s; f32 FMA %.1f GFLOP/s%n",
+                threads, floatLanes, readBytesPerS / 1e9, flopPerS / 1e9);
+        for (Figures run : runs) {
+            Map<String, Object> r = run.result;
+            w.println();
+            if (r.get("model") != null) {
+                w.printf("model: %s (%s, %.2f GB read per decoded token)%n", r.get("model"), r.get("format"),
+                        ((Number) r.get("weight_bytes_per_token")).doubleValue() / 1e9);
+            }
+            if (r.get("kv_bytes_per_token") != null) {
+                long kv = ((Number) r.get("kv_bytes_per_token")).longValue();
+                w.printf("KV cache: %s, %d bytes per token of context (%.0f MB at %d tokens)%n", r.get("kv_cache"), kv, kv * (double) longContext / 1e6, longContext);
+            }
+            if (r.get("load_s") != null) {
+                w.printf("load (mmap, bind every tensor%s): %.2f s%n", "bf16".equals(r.get("format")) ? "" : ", quantize",
+                        ((Number) r.get("load_s")).doubleValue());
+            }
+            if (r.get("backend") != null) w.printf("compute backend: %s (%s)%n", r.get("backend"), r.get("backend_implementation"));
+            if (!run.measures.isEmpty()) {
+                w.printf("%-40s %16s %16s %9s %9s%n", "measure", "value", "bound", "of bound", "cpu used");
+                for (Measure m : run.measures) {
+                    String[] cells = m.cells(readBytesPerS, flopPerS);
+                    w.printf("%-40s %16s %16s %9s %9s%n", cells[0], cells[1], cells[2], cells[3], cells[4]);
+                }
+            }
+            w.printf("peak RSS of the model runs: %.2f GB%n", ((Number) r.get("peak_rss_bytes")).longValue() / 1e9);
+        }
+        w.println("(cpu used: process CPU time ÷ (wall time × threads); well under 100% means other processes took the cores)");
+    }
+}
