@@ -31,6 +31,7 @@ class BenchCommandTest {
         assertTrue(machine.get("threads").asInt() >= 1, out.toString());
         JsonNode r = root.get("results").get(0);
         assertEquals("bf16", r.get("format").asText(), out.toString());
+        assertEquals("java", r.get("backend").asText(), out.toString());
         for (String field : new String[] {"load_s", "vision_448_s", "vision_1280tok_s", "prefill_tok_s", "decode_tok_s", "decode_4k_tok_s",
                 "peak_rss_bytes", "weight_bytes_per_token", "vision_448_of_bound", "prefill_of_bound", "decode_of_bound", "decode_4k_of_bound"}) {
             assertTrue(r.has(field) && r.get(field).asDouble() > 0, field + " in " + out);
@@ -62,6 +63,20 @@ class BenchCommandTest {
         CliRun r = CliRun.of("bench", "--model", TINY.toString(), "--formats", "bf16,q3_k", "--only", "decode");
         assertTrue(r.exitCode() != 0);
         assertTrue(r.stderr().contains("--formats") && r.stderr().contains("q3_k"), r.stderr());
+    }
+
+    @Test
+    void weightsIsAnAliasOfFormats() {
+        CliRun r = CliRun.of("bench", "--model", TINY.toString(), "--weights", "bf16,q3_k", "--only", "decode");
+        assertTrue(r.exitCode() != 0);
+        assertTrue(r.stderr().contains("q3_k"), r.stderr());
+    }
+
+    @Test
+    void unknownBackendIsRefusedWithTheAvailableOnes() {
+        CliRun r = CliRun.of("bench", "--model", TINY.toString(), "--backend", "cuda", "--only", "decode");
+        assertTrue(r.exitCode() != 0);
+        assertTrue(r.stderr().contains("'cuda'") && r.stderr().contains("auto, java"), r.stderr());
     }
 
     @Test

@@ -47,6 +47,9 @@ class LoadOptionsMixinTest {
         CliRun p = CliRun.of("run", "--model", TINY.toString(), "--prompt", "x", "--min-pixels", "90000", "--max-pixels", "50000");
         assertNotEquals(0, p.exitCode());
         assertTrue(p.stderr().contains("--min-pixels") && p.stderr().contains("--max-pixels"), p.stderr());
+        CliRun b = CliRun.of("run", "--model", TINY.toString(), "--prompt", "x", "--backend", "cuda");
+        assertNotEquals(0, b.exitCode());
+        assertTrue(b.stderr().contains("'cuda'") && b.stderr().contains("auto, java"), b.stderr());
         refused("--max-pixels must be in [784, 178956970] pixels", "--max-pixels", "0");
         refused("--min-pixels must be in [784, 178956970] pixels", "--min-pixels", "-5");
         refused("--max-pixels must be in [784, 178956970] pixels", "--max-pixels", "200000000");
