@@ -38,9 +38,9 @@ public final class CheckpointQuantizer {
      * {@code lm_head.weight} only when it is used.
      */
     public static Predicate<String> quantizable(Weights weights, ModelConfig config) {
-        boolean embeddingIsHead = config.text().tieWordEmbeddings() || !weights.has("lm_head.weight");
-        return name -> name.equals("model.embed_tokens.weight") ? embeddingIsHead
-                : !(name.equals("lm_head.weight") && embeddingIsHead);
+        boolean embeddingIsHead = CheckpointLayout.lmHeadName(config.text(), weights).equals(CheckpointLayout.EMBED_TOKENS);
+        return name -> name.equals(CheckpointLayout.EMBED_TOKENS) ? embeddingIsHead
+                : !(name.equals(CheckpointLayout.LM_HEAD) && embeddingIsHead);
     }
 
     /** {@code weights} with the matrices {@code format} asks for quantized on the heap (unchanged for bf16). */

@@ -25,7 +25,7 @@ import qwen2vl4j.tokenizer.Tokenizer;
 /**
  * Hugging Face's {@code Qwen2VLProcessor}: renders the chat template, loads and preprocesses every
  * image and video, tokenizes, and expands each {@code <|image_pad|>} / {@code <|video_pad|>} into as
- * many pad tokens as the vision tower will produce embeddings (spec §4.2). Stateless and thread-safe.
+ * many pad tokens as the vision tower will produce embeddings (as Hugging Face's {@code Qwen2VLProcessor.__call__} does). Stateless and thread-safe.
  *
  * <p>Every front end (the library's {@link Qwen2VL#generate} and {@link Conversation}, the command line, the
  * server) prepares its inputs here, so media handling, errors and {@link ModelInputs#boxes grounding boxes}

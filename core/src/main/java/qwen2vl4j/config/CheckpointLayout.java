@@ -1,6 +1,8 @@
 package qwen2vl4j.config;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import qwen2vl4j.io.DType;
@@ -9,12 +11,36 @@ import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.Weights;
 
 /**
- * Every tensor a Qwen2-VL checkpoint must hold, with the shape the config implies (spec §1.3),
+ * Every tensor a Qwen2-VL checkpoint must hold, with the shape the config implies (the state dict of Hugging Face's {@code Qwen2VLForConditionalGeneration}),
  * in the hub's naming. {@link #verify} checks a whole folder before any component is built, so a
  * wrong checkpoint fails in one clear message instead of half-way through a load.
  */
 public final class CheckpointLayout {
+    /** The token embedding's checkpoint key. */
+    public static final String EMBED_TOKENS = "model.embed_tokens.weight";
+    /** The untied language-model head's checkpoint key. */
+    public static final String LM_HEAD = "lm_head.weight";
+
     private CheckpointLayout() {}
+
+    /**
+     * The tensor the language-model head multiplies by, as Hugging Face's {@code tie_weights} decides: {@value #LM_HEAD}
+     * unless config.json ties the embeddings ({@code tie_word_embeddings}, true for Qwen2-VL-2B) or the checkpoint does
+     * not hold it; otherwise the token embedding {@value #EMBED_TOKENS}. The one place the rule is written: the text
+     * decoder, the quantizer and the benchmark's cost model all ask here.
+     */
+    public static String lmHeadName(TextConfig t, Weights weights) {
+        return !t.tieWordEmbeddings() && weights.has(LM_HEAD) ? LM_HEAD : EMBED_TOKENS;
+    }
+
+    /** The text decoder's linear weights ({@code model.layers.*}, two dimensions), in the order one token runs through them. */
+    public static List<String> textLinearWeights(ModelConfig config) {
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : expected(config).entrySet()) {
+            if (e.getKey().startsWith("model.layers.") && e.getValue().length == 2) names.add(e.getKey());
+        }
+        return names;
+    }
 
     /** Name → shape of every tensor; {@code lm_head.weight} only when the embeddings are not tied. */
     public static Map<String, long[]> expected(ModelConfig config) {
@@ -22,7 +48,7 @@ public final class CheckpointLayout {
         VisionConfig v = config.vision();
         Map<String, long[]> m = new LinkedHashMap<>();
         long h = t.hiddenSize(), q = (long) t.numAttentionHeads() * t.headDim(), kv = t.kvDim(), ff = t.intermediateSize();
-        m.put("model.embed_tokens.weight", new long[] {t.vocabSize(), h});
+        m.put(EMBED_TOKENS, new long[] {t.vocabSize(), h});
         for (int l = 0; l < t.numHiddenLayers(); l++) {
             String p = "model.layers." + l + ".";
             m.put(p + "input_layernorm.weight", new long[] {h});
@@ -39,7 +65,7 @@ public final class CheckpointLayout {
             m.put(p + "mlp.down_proj.weight", new long[] {h, ff});
         }
         m.put("model.norm.weight", new long[] {h});
-        if (!t.tieWordEmbeddings()) m.put("lm_head.weight", new long[] {t.vocabSize(), h});
+        if (!t.tieWordEmbeddings()) m.put(LM_HEAD, new long[] {t.vocabSize(), h});
 
         long e = v.embedDim(), mlp = v.mlpHiddenDim(), merged = v.mergedDim();
         m.put("visual.patch_embed.proj.weight",

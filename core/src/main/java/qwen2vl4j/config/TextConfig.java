@@ -1,7 +1,7 @@
 package qwen2vl4j.config;
 
 /**
- * The Qwen2 text decoder's geometry (spec §1.2), whichever form config.json was written in.
+ * The Qwen2 text decoder's geometry (Hugging Face's {@code Qwen2VLTextConfig}), whichever form config.json was written in.
  *
  * @param mropeSection rotary frequency pairs given to the temporal, height and width axes (sum = headDim / 2)
  */

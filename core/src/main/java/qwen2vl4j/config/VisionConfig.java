@@ -1,7 +1,7 @@
 package qwen2vl4j.config;
 
 /**
- * The vision tower's geometry (spec §1.2). {@code embedDim} is the ViT width; {@code hiddenSize}
+ * The vision tower's geometry (Hugging Face's {@code Qwen2VLVisionConfig}). {@code embedDim} is the ViT width; {@code hiddenSize}
  * is the merger's output width, which equals the text hidden size.
  */
 public record VisionConfig(

@@ -7,7 +7,7 @@ import java.util.Arrays;
  * position (a {@code float[]} of vocabulary size); filtered tokens become {@link Float#NEGATIVE_INFINITY}.
  * Parameters are rounded to float32 as torch does when a Python float meets a float32 tensor.
  *
- * <p>{@link #apply} runs them in transformers' order (spec §7.3): repetition penalty, then (this engine's
+ * <p>{@link #apply} runs them in transformers' order ({@code GenerationMixin._get_logits_processor}): repetition penalty, then (this engine's
  * additions, OpenAI semantics) presence and frequency penalties, then, only when sampling, temperature,
  * top-k, top-p and min-p.
  */

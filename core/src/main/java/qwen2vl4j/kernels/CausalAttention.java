@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * is over (row unit × group), and over chunks too when that leaves the pool idle (one decode token); the
  * arithmetic of a row does not depend on the split: a row gives the same result alone, batched or in pieces.
  * Scratch lives per thread and in the caller's {@link Workspace}: nothing is allocated per call beyond the
- * pool's task objects. {@link TextOps#attend} is the scalar twin.
+ * pool's task objects. {@code TextOpsReference.attend} (test tree) is the scalar twin.
  */
 public final class CausalAttention {
     /** Keys per online-softmax step. */

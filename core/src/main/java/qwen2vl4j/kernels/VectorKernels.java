@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API versions of the hot loops. This is the only class that touches
- * {@code jdk.incubator.vector}; each method has a plain twin in the tests ({@code MatMulReference},
+ * The Vector API versions of the hot loops shared by the kernels (the GEMM, attention, vision and quantized
+ * kernels have their own classes beside it; only {@code kernels} touches {@code jdk.incubator.vector}); each method has a plain twin in the tests ({@code MatMulReference},
  * {@code TextOpsReference}) that they compare it against.
  */
 final class VectorKernels {

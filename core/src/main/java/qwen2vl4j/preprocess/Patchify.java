@@ -3,7 +3,7 @@ package qwen2vl4j.preprocess;
 import java.util.List;
 
 /**
- * Rescale, normalise and patchify frames into {@code pixel_values} (spec 2.5), as the Hugging Face
+ * Rescale, normalise and patchify frames into {@code pixel_values}, as the Hugging Face
  * Pillow image processor computes them in float32: {@code v = (float)(u * (1/255 as double))},
  * then {@code (v - mean[c]) / std[c]} in float32. A frame count not divisible by the temporal patch
  * size is padded by repeating the last frame (a still image becomes two identical frames).

@@ -3,6 +3,7 @@ package qwen2vl4j.text;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import qwen2vl4j.config.CheckpointLayout;
 import qwen2vl4j.config.ModelConfig;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.io.Weights;
@@ -34,8 +35,8 @@ public final class TextModel {
     }
 
     /**
-     * Maps the text weights of {@code weights}. The LM head is {@code lm_head.weight} when the config does
-     * not tie embeddings and the checkpoint has it, otherwise the embedding matrix.
+     * Maps the text weights of {@code weights}. The LM head is {@code lm_head.weight} or the embedding matrix, as
+     * {@link CheckpointLayout#lmHeadName} decides.
      */
     public static TextModel load(Weights weights, ModelConfig modelConfig) {
         TextConfig c = modelConfig.text();
@@ -43,7 +44,7 @@ public final class TextModel {
         List<DecoderLayer> layers = new ArrayList<>();
         for (int l = 0; l < c.numHiddenLayers(); l++) layers.add(DecoderLayer.load(weights, l, c));
         RmsNorm norm = RmsNorm.load(weights, "model.norm.weight", c.hiddenSize(), c.rmsNormEps());
-        Matrix lmHead = !c.tieWordEmbeddings() && weights.has("lm_head.weight")
+        Matrix lmHead = CheckpointLayout.lmHeadName(c, weights).equals("lm_head.weight")   // Hugging Face's tie_weights
                 ? Matrix.of(weights.tensor("lm_head.weight", c.vocabSize(), c.hiddenSize()))
                 : embed;
         return new TextModel(modelConfig, embed, Collections.unmodifiableList(layers), norm, lmHead);

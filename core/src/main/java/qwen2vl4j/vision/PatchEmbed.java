@@ -6,7 +6,7 @@ import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 
 /**
- * The Conv3d patch embedding (spec §5.1). Kernel and stride both equal one patch, so the
+ * The Conv3d patch embedding (Hugging Face's {@code PatchEmbed}). Kernel and stride both equal one patch, so the
  * convolution is a matmul of each flattened {@code [C·T·P·P]} pixel row with the kernel viewed
  * as {@code [embedDim, C·T·P·P]}; the column order {@code (c, t, ky, kx)} is the pixel row's.
  */

@@ -7,7 +7,7 @@ import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.VisionOps;
 
 /**
- * The patch merger (spec §5.5): LayerNorm, then each {@code m²} consecutive rows (one merge
+ * The patch merger (Hugging Face's {@code PatchMerger}): LayerNorm, then each {@code m²} consecutive rows (one merge
  * block, already adjacent in merge-block order) read as one row of {@code m²·dim}, then
  * {@code mlp.2(gelu(mlp.0(·)))} with the exact erf GELU, to the text hidden size.
  */

@@ -5,7 +5,7 @@ import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.VisionOps;
 
 /**
- * One pre-norm transformer block of the vision tower (spec §5.3):
+ * One pre-norm transformer block of the vision tower (Hugging Face's {@code Qwen2VLVisionBlock}):
  * {@code x += attn(norm1(x)); x += mlp(norm2(x))}, LayerNorm with eps 1e-6.
  */
 public final class VisionBlock {

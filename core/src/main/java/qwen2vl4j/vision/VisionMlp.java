@@ -7,7 +7,7 @@ import qwen2vl4j.kernels.MatMul;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.VisionOps;
 
-/** The MLP of one vision block (spec §5.3): {@code fc2(quick_gelu(fc1(x)))}, both with bias. */
+/** The MLP of one vision block (Hugging Face's {@code VisionMlp}): {@code fc2(quick_gelu(fc1(x)))}, both with bias. */
 public final class VisionMlp {
     private final Matrix fc1;        // [mlpHidden, dim]
     private final float[] fc1Bias;   // [mlpHidden]

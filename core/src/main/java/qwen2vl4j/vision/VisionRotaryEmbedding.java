@@ -3,7 +3,7 @@ package qwen2vl4j.vision;
 import qwen2vl4j.io.ModelLoadException;
 
 /**
- * The 2-D rotary embedding of the vision tower (spec §5.2): θ = 10000 over {@code headDim/2}
+ * The 2-D rotary embedding of the vision tower (Hugging Face's {@code VisionRotaryEmbedding}): θ = 10000 over {@code headDim/2}
  * dimensions, so {@code headDim/4} frequencies; the first half of a head's rotary angles uses
  * the patch's height position, the second half its width position. Angles are float32 products,
  * as in the reference.

@@ -13,6 +13,7 @@ import qwen2vl4j.LoadOptions;
 import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.cli.bench.BenchCommand.Part;
 import qwen2vl4j.cli.bench.Measure.Bound;
+import qwen2vl4j.config.CheckpointLayout;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.DType;
@@ -61,8 +62,8 @@ final class ModelBench {
                 Tensor x = stored.tensor(name);
                 return quantized.test(x) ? Matrix.quantize(Matrix.of(x), type) : Matrix.of(x);
             };
-            List<ModelCost.Shape> layers = ModelCost.shapes(stored, ModelCost.textMatrixNames(t), loadedType);
-            ModelCost.Shape head = ModelCost.shapes(stored, List.of(ModelCost.lmHeadName(t)), loadedType).getFirst();
+            List<ModelCost.Shape> layers = ModelCost.shapes(stored, CheckpointLayout.textLinearWeights(model.config()), loadedType);
+            ModelCost.Shape head = ModelCost.shapes(stored, List.of(CheckpointLayout.lmHeadName(t, stored)), loadedType).getFirst();
             figures.result.put("format", head.dtype().name().toLowerCase(Locale.ROOT));
             figures.result.put("load_s", Timing.round(Timing.seconds(t0)));
             long perToken = ModelCost.weightBytesPerToken(layers, head);

@@ -35,24 +35,6 @@ final class ModelCost {
         return 2 * (embed + v.depth() * perBlock + merger);
     }
 
-    /** The names of the text decoder's linear layers, in the order one token runs through them. */
-    static List<String> textMatrixNames(TextConfig t) {
-        List<String> all = new ArrayList<>();
-        for (int l = 0; l < t.numHiddenLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            for (String m : new String[] {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"}) {
-                all.add(p + m + ".weight");
-            }
-        }
-        return all;
-    }
-
-    /** The language-model head: {@code lm_head.weight}, or the embedding when tied. */
-    static String lmHeadName(TextConfig t) {
-        return t.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
-    }
-
     /** The matrices called {@code names} in {@code weights}, with the element type {@code loadedType} gives each. */
     static List<Shape> shapes(Weights weights, List<String> names, Function<Tensor, DType> loadedType) {
         List<Shape> all = new ArrayList<>();

@@ -66,9 +66,13 @@ final class Timing {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    /** {@code v} to three decimals, as the JSON report gives figures. */
+    /**
+     * {@code v} to four significant digits, as the JSON report gives figures (a fixed number of decimals would
+     * turn a sub-millisecond time, e.g. the tiny test model's vision encode, into 0).
+     */
     static double round(double v) {
-        return Math.round(v * 1000) / 1000.0;
+        if (v == 0 || !Double.isFinite(v)) return v;
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).doubleValue();
     }
 
     /** {@code n} values uniform in [-1, 1). */
