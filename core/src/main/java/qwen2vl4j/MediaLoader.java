@@ -49,6 +49,18 @@ public final class MediaLoader {
     }
 
     /**
+     * The {@code {width, height}} of an image from its header alone (no pixel decoded), within the decoder's limit.
+     */
+    public int[] imageSize(MediaSource source) {
+        return guard(source, () -> switch (source) {
+            case MediaSource.FileSource f -> decoder.size(f.path());
+            case MediaSource.BytesSource b -> decoder.size(b.bytes(), b.name());
+            case MediaSource.UriSource u -> ImageSources.size(u.uri(), decoder);
+            case MediaSource.BufferedImageSource bi -> new int[] {bi.image().getWidth(), bi.image().getHeight()};
+        });
+    }
+
+    /**
      * Decodes a video: one source, or frame images in order; {@code options} choose the frames of a video file
      * ({@code fps} / {@code nframes}). Errors name the first frame's source, or the frame that failed.
      */

@@ -42,17 +42,21 @@ public final class Qwen2VLProcessor {
     private final int mergeSize;
     private final VisionOptions imageDefaults;   // min / max pixels for image parts without them; null fields: none
     private final VisionOptions videoDefaults;   // maxPixels / fps / maxFrames for video parts without them; null fields: none
+    private final ImageDecoder decoder;
+    private final long maxVisualTokens;
 
     public Qwen2VLProcessor(ModelConfig config, Tokenizer tokenizer, ChatTemplate template,
                             PreprocessorConfig preprocessor, ImageDecoder decoder) {
-        this(config, tokenizer, template, preprocessor, decoder, VisionOptions.DEFAULT, VisionOptions.DEFAULT);
+        this(config, tokenizer, template, preprocessor, decoder, VisionOptions.DEFAULT, VisionOptions.DEFAULT, Long.MAX_VALUE);
     }
 
     private Qwen2VLProcessor(ModelConfig config, Tokenizer tokenizer, ChatTemplate template,
                              PreprocessorConfig preprocessor, ImageDecoder decoder, VisionOptions imageDefaults,
-                             VisionOptions videoDefaults) {
+                             VisionOptions videoDefaults, long maxVisualTokens) {
         this.imageDefaults = imageDefaults;
         this.videoDefaults = videoDefaults;
+        this.decoder = decoder;
+        this.maxVisualTokens = maxVisualTokens;
         this.config = config;
         this.tokenizer = tokenizer;
         this.template = template;
@@ -73,7 +77,8 @@ public final class Qwen2VLProcessor {
      * are refused before decoding), e.g. a server's stricter one.
      */
     public Qwen2VLProcessor withMaxImagePixels(long maxPixels) {
-        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxPixels), imageDefaults, videoDefaults);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxPixels), imageDefaults, videoDefaults,
+                maxVisualTokens);
     }
 
     /**
@@ -84,7 +89,7 @@ public final class Qwen2VLProcessor {
     public Qwen2VLProcessor withVideoDefaults(Long maxPixels, Double fps, Integer maxFrames) {
         VisionOptions d = new VisionOptions(null, maxPixels == null || maxPixels == 0 ? null : maxPixels, null, null,
                 fps == null || fps == 0 ? null : fps, null, maxFrames == null || maxFrames == 0 ? null : maxFrames);
-        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, media.decoder(), imageDefaults, d);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, imageDefaults, d, maxVisualTokens);
     }
 
     /**
@@ -102,13 +107,27 @@ public final class Qwen2VLProcessor {
         if (max != null && min == null && max < preprocessor.minPixels()) min = max;
         if (min != null && max == null && min > preprocessor.maxPixels()) max = min;
         VisionOptions d = VisionOptions.pixels(min, max);
-        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, media.decoder(), d, videoDefaults);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, d, videoDefaults, maxVisualTokens);
     }
 
     /** The pixel bounds image parts without their own get: the preprocessor's unless {@link #withImageDefaults} set others. */
     public long[] imagePixelBounds() {
         return new long[] {imageDefaults.minPixels() != null ? imageDefaults.minPixels() : preprocessor.minPixels(),
                 imageDefaults.maxPixels() != null ? imageDefaults.maxPixels() : preprocessor.maxPixels()};
+    }
+
+    /**
+     * This processor with a limit on the image and video tokens of one prompt (e.g. a server's), checked with the
+     * context length before any media is decoded.
+     */
+    public Qwen2VLProcessor withMaxVisualTokens(long maxTokens) {
+        if (maxTokens < 1) throw new IllegalArgumentException("max visual tokens must be >= 1, found " + maxTokens);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, imageDefaults, videoDefaults, maxTokens);
+    }
+
+    /** The most tokens one prompt may hold, answer included: the model's context length. */
+    public int contextLength() {
+        return config.text().maxPositionEmbeddings();
     }
 
     /** Renders {@code messages} with the model's chat template. */
@@ -136,18 +155,85 @@ public final class Qwen2VLProcessor {
      * @throws MediaInputException naming the image or video part that cannot be used
      */
     public ModelInputs processRendered(String prompt, List<Message> mediaFrom) {
+        int[] ids = tokenizer.encode(prompt);
+        List<ContentPart.Image> imageParts = Messages.images(mediaFrom);
+        List<ContentPart.Video> videoParts = Messages.videos(mediaFrom);
+        // bounded work before work: every option is checked and the visual tokens of the images and frame lists are
+        // counted from the headers, and the prompt checked against the limits, before a pixel is decoded
+        Budget budget = new Budget(ids.length - count(ids, config.imageTokenId()) - count(ids, config.videoTokenId()));
+        List<VisionOptions> imageOptions = new ArrayList<>();
+        for (ContentPart.Image image : imageParts) {
+            VisionOptions o = MediaLoader.guard(image.source(), () -> imageProcessor.check(VisionOptions.fromMap(image.options())
+                    .withImageDefaults(imageDefaults.minPixels(), imageDefaults.maxPixels())));
+            int[] wh = media.imageSize(image.source());
+            budget.image(MediaLoader.guard(image.source(), () -> imageProcessor.tokenCount(wh[1], wh[0], o)));
+            imageOptions.add(o);
+        }
+        List<VisionOptions> videoOptions = new ArrayList<>();
+        for (ContentPart.Video video : videoParts) {
+            MediaSource first = video.frames().get(0);
+            VisionOptions o = MediaLoader.guard(first, () -> imageProcessor.check(VisionOptions.fromMap(video.options())
+                    .withVideoDefaults(videoDefaults.maxPixels(), videoDefaults.fps(), videoDefaults.maxFrames())));
+            if (video.frames().size() > 1) {
+                List<int[]> sizes = new ArrayList<>();
+                for (MediaSource frame : video.frames()) {
+                    int[] wh = media.imageSize(frame);
+                    sizes.add(new int[] {wh[1], wh[0]});
+                }
+                budget.video(MediaLoader.guard(first, () -> videoProcessor.frameListTokens(sizes, o)));
+            }
+            videoOptions.add(o);
+        }
+        budget.check();
         List<PixelValues> images = new ArrayList<>();
         List<ModelInputs.Size> sizes = new ArrayList<>();
-        for (ContentPart.Image image : Messages.images(mediaFrom)) {
-            RgbImage rgb = media.image(image.source());
-            images.add(MediaLoader.guard(image.source(),
-                    () -> imageProcessor.process(rgb, VisionOptions.fromMap(image.options())
-                            .withImageDefaults(imageDefaults.minPixels(), imageDefaults.maxPixels())).pixelValues()));
+        for (int i = 0; i < imageParts.size(); i++) {
+            MediaSource source = imageParts.get(i).source();
+            RgbImage rgb = media.image(source);
+            VisionOptions o = imageOptions.get(i);
+            images.add(MediaLoader.guard(source, () -> imageProcessor.process(rgb, o).pixelValues()));
             sizes.add(new ModelInputs.Size(rgb.width(), rgb.height()));
         }
         List<PixelValues> videos = new ArrayList<>();
-        for (ContentPart.Video video : Messages.videos(mediaFrom)) videos.add(video(video));
-        return expand(prompt, tokenizer.encode(prompt), images, videos).withImageSizes(sizes);
+        for (int i = 0; i < videoParts.size(); i++) videos.add(video(videoParts.get(i), videoOptions.get(i), budget));
+        return expand(prompt, ids, images, videos).withImageSizes(sizes);
+    }
+
+    /**
+     * The tokens of one prompt against the context and the visual-token limit: text tokens first, then each image's
+     * and video's tokens as they are known (from headers; for a video file or GIF after decoding, before resizing).
+     */
+    private final class Budget {
+        private final long textTokens;
+        private long imageTokens;
+        private long videoTokens;
+
+        Budget(long textTokens) {
+            this.textTokens = textTokens;
+        }
+
+        void image(long tokens) {
+            imageTokens += tokens;
+        }
+
+        void video(long tokens) {
+            videoTokens += tokens;
+        }
+
+        void check() {
+            long visual = imageTokens + videoTokens;
+            long total = textTokens + visual;
+            String counted = " (" + imageTokens + " for images, " + videoTokens + " for videos, " + textTokens + " for text)";
+            if (visual > maxVisualTokens) {
+                throw new PromptTooLongException("the images and videos make " + visual + " visual tokens" + counted
+                        + "; at most " + maxVisualTokens + " are accepted: send smaller images, fewer frames, or lower max_pixels",
+                        total, visual, maxVisualTokens, true);
+            }
+            if (total >= contextLength()) {
+                throw new PromptTooLongException("the prompt holds " + total + " tokens" + counted + "; the context holds "
+                        + contextLength() + " tokens, answer included", total, visual, contextLength(), false);
+            }
+        }
     }
 
     /** Expands placeholders in already tokenized {@code ids} for the given preprocessed media. */
@@ -180,12 +266,14 @@ public final class Qwen2VLProcessor {
         return n;
     }
 
-    /** A video part's patches; its options are checked before its frames are decoded. */
-    private PixelValues video(ContentPart.Video video) {
+    /** A video part's patches; its tokens are checked against the budget before its frames are resized. */
+    private PixelValues video(ContentPart.Video video, VisionOptions options, Budget budget) {
         MediaSource first = video.frames().get(0);
-        VisionOptions options = MediaLoader.guard(first, () -> VisionOptions.fromMap(video.options())
-                .withVideoDefaults(videoDefaults.maxPixels(), videoDefaults.fps(), videoDefaults.maxFrames()));
         VideoSources.VideoInput input = media.video(video.frames(), options);
+        if (video.frames().size() == 1) {
+            budget.video(MediaLoader.guard(first, () -> input.tokenCount(videoProcessor, options)));
+            budget.check();
+        }
         return MediaLoader.guard(first, () -> input.process(videoProcessor, options));
     }
 }

@@ -80,6 +80,42 @@ public final class ImageDecoder {
     }
 
     /**
+     * The {@code {width, height}} an image file's header declares (the canvas for a GIF), checked against the pixel
+     * limit, without decoding any pixel: what a caller needs to bound the work before it is done.
+     *
+     * @throws ImageDecodeException for an unreadable header, an unsupported format or a size over the limit
+     */
+    public int[] size(Path file) {
+        return size(readFile(file), file.toString());
+    }
+
+    /** As {@link #size(Path)} for an encoded image held in memory; {@code name} names it in errors. */
+    public int[] size(byte[] bytes, String name) {
+        if (bytes == null || bytes.length == 0) throw new ImageDecodeException("image " + name + " is empty (0 bytes)");
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new ImageDecodeException("image " + name + " has an unsupported format (first bytes "
+                        + firstBytes(bytes) + "); expected PNG, JPEG, GIF, BMP, WebP or TIFF");
+            }
+            ImageReader reader = readers.next();
+            try {
+                boolean gif = reader.getFormatName().toLowerCase(Locale.ROOT).equals("gif");
+                reader.setInput(in, false, !gif);
+                int[] size = gif ? gifCanvas(reader) : new int[] {reader.getWidth(0), reader.getHeight(0)};
+                checkSize(name, size[0], size[1], 1);
+                return size;
+            } finally {
+                reader.dispose();
+            }
+        } catch (ImageDecodeException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new ImageDecodeException("image " + name + " is corrupt or truncated: " + describe(e), e);
+        }
+    }
+
+    /**
      * Frames of an animation composed onto the full canvas, with the frame rate from the frame delays
      * ({@code fps} is {@link Double#NaN} where the format has no timing).
      */
@@ -177,7 +213,8 @@ public final class ImageDecoder {
 
     // ---------------------------------------------------------------- GIF
 
-    private Animation readGif(ImageReader reader, String name, boolean allFrames, List<String> warnings) throws IOException {
+    /** A GIF's canvas: its first frame grown to the logical screen. */
+    private static int[] gifCanvas(ImageReader reader) throws IOException {
         int canvasW = reader.getWidth(0), canvasH = reader.getHeight(0);
         IIOMetadata stream = reader.getStreamMetadata();
         if (stream != null) {
@@ -187,6 +224,12 @@ public final class ImageDecoder {
                 canvasH = Math.max(canvasH, intAttr(screen, "logicalScreenHeight", canvasH));
             }
         }
+        return new int[] {canvasW, canvasH};
+    }
+
+    private Animation readGif(ImageReader reader, String name, boolean allFrames, List<String> warnings) throws IOException {
+        int[] canvas0 = gifCanvas(reader);
+        int canvasW = canvas0[0], canvasH = canvas0[1];
         checkSize(name, canvasW, canvasH, 1);
         int count = allFrames ? reader.getNumImages(true) : 1;
         if (count <= 0) throw new ImageDecodeException("image " + name + " has no frames");

@@ -47,8 +47,33 @@ public final class ImageProcessor {
         return processorTarget(first[0], first[1]);
     }
 
+    /**
+     * The LLM tokens an image of {@code height x width} becomes with {@code options}: pure arithmetic on the
+     * sizes, so a caller can bound the work before decoding anything.
+     */
+    public long tokenCount(int height, int width, VisionOptions options) {
+        int[] size = targetSize(height, width, options);
+        return (long) (size[0] / config.factor()) * (size[1] / config.factor());
+    }
+
+    /**
+     * Refuses per-image (or per-frame) options that would make the work unbounded: a {@code min_pixels} above the
+     * processor's own {@code max_pixels} upsamples a small image to any size (4e9 pixels is 12 GB), only for the
+     * processor to shrink it back to {@code max_pixels}.
+     *
+     * @throws IllegalArgumentException naming the option and its valid range
+     */
+    public VisionOptions check(VisionOptions o) {
+        if (o != null && o.minPixels() != null && o.minPixels() > config.maxPixels()) {
+            throw new IllegalArgumentException("min_pixels must be in [1, " + config.maxPixels() + "] (the processor's max_pixels), found "
+                    + o.minPixels());
+        }
+        return o;
+    }
+
     /** qwen-vl-utils' {@code fetch_image} size. */
     private int[] userTarget(int height, int width, VisionOptions o) {
+        check(o);
         int factor = config.factor();
         if (o.hasResizedSize()) {
             return SmartResize.qwenVlUtils(o.resizedHeight(), o.resizedWidth(), factor, config.minPixels(), config.maxPixels());

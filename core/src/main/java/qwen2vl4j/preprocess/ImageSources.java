@@ -41,6 +41,21 @@ public final class ImageSources {
         }
     }
 
+    /** The {@code {width, height}} of the image {@code pathOrUri} names, from its header ({@link ImageDecoder#size}). */
+    public static int[] size(String pathOrUri, ImageDecoder decoder) {
+        requireLocal(pathOrUri, "image");
+        if (pathOrUri.regionMatches(true, 0, "data:", 0, 5)) {
+            byte[] bytes;
+            try {
+                bytes = dataUriBytes(pathOrUri);
+            } catch (IllegalArgumentException e) {
+                throw new ImageDecodeException("image " + shortName(pathOrUri) + ": " + e.getMessage());
+            }
+            return decoder.size(bytes, shortName(pathOrUri));
+        }
+        return decoder.size(toPath(pathOrUri));
+    }
+
     /** The file a path or {@code file://} URI names. */
     public static Path toPath(String pathOrUri) {
         String s = pathOrUri.regionMatches(true, 0, "file://", 0, 7) ? pathOrUri.substring(7) : pathOrUri;

@@ -13,6 +13,8 @@ public final class PillowResize {
     static final int PRECISION_BITS = 32 - 8 - 2;
     private static final double BICUBIC_SUPPORT = 2.0;
     private static final double A = -0.5;
+    /** The largest byte array the JVM allocates. */
+    private static final long MAX_BUFFER = Integer.MAX_VALUE - 16;
 
     private PillowResize() {}
 
@@ -20,6 +22,11 @@ public final class PillowResize {
     public static RgbImage resizeBicubic(RgbImage image, int newWidth, int newHeight) {
         if (newWidth <= 0 || newHeight <= 0) {
             throw new IllegalArgumentException("target size must be positive, found " + newWidth + "x" + newHeight);
+        }
+        long biggest = 3L * Math.max(newWidth, image.width()) * Math.max(newHeight, image.height());
+        if (biggest > MAX_BUFFER) {
+            throw new IllegalArgumentException("resizing " + image.width() + "x" + image.height() + " to " + newWidth + "x" + newHeight
+                    + " needs a buffer of " + biggest + " bytes, more than the most an array holds (" + MAX_BUFFER + ")");
         }
         int inW = image.width(), inH = image.height();
         if (newWidth == inW && newHeight == inH) {

@@ -40,7 +40,7 @@ public final class VideoProcessor {
      */
     public PixelValues processVideo(List<RgbImage> frames, double videoFps, VisionOptions options) {
         requireFrames(frames);
-        VisionOptions o = options == null ? VisionOptions.DEFAULT : options;
+        VisionOptions o = images.check(options == null ? VisionOptions.DEFAULT : options);
         int n = FrameSampling.smartNframes(frames.size(), videoFps, o);
         int[] indices = FrameSampling.frameIndices(frames.size(), n);
         RgbImage first = frames.get(indices[0]);
@@ -57,6 +57,50 @@ public final class VideoProcessor {
             sampled.add(PillowResize.resizeBicubic(frames.get(i), size[1], size[0]));
         }
         return finish(sampled);
+    }
+
+    /**
+     * The LLM tokens of frames given as a list (each {@code {height, width}}) with {@code options}, as
+     * {@link #processFrameList} would make them: arithmetic on the sizes alone.
+     *
+     * @throws IllegalArgumentException for no frames, options out of range, or frames of different sizes after resizing
+     */
+    public long frameListTokens(List<int[]> frameSizes, VisionOptions options) {
+        if (frameSizes == null || frameSizes.isEmpty()) throw new IllegalArgumentException("video has no frames");
+        int[] size = null;
+        for (int i = 0; i < frameSizes.size(); i++) {
+            int[] s = images.targetSize(frameSizes.get(i)[0], frameSizes.get(i)[1], images.check(options));
+            if (size == null) {
+                size = s;
+            } else if (s[0] != size[0] || s[1] != size[1]) {
+                throw new IllegalArgumentException("video frames must have one size after resizing: frame " + i + " becomes "
+                        + s[1] + "x" + s[0] + ", frame 0 becomes " + size[1] + "x" + size[0]);
+            }
+        }
+        return tokens(frameSizes.size(), size);
+    }
+
+    /**
+     * The LLM tokens of {@code frameCount} decoded frames of {@code height x width} at {@code videoFps}, as
+     * {@link #processVideo} would make them: arithmetic on the sizes alone.
+     */
+    public long videoTokens(int frameCount, int height, int width, double videoFps, VisionOptions options) {
+        VisionOptions o = images.check(options == null ? VisionOptions.DEFAULT : options);
+        int n = FrameSampling.smartNframes(frameCount, videoFps, o);
+        int[] size;
+        if (o.hasResizedSize()) {
+            size = SmartResize.qwenVlUtils(o.resizedHeight(), o.resizedWidth(), config.factor(),
+                    PreprocessorConfig.QWEN2_VL.minPixels(), PreprocessorConfig.QWEN2_VL.maxPixels());
+        } else {
+            size = SmartResize.qwenVlUtils(height, width, config.factor(), FrameSampling.frameMinPixels(o), FrameSampling.frameMaxPixels(n, o));
+        }
+        return tokens(n, SmartResize.smartResize(size[0], size[1], config.factor(), config.minPixels(), config.maxPixels()));
+    }
+
+    private long tokens(int frames, int[] size) {
+        int tps = config.temporalPatchSize();
+        long t = (frames + tps - 1) / tps;
+        return t * (size[0] / config.factor()) * (size[1] / config.factor());
     }
 
     private PixelValues finish(List<RgbImage> frames) {

@@ -37,6 +37,21 @@ public final class VideoSources {
             return new VideoInput(sampled.frames(), sampled.info().fps(), sampled);
         }
 
+        /** The LLM tokens {@link #process} would make, computed from the frame sizes before any resizing. */
+        public long tokenCount(VideoProcessor processor, VisionOptions options) {
+            if (sampled != null) {
+                VisionOptions o = options == null ? VisionOptions.DEFAULT : options;
+                VisionOptions all = new VisionOptions(o.minPixels(), o.maxPixels(), o.resizedHeight(), o.resizedWidth(), null, frames.size());
+                return processor.videoTokens(frames.size(), frames.get(0).height(), frames.get(0).width(), sampled.info().fps(), all);
+            }
+            if (fps == null) {
+                List<int[]> sizes = new ArrayList<>(frames.size());
+                for (RgbImage f : frames) sizes.add(new int[] {f.height(), f.width()});
+                return processor.frameListTokens(sizes, options);
+            }
+            return processor.videoTokens(frames.size(), frames.get(0).height(), frames.get(0).width(), fps, options);
+        }
+
         /** Processes these frames with {@code processor}: sampled if they come from a video, as given otherwise. */
         public PixelValues process(VideoProcessor processor, VisionOptions options) {
             if (sampled != null) return sampled.process(processor, options);

@@ -101,12 +101,22 @@ public record VisionOptions(Long minPixels, Long maxPixels, Integer resizedHeigh
 
     private static Long longOpt(Map<String, Object> o, String key) {
         Number n = number(o, key);
-        return n == null ? null : n.longValue();
+        if (n == null) return null;
+        double d = n.doubleValue();
+        if (!(d >= 1 && d <= 0x1p53)) {
+            throw new IllegalArgumentException("option " + key + " must be in [1, 9007199254740992], found " + n);
+        }
+        return n.longValue();
     }
 
     private static Integer intOpt(Map<String, Object> o, String key) {
         Number n = number(o, key);
-        return n == null ? null : Math.toIntExact(n.longValue());
+        if (n == null) return null;
+        double d = n.doubleValue();
+        if (!(d >= 1 && d <= Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException("option " + key + " must be in [1, " + Integer.MAX_VALUE + "], found " + n);
+        }
+        return n.intValue();
     }
 
     private static Double doubleOpt(Map<String, Object> o, String key) {

@@ -41,6 +41,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(404, "invalid_request_error", "not_found", null, message, 0);
     }
 
+    /** 404 model_not_found, as OpenAI answers a model name it does not serve. */
+    public static ApiException modelNotFound(String message) {
+        return new ApiException(404, "invalid_request_error", "model_not_found", "model", message, 0);
+    }
+
     public static ApiException methodNotAllowed(String message) {
         return new ApiException(405, "invalid_request_error", "method_not_allowed", null, message, 0);
     }

@@ -157,9 +157,11 @@ final class ChatCompletions {
         } catch (ApiException e) {
             sendQuietly(sse, e.body());
             return e.status();
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "generation failed", e);
-            sendQuietly(sse, ApiException.internal("generation failed: " + e.getMessage()).body());
+        } catch (Throwable e) {
+            // headers are out: the error can only be the stream's last event; the id ties it to the log
+            String requestId = exchange.getResponseHeaders().getFirst("X-Request-Id");
+            LOG.log(Level.SEVERE, "generation of request " + requestId + " failed", e);
+            sendQuietly(sse, ApiException.internal("generation failed (request id " + requestId + "); the server logged it with this id").body());
             return 500;
         }
     }

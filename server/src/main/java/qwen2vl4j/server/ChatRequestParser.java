@@ -27,14 +27,30 @@ final class ChatRequestParser {
     private static final List<String> VIDEO_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width", "fps", "nframes");
     private static final int MAX_STOP_STRINGS = 16;
 
+    /** Request fields of OpenAI's API this server does not implement: refused rather than silently ignored. */
+    private static final List<String> UNSUPPORTED = List.of("tools", "tool_choice", "functions", "function_call", "logprobs",
+            "top_logprobs", "response_format", "audio", "modalities", "prediction", "web_search_options");
+
     private final SamplingParams defaults;
     private final MediaFetcher media;
     private final int maxMediaItems;
+    private final long maxMinPixels;
+    private final String modelId;
 
     ChatRequestParser(SamplingParams defaults, MediaFetcher media, int maxMediaItems) {
+        this(defaults, media, maxMediaItems, Long.MAX_VALUE, null);
+    }
+
+    /**
+     * @param maxMinPixels the largest {@code min_pixels} a part may ask for (the processor's {@code max_pixels})
+     * @param modelId      the model this server serves; a request naming another gets 404 (null accepts any name)
+     */
+    ChatRequestParser(SamplingParams defaults, MediaFetcher media, int maxMediaItems, long maxMinPixels, String modelId) {
         this.defaults = defaults;
         this.media = media;
         this.maxMediaItems = maxMediaItems;
+        this.maxMinPixels = maxMinPixels;
+        this.modelId = modelId;
     }
 
     ChatRequest parse(JsonNode body) {
@@ -42,6 +58,10 @@ final class ChatRequestParser {
             throw ApiException.badRequest(null, "the request body must be a JSON object, found " + (body == null ? "nothing" : body.getNodeType()));
         }
         String model = optString(body, "model");
+        if (model != null && modelId != null && !model.equals(modelId)) {
+            throw ApiException.modelNotFound("the model '" + abbreviate(model, 100) + "' does not exist on this server; it serves '" + modelId + "'");
+        }
+        refuseUnsupported(body);
         int n = optInt(body, "n", 1, 1, 1);
         if (n != 1) throw ApiException.badRequest("n", "n must be 1");
         boolean stream = optBoolean(body, "stream", false);
@@ -54,6 +74,26 @@ final class ChatRequestParser {
         SamplingParams params = params(body);
         List<Message> messages = messages(body.get("messages"));
         return new ChatRequest(model == null ? "" : model, messages, params, stream, includeUsage);
+    }
+
+    /** A field this server would have to ignore is refused: a client relying on it must know. */
+    private static void refuseUnsupported(JsonNode body) {
+        for (String field : UNSUPPORTED) {
+            JsonNode v = body.get(field);
+            if (v == null || v.isNull() || v.isMissingNode()) continue;
+            boolean harmless = switch (field) {
+                case "logprobs" -> v.isBoolean() && !v.booleanValue();
+                case "tools", "functions" -> v.isArray() && v.isEmpty();
+                case "tool_choice", "function_call" -> v.isTextual() && v.asText().equals("none");
+                case "response_format" -> v.isObject() && v.path("type").asText("").equals("text");
+                case "modalities" -> v.isArray() && v.size() == 1 && v.get(0).asText("").equals("text");
+                default -> false;
+            };
+            if (!harmless) {
+                throw ApiException.badRequest(field, "unsupported_parameter", field + " is not supported by this server"
+                        + (field.equals("response_format") ? " (only {\"type\": \"text\"})" : "") + "; remove it from the request");
+            }
+        }
     }
 
     // ------------------------------------------------------------------ sampling parameters
@@ -85,7 +125,10 @@ final class ChatRequestParser {
         }
         JsonNode seed = body.get("seed");
         if (seed != null && !seed.isNull()) {
-            if (!seed.isIntegralNumber() || !seed.canConvertToLong()) throw wrongType("seed", "an integer", seed);
+            if (!isInteger(seed)) throw wrongType("seed", "an integer", seed);
+            if (!seed.isIntegralNumber() || !seed.canConvertToLong()) {
+                throw ApiException.badRequest("seed", "seed must be in [" + Long.MIN_VALUE + ", " + Long.MAX_VALUE + "], found " + number(seed));
+            }
             b.seed(seed.longValue());
         }
         b.ignoreEos(optBoolean(body, "ignore_eos", false));
@@ -156,12 +199,12 @@ final class ChatRequestParser {
             }
             case "image_url", "image" -> {
                 countMedia(mediaCount, where);
-                MediaField field = MediaField.of(node, type, VISION_OPTIONS, where);
+                MediaField field = MediaField.of(this, node, type, VISION_OPTIONS, where);
                 return new ContentPart.Image(fetch(url(field.url(), field.where()), field.where()), field.options());
             }
             case "video_url", "video" -> {
                 countMedia(mediaCount, where);
-                MediaField field = MediaField.of(node, type, VIDEO_OPTIONS, where);
+                MediaField field = MediaField.of(this, node, type, VIDEO_OPTIONS, where);
                 List<MediaSource> frames = new ArrayList<>();
                 if (field.url() != null && field.url().isArray()) {
                     if (field.url().isEmpty()) throw ApiException.badRequest(field.where(), field.where() + " must hold at least one frame URL");
@@ -188,12 +231,12 @@ final class ChatRequestParser {
      * @param options the part's vision options
      */
     private record MediaField(JsonNode url, String where, Map<String, Object> options) {
-        static MediaField of(JsonNode part, String type, List<String> optionKeys, String partWhere) {
+        static MediaField of(ChatRequestParser parser, JsonNode part, String type, List<String> optionKeys, String partWhere) {
             JsonNode holder = part.get(type);
             String where = partWhere + "." + type;
-            Map<String, Object> options = ChatRequestParser.options(part, optionKeys, partWhere);
+            Map<String, Object> options = parser.options(part, optionKeys, partWhere);
             if (holder != null && holder.isObject()) {
-                options.putAll(ChatRequestParser.options(holder, optionKeys, where));
+                options.putAll(parser.options(holder, optionKeys, where));
                 holder = holder.get("url");
                 where += ".url";
             }
@@ -217,14 +260,31 @@ final class ChatRequestParser {
         return node.asText();
     }
 
-    private static Map<String, Object> options(JsonNode node, List<String> keys, String where) {
+    private Map<String, Object> options(JsonNode node, List<String> keys, String where) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (String key : keys) {
             JsonNode v = node.get(key);
             if (v == null || v.isNull()) continue;
-            if (!v.isNumber() || v.asDouble() <= 0 || !Double.isFinite(v.asDouble())) throw wrongType(where + "." + key, "a positive number", v);
-            if (!key.equals("fps") && !v.isIntegralNumber()) throw wrongType(where + "." + key, "a positive integer", v);
-            out.put(key, v.numberValue());
+            String field = where + "." + key;
+            if (!v.isNumber() || !Double.isFinite(v.asDouble())) throw wrongType(field, key.equals("fps") ? "a positive number" : "a positive integer", v);
+            if (key.equals("fps")) {
+                double fps = v.asDouble();
+                if (!(fps > 0 && fps <= 1000)) throw ApiException.badRequest(field, field + " must be in (0, 1000], found " + number(v));
+                out.put(key, fps);
+                continue;
+            }
+            if (!isInteger(v)) throw wrongType(field, "a positive integer", v);
+            long max = switch (key) {
+                case "min_pixels" -> maxMinPixels;
+                case "max_pixels" -> 1L << 53;
+                default -> Integer.MAX_VALUE;            // resized_height, resized_width, nframes
+            };
+            double d = v.asDouble();
+            if (!(d >= 1 && d <= max)) {
+                throw ApiException.badRequest(field, field + " must be in [1, " + max + "]"
+                        + (key.equals("min_pixels") ? " (the model's max_pixels)" : "") + ", found " + number(v));
+            }
+            out.put(key, (long) d);
         }
         return out;
     }
@@ -257,10 +317,27 @@ final class ChatRequestParser {
     private static Integer optInteger(JsonNode body, String field, int min, int max) {
         JsonNode v = body.get(field);
         if (v == null || v.isNull()) return null;
-        if (!v.isIntegralNumber() || !v.canConvertToInt()) throw wrongType(field, "an integer", v);
-        int i = v.intValue();
-        if (i < min || i > max) throw ApiException.badRequest(field, field + " must be in [" + min + ", " + max + "], found " + i);
-        return i;
+        if (!isInteger(v)) throw wrongType(field, "an integer", v);
+        double d = v.doubleValue();
+        if (!(d >= min && d <= max)) throw ApiException.badRequest(field, field + " must be in [" + min + ", " + max + "], found " + number(v));
+        return (int) d;
+    }
+
+    /** An integer, also when written with a fraction or exponent ({@code 1e12}, {@code 5.0}). */
+    private static boolean isInteger(JsonNode v) {
+        if (v.isIntegralNumber()) return true;
+        if (!v.isNumber()) return false;
+        double d = v.doubleValue();
+        return Double.isFinite(d) && d == Math.rint(d);
+    }
+
+    /** A number as the request wrote it, shortened. */
+    private static String number(JsonNode v) {
+        return abbreviate(v.isIntegralNumber() ? v.bigIntegerValue().toString() : v.decimalValue().toPlainString(), 40);
+    }
+
+    static String abbreviate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 3) + "...";
     }
 
     private static Double optDouble(JsonNode body, String field, double min, double max) {

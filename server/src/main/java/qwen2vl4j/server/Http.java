@@ -30,6 +30,13 @@ final class Http {
         }
     }
 
+    /** Thrown for a body whose framing is broken (a malformed chunk, fewer bytes than Content-Length): a 400. */
+    static final class BadFramingException extends IOException {
+        BadFramingException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /**
      * Reads the request body, at most {@code maxBytes} (413 beyond, checked against Content-Length first) and
      * within {@code timeout} (after which the connection is cut: reading is interrupted). The rest of an oversized
@@ -44,7 +51,7 @@ final class Http {
             try {
                 declared = Long.parseLong(length.trim());
             } catch (NumberFormatException e) {
-                throw ApiException.badRequest(null, "malformed Content-Length header '" + length + "'");
+                throw ApiException.badRequest(null, "malformed Content-Length header '" + ChatRequestParser.abbreviate(length, 40) + "'");
             }
         }
         Watchdog.Armed limit = watchdog.arm(timeout);
@@ -66,10 +73,17 @@ final class Http {
             return out.toByteArray();
         } catch (IOException e) {
             if (limit.fired()) throw new SlowClientException("request body not received within " + timeout.toSeconds() + " s", e);
+            if (isFramingError(e)) throw new BadFramingException("malformed request body: " + e.getMessage(), e);
             throw e;
         } finally {
             limit.close();
         }
+    }
+
+    /** The JDK server's words for a chunk header it cannot parse or a body cut short of its Content-Length. */
+    private static boolean isFramingError(IOException e) {
+        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        return m.contains("chunk") || m.contains("premature") || m.contains("unexpected end") || m.contains("eof");
     }
 
     /** How much of an oversized body is read and dropped before the 413, as a multiple of the limit. */

@@ -3,6 +3,7 @@ package qwen2vl4j.server;
 import java.util.List;
 import qwen2vl4j.ModelInputs;
 import qwen2vl4j.MultimodalPrefill;
+import qwen2vl4j.PromptTooLongException;
 import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.Qwen2VLProcessor;
 import qwen2vl4j.chat.Message;
@@ -32,10 +33,20 @@ final class InferenceEngine implements AutoCloseable {
     private final DecodeScheduler scheduler;
 
     InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics) {
+        this(model, batching, maxBatch, metrics, Integer.MAX_VALUE);
+    }
+
+    /** With a limit on the visual tokens of one request, checked from the image headers before anything is decoded. */
+    InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics, int maxVisualTokens) {
         this.model = model;
-        this.processor = model.processor().withMaxImagePixels(MAX_IMAGE_PIXELS);
+        this.processor = model.processor().withMaxImagePixels(MAX_IMAGE_PIXELS).withMaxVisualTokens(maxVisualTokens);
         this.generator = model.generator();
         this.scheduler = batching ? new DecodeScheduler(model.text(), maxBatch, metrics) : null;
+    }
+
+    /** The processor's largest pixel count of a resized image: the upper bound of a part's {@code min_pixels}. */
+    long maxImagePixelBudget() {
+        return processor.preprocessor().maxPixels();
     }
 
     /** The model's default decoding options (generation_config.json). */
@@ -53,6 +64,8 @@ final class InferenceEngine implements AutoCloseable {
         ModelInputs inputs;
         try {
             inputs = processor.process(messages, true, false);
+        } catch (PromptTooLongException e) {
+            throw ApiException.badRequest("messages", e.isVisualLimit() ? "too_many_visual_tokens" : "context_length_exceeded", e.getMessage());
         } catch (MediaInputException e) {
             throw ApiException.badRequest(e.source(), e.getMessage());
         } catch (ImageDecodeException | IllegalArgumentException e) {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import qwen2vl4j.Qwen2VL;
@@ -41,6 +42,9 @@ public final class OpenAiServer implements AutoCloseable {
     private final ChatCompletions chat;
     private final WebPage web = new WebPage();
     private final Map<String, Object> limits;
+    private final RequestGuard guard;
+    /** Runs before routing; tests make requests fail with any throwable through it. */
+    private volatile java.util.function.Consumer<HttpExchange> beforeRoute = e -> { };
     private final byte[] apiKey;
     private final long created = System.currentTimeMillis() / 1000;
     private final Object stopped = new Object();
@@ -51,10 +55,11 @@ public final class OpenAiServer implements AutoCloseable {
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
         this.admission = new Admission(options.maxConcurrency(), options.queue(), options.queueTimeout());
         metrics.gauges(admission::running, admission::waiting);
-        this.engine = new InferenceEngine(model, options.batching(), options.maxConcurrency(), metrics);
+        this.engine = new InferenceEngine(model, options.batching(), options.maxConcurrency(), metrics, options.maxVisualTokens());
         MediaFetcher media = new MediaFetcher(options.allowRemoteMedia(), options.maxRemoteMediaBytes(), options.remoteMediaTimeout());
-        this.chat = new ChatCompletions(engine, new ChatRequestParser(engine.defaults(), media, options.maxMediaItems()),
-                admission, metrics, options, watchdog);
+        this.guard = new RequestGuard(options.host(), options.allowedHosts(), options.corsOrigins());
+        this.chat = new ChatCompletions(engine, new ChatRequestParser(engine.defaults(), media, options.maxMediaItems(),
+                engine.maxImagePixelBudget(), options.modelId()), admission, metrics, options, watchdog);
         this.limits = limits(model, options);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         try {
@@ -85,6 +90,11 @@ public final class OpenAiServer implements AutoCloseable {
         return "http://" + host + ":" + port() + "/v1";
     }
 
+    /** Test hook: {@code hook} runs on every request before it is routed (and may throw anything). */
+    void beforeRoute(java.util.function.Consumer<HttpExchange> hook) {
+        beforeRoute = hook;
+    }
+
     /** Blocks until {@link #close} is called (e.g. from a shutdown hook). */
     public void awaitTermination() throws InterruptedException {
         synchronized (stopped) {
@@ -108,24 +118,37 @@ public final class OpenAiServer implements AutoCloseable {
 
     // ------------------------------------------------------------------ routing
 
+    /**
+     * Answers every request, whatever happens: client mistakes with their 4xx, and any other {@link Throwable} (a bug,
+     * the heap running out) with a 500 that carries the request id also logged with the stack trace, so that one
+     * request's failure never goes unanswered nor reaches the others.
+     */
     private void dispatch(HttpExchange exchange) {
         long received = System.nanoTime();
+        String requestId = "req_" + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         String path = exchange.getRequestURI().getPath();
         String endpoint = endpointName(path);
         int status;
         try {
+            exchange.getResponseHeaders().set("X-Request-Id", requestId);
+            beforeRoute.accept(exchange);
             status = route(exchange, path, received);
         } catch (ApiException e) {
             status = e.status();
             respondError(exchange, e);
         } catch (Http.SlowClientException e) {
             status = 408;
+            respondError(exchange, new ApiException(408, "invalid_request_error", "request_timeout", null, e.getMessage(), 0));
+        } catch (Http.BadFramingException e) {
+            status = 400;
+            respondError(exchange, ApiException.badRequest(null, e.getMessage()));
         } catch (IOException e) {
             status = 499;   // the client went away
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "request to " + path + " failed", e);
+        } catch (Throwable e) {
+            LOG.log(Level.SEVERE, "request " + requestId + " to " + ChatRequestParser.abbreviate(path, 200) + " failed", e);
             status = 500;
-            respondError(exchange, ApiException.internal("internal error: " + e));
+            respondError(exchange, ApiException.internal("internal server error (request id " + requestId
+                    + "); the server logged it with this id"));
         } finally {
             exchange.close();
         }
@@ -135,6 +158,13 @@ public final class OpenAiServer implements AutoCloseable {
 
     private int route(HttpExchange exchange, String path, long received) throws IOException {
         String method = exchange.getRequestMethod();
+        guard.checkHost(exchange);
+        guard.cors(exchange);
+        if (method.equals("OPTIONS")) {           // a CORS preflight: allowed origins got their headers above
+            exchange.getResponseHeaders().set("Allow", "GET, POST, OPTIONS");
+            exchange.sendResponseHeaders(204, -1);
+            return 204;
+        }
         if (WebPage.handles(path)) return web.serve(exchange, method, path);
         switch (path) {
             case "/health" -> {
@@ -162,6 +192,7 @@ public final class OpenAiServer implements AutoCloseable {
             case "/v1/chat/completions" -> {
                 authorize(exchange);
                 requireMethod(method, "POST", path);
+                RequestGuard.requireJson(exchange);
                 byte[] body = Http.readBody(exchange, options.maxBodyBytes(), options.bodyTimeout(), watchdog);
                 return chat.handle(exchange, body, received);
             }
@@ -173,7 +204,8 @@ public final class OpenAiServer implements AutoCloseable {
                     return 200;
                 }
                 if (path.startsWith("/v1/")) authorize(exchange);
-                throw ApiException.notFound("no route for " + method + " " + path
+                throw ApiException.notFound("no route for " + ChatRequestParser.abbreviate(method, 20) + " "
+                        + ChatRequestParser.abbreviate(path, 200)
                         + " (this server has GET / (the chat page), POST /v1/chat/completions, GET /v1/models, GET /v1/limits, GET /health, GET /metrics)");
             }
         }
@@ -204,7 +236,9 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private static void requireMethod(String method, String expected, String path) {
-        if (!method.equals(expected)) throw ApiException.methodNotAllowed(path + " takes " + expected + ", not " + method);
+        if (!method.equals(expected)) {
+            throw ApiException.methodNotAllowed(path + " takes " + expected + ", not " + ChatRequestParser.abbreviate(method, 20));
+        }
     }
 
     /** With an API key set, requires {@code Authorization: Bearer KEY} (compared in constant time). */

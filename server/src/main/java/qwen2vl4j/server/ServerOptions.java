@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param host                 address to bind (loopback by default)
  * @param port                 TCP port; 0 picks a free one
  * @param apiKey               when set, every request needs {@code Authorization: Bearer KEY}; null for none
- * @param modelId              the model name {@code /v1/models} lists (requests may name any model)
+ * @param modelId              the model name {@code /v1/models} lists; a request naming another model gets 404
  * @param maxConcurrency       generations running at once (they decode together in one batched step)
  * @param queue                requests that may wait for a slot; more get 429
  * @param queueTimeout         longest wait in the queue before a 429
@@ -22,6 +22,14 @@ import java.util.Objects;
  * @param allowRemoteMedia     fetch {@code http(s)} image URLs (never from loopback or private addresses)
  * @param maxRemoteMediaBytes  largest remote file
  * @param remoteMediaTimeout   longest time to fetch one remote file
+ * @param maxVisualTokens      most image and video tokens in one request, counted from the image headers before anything
+ *                             is decoded (about 19 KB of pixel values and a few hundred KB of vision-tower activations each)
+ * @param headerTimeout        longest time to receive a request's line and headers; slower clients get 408
+ * @param escapeSpecialTokens  special-token text in message content (e.g. {@code <|im_start|>}) is read as plain text,
+ *                             never as control tokens
+ * @param corsOrigins          browser origins (e.g. {@code https://app.example}) that get CORS headers; {@code *} for any
+ * @param allowedHosts         Host header values accepted besides the bound address and loopback names (for a reverse proxy);
+ *                             {@code *} accepts any
  */
 public record ServerOptions(
         String host,
@@ -39,7 +47,12 @@ public record ServerOptions(
         int maxMediaItems,
         boolean allowRemoteMedia,
         long maxRemoteMediaBytes,
-        Duration remoteMediaTimeout) {
+        Duration remoteMediaTimeout,
+        int maxVisualTokens,
+        Duration headerTimeout,
+        boolean escapeSpecialTokens,
+        java.util.List<String> corsOrigins,
+        java.util.List<String> allowedHosts) {
 
     public ServerOptions {
         Objects.requireNonNull(host, "host");
@@ -55,12 +68,18 @@ public record ServerOptions(
         Objects.requireNonNull(writeTimeout, "writeTimeout");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Objects.requireNonNull(remoteMediaTimeout, "remoteMediaTimeout");
+        Objects.requireNonNull(headerTimeout, "headerTimeout");
+        check(maxVisualTokens >= 1, "maxVisualTokens", ">= 1", maxVisualTokens);
+        corsOrigins = java.util.List.copyOf(corsOrigins);
+        allowedHosts = java.util.List.copyOf(allowedHosts);
         if (apiKey != null && apiKey.isBlank()) apiKey = null;
     }
 
     /**
      * Defaults: 127.0.0.1:8080, no key, 4 at once, 16 waiting (60 s), batching on, 32 MiB bodies received within 30 s,
-     * events sent within 30 s, generations of at most 10 minutes, 16 media items, no remote media (20 MiB, 20 s).
+     * events sent within 30 s, generations of at most 10 minutes, 16 media items, no remote media (20 MiB, 20 s),
+     * 16384 visual tokens per request, headers received within 10 s, special tokens in content escaped, no CORS origins,
+     * no extra Host names.
      */
     public static Builder builder() {
         return new Builder();
@@ -88,6 +107,11 @@ public record ServerOptions(
         private boolean allowRemoteMedia;
         private long maxRemoteMediaBytes = 20L << 20;
         private Duration remoteMediaTimeout = Duration.ofSeconds(20);
+        private int maxVisualTokens = 16384;
+        private Duration headerTimeout = Duration.ofSeconds(10);
+        private boolean escapeSpecialTokens = true;
+        private java.util.List<String> corsOrigins = java.util.List.of();
+        private java.util.List<String> allowedHosts = java.util.List.of();
 
         private Builder() {}
 
@@ -107,10 +131,16 @@ public record ServerOptions(
         public Builder allowRemoteMedia(boolean v) { allowRemoteMedia = v; return this; }
         public Builder maxRemoteMediaBytes(long v) { maxRemoteMediaBytes = v; return this; }
         public Builder remoteMediaTimeout(Duration v) { remoteMediaTimeout = v; return this; }
+        public Builder maxVisualTokens(int v) { maxVisualTokens = v; return this; }
+        public Builder headerTimeout(Duration v) { headerTimeout = v; return this; }
+        public Builder escapeSpecialTokens(boolean v) { escapeSpecialTokens = v; return this; }
+        public Builder corsOrigins(java.util.List<String> v) { corsOrigins = v; return this; }
+        public Builder allowedHosts(java.util.List<String> v) { allowedHosts = v; return this; }
 
         public ServerOptions build() {
             return new ServerOptions(host, port, apiKey, modelId, maxConcurrency, queue, queueTimeout, batching, maxBodyBytes,
-                    bodyTimeout, writeTimeout, requestTimeout, maxMediaItems, allowRemoteMedia, maxRemoteMediaBytes, remoteMediaTimeout);
+                    bodyTimeout, writeTimeout, requestTimeout, maxMediaItems, allowRemoteMedia, maxRemoteMediaBytes, remoteMediaTimeout,
+                    maxVisualTokens, headerTimeout, escapeSpecialTokens, corsOrigins, allowedHosts);
         }
     }
 }

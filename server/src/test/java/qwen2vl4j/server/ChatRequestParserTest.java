@@ -78,7 +78,7 @@ class ChatRequestParserTest {
         List<ContentPart> parts = r.messages().get(1).content();
         assertEquals(new ContentPart.Text("look"), parts.get(0));
         ContentPart.Image image = (ContentPart.Image) parts.get(1);
-        assertEquals(Map.of("min_pixels", 10, "max_pixels", 1000), image.options());
+        assertEquals(Map.of("min_pixels", 10L, "max_pixels", 1000L), image.options());
         assertEquals(8, ((MediaSource.BytesSource) image.source()).bytes().length);
         ContentPart.Video video = (ContentPart.Video) parts.get(2);
         assertEquals(2, video.frames().size());

@@ -99,6 +99,51 @@ class ErrorResponsesTest {
         assertError(chat(body), 400, param);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}] | tools",
+            "\"tool_choice\":\"auto\" | tool_choice",
+            "\"functions\":[{\"name\":\"f\"}] | functions",
+            "\"logprobs\":true | logprobs",
+            "\"top_logprobs\":2 | top_logprobs",
+            "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}} | response_format",
+            "\"response_format\":{\"type\":\"json_object\"} | response_format",
+    })
+    void unsupportedFieldsAre400NamingTheField(String field, String param) {
+        JsonNode e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + field + "}"), 400, param);
+        assertEquals("unsupported_parameter", e.get("code").asText());
+        assertTrue(e.get("message").asText().startsWith(param + " is not supported"), e.toString());
+    }
+
+    @Test
+    void harmlessValuesOfUnsupportedFieldsAreAccepted() {
+        HttpResponse<String> r = chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2,\"logprobs\":false,"
+                + "\"tools\":[],\"tool_choice\":\"none\",\"response_format\":{\"type\":\"text\"}}");
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    @Test
+    void anotherModelNameIs404ModelNotFound() {
+        JsonNode e = assertError(chat("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), 404, "model");
+        assertEquals("model_not_found", e.get("code").asText());
+        assertTrue(e.get("message").asText().contains("'tiny'"), e.toString());
+        assertEquals(200, chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2}").statusCode());
+    }
+
+    /** Out-of-range integers are reported as such, with the field and its range (not as "must be an integer"). */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "\"max_tokens\":1e12 | max_tokens | max_tokens must be in [1, 2147483647], found 1000000000000",
+            "\"max_tokens\":10000000000000 | max_tokens | max_tokens must be in [1, 2147483647], found 10000000000000",
+            "\"max_completion_tokens\":-5 | max_completion_tokens | max_completion_tokens must be in [1, 2147483647], found -5",
+            "\"seed\":1180591620717411303424 | seed | seed must be in [-9223372036854775808, 9223372036854775807], found 1180591620717411303424",
+            "\"top_k\":1e300 | top_k | top_k must be in [-1, 2147483647]",
+    })
+    void outOfRangeIntegersNameTheFieldAndRange(String field, String param, String message) {
+        JsonNode e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + field + "}"), 400, param);
+        assertTrue(e.get("message").asText().startsWith(message), e.toString());
+    }
+
     @Test
     void bytesThatAreNotAnImageAre400() {
         String url = "data:image/png;base64," + Base64.getEncoder().encodeToString("this is not a picture".getBytes());
@@ -120,7 +165,12 @@ class ErrorResponsesTest {
         String png = ServerFixture.imageDataUrl("tiny_20x30.png");
         String image = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + png
                 + "\",\"resized_height\":3000000000,\"resized_width\":28}}]}]}";
-        JsonNode e = assertError(chat(image), 400, "messages[0].content[0].image_url.url");
+        JsonNode e = assertError(chat(image), 400, "messages[0].content[0].image_url.resized_height");
+        assertTrue(e.get("message").asText().startsWith("messages[0].content[0].image_url.resized_height must be in [1, 2147483647]"),
+                e.toString());
+        String aspect = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + png
+                + "\",\"resized_height\":300000,\"resized_width\":28}}]}]}";
+        e = assertError(chat(aspect), 400, "messages[0].content[0].image_url.url");
         assertTrue(e.get("message").asText().startsWith("messages[0].content[0].image_url.url: "), e.toString());
         String junk = "data:image/png;base64," + Base64.getEncoder().encodeToString("not a frame".getBytes());
         String video = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"video\",\"video\":[\"" + png + "\",\"" + junk
@@ -145,11 +195,11 @@ class ErrorResponsesTest {
 
     @Test
     void unknownFieldsAreTolerated() {
-        String body = "{\"model\":\"whatever\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"name\":\"bob\"}],"
+        String body = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"name\":\"bob\"}],"
                 + "\"max_tokens\":3,\"logit_bias\":{},\"user\":\"u1\",\"something_new\":[1,{\"a\":null}]}";
         HttpResponse<String> r = chat(body);
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("whatever", ServerFixture.json(r.body()).get("model").asText());
+        assertEquals("tiny", ServerFixture.json(r.body()).get("model").asText());
     }
 
     @Test
