@@ -54,7 +54,23 @@ final class Http {
                 throw ApiException.badRequest(null, "malformed Content-Length header '" + ChatRequestParser.abbreviate(length, 40) + "'");
             }
         }
-        Watchdog.Armed limit = watchdog.arm(timeout);
+        // at the limit the 408 is written while the connection is still open (the client has sent what it will send,
+        // so closing it after the answer loses nothing), then the blocked read is cut
+        Watchdog.Armed limit = watchdog.arm(timeout, () -> {
+            try {
+                // written and flushed, never closed: closing the response drains the request body, which would block
+                // this timer thread on the very client that is too slow
+                byte[] bytes = JSON.writeValueAsBytes(requestTimeout("request body not received within " + timeout.toSeconds() + " s").body());
+                exchange.getResponseHeaders().set("Connection", "close");
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(408, bytes.length);
+                OutputStream out = exchange.getResponseBody();
+                out.write(bytes);
+                out.flush();
+            } catch (IOException | RuntimeException ignored) {
+                // the client is gone: the interrupt closes the connection either way
+            }
+        });
         try (InputStream in = exchange.getRequestBody()) {
             if (declared > maxBytes) {
                 drain(in, DRAIN_FACTOR * maxBytes);
@@ -83,7 +99,7 @@ final class Http {
     /** The JDK server's words for a chunk header it cannot parse or a body cut short of its Content-Length. */
     private static boolean isFramingError(IOException e) {
         String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        return m.contains("chunk") || m.contains("premature") || m.contains("unexpected end") || m.contains("eof");
+        return m.contains("chunk") || m.contains("before all data received");
     }
 
     /** How much of an oversized body is read and dropped before the 413, as a multiple of the limit. */
@@ -99,6 +115,10 @@ final class Http {
         } catch (IOException ignored) {
             // the connection gets closed after the answer either way
         }
+    }
+
+    static ApiException requestTimeout(String message) {
+        return new ApiException(408, "invalid_request_error", "request_timeout", null, message, 0);
     }
 
     private static ApiException tooLarge(long maxBytes) {

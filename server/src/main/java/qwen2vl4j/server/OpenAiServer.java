@@ -43,6 +43,11 @@ public final class OpenAiServer implements AutoCloseable {
     private final WebPage web = new WebPage();
     private final Map<String, Object> limits;
     private final RequestGuard guard;
+    private final ThreadLocal<Watchdog.Armed> headerLimit = new ThreadLocal<>();
+
+    static {
+        JdkHttpLimits.apply();
+    }
     /** Runs before routing; tests make requests fail with any throwable through it. */
     private volatile java.util.function.Consumer<HttpExchange> beforeRoute = e -> { };
     private final byte[] apiKey;
@@ -69,7 +74,18 @@ public final class OpenAiServer implements AutoCloseable {
             watchdog.close();
             throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
         }
-        http.setExecutor(executor);
+        // the JDK's server reads a request's line and headers on the executor before any handler runs: a limit armed
+        // there (disarmed when the handler starts) cuts a client that sends its headers too slowly
+        http.setExecutor(task -> executor.execute(() -> {
+            Watchdog.Armed limit = watchdog.arm(options.headerTimeout());
+            headerLimit.set(limit);
+            try {
+                task.run();
+            } finally {
+                headerLimit.remove();
+                limit.close();
+            }
+        }));
         http.createContext("/", this::dispatch);
         http.start();
     }
@@ -129,16 +145,18 @@ public final class OpenAiServer implements AutoCloseable {
         String path = exchange.getRequestURI().getPath();
         String endpoint = endpointName(path);
         int status;
+        Watchdog.Armed headers = headerLimit.get();
+        if (headers != null) headers.close();
         try {
             exchange.getResponseHeaders().set("X-Request-Id", requestId);
+            JdkHttpLimits.checkHeaders(exchange);
             beforeRoute.accept(exchange);
             status = route(exchange, path, received);
         } catch (ApiException e) {
             status = e.status();
             respondError(exchange, e);
         } catch (Http.SlowClientException e) {
-            status = 408;
-            respondError(exchange, new ApiException(408, "invalid_request_error", "request_timeout", null, e.getMessage(), 0));
+            status = 408;                                // answered by the body limit itself, before it cut the connection
         } catch (Http.BadFramingException e) {
             status = 400;
             respondError(exchange, ApiException.badRequest(null, e.getMessage()));

@@ -59,9 +59,11 @@ final class RequestGuard {
 
     /** A POST body must be declared as JSON (415 otherwise): browsers send text/plain and form bodies without preflight. */
     static void requireJson(HttpExchange exchange) {
-        String type = exchange.getRequestHeaders().getFirst("Content-Type");
-        String media = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-        if (!media.equals("application/json")) {
+        List<String> types = exchange.getRequestHeaders().getOrDefault("Content-Type", List.of());
+        String type = types.isEmpty() ? null : String.join(", ", types);
+        boolean json = !types.isEmpty();
+        for (String t : types) json &= t.split(";", 2)[0].trim().toLowerCase(Locale.ROOT).equals("application/json");
+        if (!json) {
             throw new ApiException(415, "invalid_request_error", "unsupported_media_type", null, "the request body must be sent with "
                     + "'Content-Type: application/json', found " + (type == null ? "none" : "'" + ChatRequestParser.abbreviate(type, 100) + "'"), 0);
         }

@@ -24,11 +24,26 @@ final class Watchdog implements AutoCloseable {
     }
 
     Armed arm(Duration limit) {
+        return arm(limit, null);
+    }
+
+    /**
+     * As {@link #arm(Duration)}, running {@code beforeInterrupt} (e.g. writing a 408 while the connection is still open)
+     * on the timer thread when the limit passes, just before the interrupt.
+     */
+    Armed arm(Duration limit, Runnable beforeInterrupt) {
         Thread thread = Thread.currentThread();
         boolean[] fired = {false};
         ScheduledFuture<?> task = timer.schedule(() -> {
             synchronized (fired) {
                 fired[0] = true;
+                if (beforeInterrupt != null) {
+                    try {
+                        beforeInterrupt.run();
+                    } catch (RuntimeException ignored) {
+                        // the interrupt below still cuts the connection
+                    }
+                }
                 thread.interrupt();
             }
         }, limit.toNanos(), TimeUnit.NANOSECONDS);

@@ -63,6 +63,7 @@ class MediaFetcherTest {
 
     @Test
     void remoteFetchLimits() throws Exception {
+        JdkHttpLimits.apply();   // the JDK reads its server limits once: as OpenAiServer sets them, for the tests after this one
         HttpServer files = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         byte[] ok = "small image".getBytes(StandardCharsets.UTF_8);
         files.createContext("/ok", ex -> {
