@@ -44,18 +44,21 @@ public final class Qwen2VLProcessor {
     private final VisionOptions videoDefaults;   // maxPixels / fps / maxFrames for video parts without them; null fields: none
     private final ImageDecoder decoder;
     private final long maxVisualTokens;
+    private final boolean escapeSpecialTokens;
 
     public Qwen2VLProcessor(ModelConfig config, Tokenizer tokenizer, ChatTemplate template,
                             PreprocessorConfig preprocessor, ImageDecoder decoder) {
-        this(config, tokenizer, template, preprocessor, decoder, VisionOptions.DEFAULT, VisionOptions.DEFAULT, Long.MAX_VALUE);
+        this(config, tokenizer, template, preprocessor, decoder, VisionOptions.DEFAULT, VisionOptions.DEFAULT, Long.MAX_VALUE,
+                false);
     }
 
     private Qwen2VLProcessor(ModelConfig config, Tokenizer tokenizer, ChatTemplate template,
                              PreprocessorConfig preprocessor, ImageDecoder decoder, VisionOptions imageDefaults,
-                             VisionOptions videoDefaults, long maxVisualTokens) {
+                             VisionOptions videoDefaults, long maxVisualTokens, boolean escapeSpecialTokens) {
         this.imageDefaults = imageDefaults;
         this.videoDefaults = videoDefaults;
         this.decoder = decoder;
+        this.escapeSpecialTokens = escapeSpecialTokens;
         this.maxVisualTokens = maxVisualTokens;
         this.config = config;
         this.tokenizer = tokenizer;
@@ -78,7 +81,7 @@ public final class Qwen2VLProcessor {
      */
     public Qwen2VLProcessor withMaxImagePixels(long maxPixels) {
         return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(maxPixels), imageDefaults, videoDefaults,
-                maxVisualTokens);
+                maxVisualTokens, escapeSpecialTokens);
     }
 
     /**
@@ -89,7 +92,7 @@ public final class Qwen2VLProcessor {
     public Qwen2VLProcessor withVideoDefaults(Long maxPixels, Double fps, Integer maxFrames) {
         VisionOptions d = new VisionOptions(null, maxPixels == null || maxPixels == 0 ? null : maxPixels, null, null,
                 fps == null || fps == 0 ? null : fps, null, maxFrames == null || maxFrames == 0 ? null : maxFrames);
-        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, imageDefaults, d, maxVisualTokens);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, imageDefaults, d, maxVisualTokens, escapeSpecialTokens);
     }
 
     /**
@@ -107,7 +110,7 @@ public final class Qwen2VLProcessor {
         if (max != null && min == null && max < preprocessor.minPixels()) min = max;
         if (min != null && max == null && min > preprocessor.maxPixels()) max = min;
         VisionOptions d = VisionOptions.pixels(min, max);
-        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, d, videoDefaults, maxVisualTokens);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, d, videoDefaults, maxVisualTokens, escapeSpecialTokens);
     }
 
     /** The pixel bounds image parts without their own get: the preprocessor's unless {@link #withImageDefaults} set others. */
@@ -122,7 +125,17 @@ public final class Qwen2VLProcessor {
      */
     public Qwen2VLProcessor withMaxVisualTokens(long maxTokens) {
         if (maxTokens < 1) throw new IllegalArgumentException("max visual tokens must be >= 1, found " + maxTokens);
-        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, imageDefaults, videoDefaults, maxTokens);
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, imageDefaults, videoDefaults, maxTokens,
+                escapeSpecialTokens);
+    }
+
+    /**
+     * This processor reading special-token text in message content ({@code <|im_start|>system}, {@code <|image_pad|>})
+     * as plain text instead of control tokens, as a server taking untrusted text should. Off by default: the
+     * reference (transformers) turns such text into the control tokens, and the library stays identical to it.
+     */
+    public Qwen2VLProcessor withEscapedSpecialTokens(boolean escape) {
+        return new Qwen2VLProcessor(config, tokenizer, template, preprocessor, decoder, imageDefaults, videoDefaults, maxVisualTokens, escape);
     }
 
     /** The most tokens one prompt may hold, answer included: the model's context length. */
@@ -145,7 +158,14 @@ public final class Qwen2VLProcessor {
      * @throws IllegalArgumentException for messages the template refuses
      */
     public ModelInputs process(List<Message> messages, boolean addGenerationPrompt, boolean addVisionId) {
-        return processRendered(render(messages, addGenerationPrompt, addVisionId), messages);
+        if (!escapeSpecialTokens) return processRendered(render(messages, addGenerationPrompt, addVisionId), messages);
+        List<Message> escaped = new ArrayList<>(messages.size());
+        for (Message m : messages) {
+            List<ContentPart> parts = new ArrayList<>(m.content().size());
+            for (ContentPart p : m.content()) parts.add(p instanceof ContentPart.Text t ? new ContentPart.Text(tokenizer.escapeSpecial(t.text())) : p);
+            escaped.add(new Message(m.role(), parts, m.stringContent()));
+        }
+        return processRendered(render(escaped, addGenerationPrompt, addVisionId), messages);
     }
 
     /**
@@ -155,7 +175,10 @@ public final class Qwen2VLProcessor {
      * @throws MediaInputException naming the image or video part that cannot be used
      */
     public ModelInputs processRendered(String prompt, List<Message> mediaFrom) {
-        int[] ids = tokenizer.encode(prompt);
+        int[] ids = escapeSpecialTokens ? tokenizer.encodeWithLiterals(prompt) : tokenizer.encode(prompt);
+        if (escapeSpecialTokens && prompt.indexOf(Tokenizer.LITERAL_OPEN) >= 0) {
+            prompt = prompt.replace(String.valueOf(Tokenizer.LITERAL_OPEN), "").replace(String.valueOf(Tokenizer.LITERAL_CLOSE), "");
+        }
         List<ContentPart.Image> imageParts = Messages.images(mediaFrom);
         List<ContentPart.Video> videoParts = Messages.videos(mediaFrom);
         // bounded work before work: every option is checked and the visual tokens of the images and frame lists are

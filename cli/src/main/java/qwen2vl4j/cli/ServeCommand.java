@@ -71,14 +71,46 @@ public final class ServeCommand implements Callable<Integer> {
             description = "fetch http(s) image URLs (public addresses only, no redirects, size and time limited)")
     boolean allowRemoteMedia;
 
+    @Option(names = "--max-visual-tokens", defaultValue = "16384", paramLabel = "N",
+            description = "most image and video tokens per request, counted from the image headers before decoding; about "
+                    + "19 KB of pixel values plus the vision tower's activations each (default: ${DEFAULT-VALUE}, one image at the model's max_pixels)")
+    int maxVisualTokens;
+
+    @Option(names = "--header-timeout", defaultValue = "10", paramLabel = "SECONDS",
+            description = "longest time to receive a request's line and headers (default: ${DEFAULT-VALUE})")
+    int headerTimeout;
+
+    @Option(names = "--escape-special-tokens", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "read special-token text in message content (<|im_start|>...) as plain text, never as control tokens "
+                    + "(default: on; --no-escape-special-tokens tokenizes content as the reference does)")
+    boolean escapeSpecialTokens;
+
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN",
+            description = "a browser origin (https://app.example) that gets CORS headers; repeatable; * for any (default: none)")
+    java.util.List<String> corsOrigins = new java.util.ArrayList<>();
+
+    @Option(names = "--allowed-host", paramLabel = "NAME",
+            description = "a Host header name accepted besides IP addresses, localhost and --host (e.g. behind a reverse proxy); "
+                    + "repeatable; * for any")
+    java.util.List<String> allowedHosts = new java.util.ArrayList<>();
+
     @Mixin
     LoadOptionsMixin load;
+
+    private void check(boolean ok, String flag, String range, Object found) {
+        if (!ok) throw new picocli.CommandLine.ParameterException(spec.commandLine(), flag + " must be " + range + ", found " + found);
+    }
 
     @Override
     public Integer call() throws Exception {
         java.nio.file.Path folder = ModelFolder.resolve(model);
         String name = modelName != null ? modelName : model.contains("/") && !java.nio.file.Files.exists(java.nio.file.Path.of(model))
                 ? model : folder.getFileName().toString();
+        check(maxVisualTokens >= 1, "--max-visual-tokens", ">= 1", maxVisualTokens);
+        check(headerTimeout >= 1, "--header-timeout", ">= 1", headerTimeout);
+        for (String origin : corsOrigins) {
+            check(origin.equals("*") || origin.matches("https?://[^/\\s]+"), "--cors-origin", "* or scheme://host[:port] (no path)", origin);
+        }
         ServerOptions options = ServerOptions.builder()
                 .host(host).port(port).apiKey(apiKey).modelId(name)
                 .maxConcurrency(maxConcurrency).queue(queue).queueTimeout(Duration.ofSeconds(queueTimeout))
@@ -86,6 +118,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .maxBodyBytes((long) maxBodyMb << 20).bodyTimeout(Duration.ofSeconds(bodyTimeout))
                 .requestTimeout(Duration.ofSeconds(requestTimeout))
                 .maxMediaItems(maxMedia).allowRemoteMedia(allowRemoteMedia)
+                .maxVisualTokens(maxVisualTokens).headerTimeout(Duration.ofSeconds(headerTimeout))
+                .escapeSpecialTokens(escapeSpecialTokens).corsOrigins(corsOrigins).allowedHosts(allowedHosts)
                 .build();
         var err = spec.commandLine().getErr();
         try (Qwen2VL qwen = Qwen2VL.load(folder, load.toLoadOptions(folder)); OpenAiServer server = OpenAiServer.start(qwen, options)) {

@@ -120,6 +120,59 @@ public final class Tokenizer {
         return out.toArray();
     }
 
+    /** Opens a span of {@link #encodeWithLiterals} text read as plain text (a Unicode noncharacter). */
+    public static final char LITERAL_OPEN = '\uFDD0';
+    /** Closes a span opened by {@link #LITERAL_OPEN}. */
+    public static final char LITERAL_CLOSE = '\uFDD1';
+
+    /**
+     * {@code text} with every added token written in it (e.g. {@code <|im_start|>}) marked as a literal for
+     * {@link #encodeWithLiterals}, which then encodes it as the characters it is made of instead of the control token.
+     * The marker characters themselves, should the text hold any, become U+FFFD.
+     */
+    public String escapeSpecial(String text) {
+        Objects.requireNonNull(text, "text");
+        String clean = text.indexOf(LITERAL_OPEN) < 0 && text.indexOf(LITERAL_CLOSE) < 0 ? text
+                : text.replace(LITERAL_OPEN, '\uFFFD').replace(LITERAL_CLOSE, '\uFFFD');
+        StringBuilder sb = null;
+        int pos = 0, copied = 0;
+        while (pos < clean.length()) {
+            long match = rawAddedTokens.find(clean, pos);
+            if (match == AddedTokenMatcher.NO_MATCH) break;
+            int start = AddedTokenMatcher.start(match), end = start + idToToken[AddedTokenMatcher.id(match)].length();
+            if (sb == null) sb = new StringBuilder(clean.length() + 16);
+            sb.append(clean, copied, start).append(LITERAL_OPEN).append(clean, start, end).append(LITERAL_CLOSE);
+            copied = pos = end;
+        }
+        return sb == null ? clean : sb.append(clean, copied, clean.length()).toString();
+    }
+
+    /**
+     * As {@link #encode}, except that text between {@link #LITERAL_OPEN} and {@link #LITERAL_CLOSE} is encoded as plain
+     * text (added tokens in it are not recognised); the markers produce no ids. Text without markers encodes exactly
+     * as {@link #encode} does.
+     */
+    public int[] encodeWithLiterals(String text) {
+        Objects.requireNonNull(text, "text");
+        if (text.indexOf(LITERAL_OPEN) < 0) return encode(text);
+        IntList out = new IntList(Math.max(16, text.length() / 3));
+        int pos = 0;
+        while (pos < text.length()) {
+            int open = text.indexOf(LITERAL_OPEN, pos);
+            int normalEnd = open < 0 ? text.length() : open;
+            if (normalEnd > pos) {
+                String normal = text.substring(pos, normalEnd);
+                splitOnAddedTokens(normal, rawAddedTokens, out, segment -> encodeNormalizable(segment, out));
+            }
+            if (open < 0) break;
+            int close = text.indexOf(LITERAL_CLOSE, open + 1);
+            int literalEnd = close < 0 ? text.length() : close;
+            if (literalEnd > open + 1) encodeOrdinary(nfc(text.substring(open + 1, literalEnd)), out);
+            pos = close < 0 ? text.length() : close + 1;
+        }
+        return out.toArray();
+    }
+
     private void encodeNormalizable(String segment, IntList out) {
         splitOnAddedTokens(nfc(segment), normalizedAddedTokens, out, part -> encodeOrdinary(part, out));
     }

@@ -33,13 +33,17 @@ final class InferenceEngine implements AutoCloseable {
     private final DecodeScheduler scheduler;
 
     InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics) {
-        this(model, batching, maxBatch, metrics, Integer.MAX_VALUE);
+        this(model, batching, maxBatch, metrics, Integer.MAX_VALUE, false);
     }
 
-    /** With a limit on the visual tokens of one request, checked from the image headers before anything is decoded. */
-    InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics, int maxVisualTokens) {
+    /**
+     * With a limit on the visual tokens of one request (checked from the image headers before anything is decoded),
+     * and special-token text in message content read as plain text when {@code escapeSpecialTokens}.
+     */
+    InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics, int maxVisualTokens, boolean escapeSpecialTokens) {
         this.model = model;
-        this.processor = model.processor().withMaxImagePixels(MAX_IMAGE_PIXELS).withMaxVisualTokens(maxVisualTokens);
+        this.processor = model.processor().withMaxImagePixels(MAX_IMAGE_PIXELS).withMaxVisualTokens(maxVisualTokens)
+                .withEscapedSpecialTokens(escapeSpecialTokens);
         this.generator = model.generator();
         this.scheduler = batching ? new DecodeScheduler(model.text(), maxBatch, metrics) : null;
     }

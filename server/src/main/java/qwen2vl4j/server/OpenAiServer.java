@@ -60,7 +60,8 @@ public final class OpenAiServer implements AutoCloseable {
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
         this.admission = new Admission(options.maxConcurrency(), options.queue(), options.queueTimeout());
         metrics.gauges(admission::running, admission::waiting);
-        this.engine = new InferenceEngine(model, options.batching(), options.maxConcurrency(), metrics, options.maxVisualTokens());
+        this.engine = new InferenceEngine(model, options.batching(), options.maxConcurrency(), metrics, options.maxVisualTokens(),
+                options.escapeSpecialTokens());
         MediaFetcher media = new MediaFetcher(options.allowRemoteMedia(), options.maxRemoteMediaBytes(), options.remoteMediaTimeout());
         this.guard = new RequestGuard(options.host(), options.allowedHosts(), options.corsOrigins());
         this.chat = new ChatCompletions(engine, new ChatRequestParser(engine.defaults(), media, options.maxMediaItems(),
@@ -168,7 +169,11 @@ public final class OpenAiServer implements AutoCloseable {
             respondError(exchange, ApiException.internal("internal server error (request id " + requestId
                     + "); the server logged it with this id"));
         } finally {
-            exchange.close();
+            // closing reads and drops what is left of the body: bounded in time like reading it, so a client that
+            // stalls after an early answer (401, 415, 421, ...) cannot hold this thread
+            try (Watchdog.Armed drain = watchdog.arm(options.bodyTimeout())) {
+                exchange.close();
+            }
         }
         metrics.request(endpoint, status);
         if (endpoint.equals("chat_completions")) metrics.latency((System.nanoTime() - received) / 1e9);

@@ -80,7 +80,8 @@ class AdmissionTest {
                 // far longer than the body limit: a read that times out (the server never cut) fails the test
                 slow.setSoTimeout((int) ServerFixture.PATIENCE.toMillis());
                 OutputStream out = slow.getOutputStream();
-                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"messages\":")
+                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 1000\r\n\r\n{\"messages\":")
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 assertEquals(200, f.post("/v1/chat/completions", ServerFixture.greedyBody("Hello", 3, false)).statusCode());

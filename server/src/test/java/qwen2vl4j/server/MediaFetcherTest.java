@@ -24,13 +24,17 @@ class MediaFetcherTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1",
-            "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"})
+            "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+            "64:ff9b::10.0.0.1", "64:ff9b::127.0.0.1", "64:ff9b:1::8.8.8.8", "2002:0a00:0001::1", "2002:7f00:0001::", "2002:a9fe:a9fe::1",
+            "::10.0.0.1", "::127.0.0.2", "::ffff:0:10.0.0.1", "::ffff:0:169.254.169.254", "192.0.0.1", "192.0.0.170", "192.0.2.1",
+            "2001::1", "2001:db8::1", "100::1", "198.51.100.7", "203.0.113.9"})
     void nonPublicAddressesAreRefused(String address) throws Exception {
         assertFalse(MediaFetcher.isPublic(InetAddress.getByName(address)), address);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"8.8.8.8", "1.1.1.1", "151.101.1.69", "2001:4860:4860::8888"})
+    @ValueSource(strings = {"8.8.8.8", "1.1.1.1", "151.101.1.69", "2001:4860:4860::8888", "64:ff9b::8.8.8.8", "2002:0808:0808::1",
+            "192.0.1.1"})
     void publicAddressesAreAllowed(String address) throws Exception {
         assertTrue(MediaFetcher.isPublic(InetAddress.getByName(address)), address);
     }
@@ -58,6 +62,39 @@ class MediaFetcherTest {
         for (String url : new String[] {"http://127.0.0.1:1/x.png", "http://localhost:1/x.png", "http://[::1]:1/x.png", "http://10.0.0.1/x.png"}) {
             ApiException e = assertThrows(ApiException.class, () -> on.fetch(url, WHERE), url);
             assertTrue(e.getMessage().contains("non-public"), e.getMessage());
+        }
+    }
+
+    /** DNS rebinding: the address checked is the one connected to; the host name is never looked up a second time. */
+    @Test
+    void theCheckedAddressIsTheOneConnectedTo() throws Exception {
+        HttpServer files = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        byte[] ok = "pinned".getBytes(StandardCharsets.UTF_8);
+        String[] host = {null};
+        files.createContext("/img", ex -> {
+            host[0] = ex.getRequestHeaders().getFirst("Host");
+            ex.sendResponseHeaders(200, ok.length);
+            ex.getResponseBody().write(ok);
+            ex.close();
+        });
+        files.start();
+        try {
+            int[] lookups = {0};
+            MediaFetcher.Resolver rebinding = name -> {
+                if (!name.equals("media.rebind.test")) throw new java.net.UnknownHostException(name);
+                // first answer: the (here allowed) checked address; any later answer would be a private one
+                return new InetAddress[] {InetAddress.getByName(lookups[0]++ == 0 ? "127.0.0.1" : "10.0.0.1")};
+            };
+            MediaFetcher fetcher = new MediaFetcher(true, 1000, Duration.ofSeconds(5), InetAddress::isLoopbackAddress, rebinding);
+            int port = files.getAddress().getPort();
+            assertArrayEquals(ok, fetcher.fetch("http://media.rebind.test:" + port + "/img", WHERE));
+            assertEquals(1, lookups[0]);
+            assertEquals("media.rebind.test:" + port, host[0]);
+            MediaFetcher strict = new MediaFetcher(true, 1000, Duration.ofSeconds(5), MediaFetcher::isPublic, rebinding);
+            assertTrue(assertThrows(ApiException.class, () -> strict.fetch("http://media.rebind.test:" + port + "/img", WHERE))
+                    .getMessage().contains("non-public"));
+        } finally {
+            files.stop(0);
         }
     }
 
