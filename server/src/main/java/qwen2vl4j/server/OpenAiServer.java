@@ -275,8 +275,12 @@ public final class OpenAiServer implements AutoCloseable {
         if (!MessageDigest.isEqual(given, apiKey)) throw ApiException.unauthorized("incorrect API key");
     }
 
-    private static void respondError(HttpExchange exchange, ApiException e) {
-        try {
+    /**
+     * Sends the error; closing the response reads and drops what is left of the request body, so this is bounded by
+     * the body time limit: a client that stalls after an early answer (401, 415, 421, ...) cannot hold the thread.
+     */
+    private void respondError(HttpExchange exchange, ApiException e) {
+        try (Watchdog.Armed drain = watchdog.arm(options.bodyTimeout())) {
             if (e.status() == 401) exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
             Http.sendError(exchange, e);
         } catch (IOException | RuntimeException ignored) {

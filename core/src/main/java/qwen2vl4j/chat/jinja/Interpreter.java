@@ -124,6 +124,8 @@ final class Interpreter {
             return;
         }
         for (int i = 0; i < items.size(); i++) {
+            if (++iterations > MAX_ITERATIONS) throw new TemplateRenderException("more than " + MAX_ITERATIONS + " loop iterations");
+            if (out.length() > Py.MAX_LENGTH) throw new TemplateRenderException("output over " + Py.MAX_LENGTH + " characters");
             Scope iteration = new Scope(scope);
             iteration.set("loop", new LoopContext(items, i));
             bind(node.target(), items.get(i), iteration);
@@ -166,8 +168,28 @@ final class Interpreter {
         bind(target, value, scope);
     }
 
+    /** Deepest macro recursion and most loop iterations of one render: a template that asks for more is refused. */
+    static final int MAX_MACRO_DEPTH = 100;
+    static final long MAX_ITERATIONS = 1_000_000;
+    private int macroDepth;
+    private long iterations;
+
     private JinjaCallable macro(Ast.Macro m, Scope closure) {
         return (args, kwargs) -> {
+            if (macroDepth >= MAX_MACRO_DEPTH) {
+                throw new TemplateRenderException("macro '" + m.name() + "' calls nested deeper than " + MAX_MACRO_DEPTH + " levels");
+            }
+            macroDepth++;
+            try {
+                return callMacro(m, closure, args, kwargs);
+            } finally {
+                macroDepth--;
+            }
+        };
+    }
+
+    private String callMacro(Ast.Macro m, Scope closure, List<Object> args, java.util.Map<String, Object> kwargs) {
+        {
             if (args.size() > m.params().size()) {
                 throw new TemplateRenderException("macro '" + m.name() + "' takes " + m.params().size()
                         + " argument(s), " + args.size() + " given");
@@ -192,7 +214,7 @@ final class Interpreter {
             renderAll(m.body(), scope, out);
             currentLine = line;
             return out.toString();
-        };
+        }
     }
 
     // ---- expressions ----
@@ -226,7 +248,10 @@ final class Interpreter {
             case Ast.Compare c -> compare(c, scope);
             case Ast.Concat c -> {
                 StringBuilder sb = new StringBuilder();
-                for (Expr part : c.parts()) sb.append(Py.str(eval(part, scope)));
+                for (Expr part : c.parts()) {
+                    sb.append(Py.str(eval(part, scope)));
+                    if (sb.length() > Py.MAX_LENGTH) throw new TemplateRenderException("'~' would build a string over " + Py.MAX_LENGTH + " characters");
+                }
                 yield sb.toString();
             }
             case Ast.Conditional c -> Py.truthy(eval(c.condition(), scope))

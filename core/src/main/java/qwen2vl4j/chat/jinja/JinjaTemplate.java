@@ -74,7 +74,7 @@ public final class JinjaTemplate {
         List<Object> out = new ArrayList<>();
         for (long i = start; step > 0 ? i < stop : i > stop; i += step) {
             out.add(i);
-            if (out.size() > 10_000_000) throw new TemplateRenderException("range() too large");
+            if (out.size() > 1_000_000) throw new TemplateRenderException("range() of more than 1000000 numbers");
         }
         return out;
     }

@@ -38,6 +38,15 @@ final class Parser {
 
     /** Parses nodes until a block tag named in {@code endTags} (left unconsumed) or the end of input. */
     private List<Node> parseBody(Set<String> endTags, Token opener) {
+        enter(opener == null ? peek() : opener);
+        try {
+            return parseBodyNested(endTags, opener);
+        } finally {
+            depth--;
+        }
+    }
+
+    private List<Node> parseBodyNested(Set<String> endTags, Token opener) {
         List<Node> body = new ArrayList<>();
         while (true) {
             Token t = peek();
@@ -291,10 +300,26 @@ final class Parser {
 
     private Expr parseNot() {
         if (peek().isName("not")) {
-            next();
-            return new Ast.Unary("not", parseNot());
+            Token not = next();
+            enter(not);
+            try {
+                return new Ast.Unary("not", parseNot());
+            } finally {
+                depth--;
+            }
         }
         return parseCompare();
+    }
+
+    /** Nesting of expressions and blocks this parser follows (deeper ones would overflow the stack). */
+    static final int MAX_DEPTH = 200;
+    private int depth;
+
+    private void enter(Token at) {
+        if (++depth > MAX_DEPTH) {
+            depth = 0;
+            throw error("nesting deeper than " + MAX_DEPTH + " levels", at);
+        }
     }
 
     private Expr parseCompare() {
@@ -360,14 +385,19 @@ final class Parser {
     }
 
     private Expr parseUnary(boolean withFilter) {
-        Expr node;
-        if (peek().isOp("-") || peek().isOp("+")) {
-            String op = next().value();
-            node = new Ast.Unary(op, parseUnary(false));
-        } else {
-            node = parsePostfix(parsePrimary());
+        enter(peek());
+        try {
+            Expr node;
+            if (peek().isOp("-") || peek().isOp("+")) {
+                String op = next().value();
+                node = new Ast.Unary(op, parseUnary(false));
+            } else {
+                node = parsePostfix(parsePrimary());
+            }
+            return withFilter ? parseFilterExpr(node) : node;
+        } finally {
+            depth--;
         }
-        return withFilter ? parseFilterExpr(node) : node;
     }
 
     private Expr parsePrimary() {

@@ -302,8 +302,9 @@ final class Py {
             if (isIntegral(a) && isIntegral(b)) return toLong(a) + toLong(b);
             return toDouble(a) + toDouble(b);
         }
-        if (a instanceof String x && b instanceof String y) return x + y;
+        if (a instanceof String x && b instanceof String y) return checkedLength((long) x.length() + y.length(), "+") == 0 ? "" : x + y;
         if (a instanceof List<?> x && b instanceof List<?> y) {
+            checkedLength((long) x.size() + y.size(), "+");
             List<Object> out = new ArrayList<>(x);
             out.addAll(y);
             return out;
@@ -324,15 +325,32 @@ final class Py {
         throw unsupported("-", a, b);
     }
 
+    /** Longest string (in chars) or list an operator may build: templates render prompts, not gigabytes. */
+    static final long MAX_LENGTH = 16L << 20;
+
+    private static long checkedLength(long length, String op) {
+        if (length > MAX_LENGTH) {
+            throw new TemplateRenderException("'" + op + "' would build a value of " + length + " items, more than the limit of " + MAX_LENGTH);
+        }
+        return length;
+    }
+
+    private static String repeat(String s, long times) {
+        long n = Math.max(0, times);
+        checkedLength(s.length() * Math.min(n, MAX_LENGTH + 1), "*");
+        return s.repeat((int) n);
+    }
+
     static Object multiply(Object a, Object b) {
         checkDefined(a, b);
         if (isNumber(a) && isNumber(b)) {
             if (isIntegral(a) && isIntegral(b)) return toLong(a) * toLong(b);
             return toDouble(a) * toDouble(b);
         }
-        if (a instanceof String s && isIntegral(b)) return s.repeat((int) Math.max(0, toLong(b)));
-        if (isIntegral(a) && b instanceof String s) return s.repeat((int) Math.max(0, toLong(a)));
+        if (a instanceof String s && isIntegral(b)) return repeat(s, toLong(b));
+        if (isIntegral(a) && b instanceof String s) return repeat(s, toLong(a));
         if (a instanceof List<?> l && isIntegral(b)) {
+            checkedLength(l.size() * Math.min(Math.max(0, toLong(b)), MAX_LENGTH + 1), "*");
             List<Object> out = new ArrayList<>();
             for (long i = 0; i < toLong(b); i++) out.addAll(l);
             return out;
