@@ -1,9 +1,9 @@
 package qwen2vl4j;
 
 /**
- * A prompt refused before its media were decoded: its tokens (text, plus the visual tokens computed from the image
- * headers and the options) do not fit the context, or its visual tokens exceed the processor's visual-token limit
- * ({@link Qwen2VLProcessor#withMaxVisualTokens}).
+ * A prompt refused before its media were decoded: its visual tokens, computed from the image headers and the options,
+ * exceed the processor's visual-token limit ({@link Qwen2VLProcessor#withMaxVisualTokens}). (A prompt over the context
+ * is refused as the generation refuses it, with a {@link qwen2vl4j.text.ContextLimitException}, also before decoding.)
  */
 public final class PromptTooLongException extends IllegalArgumentException {
     private final long promptTokens;

@@ -20,6 +20,7 @@ import qwen2vl4j.preprocess.VideoProcessor;
 import qwen2vl4j.preprocess.VideoSources;
 import qwen2vl4j.preprocess.VisionBatch;
 import qwen2vl4j.preprocess.VisionOptions;
+import qwen2vl4j.text.ContextLimitException;
 import qwen2vl4j.tokenizer.Tokenizer;
 
 /**
@@ -155,6 +156,9 @@ public final class Qwen2VLProcessor {
      *
      * @throws MediaInputException      naming the image or video part that cannot be read, or whose options or
      *                                  size do not fit
+     * @throws ContextLimitException    when the prompt, its visual tokens counted from the image headers, does not fit
+     *                                  the context (checked before any media is decoded)
+     * @throws PromptTooLongException   when its visual tokens exceed {@link #withMaxVisualTokens the limit}
      * @throws IllegalArgumentException for messages the template refuses
      */
     public ModelInputs process(List<Message> messages, boolean addGenerationPrompt, boolean addVisionId) {
@@ -253,8 +257,8 @@ public final class Qwen2VLProcessor {
                         total, visual, maxVisualTokens, true);
             }
             if (total >= contextLength()) {
-                throw new PromptTooLongException("the prompt holds " + total + " tokens" + counted + "; the context holds "
-                        + contextLength() + " tokens, answer included", total, visual, contextLength(), false);
+                // the same refusal the generation itself makes, only before the media are decoded
+                throw new ContextLimitException(contextLength(), total + 1);
             }
         }
     }

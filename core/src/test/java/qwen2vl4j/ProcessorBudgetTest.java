@@ -1,7 +1,6 @@
 package qwen2vl4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,11 +83,10 @@ class ProcessorBudgetTest {
         byte[] headerOnly = Arrays.copyOf(image("tiny_20x30.png"), 60);
         List<ContentPart> parts = new ArrayList<>();
         for (int i = 0; i < 16; i++) parts.add(image(headerOnly, Map.of("min_pixels", 12_845_056L)));
-        PromptTooLongException e = assertThrows(PromptTooLongException.class,
+        qwen2vl4j.text.ContextLimitException e = assertThrows(qwen2vl4j.text.ContextLimitException.class,
                 () -> processor.process(List.of(user(parts)), true, false));
-        assertFalse(e.isVisualLimit());
         assertEquals(32768, e.limit());
-        assertTrue(e.visualTokens() > 16 * 16000, e.getMessage());
+        assertTrue(e.requested() > 16 * 16000, e.getMessage());
         // the same images within the budget are decoded, and their corrupt data is reported
         assertThrows(MediaInputException.class, () -> processor.process(List.of(user(parts.subList(0, 1))), true, false));
     }

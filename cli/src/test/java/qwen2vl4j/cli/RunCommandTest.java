@@ -209,6 +209,19 @@ class RunCommandTest {
         assertOneLineError(CliRun.of("run", "--model", MODEL, "--image", "also_missing.jpg", "--prompt", "x"), "also_missing.jpg");
     }
 
+    /** Was "qwen2vl4j: -877671408" (a NegativeArraySizeException from a 4e9-pixel resize). */
+    @Test
+    void minPixelsBeyondTheModelsMaxIsNamedWithItsRange() throws Exception {
+        String image = Path.of(System.getProperty("fixtures.dir", "../fixtures")).resolve("images/tiny_20x30.png").toAbsolutePath().toString();
+        assertOneLineError(runMessages("[{\"role\": \"user\", \"content\": [{\"type\": \"image\", \"image\": " + json(image)
+                + ", \"min_pixels\": 4000000000}, {\"type\": \"text\", \"text\": \"Describe.\"}]}]"),
+                "tiny_20x30.png", "min_pixels must be in [1, 12845056]", "4000000000");
+    }
+
+    private static String json(String s) throws Exception {
+        return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s);
+    }
+
     @Test
     void anUnknownContentPartTypeIsNamed() throws Exception {
         assertOneLineError(runMessages("[{\"role\": \"user\", \"content\": [{\"type\": \"audio\", \"audio\": \"a.wav\"}]}]"),

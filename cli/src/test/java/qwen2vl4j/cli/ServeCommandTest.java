@@ -53,5 +53,10 @@ class ServeCommandTest {
         cl.setErr(new PrintWriter(err, true));
         assertEquals(1, cl.execute("serve", "--model", TINY.toString(), "--max-concurrency", "0"));
         assertTrue(err.toString().contains("maxConcurrency must be >= 1"), err.toString());
+        StringWriter err2 = new StringWriter();
+        var cl2 = Main.commandLine();
+        cl2.setErr(new PrintWriter(err2, true));
+        assertTrue(cl2.execute("serve", "--model", TINY.toString(), "--max-visual-tokens", "0") != 0);
+        assertTrue(err2.toString().contains("--max-visual-tokens must be >= 1, found 0"), err2.toString());
     }
 }

@@ -106,7 +106,24 @@ final class ChatCompletions {
 
     private int complete(HttpExchange exchange, ChatRequest request, ModelInputs inputs, String id, long created,
                          String model, long receivedNanos) throws IOException {
-        Answer answer = generate(inputs, request, receivedNanos, delta -> { });
+        Heartbeat beat = new Heartbeat(exchange, watchdog, options.writeTimeout());
+        Answer answer;
+        try {
+            answer = generate(inputs, request, receivedNanos, delta -> beat.tick());
+        } catch (ClientGoneException e) {
+            metrics.cancelled();
+            return 499;
+        } catch (ApiException e) {
+            if (!beat.committed()) throw e;
+            beat.finish(e.body());
+            return e.status();
+        } catch (RuntimeException | Error e) {
+            if (!beat.committed()) throw e;
+            String requestId = exchange.getResponseHeaders().getFirst("X-Request-Id");
+            LOG.log(Level.SEVERE, "generation of request " + requestId + " failed", e);
+            beat.finish(ApiException.internal("generation failed (request id " + requestId + "); the server logged it with this id").body());
+            return 500;
+        }
         Map<String, Object> message = new LinkedHashMap<>();
         message.put("role", "assistant");
         message.put("content", answer.text());
@@ -121,7 +138,8 @@ final class ChatCompletions {
         Map<String, Object> response = envelope(id, "chat.completion", created, model);
         response.put("choices", List.of(choice));
         response.put("usage", usage(answer.usage()));
-        Http.sendJson(exchange, 200, response);
+        if (beat.committed()) beat.finish(response);
+        else Http.sendJson(exchange, 200, response);
         return 200;
     }
 

@@ -14,6 +14,7 @@ import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.preprocess.ImageDecodeException;
 import qwen2vl4j.preprocess.MediaInputException;
+import qwen2vl4j.text.ContextLimitException;
 import qwen2vl4j.text.TextSession;
 
 /**
@@ -68,6 +69,9 @@ final class InferenceEngine implements AutoCloseable {
         ModelInputs inputs;
         try {
             inputs = processor.process(messages, true, false);
+        } catch (ContextLimitException e) {
+            throw ApiException.badRequest("messages", "context_length_exceeded", "the prompt (images and videos counted from their "
+                    + "headers) holds " + (e.requested() - 1) + " tokens; the context holds " + e.limit() + " tokens, answer included");
         } catch (PromptTooLongException e) {
             throw ApiException.badRequest("messages", e.isVisualLimit() ? "too_many_visual_tokens" : "context_length_exceeded", e.getMessage());
         } catch (MediaInputException e) {

@@ -1,0 +1,146 @@
+package qwen2vl4j.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.management.UnixOperatingSystemMXBean;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import qwen2vl4j.chat.Message;
+
+/**
+ * Loopback soak: clients mixing valid (plain and streaming), malformed, oversized, disconnecting and slow requests
+ * against the tiny model for {@code -Dsoak.seconds} (default 60; {@code bin/soak} runs 20 minutes). Every valid
+ * answer must be the library's own, every bad request must get its status, and afterwards the server must be idle with
+ * no more threads or open files than before.
+ */
+class SoakTest {
+    static final int CLIENTS = 6;
+    static final String HELLO = "Hello there";
+
+    @Test
+    void mixedClientsLeaveNoTrace() throws Exception {
+        long seconds = Long.getLong("soak.seconds", 60);
+        String expected = ServerFixture.expected(List.of(Message.user(HELLO)), 4).text();
+        ServerOptions.Builder options = ServerOptions.builder().maxConcurrency(2).queue(64).maxBodyBytes(64 * 1024)
+                .bodyTimeout(Duration.ofSeconds(1)).headerTimeout(Duration.ofSeconds(1)).writeTimeout(Duration.ofSeconds(2));
+        try (ServerFixture f = new ServerFixture(options)) {
+            for (int i = 0; i < 3; i++) assertEquals(200, f.post("/v1/chat/completions", ServerFixture.greedyBody(HELLO, 4, false)).statusCode());
+            int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+            long filesBefore = openFiles();
+            Map<String, AtomicLong> done = new ConcurrentHashMap<>();
+            Map<String, String> wrong = new ConcurrentHashMap<>();
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+            List<Future<?>> running = new java.util.ArrayList<>();
+            for (int c = 0; c < CLIENTS; c++) {
+                Random random = new Random(c);
+                running.add(clients.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        int kind = random.nextInt(8);
+                        String name = "kind" + kind;
+                        try {
+                            String problem = scenario(f, kind, expected);
+                            if (problem != null) wrong.merge(name, problem, (a, b) -> a);
+                        } catch (Exception e) {
+                            wrong.merge(name, e.toString(), (a, b) -> a);
+                        }
+                        done.computeIfAbsent(name, k -> new AtomicLong()).incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> r : running) r.get();
+            clients.shutdown();
+            assertTrue(wrong.isEmpty(), "unexpected answers: " + wrong + " after " + done);
+            assertTrue(f.awaitIdle(), "requests still running");
+            HttpResponse<String> last = f.post("/v1/chat/completions", ServerFixture.greedyBody(HELLO, 4, false));
+            assertEquals(expected, ServerFixture.answerText(last.body()));
+            assertTrue(ServerFixture.await(() -> ManagementFactory.getThreadMXBean().getThreadCount() <= threadsBefore + 4),
+                    "threads grew from " + threadsBefore + " to " + ManagementFactory.getThreadMXBean().getThreadCount());
+            assertTrue(ServerFixture.await(() -> openFiles() <= filesBefore + 8), "open files grew from " + filesBefore + " to " + openFiles());
+            System.out.println("soak: " + seconds + " s, " + done);
+        }
+    }
+
+    /** One client action; returns what was wrong with the answer, or null. */
+    static String scenario(ServerFixture f, int kind, String expected) throws IOException, InterruptedException {
+        switch (kind) {
+            case 0, 1 -> {
+                HttpResponse<String> r = f.post("/v1/chat/completions", ServerFixture.greedyBody(HELLO, 4, kind == 1));
+                if (r.statusCode() == 429) return null;                    // a full queue is a correct answer too
+                if (r.statusCode() != 200) return "status " + r.statusCode() + ": " + r.body();
+                String text = ServerFixture.answerText(r.body().strip());
+                return text.equals(expected) ? null : "answer '" + text + "' instead of '" + expected + "'";
+            }
+            case 2 -> {
+                return expect(f.post("/v1/chat/completions", "{\"messages\": [{\"role\":"), 400);
+            }
+            case 3 -> {
+                return expect(f.post("/v1/chat/completions", ServerFixture.greedyBody("a".repeat(100_000), 4, false)), 413);
+            }
+            case 4 -> {
+                try (Socket s = f.openStream(ServerFixture.greedyBody(HELLO, 200, true), 2)) {
+                    return null;                                            // gone mid-stream
+                } catch (IOException busy) {
+                    return busy.getMessage().contains("429") ? null : busy.toString();
+                }
+            }
+            case 5 -> {
+                return raw(f, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 400\r\n\r\n{\"messages\":", "HTTP/1.1 408");   // a body that stalls
+            }
+            case 6 -> {
+                return raw(f, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", "");   // headers that stall: cut
+            }
+            default -> {
+                StringBuilder head = new StringBuilder("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+                for (int i = 0; i < 300; i++) head.append("X-").append(i).append(": v\r\n");
+                return raw(f, head + "\r\n", "HTTP/1.1 431");
+            }
+        }
+    }
+
+    static String expect(HttpResponse<String> r, int status) {
+        return r.statusCode() == status ? null : "status " + r.statusCode() + " instead of " + status + ": " + r.body();
+    }
+
+    /** Sends {@code request}, reads until the server closes, and checks the answer's start. */
+    static String raw(ServerFixture f, String request, String startsWith) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", f.server.port()));
+            s.setSoTimeout((int) ServerFixture.PATIENCE.toMillis());
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            StringBuilder got = new StringBuilder();
+            try {
+                for (int c; (c = in.read()) >= 0; ) got.append((char) c);
+            } catch (java.net.SocketException reset) {
+                // closed by the server
+            }
+            return got.toString().startsWith(startsWith) ? null : "answer '" + got + "' instead of '" + startsWith + "...'";
+        }
+    }
+
+    static long openFiles() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix ? unix.getOpenFileDescriptorCount() : 0;
+    }
+}
