@@ -66,6 +66,15 @@ final class ChatCompletions {
      * finish_reason "length". Exceptions from the sink (a client gone) end the generation and propagate.
      */
     private Answer generate(ModelInputs inputs, ChatRequest request, long receivedNanos, java.util.function.Consumer<String> sink) {
+        return generate(inputs, request, receivedNanos, sink, () -> { });
+    }
+
+    /**
+     * As above; {@code beat} runs between the stages (vision, prefill) and at every token besides the sink, as does the
+     * time limit: the hook that ends a request whose client left or whose time is up wherever it is.
+     */
+    private Answer generate(ModelInputs inputs, ChatRequest request, long receivedNanos, java.util.function.Consumer<String> sink,
+                            Runnable beat) {
         long deadline = receivedNanos + options.requestTimeout().toNanos();
         StringBuilder text = new StringBuilder();
         int[] tokens = {0};
@@ -80,7 +89,11 @@ final class ChatCompletions {
             if (System.nanoTime() > deadline) throw new TimeLimitException();
         };
         try {
-            GenerationResult result = engine.generate(inputs, request.params(), listener);
+            Runnable checkpoint = () -> {
+                beat.run();
+                if (System.nanoTime() > deadline) throw new TimeLimitException();
+            };
+            GenerationResult result = engine.generate(inputs, request.params(), listener, checkpoint);
             return new Answer(result.text(), result.finishReason().openAiName(), result.usage(), result.ids());
         } catch (TimeLimitException e) {
             int prompt = inputs.ids().length;
@@ -109,7 +122,7 @@ final class ChatCompletions {
         Heartbeat beat = new Heartbeat(exchange, watchdog, options.writeTimeout());
         Answer answer;
         try {
-            answer = generate(inputs, request, receivedNanos, delta -> beat.tick());
+            answer = generate(inputs, request, receivedNanos, delta -> beat.tick(), beat::tick);
         } catch (ClientGoneException e) {
             metrics.cancelled();
             return 499;

@@ -98,8 +98,17 @@ final class InferenceEngine implements AutoCloseable {
      * The listener may throw to stop the generation at once (e.g. when the client went away).
      */
     GenerationResult generate(ModelInputs inputs, SamplingParams params, TokenListener listener) {
+        return generate(inputs, params, listener, () -> { });
+    }
+
+    /**
+     * As {@link #generate(ModelInputs, SamplingParams, TokenListener)}, calling {@code checkpoint} between the stages
+     * (after the vision encoder, after the prefill): it throws to end the request there (time limit passed, client gone).
+     */
+    GenerationResult generate(ModelInputs inputs, SamplingParams params, TokenListener listener, Runnable checkpoint) {
         int[] ids = inputs.ids();
         MultimodalPrefill.Encoded encoded = model.multimodalPrefill().encode(inputs);    // the vision tower, before the prefill as ever
+        checkpoint.run();
         SamplingParams bounded = params.withMaxNewTokensAtMost(model.contextLength() - ids.length);
         TextSession session = model.newSession();
         boolean[] joined = {false};
@@ -107,6 +116,7 @@ final class InferenceEngine implements AutoCloseable {
             @Override
             public float[] prefill() {
                 float[] logits = model.multimodalPrefill().prefill(session, encoded);
+                checkpoint.run();
                 if (scheduler != null) {
                     scheduler.join();
                     joined[0] = true;
