@@ -99,7 +99,12 @@ public final class PartitionRun implements Iterator<RowResult>, AutoCloseable {
                 return;
             }
             if (job == STOP || closed) return;
-            RowResult result = answer(job.request());
+            RowResult result;
+            try {
+                result = answer(job.request());
+            } catch (Throwable e) {     // never leave next() waiting for a row whose thread died (e.g. a LinkageError)
+                result = RowResult.failed(job.request().name() + ": internal error: " + e);
+            }
             synchronized (done) {
                 done.put(job.index(), result);
                 done.notifyAll();
