@@ -93,7 +93,15 @@ final class ChatCompletions {
                 beat.run();
                 if (System.nanoTime() > deadline) throw new TimeLimitException();
             };
-            GenerationResult result = engine.generate(inputs, request.params(), listener, checkpoint);
+            // the checkpoint also runs after every vision block and prefill piece (GenerationProgress), so a request
+            // whose time is up or whose client left stops inside the vision tower and the prefill too
+            GenerationProgress outer = GenerationProgress.CURRENT.isBound() ? GenerationProgress.CURRENT.get() : null;
+            GenerationProgress withCheckpoint = (stage, done, total, count) -> {
+                if (outer != null) outer.progress(stage, done, total, count);
+                checkpoint.run();
+            };
+            GenerationResult result = GenerationProgress.during(withCheckpoint,
+                    () -> engine.generate(inputs, request.params(), listener, checkpoint));
             return new Answer(result.text(), result.finishReason().openAiName(), result.usage(), result.ids());
         } catch (TimeLimitException e) {
             int prompt = inputs.ids().length;
