@@ -114,4 +114,19 @@ class BudgetsAndProgressTest {
         assertEquals(List.of(), events, "nothing reported outside during()");
         assertEquals(Stage.VISION, Stage.valueOf("VISION"));
     }
+
+    /** A listener that throws ends the work where it is (what the server's time limit and disconnect check rely on). */
+    @Test
+    void aListenerThatThrowsStopsTheVisionTowerAfterThatBlock() {
+        List<String> events = new ArrayList<>();
+        Message m = new Message("user", List.of(new ContentPart.Image(MediaSource.of(Fixtures.file("images/exact_224x224.png").toString())),
+                new ContentPart.Text("x")));
+        SamplingParams params = reference.defaultParams().toBuilder().greedy(true).maxNewTokens(2).build();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> GenerationProgress.during((stage, done, total, tokens) -> {
+            events.add(stage + " " + done);
+            if (stage == Stage.VISION && done == 1) throw new IllegalStateException("time is up");
+        }, () -> reference.generate(List.of(m), params, null)));
+        assertEquals("time is up", e.getMessage());
+        assertEquals(List.of("VISION 0", "VISION 1"), events, "no block after the one that threw, no prefill");
+    }
 }
