@@ -109,7 +109,7 @@ class Qwen2VLTransformerTest {
         assertTrue(all.contains(missing.toString()), all);
         assertTrue(all.contains("image column 'image' is null"), all);
         assertTrue(all.contains("prompt column 'ask' is null"), all);
-        assertTrue(all.contains("the context holds 32768 tokens"), all);
+        assertTrue(all.contains("exceeds the model's limit of 32768 tokens"), all);
     }
 
     @Test
