@@ -4,6 +4,7 @@ import java.util.Objects;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.kernels.ComputeBackends;
 import qwen2vl4j.kernels.ComputePool;
+import qwen2vl4j.io.Precision;
 import qwen2vl4j.preprocess.FrameSampling;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.text.KvCacheType;
@@ -27,10 +28,14 @@ import qwen2vl4j.text.KvCacheType;
  * @param maxFrames      most frames sampled from a video file (a part's {@code nframes} is used as given); 0 keeps 768
  * @param backend        the {@link qwen2vl4j.kernels.ComputeBackend} the matrix products run on, by name: {@code auto}
  *                       (the best available, today {@code java}), {@code java}, or an installed provider's name
- *                       ({@link ComputeBackends#available()}); an unknown name is refused at load, listing those
+ *                       ({@link ComputeBackends#available()}); an unknown name is refused at load, listing those; one
+ *                       that cannot run here falls back to {@code java} with one line that says why
+ * @param precision      the arithmetic of the large matrix products: {@link Precision#F32} (the reference) or
+ *                       {@link Precision#BF16} (bf16 inputs, f32 accumulation, on a backend with a bf16 matrix unit;
+ *                       elsewhere the Java kernels compute in f32 and say so once)
  */
 public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxImagePixels, long minPixels, long maxPixels,
-                          int threads, long videoMaxPixels, double fps, int maxFrames, String backend) {
+                          int threads, long videoMaxPixels, double fps, int maxFrames, String backend, Precision precision) {
     /** The most frames qwen-vl-utils samples from a video, and so the largest {@code maxFrames}. */
     public static final int MAX_FRAMES = FrameSampling.FPS_MAX_FRAMES;
 
@@ -54,15 +59,16 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
         }
         Objects.requireNonNull(backend, "backend");
         if (backend.isBlank()) throw new IllegalArgumentException("backend must name a compute backend (auto, java, ...), got '" + backend + "'");
+        Objects.requireNonNull(precision, "precision");
     }
 
-    /** The options without a backend choice: {@code auto}. */
+    /** The options without a backend or precision choice: {@code auto}, f32. */
     public LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxImagePixels, long minPixels, long maxPixels, int threads,
                        long videoMaxPixels, double fps, int maxFrames) {
-        this(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads, videoMaxPixels, fps, maxFrames, ComputeBackends.AUTO);
+        this(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads, videoMaxPixels, fps, maxFrames, ComputeBackends.AUTO, Precision.F32);
     }
 
-    /** The reference settings: bf16 weights as stored, f32 KV cache, the preprocessor's and qwen-vl-utils' budgets, every core, the best backend. */
+    /** The reference settings: bf16 weights as stored, f32 KV cache, the preprocessor's and qwen-vl-utils' budgets, every core, the best backend, f32. */
     public static LoadOptions defaults() {
         return builder().build();
     }
@@ -74,7 +80,7 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
     /** A builder starting from these options. */
     public Builder toBuilder() {
         return new Builder().weights(weights).kvCache(kvCache).maxImagePixels(maxImagePixels).minPixels(minPixels)
-                .maxPixels(maxPixels).threads(threads).videoMaxPixels(videoMaxPixels).fps(fps).maxFrames(maxFrames).backend(backend);
+                .maxPixels(maxPixels).threads(threads).videoMaxPixels(videoMaxPixels).fps(fps).maxFrames(maxFrames).backend(backend).precision(precision);
     }
 
     /** Builds {@link LoadOptions}; unset fields keep their defaults. */
@@ -89,6 +95,7 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
         private double fps;
         private int maxFrames;
         private String backend = ComputeBackends.AUTO;
+        private Precision precision = Precision.F32;
 
         private Builder() {}
 
@@ -143,9 +150,15 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
             return this;
         }
 
+        /** The arithmetic of the large matrix products: {@link Precision#F32} (default, the reference) or bf16. */
+        public Builder precision(Precision precision) {
+            this.precision = precision;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the field that is out of range */
         public LoadOptions build() {
-            return new LoadOptions(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads, videoMaxPixels, fps, maxFrames, backend);
+            return new LoadOptions(weights, kvCache, maxImagePixels, minPixels, maxPixels, threads, videoMaxPixels, fps, maxFrames, backend, precision);
         }
     }
 }

@@ -15,6 +15,7 @@ import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.TextDecoder;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.hub.ModelResolver;
+import qwen2vl4j.kernels.ComputeBackends;
 import qwen2vl4j.kernels.ComputePool;
 import qwen2vl4j.io.ModelLoadException;
 import qwen2vl4j.io.Weights;
@@ -57,11 +58,13 @@ public final class Qwen2VL implements AutoCloseable {
     private final KvCacheType kvCacheType;
     private final double loadMillis;
     private final LoadOptions options;
+    private final ComputeBackends.Choice compute;
 
     private Qwen2VL(Path folder, ModelConfig config, GenerationConfig generationConfig, Tokenizer tokenizer,
                     Qwen2VLProcessor processor, Weights weights, VisionTransformer vision, TextModel text,
-                    LoadOptions options, double loadMillis) {
+                    LoadOptions options, ComputeBackends.Choice compute, double loadMillis) {
         this.folder = folder;
+        this.compute = compute;
         this.config = config;
         this.generationConfig = generationConfig;
         this.tokenizer = tokenizer;
@@ -108,7 +111,9 @@ public final class Qwen2VL implements AutoCloseable {
             throw new ModelLoadException("preprocessor_config.json in " + folder + " (patch " + preprocessor.patchSize() + ", merge "
                     + preprocessor.mergeSize() + ", temporal " + preprocessor.temporalPatchSize() + ") disagrees with config.json's vision_config");
         }
-        Weights weights = Weights.open(folder, qwen2vl4j.kernels.ComputeBackends.select(options.backend()));
+        ComputeBackends.Choice compute = ComputeBackends.choose(options.backend(), options.precision());
+        if (compute.notice() != null) ComputeNotices.sayOnce(compute.notice());
+        Weights weights = Weights.open(folder, compute.backend());
         try {
             CheckpointLayout.verify(weights, config);
             weights = CheckpointQuantizer.quantizeAtLoad(weights, config, options.weights());
@@ -117,7 +122,7 @@ public final class Qwen2VL implements AutoCloseable {
             Qwen2VLProcessor processor = new Qwen2VLProcessor(config, tokenizer, template, preprocessor, new ImageDecoder(options.maxImagePixels()))
                     .withImageDefaults(options.minPixels(), options.maxPixels())
                     .withVideoDefaults(options.videoMaxPixels(), options.fps(), options.maxFrames());
-            return new Qwen2VL(folder, config, generation, tokenizer, processor, weights, vision, text, options, (System.nanoTime() - start) / 1e6);
+            return new Qwen2VL(folder, config, generation, tokenizer, processor, weights, vision, text, options, compute, (System.nanoTime() - start) / 1e6);
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -230,6 +235,15 @@ public final class Qwen2VL implements AutoCloseable {
     /** The options this model was loaded with. */
     public LoadOptions options() {
         return options;
+    }
+
+    /**
+     * What computes the matrix products: the backend and precision in use (which may differ from those asked for in
+     * {@link #options()}, with the notice that said why) and the implementation that ran.
+     */
+    public ComputeInfo compute() {
+        return new ComputeInfo(compute.backend().name(), compute.backend().precision().label(), compute.backend().implementation(),
+                compute.notice());
     }
 
     /** How sessions of this model store their KV cache. */

@@ -2,6 +2,7 @@ package qwen2vl4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +16,7 @@ import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
+import qwen2vl4j.io.Precision;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.kernels.ComputeBackends;
@@ -65,9 +67,30 @@ class ComputeBackendSeamTest {
         assertSame(JavaBackend.INSTANCE, ComputeBackends.select("auto"));
         assertSame(JavaBackend.INSTANCE, ComputeBackends.select("java"));
         assertEquals(List.of("auto", "java", "counting"), ComputeBackends.available());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ComputeBackends.select("missing-native"));
-        assertTrue(e.getMessage().contains("missing-native") && e.getMessage().contains("cannot run here")
-                && e.getMessage().contains("not installed"), e.getMessage());
+        ComputeBackends.Choice missing = ComputeBackends.choose("missing-native", Precision.F32);
+        assertSame(JavaBackend.INSTANCE, missing.backend(), "a backend whose library does not load falls back to java");
+        assertTrue(missing.notice().contains("missing-native") && missing.notice().contains("cannot run here")
+                && missing.notice().contains("not installed") && missing.notice().contains("java backend"), missing.notice());
+        assertNull(ComputeBackends.choose("auto", Precision.F32).notice(), "auto at f32 says nothing when java is the best");
+    }
+
+    @Test
+    void bf16WithoutANativeBackendRunsJavaInF32AndSaysSoOnce() {
+        ComputeBackends.Choice viaAuto = ComputeBackends.choose("auto", Precision.BF16);
+        assertSame(JavaBackend.INSTANCE, viaAuto.backend());
+        assertEquals(Precision.F32, viaAuto.backend().precision());
+        assertTrue(viaAuto.notice().contains("bf16") && viaAuto.notice().contains("f32"), viaAuto.notice());
+        ComputeBackends.Choice viaJava = ComputeBackends.choose("java", Precision.BF16);
+        assertSame(JavaBackend.INSTANCE, viaJava.backend());
+        assertTrue(viaJava.notice().contains("needs a native backend"), viaJava.notice());
+        try (Qwen2VL model = Qwen2VL.load(Fixtures.tinyModel(), LoadOptions.builder().precision(Precision.BF16).build())) {
+            ComputeInfo info = model.compute();
+            assertEquals("java", info.backend());
+            assertEquals("f32", info.precision());
+            assertEquals(viaAuto.notice(), info.notice());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp8"));
+        assertTrue(e.getMessage().contains("'fp8'") && e.getMessage().contains("f32, bf16"), e.getMessage());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package qwen2vl4j.kernels;
 
 import qwen2vl4j.io.Device;
+import qwen2vl4j.io.Precision;
 
 /**
  * The matrix products of the model, behind one seam: every linear layer of the vision tower and the text decoder
@@ -21,6 +22,11 @@ public interface ComputeBackend extends Device {
 
     /** What computes, for reports: e.g. {@code Vector API, 16 f32 lanes (512-bit), 2 threads}. */
     String implementation();
+
+    /** The arithmetic of its large products ({@link Precision#F32} unless it was created for another). */
+    default Precision precision() {
+        return Precision.F32;
+    }
 
     /** {@code out = x · Wᵀ + bias} for {@code n ≥ 1} input rows. */
     void gemm(float[] x, int n, Matrix w, float[] bias, float[] out);

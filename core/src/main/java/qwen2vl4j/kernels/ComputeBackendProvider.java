@@ -1,5 +1,7 @@
 package qwen2vl4j.kernels;
 
+import qwen2vl4j.io.Precision;
+
 /**
  * A {@link ComputeBackend} that can be installed beside the built-in {@code java} one: listed in
  * {@code META-INF/services/qwen2vl4j.kernels.ComputeBackendProvider} of its jar and found through
@@ -26,6 +28,31 @@ public interface ComputeBackendProvider {
      */
     int priority();
 
-    /** The backend; called once, after {@link #available()} answered true. */
+    /** The backend computing in {@link Precision#F32}; called once, after {@link #available()} answered true. */
     ComputeBackend create();
+
+    /**
+     * Whether it computes in {@code precision} on this machine (called after {@link #available()} answered true):
+     * {@link Precision#F32} always; a backend answers true for {@link Precision#BF16} only where it has a bf16
+     * matrix product on this CPU or device.
+     */
+    default boolean supports(Precision precision) {
+        return precision == Precision.F32;
+    }
+
+    /** Why {@link #supports} is false for {@code precision}, for the line that says so; null when nothing is known. */
+    default String unsupportedReason(Precision precision) {
+        return null;
+    }
+
+    /** Its rank for {@code auto} at {@code precision}: {@link #priority()} for f32, not chosen (-1) otherwise. */
+    default int priority(Precision precision) {
+        return precision == Precision.F32 ? priority() : -1;
+    }
+
+    /** The backend computing in {@code precision}; called once per precision, after {@link #supports} answered true. */
+    default ComputeBackend create(Precision precision) {
+        if (precision == Precision.F32) return create();
+        throw new IllegalStateException("compute backend '" + name() + "' does not compute in " + precision.label());
+    }
 }

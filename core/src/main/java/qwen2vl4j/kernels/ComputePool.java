@@ -37,6 +37,8 @@ public final class ComputePool {
     /** The current call's body and task count: written before its generation is published, read after a claim. */
     private static Body body;
     private static int tasks;
+    /** While the threads are lent ({@link #borrow}): workers waiting for a call park at once instead of spinning. */
+    private static volatile boolean lent;
     /** The first failure of a task in the current call, rethrown to the caller. */
     private static volatile Throwable failure;
 
@@ -77,6 +79,33 @@ public final class ComputePool {
     @FunctionalInterface
     public interface Range {
         void run(int from, int to);
+    }
+
+    /** Work that brings its own threads, run by {@link #borrow}. */
+    @FunctionalInterface
+    public interface Loan {
+        void run(int threads);
+    }
+
+    /**
+     * Lends the engine's thread budget to work that runs on threads of its own (a native library's OpenMP team):
+     * runs {@code body.run(threads())} while the pool's workers park and no pool call can start, so the two never
+     * run at once and the cores are never oversubscribed. Waits while another thread's pool call or loan is under
+     * way. From inside a pool task or a pool call it runs {@code body.run(1)} on the calling thread.
+     */
+    public static void borrow(Loan body) {
+        if (Thread.currentThread() instanceof Worker || OWNER.isHeldByCurrentThread()) {
+            body.run(1);
+            return;
+        }
+        OWNER.lock();
+        try {
+            lent = true;
+            body.run(active);
+        } finally {
+            lent = false;
+            OWNER.unlock();
+        }
     }
 
     /** Runs {@code body} over the items {@code [0, count)} cut into {@code tasks} near-equal consecutive ranges across the pool. */
@@ -170,7 +199,7 @@ public final class ComputePool {
             while (true) {
                 long g = CLAIM.get() >>> 32;
                 if (g != seen) return g;
-                if (index < active - 1 && (++spins < 64 || System.nanoTime() - start < SPIN_NANOS)) {
+                if (!lent && index < active - 1 && (++spins < 64 || System.nanoTime() - start < SPIN_NANOS)) {
                     Thread.onSpinWait();
                     continue;
                 }
