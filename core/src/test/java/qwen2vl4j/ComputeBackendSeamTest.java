@@ -66,7 +66,7 @@ class ComputeBackendSeamTest {
     void autoPicksTheBestAvailableAndSkipsABackendWhoseLibraryIsMissing() {
         assertSame(JavaBackend.INSTANCE, ComputeBackends.select("auto"));
         assertSame(JavaBackend.INSTANCE, ComputeBackends.select("java"));
-        assertEquals(List.of("auto", "java", "counting"), ComputeBackends.available());
+        assertEquals(List.of("auto", "java", "counting", "bf16-reference"), ComputeBackends.available());
         ComputeBackends.Choice missing = ComputeBackends.choose("missing-native", Precision.F32);
         assertSame(JavaBackend.INSTANCE, missing.backend(), "a backend whose library does not load falls back to java");
         assertTrue(missing.notice().contains("missing-native") && missing.notice().contains("cannot run here")
@@ -97,7 +97,7 @@ class ComputeBackendSeamTest {
     void anUnknownBackendIsRefusedWithTheAvailableOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Qwen2VL.load(Fixtures.tinyModel(), LoadOptions.builder().backend("cuda").build()));
-        assertTrue(e.getMessage().contains("'cuda'") && e.getMessage().contains("auto, java, counting"), e.getMessage());
+        assertTrue(e.getMessage().contains("'cuda'") && e.getMessage().contains("auto, java, counting, bf16-reference"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> LoadOptions.builder().backend(" ").build());
         assertEquals("auto", LoadOptions.defaults().backend());
     }
