@@ -4,6 +4,7 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import qwen2vl4j.LoadOptions;
+import qwen2vl4j.io.Precision;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.preprocess.FrameSampling;
 import qwen2vl4j.preprocess.ImageDecoder;
@@ -59,6 +60,11 @@ public final class LoadOptionsMixin {
             description = "compute backend of the matrix products: auto (default: the best available), java, or an installed one")
     String backend = "auto";
 
+    @Option(names = "--precision", paramLabel = "f32|bf16", defaultValue = "f32", converter = PrecisionConverter.class,
+            description = "arithmetic of the large matrix products: f32 (default, the reference) or bf16 (inputs rounded to bf16, "
+                    + "on the CPU's bf16 matrix units through the onednn backend; without them the Java kernels compute in f32 and say so)")
+    Precision precision = Precision.F32;
+
     /**
      * The load options these flags give.
      *
@@ -87,7 +93,7 @@ public final class LoadOptionsMixin {
         return LoadOptions.builder().weights(weights).kvCache(kvCache.type).threads(threads)
                 .minPixels(orZero(minPixels)).maxPixels(orZero(maxPixels))
                 .videoMaxPixels(orZero(videoMaxPixels)).fps(fps == null ? 0 : fps).maxFrames(maxFrames == null ? 0 : maxFrames)
-                .backend(backend).build();
+                .backend(backend).precision(precision).build();
     }
 
     /**
@@ -122,6 +128,14 @@ public final class LoadOptionsMixin {
 
     private static long orZero(Long v) {
         return v == null ? 0 : v;
+    }
+
+    /** Parses {@code f32} / {@code bf16} case-insensitively, with the accepted names in the error. */
+    static final class PrecisionConverter implements ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String value) {
+            return Precision.parse(value);
+        }
     }
 
     /** Parses the names case-insensitively, with the accepted names in the error. */

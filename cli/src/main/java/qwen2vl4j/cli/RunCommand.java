@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import qwen2vl4j.ModelInputs;
+import qwen2vl4j.ComputeInfo;
 import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
@@ -34,7 +35,8 @@ import qwen2vl4j.grounding.Box;
         description = {"Answer one prompt (with images / videos) and exit.",
                 "Text format streams the answer to stdout and a stats line to stderr; json format prints",
                 "{\"ids\":[...], \"text\":\"...\", \"finish_reason\":\"stop\"|\"length\", \"usage\":{...}, \"timings\":{...}}",
-                "(plus \"boxes\":[{\"label\":...,\"x1\":...,\"y1\":...,\"x2\":...,\"y2\":...}] with --draw-boxes)."})
+                "(timings name the compute backend, precision and implementation that ran;",
+                "plus \"boxes\":[{\"label\":...,\"x1\":...,\"y1\":...,\"x2\":...,\"y2\":...}] with --draw-boxes)."})
 public final class RunCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -109,6 +111,12 @@ public final class RunCommand implements Callable<Integer> {
                     progress.clear();
                 }
                 Map<String, Object> json = r.toMap();
+                @SuppressWarnings("unchecked")
+                Map<String, Object> timings = (Map<String, Object>) json.get("timings");
+                ComputeInfo compute = qwen.compute();
+                timings.put("backend", compute.backend());
+                timings.put("precision", compute.precision());
+                timings.put("implementation", compute.implementation());
                 if (boxDrawing != null) json.put("boxes", BoxDrawing.toJson(boxDrawing.draw(inputs, r, qwen.tokenizer())));
                 System.out.write(JSON.writeValueAsString(json).getBytes(StandardCharsets.UTF_8));
                 System.out.write('\n');

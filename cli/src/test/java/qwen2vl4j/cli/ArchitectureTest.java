@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package rules of the whole engine, checked on the compiled classes of every module on this test's class path
- * (core, video, server, cli): the build fails when a dependency points the wrong way.
+ * (core, video, onednn, server, cli): the build fails when a dependency points the wrong way.
  *
  * <ul>
  *   <li>core's packages form no cycle, and each layer uses only those below it:
@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  *   <li>the front ends reach the model through the public API: never the kernels or the vision tower, and of the
  *       text decoder only the session types the batched decoder needs; the benchmarks ({@code qwen2vl4j.cli.bench},
  *       which measure the kernels themselves) are the one exception;</li>
+ *   <li>a compute backend module ({@code onednn}) knows only the seam: {@code kernels} and {@code io};</li>
  *   <li>only {@code kernels} uses {@code jdk.incubator.vector};</li>
  *   <li>the library reads no system property or environment variable; the command line does, and so does the
  *       Hugging Face cache lookup, which follows the variables Hugging Face's own tools read ({@code HF_HOME},
@@ -40,7 +41,8 @@ class ArchitectureTest {
 
     private static DescribedPredicate<JavaClass> inCore() {
         return DescribedPredicate.describe("in the core library", c -> !c.getPackageName().startsWith("qwen2vl4j.server")
-                && !c.getPackageName().startsWith("qwen2vl4j.cli") && !c.getPackageName().startsWith("qwen2vl4j.video"));
+                && !c.getPackageName().startsWith("qwen2vl4j.cli") && !c.getPackageName().startsWith("qwen2vl4j.video")
+                && !c.getPackageName().startsWith("qwen2vl4j.onednn"));
     }
 
     @Test
@@ -104,6 +106,15 @@ class ArchitectureTest {
                 .should().dependOnClassesThat(DescribedPredicate.describe("text decoder internals (all of qwen2vl4j.text but "
                         + "TextModel, TextSession, BatchDecoder, KvCacheType, ContextLimitException)", c -> c.getPackageName().equals("qwen2vl4j.text")
                         && !java.util.Set.of("TextModel", "TextSession", "BatchDecoder", "KvCacheType", "ContextLimitException").contains(topLevel(c))))
+                .check(all);
+    }
+
+    @Test
+    void aComputeBackendModuleKnowsOnlyTheSeam() {
+        noClasses().that().resideInAPackage("qwen2vl4j.onednn..")
+                .should().dependOnClassesThat().resideInAnyPackage("qwen2vl4j", "qwen2vl4j.config..", "qwen2vl4j.text..",
+                        "qwen2vl4j.vision..", "qwen2vl4j.preprocess..", "qwen2vl4j.generate..", "qwen2vl4j.chat..", "qwen2vl4j.tokenizer..",
+                        "qwen2vl4j.hub..", "qwen2vl4j.server..", "qwen2vl4j.cli..")
                 .check(all);
     }
 

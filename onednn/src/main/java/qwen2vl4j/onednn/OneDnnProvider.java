@@ -48,7 +48,7 @@ public final class OneDnnProvider implements ComputeBackendProvider {
     public String unsupportedReason(Precision precision) {
         State s = state();
         if (s.error() != null) return s.error();
-        return s.library() + " has no fast " + precision.label() + " matrix product on this CPU"
+        return s.library() + " on this CPU"
                 + (precision == Precision.BF16 ? "; bf16 needs AVX512-BF16, AMX or AVX-NE-CONVERT (x86) or BF16 (Arm)" : "");
     }
 
