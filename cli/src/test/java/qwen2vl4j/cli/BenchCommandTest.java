@@ -55,7 +55,46 @@ class BenchCommandTest {
                 assertTrue(result.has(field) && result.get(field).asDouble() > 0, field + " in " + r.stdout());
             }
         }
-        assertTrue(r.stderr().contains("== q8_0 (a JVM of its own) =="), r.stderr());
+        assertTrue(r.stderr().contains("== q8_0 f32 (a JVM of its own) =="), r.stderr());
+    }
+
+    @Test
+    void precisionsAndVectorWidthsRunInJvmsOfTheirOwnWithTheirFieldsAndTheMatmulPeaks() throws Exception {
+        CliRun r = CliRun.of("bench", "--model", TINY.toString(), "--precision", "f32,bf16", "--vector-bits", "128", "--only", "prefill,batch",
+                "--format", "json", "--prompt-tokens", "5", "--decode-tokens", "2", "--bandwidth-mib", "16");
+        assertEquals(0, r.exitCode(), r.stderr());
+        JsonNode root = new ObjectMapper().readTree(r.stdout());
+        JsonNode machine = root.get("machine");
+        assertTrue(machine.get("f32_gemm_gflop_s").asDouble() > 0, r.stdout());
+        assertTrue(machine.has("bf16_matmul_gflop_s") && machine.get("onednn_f32_gflop_s").asDouble() > 0, r.stdout());
+        JsonNode results = root.get("results");
+        assertEquals(2, results.size(), r.stdout());
+        assertEquals("f32", results.get(0).get("precision").asText(), r.stdout());
+        assertEquals("bf16", results.get(1).get("precision").asText(), r.stdout());
+        for (JsonNode result : results) {
+            assertEquals(128, result.get("vector_bits").asInt(), "the child ran at the width asked for: " + r.stdout());
+            assertTrue(result.get("implementation").asText().contains("128-bit"), r.stdout());
+            for (String field : new String[] {"prefill_tok_s", "batched_decode_4_tok_s", "batched_decode_8_tok_s", "batched_decode_8_of_bound"}) {
+                assertTrue(result.has(field) && result.get(field).asDouble() > 0, field + " in " + r.stdout());
+            }
+        }
+        JsonNode bf16 = results.get(1);
+        assertTrue(bf16.get("prefill_vs_f32").asDouble() > 0 && bf16.get("batched_decode_8_vs_f32").asDouble() > 0, r.stdout());
+        boolean native16 = !machine.get("bf16_matmul_gflop_s").isNull();
+        assertEquals(native16 ? "onednn" : "java", bf16.get("backend").asText(), r.stdout());
+        if (!native16) assertTrue(bf16.get("notice").asText().contains("computes in f32"), r.stdout());
+        assertTrue(r.stderr().contains("== bf16 bf16 at 128-bit vectors (a JVM of its own) =="), r.stderr());
+    }
+
+    @Test
+    void aVectorWidthBeyondTheCpuOrAnUnknownPrecisionIsRefusedWithTheAllowedOnes() {
+        CliRun wide = CliRun.of("bench", "--model", TINY.toString(), "--vector-bits", "1024", "--only", "decode");
+        assertTrue(wide.exitCode() != 0);
+        assertTrue(wide.stderr().contains("--vector-bits 1024") && wide.stderr().contains("allowed: 128"), wide.stderr());
+        CliRun precision = CliRun.of("bench", "--model", TINY.toString(), "--precision", "f32,fp8", "--only", "decode");
+        assertTrue(precision.exitCode() != 0);
+        assertTrue(precision.stderr().contains("--precision") && precision.stderr().contains("'fp8'") && precision.stderr().contains("f32, bf16"),
+                precision.stderr());
     }
 
     @Test

@@ -75,6 +75,11 @@ public final class OneDnnProvider implements ComputeBackendProvider {
         return new OneDnnBackend(s.matmuls(), precision, s.library());
     }
 
+    /** The matmuls of the loaded library (after {@link #available()} answered true). */
+    static Matmuls matmuls() {
+        return state().matmuls();
+    }
+
     private static State state() {
         State s = state;
         if (s == null) {

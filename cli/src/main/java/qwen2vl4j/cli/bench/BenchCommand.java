@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import qwen2vl4j.cli.KvCacheOption;
 import qwen2vl4j.io.ModelFolder;
+import qwen2vl4j.io.Precision;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.kernels.ComputeBackends;
 import qwen2vl4j.kernels.ComputePool;
@@ -33,7 +34,7 @@ import qwen2vl4j.kernels.ComputePool;
         description = "Measure speed against this machine's memory bandwidth and FMA peak, at the real Qwen2-VL-2B geometry.")
 public final class BenchCommand implements Callable<Integer> {
     /** The parts of the benchmark {@code --only} can pick. */
-    enum Part { machine, kernels, attention, vision, vision1280, prefill, decode, decode4k }
+    enum Part { machine, kernels, attention, vision, vision1280, prefill, decode, decode4k, batch }
 
     enum Format { table, json }
 
@@ -82,6 +83,16 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Compute backend of the matrix products: auto (default), java, or an installed one.")
     String backend;
 
+    @Option(names = "--precision", split = ",", paramLabel = "f32|bf16", defaultValue = "f32",
+            description = "Precisions of the large matrix products to measure, each in a JVM of its own when there are several "
+                    + "(e.g. f32,bf16; bf16 runs on the onednn backend where the CPU has bf16 units). Default: ${DEFAULT-VALUE}.")
+    List<String> precisions;
+
+    @Option(names = "--vector-bits", split = ",", paramLabel = "BITS",
+            description = "Vector widths to measure at, each in a JVM of its own started with -XX:MaxVectorSize (128, 256, 512, "
+                    + "up to this CPU's widest; e.g. 256,512). Default: the JVM's own width, in one run.")
+    List<Integer> vectorBits;
+
     /** Internal: run one format in this JVM and print its raw figures for the parent run. */
     @Option(names = "--child", hidden = true)
     boolean child;
@@ -93,21 +104,26 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--prompt-tokens, --decode-tokens and --long-context must be positive and --bandwidth-mib at least 16");
         }
         ComputeBackends.select(backend);                      // an unknown name fails before anything is measured
-        List<WeightFormat> chosen = weightFormats();
+        List<Run> chosen = runs();
         boolean modelParts = !parts.equals(EnumSet.of(Part.machine));
         List<Figures> runs = new ArrayList<>();
-        if (!modelParts || chosen.size() == 1) {
+        if (!modelParts || (chosen.size() == 1 && chosen.getFirst().vectorBits() == null)) {
             Figures figures = new Figures(this::progress);
-            for (String f : new String[] {"format", "decode_tok_s", "decode_4k_tok_s", "prefill_tok_s", "vision_448_s", "vision_1280tok_s", "load_s"}) {
+            for (String f : new String[] {"format", "precision", "vector_bits", "decode_tok_s", "decode_4k_tok_s", "prefill_tok_s",
+                    "vision_448_s", "vision_1280tok_s", "batched_decode_4_tok_s", "batched_decode_8_tok_s", "load_s"}) {
                 figures.result.put(f, null);
             }
-            if (modelParts) new ModelBench(this, figures).run(modelFolder(), parts, chosen.getFirst());
+            figures.result.put("vector_bits", MachineProbe.floatLanes() * 32);
+            if (modelParts) new ModelBench(this, figures).run(modelFolder(), parts, chosen.getFirst().format(), chosen.getFirst().precision());
             figures.result.putIfAbsent("peak_rss_bytes", Timing.peakRssBytes());   // before the bandwidth probe's buffer
             if (!figures.kernels.isEmpty()) figures.result.put("kernels", figures.kernels);
             runs.add(figures);
         } else {
             Path folder = modelFolder();
-            for (WeightFormat f : chosen) runs.add(ChildRunner.run(f, childArgs(folder, f, parts), this::progress));
+            for (Run r : chosen) {
+                List<String> jvm = r.vectorBits() == null ? List.of() : List.of("-XX:MaxVectorSize=" + r.vectorBits() / 8);
+                runs.add(ChildRunner.run(r.toString(), jvm, childArgs(folder, r, parts), this::progress));
+            }
         }
         PrintWriter w = spec.commandLine().getOut();
         if (child) {
@@ -118,7 +134,8 @@ public final class BenchCommand implements Callable<Integer> {
         progress("measuring the machine (" + ComputePool.threads() + " threads) ...");
         double readBytesPerS = MachineProbe.readBandwidth((long) bandwidthMib << 20, 5);
         double flopPerS = MachineProbe.fmaThroughput(0.5, 3);
-        BenchReport report = new BenchReport(readBytesPerS, flopPerS, ComputePool.threads(), MachineProbe.floatLanes(), longContext);
+        MatmulPeaks peaks = MatmulPeaks.measure(this::progress);
+        BenchReport report = new BenchReport(readBytesPerS, flopPerS, ComputePool.threads(), MachineProbe.floatLanes(), longContext, peaks);
         report.addFractions(runs);
         if (format == Format.json) {
             report.printJson(w, runs);
@@ -129,9 +146,49 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The arguments of the child JVM that measures {@code weightFormat}. */
-    private List<String> childArgs(Path folder, WeightFormat weightFormat, Set<Part> parts) {
-        return List.of("--model", folder.toString(), "--formats", weightFormat.toString(),
+    /** One measured configuration: a weight format, a precision and a vector width (null: the JVM's own). */
+    record Run(WeightFormat format, Precision precision, Integer vectorBits) {
+        @Override
+        public String toString() {
+            return format + " " + precision.label() + (vectorBits == null ? "" : " at " + vectorBits + "-bit vectors");
+        }
+    }
+
+    /** Every combination of {@code --formats}, {@code --precision} and {@code --vector-bits}. */
+    private List<Run> runs() {
+        List<Precision> ps = new ArrayList<>();
+        for (String p : precisions == null || precisions.isEmpty() ? List.of("f32") : precisions) {
+            try {
+                Precision parsed = Precision.parse(p);
+                if (!ps.contains(parsed)) ps.add(parsed);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--precision: " + e.getMessage());
+            }
+        }
+        List<Integer> bits = new ArrayList<>();
+        int widest = MachineProbe.floatLanes() * 32;
+        for (int b : vectorBits == null ? List.<Integer>of() : vectorBits) {
+            if (b != 128 && b != 256 && b != 512 || b > widest) {
+                List<String> allowed = new ArrayList<>();
+                for (int a = 128; a <= Math.max(128, widest); a *= 2) allowed.add(Integer.toString(a));
+                throw new IllegalArgumentException("--vector-bits " + b + ": this JVM's vectors are at most " + widest + " bits here (allowed: "
+                        + String.join(", ", allowed) + ")");
+            }
+            if (!bits.contains(b)) bits.add(b);
+        }
+        if (bits.isEmpty()) bits.add(null);
+        List<Run> list = new ArrayList<>();
+        for (WeightFormat f : weightFormats()) {
+            for (Precision p : ps) {
+                for (Integer b : bits) list.add(new Run(f, p, b));
+            }
+        }
+        return list;
+    }
+
+    /** The arguments of the child JVM that measures {@code run} (its vector width is a JVM flag). */
+    private List<String> childArgs(Path folder, Run run, Set<Part> parts) {
+        return List.of("--model", folder.toString(), "--formats", run.format().toString(), "--precision", run.precision().label(),
                 "--only", String.join(",", parts.stream().map(Part::name).toList()),
                 "--prompt-tokens", Integer.toString(promptTokens), "--decode-tokens", Integer.toString(decodeTokens),
                 "--long-context", Integer.toString(longContext), "--image-grid", imageGrid, "--large-image-grid", largeImageGrid,

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The benchmark's report: the machine's limits and, for each weight format, its figures with the fraction of their
@@ -18,9 +19,11 @@ final class BenchReport {
     private final int threads;
     private final int floatLanes;
     private final int longContext;
+    private final MatmulPeaks peaks;
 
     /** A report against the limits measured in this run. */
-    BenchReport(double readBytesPerS, double flopPerS, int threads, int floatLanes, int longContext) {
+    BenchReport(double readBytesPerS, double flopPerS, int threads, int floatLanes, int longContext, MatmulPeaks peaks) {
+        this.peaks = peaks;
         this.readBytesPerS = readBytesPerS;
         this.flopPerS = flopPerS;
         this.threads = threads;
@@ -28,12 +31,30 @@ final class BenchReport {
         this.longContext = longContext;
     }
 
-    /** Adds each timed run's fraction of its bound and CPU share to its format's result fields. */
+    /**
+     * Adds each timed run's fraction of its bound and CPU share to its run's result fields; for a bf16 run also each
+     * arithmetic-bound figure's fraction of oneDNN's bf16 matmul peak and its speed-up over the f32 run of the same
+     * format and vector width ({@code _vs_f32}: f32 time ÷ bf16 time).
+     */
     void addFractions(List<Figures> runs) {
         for (Figures run : runs) {
+            boolean bf16 = "bf16".equals(run.result.get("precision"));
             for (Measure m : run.measures) {
                 run.result.put(m.json() + "_of_bound", Math.round(m.fraction(readBytesPerS, flopPerS) * 1e6) / 1e6);
                 run.result.put(m.json() + "_cpu_share", Timing.round(m.cpuShare()));
+                if (bf16 && m.bound() == Measure.Bound.FLOPS && peaks.bf16Gflops() != null) {
+                    run.result.put(m.json() + "_of_bf16_peak", Math.round(m.fraction(readBytesPerS, peaks.bf16Gflops() * 1e9) * 1e6) / 1e6);
+                }
+            }
+            if (!bf16) continue;
+            for (Figures other : runs) {
+                if (!"f32".equals(other.result.get("precision")) || !Objects.equals(other.result.get("format"), run.result.get("format"))
+                        || !Objects.equals(other.result.get("vector_bits"), run.result.get("vector_bits"))) continue;
+                for (Measure m : run.measures) {
+                    for (Measure f : other.measures) {
+                        if (f.json().equals(m.json())) run.result.put(m.json() + "_vs_f32", Timing.round((m.count() / m.seconds()) / (f.count() / f.seconds())));
+                    }
+                }
             }
         }
     }
@@ -45,6 +66,10 @@ final class BenchReport {
         machine.put("fma_gflop_s", Timing.round(flopPerS / 1e9));
         machine.put("threads", threads);
         machine.put("float_lanes", floatLanes);
+        machine.put("f32_gemm_gflop_s", peaks.f32GemmGflops());
+        machine.put("bf16_matmul_gflop_s", peaks.bf16Gflops());
+        machine.put("bf16_matmul_implementation", peaks.bf16Implementation());
+        machine.put("onednn_f32_gflop_s", peaks.oneDnnF32Gflops());
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("machine", machine);
         all.put("results", runs.stream().map(r -> r.result).toList());
@@ -54,12 +79,17 @@ final class BenchReport {
     void printTable(PrintWriter w, List<Figures> runs) {
         w.printf("machine: %d threads, %d-lane f32 vectors; memory read %.1f GB/s; f32 FMA %.1f GFLOP/s%n",
                 threads, floatLanes, readBytesPerS / 1e9, flopPerS / 1e9);
+        w.printf("one matmul [%dx%d]·[%dx%d]: Java f32 GEMM %.1f GFLOP/s; oneDNN bf16 %s; oneDNN f32 %s%n", MatmulPeaks.M, MatmulPeaks.K,
+                MatmulPeaks.K, MatmulPeaks.N, peaks.f32GemmGflops(),
+                peaks.bf16Gflops() == null ? "not on this CPU" : String.format("%.1f GFLOP/s (%s, %.2fx the Java f32 GEMM)", peaks.bf16Gflops(),
+                        peaks.bf16Implementation(), peaks.bf16Gflops() / peaks.f32GemmGflops()),
+                peaks.oneDnnF32Gflops() == null ? "not loaded" : String.format("%.1f GFLOP/s", peaks.oneDnnF32Gflops()));
         for (Figures run : runs) {
             Map<String, Object> r = run.result;
             w.println();
             if (r.get("model") != null) {
-                w.printf("model: %s (%s, %.2f GB read per decoded token)%n", r.get("model"), r.get("format"),
-                        ((Number) r.get("weight_bytes_per_token")).doubleValue() / 1e9);
+                w.printf("model: %s (%s, %.2f GB read per decoded token); precision %s, %s-bit vectors%n", r.get("model"), r.get("format"),
+                        ((Number) r.get("weight_bytes_per_token")).doubleValue() / 1e9, r.get("precision"), r.get("vector_bits"));
             }
             if (r.get("kv_bytes_per_token") != null) {
                 long kv = ((Number) r.get("kv_bytes_per_token")).longValue();
@@ -69,7 +99,13 @@ final class BenchReport {
                 w.printf("load (mmap, bind every tensor%s): %.2f s%n", "bf16".equals(r.get("format")) ? "" : ", quantize",
                         ((Number) r.get("load_s")).doubleValue());
             }
-            if (r.get("backend") != null) w.printf("compute backend: %s (%s)%n", r.get("backend"), r.get("backend_implementation"));
+            if (r.get("backend") != null) w.printf("compute backend: %s (%s)%n", r.get("backend"), r.get("implementation"));
+            if (r.get("notice") != null) w.printf("note: %s%n", r.get("notice"));
+            for (Map.Entry<String, Object> e : r.entrySet()) {
+                if (e.getKey().endsWith("_vs_f32")) w.printf("  %s: %.2fx the f32 run%s%n", e.getKey().replace("_vs_f32", ""),
+                        ((Number) e.getValue()).doubleValue(), r.get(e.getKey().replace("_vs_f32", "_of_bf16_peak")) == null ? ""
+                                : String.format(", %.0f%% of the bf16 matmul peak", 100 * ((Number) r.get(e.getKey().replace("_vs_f32", "_of_bf16_peak"))).doubleValue()));
+            }
             if (!run.measures.isEmpty()) {
                 w.printf("%-40s %16s %16s %9s %9s%n", "measure", "value", "bound", "of bound", "cpu used");
                 for (Measure m : run.measures) {

@@ -14,10 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import qwen2vl4j.cli.Main;
-import qwen2vl4j.io.WeightFormat;
 
 /**
- * Measures one weight format in a JVM of its own (so that its peak RSS is its own): a new JVM started like this one
+ * Measures one configuration (weight format, precision, vector width) in a JVM of its own (so that its peak RSS is its own): a new JVM started like this one
  * runs {@code bench --child}, which prints its result fields and timed runs as one JSON line; its progress lines come
  * to this process's stderr as they come.
  */
@@ -33,14 +32,18 @@ final class ChildRunner {
         out.flush();
     }
 
-    /** Runs {@code bench} in a child JVM with {@code args} (which select the model, the format and the parts); its figures. */
-    static Figures run(WeightFormat weightFormat, List<String> args, Consumer<String> progress) throws IOException {
+    /**
+     * Runs {@code bench} in a child JVM, started with this one's flags and then {@code jvmFlags} (which win), with
+     * {@code args} (which select the model, the format, the precision and the parts); its figures.
+     */
+    static Figures run(String what, List<String> jvmFlags, List<String> args, Consumer<String> progress) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "--child"));
         cmd.addAll(args);
-        progress.accept("== " + weightFormat + " (a JVM of its own) ==");
+        progress.accept("== " + what + " (a JVM of its own) ==");
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.PIPE).start();
         Thread relay = Thread.ofVirtual().start(() -> {
             try (var err = p.errorReader(StandardCharsets.UTF_8)) {
@@ -53,11 +56,11 @@ final class ChildRunner {
         try {
             int rc = p.waitFor();
             relay.join();
-            if (rc != 0) throw new IllegalStateException("bench of the " + weightFormat + " weights failed (exit code " + rc + "); its messages are above");
+            if (rc != 0) throw new IllegalStateException("bench of " + what + " failed (exit code " + rc + "); its messages are above");
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("bench interrupted while measuring the " + weightFormat + " weights");
+            throw new IllegalStateException("bench interrupted while measuring " + what);
         }
         ObjectMapper json = new ObjectMapper();
         JsonNode raw = json.readTree(out);

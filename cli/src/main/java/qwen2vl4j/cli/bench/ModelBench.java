@@ -17,14 +17,14 @@ import qwen2vl4j.config.CheckpointLayout;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.config.VisionConfig;
 import qwen2vl4j.io.DType;
+import qwen2vl4j.io.Precision;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
-import qwen2vl4j.kernels.ComputeBackend;
-import qwen2vl4j.kernels.ComputeBackends;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.Quantizer;
 import qwen2vl4j.preprocess.Grid;
+import qwen2vl4j.text.BatchDecoder;
 import qwen2vl4j.text.KvCacheType;
 import qwen2vl4j.text.TextModel;
 import qwen2vl4j.text.TextSession;
@@ -44,14 +44,15 @@ final class ModelBench {
         this.figures = figures;
     }
 
-    void run(Path folder, Set<Part> parts, WeightFormat weightFormat) {
+    void run(Path folder, Set<Part> parts, WeightFormat weightFormat, Precision precision) {
         figures.result.put("model", folder.toString());
-        figures.progress("loading " + folder + (weightFormat == WeightFormat.BF16 ? "" : ", quantizing to " + weightFormat) + " ...");
+        figures.result.put("precision", precision.label());
+        figures.progress("loading " + folder + (weightFormat == WeightFormat.BF16 ? "" : ", quantizing to " + weightFormat)
+                + (precision == Precision.F32 ? "" : ", " + precision.label() + " products") + " ...");
         KvCacheType kvCache = options.kvCache.type();
-        LoadOptions load = LoadOptions.builder().weights(weightFormat).kvCache(kvCache).backend(options.backend).build();
+        LoadOptions load = LoadOptions.builder().weights(weightFormat).kvCache(kvCache).backend(options.backend).precision(precision).build();
         long t0 = System.nanoTime();
-        ComputeBackend backend = ComputeBackends.select(options.backend);
-        try (Qwen2VL model = Qwen2VL.load(folder, load); Weights stored = Weights.open(folder, backend)) {
+        try (Qwen2VL model = Qwen2VL.load(folder, load); Weights stored = Weights.open(folder)) {
             TextConfig t = model.config().text();
             // the matrices as the loader holds them: as stored, or quantized where it quantizes (see CheckpointQuantizer)
             DType type = weightFormat.quantizedType();
@@ -68,15 +69,17 @@ final class ModelBench {
             figures.result.put("load_s", Timing.round(Timing.seconds(t0)));
             long perToken = ModelCost.weightBytesPerToken(layers, head);
             figures.result.put("weight_bytes_per_token", perToken);
-            figures.result.put("backend", backend.name());
-            figures.result.put("backend_implementation", backend.implementation());
+            figures.result.put("backend", model.compute().backend());
+            if (model.compute().notice() != null) figures.result.put("notice", model.compute().notice());
 
             figures.result.put("kv_cache", kvCache.toString());
             figures.result.put("kv_bytes_per_token", kvCache.bytesPerToken(t));
             if (parts.contains(Part.vision) || parts.contains(Part.vision1280)) vision(model.vision(), model.config().vision(), parts);
-            if (parts.contains(Part.prefill) || parts.contains(Part.decode) || parts.contains(Part.decode4k)) {
+            if (parts.contains(Part.prefill) || parts.contains(Part.decode) || parts.contains(Part.decode4k) || parts.contains(Part.batch)) {
                 text(model.text(), parts, layers, head, perToken);
             }
+            // what ran: the implementation names a native backend reports once it has run
+            figures.result.put("implementation", model.compute().implementation());
             // the model's own peak: the kernel and attention measurements below allocate their own test data
             figures.result.put("peak_rss_bytes", Timing.peakRssBytes());
             KernelBench kernels = new KernelBench(figures, kvCache, options.longContext);
@@ -158,6 +161,9 @@ final class ModelBench {
             figures.progress("text: " + decodeTokens + " decode steps at context " + session.length() + " ...");
             decode(session, "decode " + decodeTokens + " tok, context " + session.length(), "decode", "decode_tok_s", t, perToken);
         }
+        if (parts.contains(Part.batch)) {
+            for (int sessions : new int[] {4, 8}) batched(text, sessions, t, perToken);
+        }
         if (parts.contains(Part.decode4k)) {
             session.reset();
             figures.progress("text: prefill of " + longContext + " tokens for the long-context decode ...");
@@ -165,6 +171,35 @@ final class ModelBench {
             figures.progress("text: " + decodeTokens + " decode steps at context " + longContext + " ...");
             decode(session, "decode " + decodeTokens + " tok, context " + longContext, "decode_4k", "decode_4k_tok_s", t, perToken);
         }
+    }
+
+    /**
+     * Continuous batching's step ({@link BatchDecoder}): {@code n} sessions, each after a prefill of 64 tokens, decode
+     * {@code --decode-tokens / 4} tokens together (at least 8); the bound reads every weight once per step and each
+     * session's cached keys and values.
+     */
+    private void batched(TextModel text, int n, TextConfig t, long perToken) {
+        List<TextSession> sessions = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            TextSession s = text.newSession(options.kvCache.type());
+            prefill(s, 64, 20 + i);
+            sessions.add(s);
+        }
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) tokens[i] = 500 + i;
+        BatchDecoder.decode(text, sessions, tokens);
+        int steps = Math.max(8, options.decodeTokens / 4), start = sessions.getFirst().length();
+        figures.progress("text: " + steps + " batched decode steps of " + n + " sessions ...");
+        long c0 = Timing.cpuNanos(), t0 = System.nanoTime();
+        for (int k = 0; k < steps; k++) {
+            for (int i = 0; i < n; i++) tokens[i] = 1000 + k * n + i;
+            BatchDecoder.decode(text, sessions, tokens);
+        }
+        double s = Timing.seconds(t0);
+        double bytes = (double) perToken * steps;
+        for (int k = 0; k < steps; k++) bytes += (double) n * options.kvCache.type().bytesPerToken(t) * (start + k + 1);
+        figures.result.put("batched_decode_" + n + "_tok_s", Timing.round((double) n * steps / s));
+        figures.measure("batched decode, " + n + " sessions", "batched_decode_" + n, s, c0, (double) n * steps, "tok/s", Bound.BYTES, bytes);
     }
 
     /** Prefills {@code n} random text tokens into the (empty) session; returns the seconds taken. */
