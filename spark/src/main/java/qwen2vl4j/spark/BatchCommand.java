@@ -57,6 +57,10 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--kv-cache", defaultValue = "f32", paramLabel = "f32|bf16|f16", description = "KV cache type (default: ${DEFAULT-VALUE})")
     String kvCache;
 
+    @Option(names = "--precision", defaultValue = "f32", paramLabel = "f32|bf16",
+            description = "arithmetic of the large matrix products: f32 (default, the reference) or bf16 (the CPU's bf16 units, onednn)")
+    String precision;
+
     @Option(names = "--batch-size", defaultValue = "4", paramLabel = "N",
             description = "images generated together per executor, their decode steps batched (default: ${DEFAULT-VALUE})")
     int batchSize;
@@ -89,7 +93,7 @@ public final class BatchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--prompt is needed: " + in.path() + " has no prompt of its own");
             }
         }
-        ModelSpec spec = new ModelSpec(model, weights, kvCache, minPixels, maxPixels, threads);   // checks the options first
+        ModelSpec spec = new ModelSpec(model, weights, kvCache, minPixels, maxPixels, threads, precision);   // checks the options first
         PrintStream err = System.err;
         if (master == null) master = System.getProperty("spark.master", "local[*]");
         boolean owned = SparkSession.getDefaultSession().isEmpty();   // a caller's session (tests, a notebook) is left running
@@ -108,7 +112,7 @@ public final class BatchCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "batch: %d images, %d already answered in %s, %d to run (%s, %d per job)%n", inputs.size(),
                         inputs.size() - todo.size(), out, todo.size(), master, rowsPerJob);
             }
-            Qwen2VLTransformer stage = new Qwen2VLTransformer().setModel(spec.model()).setWeights(weights).setKvCache(kvCache)
+            Qwen2VLTransformer stage = new Qwen2VLTransformer().setModel(spec.model()).setWeights(weights).setKvCache(kvCache).setPrecision(precision)
                     .setMinPixels(minPixels).setMaxPixels(maxPixels).setThreads(threads).setMaxTokens(maxTokens)
                     .setBatchSize(batchSize).setImageCol("path").setPathCol("path").setPromptCol("prompt").setOutputCol("answer");
             long start = System.nanoTime();

@@ -48,6 +48,7 @@ public final class Qwen2VLTransformer extends Transformer implements DefaultPara
     private final LongParam maxPixels;
     private final Param<String> weights;
     private final Param<String> kvCache;
+    private final Param<String> precision;
     private final IntParam batchSize;
     private final IntParam threads;
 
@@ -75,6 +76,8 @@ public final class Qwen2VLTransformer extends Transformer implements DefaultPara
         weights = new Param<>(this, "weights", "weight format: bf16 (as stored, memory-mapped), q8_0 or q4_0 (quantized at load)",
                 ParamValidators.inArray(new String[] {"bf16", "q8_0", "q4_0"}));
         kvCache = new Param<>(this, "kvCache", "KV cache type: f32, bf16 or f16", ParamValidators.inArray(new String[] {"f32", "bf16", "f16"}));
+        precision = new Param<>(this, "precision", "arithmetic of the large matrix products: f32 (the reference) or bf16 (the CPU's "
+                + "bf16 units through the onednn backend where the executor has them, else f32)", ParamValidators.inArray(new String[] {"f32", "bf16"}));
         batchSize = new IntParam(this, "batchSize", "rows generated together per executor, their decode steps batched", ParamValidators.inRange(1, 256));
         threads = new IntParam(this, "threads", "kernel threads per executor; 0 uses all its cores", ParamValidators.gtEq(0));
         setDefault(imageCol, "content");
@@ -92,6 +95,7 @@ public final class Qwen2VLTransformer extends Transformer implements DefaultPara
         setDefault(maxPixels, 0L);
         setDefault(weights, "bf16");
         setDefault(kvCache, "f32");
+        setDefault(precision, "f32");
         setDefault(batchSize, 4);
         setDefault(threads, 0);
     }
@@ -128,6 +132,7 @@ public final class Qwen2VLTransformer extends Transformer implements DefaultPara
     public LongParam maxPixels() { return maxPixels; }
     public Param<String> weights() { return weights; }
     public Param<String> kvCache() { return kvCache; }
+    public Param<String> precision() { return precision; }
     public IntParam batchSize() { return batchSize; }
     public IntParam threads() { return threads; }
 
@@ -147,6 +152,7 @@ public final class Qwen2VLTransformer extends Transformer implements DefaultPara
     public Qwen2VLTransformer setMaxPixels(long v) { set(maxPixels, v); return this; }
     public Qwen2VLTransformer setWeights(String v) { set(weights, v); return this; }
     public Qwen2VLTransformer setKvCache(String v) { set(kvCache, v); return this; }
+    public Qwen2VLTransformer setPrecision(String v) { set(precision, v); return this; }
     public Qwen2VLTransformer setBatchSize(int v) { set(batchSize, v); return this; }
     public Qwen2VLTransformer setThreads(int v) { set(threads, v); return this; }
 
@@ -171,7 +177,8 @@ public final class Qwen2VLTransformer extends Transformer implements DefaultPara
     /** The partition function this stage runs, for {@code schema}'s rows. */
     public RowGenerator rowGenerator(StructType schema) {
         if (!isDefined(model)) throw new IllegalArgumentException("param model is not set: call setModel(folder or repo id)");
-        ModelSpec spec = new ModelSpec(value(model), value(weights), value(kvCache), longValue(minPixels), longValue(maxPixels), intValue(threads));
+        ModelSpec spec = new ModelSpec(value(model), value(weights), value(kvCache), longValue(minPixels), longValue(maxPixels), intValue(threads),
+                value(precision));
         long s = longValue(seed);
         Decoding decoding = new Decoding(intValue(maxTokens), (Boolean) getOrDefault(greedy), doubleValue(temperature),
                 intValue(topK), doubleValue(topP), s < 0 ? null : s);

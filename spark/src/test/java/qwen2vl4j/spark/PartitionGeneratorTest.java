@@ -60,5 +60,9 @@ class PartitionGeneratorTest {
                 .getMessage().contains("q9"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new ModelSpec(" ", "bf16", "f32", 0, 0, 0))
                 .getMessage().contains("model"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new ModelSpec("m", "bf16", "f32", 0, 0, 0, "fp8"))
+                .getMessage().contains("'fp8' (allowed: f32, bf16)"));
+        assertEquals(qwen2vl4j.io.Precision.BF16, new ModelSpec("m", "bf16", "f32", 0, 0, 0, "bf16").loadOptions().precision());
+        assertEquals(qwen2vl4j.io.Precision.F32, ModelSpec.of("m").loadOptions().precision());
     }
 }
