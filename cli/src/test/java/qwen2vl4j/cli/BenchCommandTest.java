@@ -87,6 +87,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void severalBackendsAreComparedWithTheJavaRun() throws Exception {
+        CliRun r = CliRun.of("bench", "--model", TINY.toString(), "--backend", "java,onednn", "--only", "prefill",
+                "--format", "json", "--prompt-tokens", "8", "--decode-tokens", "2", "--bandwidth-mib", "16");
+        assertEquals(0, r.exitCode(), r.stderr());
+        JsonNode results = new ObjectMapper().readTree(r.stdout()).get("results");
+        assertEquals(2, results.size(), r.stdout());
+        assertEquals("java", results.get(0).get("backend").asText(), r.stdout());
+        assertEquals("onednn", results.get(1).get("backend").asText(), r.stdout());
+        assertTrue(results.get(1).get("implementation").asText().startsWith("oneDNN 3."), r.stdout());
+        assertTrue(results.get(1).get("prefill_vs_java").asDouble() > 0, r.stdout());
+    }
+
+    @Test
     void aVectorWidthBeyondTheCpuOrAnUnknownPrecisionIsRefusedWithTheAllowedOnes() {
         CliRun wide = CliRun.of("bench", "--model", TINY.toString(), "--vector-bits", "1024", "--only", "decode");
         assertTrue(wide.exitCode() != 0);

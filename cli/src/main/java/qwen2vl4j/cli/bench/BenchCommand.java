@@ -79,8 +79,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + "Default: all three for the generated model, the model as stored with --model.")
     List<String> formats;
 
-    @Option(names = "--backend", defaultValue = ComputeBackends.AUTO, paramLabel = "NAME",
-            description = "Compute backend of the matrix products: auto (default), java, or an installed one.")
+    @Option(names = "--backend", defaultValue = ComputeBackends.AUTO, paramLabel = "NAME", split = ",",
+            description = "Compute backends of the matrix products to measure, each in a JVM of its own when there are several: "
+                    + "auto (default), java, or an installed one (e.g. java,onednn).")
+    List<String> backends;
+
+    /** The backend the model of this JVM loads on (the first of {@code --backend}; a child gets one). */
     String backend;
 
     @Option(names = "--precision", split = ",", paramLabel = "f32|bf16", defaultValue = "f32",
@@ -103,7 +107,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || decodeTokens < 1 || longContext < 1 || bandwidthMib < 16) {
             throw new IllegalArgumentException("--prompt-tokens, --decode-tokens and --long-context must be positive and --bandwidth-mib at least 16");
         }
-        ComputeBackends.select(backend);                      // an unknown name fails before anything is measured
+        for (String b : backends) ComputeBackends.select(b);   // an unknown name fails before anything is measured
+        backend = backends.getFirst();
         List<Run> chosen = runs();
         boolean modelParts = !parts.equals(EnumSet.of(Part.machine));
         List<Figures> runs = new ArrayList<>();
@@ -147,14 +152,15 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** One measured configuration: a weight format, a precision and a vector width (null: the JVM's own). */
-    record Run(WeightFormat format, Precision precision, Integer vectorBits) {
+    record Run(WeightFormat format, Precision precision, String backend, Integer vectorBits) {
         @Override
         public String toString() {
-            return format + " " + precision.label() + (vectorBits == null ? "" : " at " + vectorBits + "-bit vectors");
+            return format + " " + precision.label() + (backend.equals(ComputeBackends.AUTO) ? "" : " on " + backend)
+                    + (vectorBits == null ? "" : " at " + vectorBits + "-bit vectors");
         }
     }
 
-    /** Every combination of {@code --formats}, {@code --precision} and {@code --vector-bits}. */
+    /** Every combination of {@code --formats}, {@code --precision}, {@code --backend} and {@code --vector-bits}. */
     private List<Run> runs() {
         List<Precision> ps = new ArrayList<>();
         for (String p : precisions == null || precisions.isEmpty() ? List.of("f32") : precisions) {
@@ -180,7 +186,9 @@ public final class BenchCommand implements Callable<Integer> {
         List<Run> list = new ArrayList<>();
         for (WeightFormat f : weightFormats()) {
             for (Precision p : ps) {
-                for (Integer b : bits) list.add(new Run(f, p, b));
+                for (String backendName : new java.util.LinkedHashSet<>(backends)) {
+                    for (Integer b : bits) list.add(new Run(f, p, backendName, b));
+                }
             }
         }
         return list;
@@ -192,7 +200,7 @@ public final class BenchCommand implements Callable<Integer> {
                 "--only", String.join(",", parts.stream().map(Part::name).toList()),
                 "--prompt-tokens", Integer.toString(promptTokens), "--decode-tokens", Integer.toString(decodeTokens),
                 "--long-context", Integer.toString(longContext), "--image-grid", imageGrid, "--large-image-grid", largeImageGrid,
-                "--kv-cache", kvCache.type().toString(), "--backend", backend);
+                "--kv-cache", kvCache.type().toString(), "--backend", run.backend());
     }
 
     /** The formats to measure: {@code --formats}, else all three for the generated model, else the model as stored. */

@@ -46,15 +46,25 @@ final class BenchReport {
                     run.result.put(m.json() + "_of_bf16_peak", Math.round(m.fraction(readBytesPerS, peaks.bf16Gflops() * 1e9) * 1e6) / 1e6);
                 }
             }
-            if (!bf16) continue;
-            for (Figures other : runs) {
-                if (!"f32".equals(other.result.get("precision")) || !Objects.equals(other.result.get("format"), run.result.get("format"))
-                        || !Objects.equals(other.result.get("vector_bits"), run.result.get("vector_bits"))) continue;
-                for (Measure m : run.measures) {
-                    for (Measure f : other.measures) {
-                        if (f.json().equals(m.json())) run.result.put(m.json() + "_vs_f32", Timing.round((m.count() / m.seconds()) / (f.count() / f.seconds())));
-                    }
-                }
+            // bf16 against f32 on the same backend (else on java); a native backend against java in the same precision
+            if (bf16) compare(run, runs, "f32", null, "_vs_f32");
+            if (!"java".equals(run.result.get("backend"))) compare(run, runs, (String) run.result.get("precision"), "java", "_vs_java");
+        }
+    }
+
+    /** Adds {@code run}'s speed ÷ that of the run of the same format and width in {@code precision} (on {@code backend}: any). */
+    private static void compare(Figures run, List<Figures> runs, String precision, String backend, String suffix) {
+        Figures base = null;
+        for (Figures other : runs) {
+            if (other == run || !precision.equals(other.result.get("precision")) || !Objects.equals(other.result.get("format"), run.result.get("format"))
+                    || !Objects.equals(other.result.get("vector_bits"), run.result.get("vector_bits"))) continue;
+            if (backend != null && !backend.equals(other.result.get("backend"))) continue;
+            if (base == null || Objects.equals(other.result.get("backend"), run.result.get("backend"))) base = other;
+        }
+        if (base == null) return;
+        for (Measure m : run.measures) {
+            for (Measure f : base.measures) {
+                if (f.json().equals(m.json())) run.result.put(m.json() + suffix, Timing.round((m.count() / m.seconds()) / (f.count() / f.seconds())));
             }
         }
     }
@@ -105,6 +115,7 @@ final class BenchReport {
                 if (e.getKey().endsWith("_vs_f32")) w.printf("  %s: %.2fx the f32 run%s%n", e.getKey().replace("_vs_f32", ""),
                         ((Number) e.getValue()).doubleValue(), r.get(e.getKey().replace("_vs_f32", "_of_bf16_peak")) == null ? ""
                                 : String.format(", %.0f%% of the bf16 matmul peak", 100 * ((Number) r.get(e.getKey().replace("_vs_f32", "_of_bf16_peak"))).doubleValue()));
+                if (e.getKey().endsWith("_vs_java")) w.printf("  %s: %.2fx the java run%n", e.getKey().replace("_vs_java", ""), ((Number) e.getValue()).doubleValue());
             }
             if (!run.measures.isEmpty()) {
                 w.printf("%-40s %16s %16s %9s %9s%n", "measure", "value", "bound", "of bound", "cpu used");
