@@ -20,7 +20,7 @@ class BenchCommandTest {
         var cl = Main.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,vision1280,prefill,decode,decode4k",
+        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,vision1280,prefill,decode,decode4k,profile",
                 "--format", "json", "--prompt-tokens", "9", "--decode-tokens", "2", "--long-context", "20", "--bandwidth-mib", "16",
                 "--image-grid", "4x4", "--large-image-grid", "4x8");
         assertEquals(0, rc, err.toString());
@@ -36,6 +36,13 @@ class BenchCommandTest {
                 "peak_rss_bytes", "weight_bytes_per_token", "vision_448_of_bound", "prefill_of_bound", "decode_of_bound", "decode_4k_of_bound"}) {
             assertTrue(r.has(field) && r.get(field).asDouble() > 0, field + " in " + out);
         }
+        JsonNode profile = r.get("decode_profile");
+        double parts = 0;
+        for (JsonNode ms : profile.get("products")) parts += ms.asDouble();
+        assertTrue(profile.get("products").has("lm_head") && profile.get("products").has("qkv"), out.toString());
+        assertEquals(profile.get("products_ms").asDouble(), parts, 1e-3 * parts + 1e-3, "the kinds add up: " + profile);
+        assertEquals(profile.get("step_ms").asDouble(), profile.get("products_ms").asDouble() + profile.get("other_ms").asDouble(),
+                1e-3 * profile.get("step_ms").asDouble() + 1e-3, profile.toString());
     }
 
     @Test

@@ -34,7 +34,7 @@ import qwen2vl4j.kernels.ComputePool;
         description = "Measure speed against this machine's memory bandwidth and FMA peak, at the real Qwen2-VL-2B geometry.")
 public final class BenchCommand implements Callable<Integer> {
     /** The parts of the benchmark {@code --only} can pick. */
-    enum Part { machine, kernels, attention, vision, vision1280, prefill, decode, decode4k, batch }
+    enum Part { machine, kernels, attention, vision, vision1280, prefill, decode, decode4k, batch, profile }
 
     enum Format { table, json }
 

@@ -124,6 +124,10 @@ final class BenchReport {
                     w.printf("%-40s %16s %16s %9s %9s%n", cells[0], cells[1], cells[2], cells[3], cells[4]);
                 }
             }
+            if (r.get("decode_profile") instanceof Map<?, ?> p) {
+                w.printf("decode step at context %s: %s ms; matrix products %s ms %s; other work %s ms (%.0f%% of the step)%n", p.get("context"),
+                        p.get("step_ms"), p.get("products_ms"), p.get("products"), p.get("other_ms"), 100 * ((Number) p.get("other_fraction")).doubleValue());
+            }
             w.printf("peak RSS of the model runs: %.2f GB%n", ((Number) r.get("peak_rss_bytes")).longValue() / 1e9);
         }
         w.println("(cpu used: process CPU time ÷ (wall time × threads); well under 100% means other processes took the cores)");

@@ -21,6 +21,7 @@ import qwen2vl4j.io.Precision;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.WeightFormat;
 import qwen2vl4j.io.Weights;
+import qwen2vl4j.kernels.ComputeBackends;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.Quantizer;
 import qwen2vl4j.preprocess.Grid;
@@ -82,6 +83,10 @@ final class ModelBench {
             figures.result.put("implementation", model.compute().implementation());
             // the model's own peak: the kernel and attention measurements below allocate their own test data
             figures.result.put("peak_rss_bytes", Timing.peakRssBytes());
+            if (parts.contains(Part.profile)) {
+                figures.result.put("decode_profile", DecodeProfile.measure(folder, weightFormat,
+                        ComputeBackends.choose(options.backend, precision).backend(), kvCache, options.promptTokens, 16, figures));
+            }
             KernelBench kernels = new KernelBench(figures, kvCache, options.longContext);
             if (parts.contains(Part.kernels)) {
                 List<Matrix> ups = new ArrayList<>();
