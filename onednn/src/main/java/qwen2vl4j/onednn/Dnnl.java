@@ -68,14 +68,25 @@ final class Dnnl {
         SymbolLookup omp = lib.openMp() != null ? lib.openMp() : l;
         ompSetThreads = omp.find("omp_set_num_threads")
                 .map(s -> Linker.nativeLinker().downcallHandle(s, FunctionDescriptor.ofVoid(JAVA_INT))).orElse(null);
+        engine = handle("dnnl_engine_create", (arena, p) -> (int) engineCreate.invokeExact(p, ENGINE_CPU, 0L));
+    }
+
+    /** A call that writes a handle through {@code out} and returns its status. */
+    @FunctionalInterface
+    private interface Call {
+        int run(Arena arena, MemorySegment out) throws Throwable;
+    }
+
+    /** The handle {@code call} creates, its status checked. */
+    private static MemorySegment handle(String function, Call call) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = arena.allocate(ADDRESS);
-            check("dnnl_engine_create", (int) engineCreate.invokeExact(p, ENGINE_CPU, 0L));
-            engine = p.get(ADDRESS, 0);
+            check(function, call.run(arena, p));
+            return p.get(ADDRESS, 0);
         } catch (DnnlException e) {
             throw e;
         } catch (Throwable e) {
-            throw new IllegalStateException("oneDNN dnnl_engine_create: " + e, e);
+            throw new IllegalStateException("oneDNN " + function + ": " + e, e);
         }
     }
 
@@ -136,33 +147,15 @@ final class Dnnl {
 
     /** A stream on the CPU engine (in order). */
     MemorySegment newStream() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = arena.allocate(ADDRESS);
-            check("dnnl_stream_create", (int) streamCreate.invokeExact(p, engine, STREAM_IN_ORDER));
-            return p.get(ADDRESS, 0);
-        } catch (DnnlException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("oneDNN dnnl_stream_create: " + e, e);
-        }
+        return handle("dnnl_stream_create", (arena, p) -> (int) streamCreate.invokeExact(p, engine, STREAM_IN_ORDER));
     }
 
     /** A 2-D memory descriptor {@code [d0, d1]} with element strides {@code [s0, s1]}. */
     MemorySegment memoryDesc(long d0, long d1, int type, long s0, long s1) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = arena.allocate(ADDRESS);
-            MemorySegment dims = arena.allocate(JAVA_LONG, 2), strides = arena.allocate(JAVA_LONG, 2);
-            dims.setAtIndex(JAVA_LONG, 0, d0);
-            dims.setAtIndex(JAVA_LONG, 1, d1);
-            strides.setAtIndex(JAVA_LONG, 0, s0);
-            strides.setAtIndex(JAVA_LONG, 1, s1);
-            check("dnnl_memory_desc_create_with_strides", (int) mdCreate.invokeExact(p, 2, dims, type, strides));
-            return p.get(ADDRESS, 0);
-        } catch (DnnlException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("oneDNN dnnl_memory_desc_create_with_strides: " + e, e);
-        }
+        return handle("dnnl_memory_desc_create_with_strides", (arena, p) -> {
+            MemorySegment dims = arena.allocateFrom(JAVA_LONG, d0, d1), strides = arena.allocateFrom(JAVA_LONG, s0, s1);
+            return (int) mdCreate.invokeExact(p, 2, dims, type, strides);
+        });
     }
 
     void destroyMemoryDesc(MemorySegment md) {
@@ -171,28 +164,14 @@ final class Dnnl {
 
     /** A matmul primitive descriptor ({@code bias} may be {@link MemorySegment#NULL}); the caller destroys it. */
     MemorySegment matmulDesc(MemorySegment src, MemorySegment weights, MemorySegment bias, MemorySegment dst) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = arena.allocate(ADDRESS);
-            check("dnnl_matmul_primitive_desc_create", (int) matmulPd.invokeExact(p, engine, src, weights, bias, dst, MemorySegment.NULL));
-            return p.get(ADDRESS, 0);
-        } catch (DnnlException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("oneDNN dnnl_matmul_primitive_desc_create: " + e, e);
-        }
+        return handle("dnnl_matmul_primitive_desc_create",
+                (arena, p) -> (int) matmulPd.invokeExact(p, engine, src, weights, bias, dst, MemorySegment.NULL));
     }
 
     /** The name of the implementation a primitive descriptor chose, e.g. {@code brg_matmul:avx512_core_amx}. */
     String implementation(MemorySegment pd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = arena.allocate(ADDRESS);
-            check("dnnl_primitive_desc_query", (int) pdQuery.invokeExact(pd, QUERY_IMPL_INFO_STR, 0, p));
-            return p.get(ADDRESS, 0).reinterpret(256).getString(0);
-        } catch (DnnlException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("oneDNN dnnl_primitive_desc_query: " + e, e);
-        }
+        return handle("dnnl_primitive_desc_query", (arena, p) -> (int) pdQuery.invokeExact(pd, QUERY_IMPL_INFO_STR, 0, p))
+                .reinterpret(256).getString(0);
     }
 
     void destroyDesc(MemorySegment pd) {
@@ -200,15 +179,7 @@ final class Dnnl {
     }
 
     MemorySegment primitive(MemorySegment pd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = arena.allocate(ADDRESS);
-            check("dnnl_primitive_create", (int) primCreate.invokeExact(p, pd));
-            return p.get(ADDRESS, 0);
-        } catch (DnnlException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException("oneDNN dnnl_primitive_create: " + e, e);
-        }
+        return handle("dnnl_primitive_create", (arena, p) -> (int) primCreate.invokeExact(p, pd));
     }
 
     void destroyPrimitive(MemorySegment primitive) {
