@@ -73,7 +73,7 @@ public final class ComputeBackends {
                     best = p;
                 }
             }
-            if (best != null) return new Choice(created(best, precision), null);
+            if (best != null) return create(best, precision);
             if (precision == Precision.F32) return new Choice(JavaBackend.INSTANCE, null);
             return new Choice(JavaBackend.INSTANCE, "precision " + precision.label() + ": "
                     + (why.isEmpty() ? "no native backend is installed (" + bf16Backends(providers) + ")" : String.join("; ", why))
@@ -89,9 +89,19 @@ public final class ComputeBackends {
                 return new Choice(JavaBackend.INSTANCE, "compute backend '" + wanted + "' has no " + precision.label()
                         + " product on this machine" + suffix(unsupportedReason(p, precision)) + "; the java backend computes in f32");
             }
-            return new Choice(created(p, precision), null);
+            return create(p, precision);
         }
         throw new IllegalArgumentException("unknown compute backend '" + name + "' (available: " + String.join(", ", available()) + ")");
+    }
+
+    /** The provider's backend, or java with a notice when creating it fails. */
+    private static Choice create(ComputeBackendProvider p, Precision precision) {
+        try {
+            return new Choice(created(p, precision), null);
+        } catch (RuntimeException | LinkageError e) {
+            return new Choice(JavaBackend.INSTANCE, "compute backend '" + p.name() + "' failed to start (" + e
+                    + "); the java backend computes in f32");
+        }
     }
 
     private static String suffix(String reason) {
