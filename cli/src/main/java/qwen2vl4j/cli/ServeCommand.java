@@ -127,9 +127,9 @@ public final class ServeCommand implements Callable<Integer> {
             if (options.apiKey() == null && !java.net.InetAddress.getByName(host).isLoopbackAddress()) {
                 err.println("qwen2vl4j: warning: listening on " + host + " without --api-key: anyone who can reach it may use it");
             }
-            err.printf("qwen2vl4j: serving %s at %s (max %d at once, queue %d%s%s); chat page at %s/%n", name, server.baseUrl(),
+            err.printf("qwen2vl4j: serving %s at %s (max %d at once, queue %d%s%s; %s %s); chat page at %s/%n", name, server.baseUrl(),
                     maxConcurrency, queue, options.apiKey() == null ? "" : ", API key required", allowRemoteMedia ? ", remote media allowed" : "",
-                    server.baseUrl().substring(0, server.baseUrl().length() - 3));
+                    qwen.compute().backend(), qwen.compute().precision(), server.baseUrl().substring(0, server.baseUrl().length() - 3));
             err.flush();
             server.awaitTermination();
         }

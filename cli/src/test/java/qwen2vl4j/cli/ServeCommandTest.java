@@ -36,6 +36,7 @@ class ServeCommandTest {
             url = Pattern.compile("serving tiny-qwen2vl at (http://127\\.0\\.0\\.1:\\d+/v1)").matcher(err.toString());
         }
         assertTrue(url != null && url.find(0), err.toString());
+        assertTrue(err.toString().contains("; java f32)"), "the startup line names the backend and precision: " + err);
         HttpClient http = HttpClient.newHttpClient();
         HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create(url.group(1) + "/models"))
                 .header("Authorization", "Bearer k").build(), HttpResponse.BodyHandlers.ofString());
