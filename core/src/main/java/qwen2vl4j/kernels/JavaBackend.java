@@ -2,7 +2,8 @@ package qwen2vl4j.kernels;
 
 /**
  * The built-in {@link ComputeBackend}: the Vector API kernels split across the {@link ComputePool}. One input row
- * takes the bandwidth-bound {@link Gemv}; several take the tiled {@link Gemm} (two or three, {@link #fewRows}).
+ * takes the bandwidth-bound {@link Gemv}; two or three {@link #fewRows}; up to {@link FewRows#MAX_ROWS} (a batched
+ * decode step) {@link FewRows}; more the tiled {@link Gemm}.
  * Block-quantized weights take {@link QuantGemv} (integer dot products) for a few rows and the GEMM, on
  * dequantized tiles, otherwise.
  */
@@ -40,6 +41,8 @@ public final class JavaBackend implements ComputeBackend {
             Gemv.run(x, w, bias, out);
         } else if (n < GEMM_MIN_ROWS) {
             fewRows(x, n, w, bias, out);
+        } else if (n <= FewRows.MAX_ROWS) {
+            FewRows.run(x, n, w, bias, out);
         } else {
             Gemm.run(x, n, w, bias, out);
         }

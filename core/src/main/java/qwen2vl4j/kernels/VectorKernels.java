@@ -23,6 +23,36 @@ final class VectorKernels {
 
     private VectorKernels() {}
 
+    /**
+     * Four dot products of one vector with four consecutive rows: {@code sums[j] = Σ_c w[c] · x[x0 + j·n + c]} for
+     * {@code j < 4}, {@code c < n}; each {@code w} vector is loaded once for the four. The plain twin is
+     * {@code MatMulReference.dot}, once per row.
+     */
+    static void dot4(float[] w, float[] x, int x0, int n, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        int c = 0;
+        for (; c <= n - L; c += L) {
+            FloatVector v = FloatVector.fromArray(F, w, c);
+            a0 = FloatVector.fromArray(F, x, x0 + c).fma(v, a0);
+            a1 = FloatVector.fromArray(F, x, x1 + c).fma(v, a1);
+            a2 = FloatVector.fromArray(F, x, x2 + c).fma(v, a2);
+            a3 = FloatVector.fromArray(F, x, x3 + c).fma(v, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; c < n; c++) {
+            s0 += w[c] * x[x0 + c];
+            s1 += w[c] * x[x1 + c];
+            s2 += w[c] * x[x2 + c];
+            s3 += w[c] * x[x3 + c];
+        }
+        sums[0] = s0;
+        sums[1] = s1;
+        sums[2] = s2;
+        sums[3] = s3;
+    }
+
     /** Σ a[ao+i]·b[bo+i] for i < n. */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);

@@ -100,6 +100,19 @@ class MatMulTest {
         }
     }
 
+    /** A batched decode step's row counts over block-quantized weights: dequantized rows, four input rows at a time. */
+    @ParameterizedTest
+    @CsvSource({"Q8_0,4,33,64", "Q4_0,5,7,96", "Q8_0,11,40,160", "Q4_0,32,3,32", "Q8_0,33,9,64"})
+    void fewRowsOverQuantizedWeightsMatchTheDequantizedProduct(qwen2vl4j.io.DType type, int n, int rows, int cols) {
+        Random rnd = new Random(n * 131L + rows);
+        Matrix q = Matrix.quantize(Matrix.ofFloats("w", gaussian(rnd, rows * cols), rows, cols), type);
+        float[] x = gaussian(rnd, n * cols), bias = gaussian(rnd, rows);
+        float[] expected = new float[n * rows], actual = new float[n * rows];
+        MatMulReference.matmul(x, n, q, bias, expected);
+        MatMul.matmul(x, n, q, bias, actual);
+        assertClose(expected, actual, cols, type + " n=" + n + " [" + rows + "," + cols + "]");
+    }
+
     @Test
     void fusedMatmulRejectsMatricesOfDifferentWidths() {
         Matrix a = Matrix.ofFloats("a", new float[6], 2, 3), b = Matrix.ofFloats("b", new float[8], 2, 4);
