@@ -85,6 +85,20 @@ public final class QuantGemv {
     }
 
     /**
+     * Quantizes the activation row {@code x[xo .. xo+n)} ({@code n} a multiple of 32) as the kernels
+     * here do, in the natural order: per block {@code b} of 32, {@code da[dOff + b] = max|x| / 127} and
+     * value {@code j} as the short {@code round(x / d)} (−127..127, halves away from zero) at
+     * {@code qa[qo + 32·b + j]}; for {@link DType#Q4_0} also {@code corr[dOff + b] = −8 · Σ q} (the
+     * weights' offset of 8, applied once per block; unused and may be null for Q8_0). Public for the
+     * benchmark's older kernels ({@code qwen2vl4j.cli.bench}), which reorder the shorts as they read them;
+     * the engine itself quantizes inside {@link #run}.
+     */
+    public static void quantizeActivation(DType type, float[] x, int xo, int n, short[] qa, int qo, float[] da, float[] corr, int dOff) {
+        if (!type.isQuantized()) throw new IllegalArgumentException(type + " is not a block-quantized type");
+        QuantKernelsScalar.quantizeActivation(type, QuantKernelsScalar.Q4Order.NATURAL, x, xo, n, qa, qo, da, corr, dOff);
+    }
+
+    /**
      * Rows {@code [from, to)} against all input rows. Each kernel has its own loop so that the JIT inlines
      * exactly one dot product into it (the Vector API is only fast when fully inlined).
      */

@@ -142,6 +142,36 @@ class QuantKernelsTest {
     }
 
     /**
+     * The public activation quantizer (what the benchmark's older kernels start from) is the scalar one
+     * in the natural order: per block {@code d = max|x| / 127}, value j at {@code 32·b + j} as
+     * {@code round(x / d)}, for Q4_0 the correction {@code −8 · Σ q}; float types are refused.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void publicActivationQuantizerIsTheNaturalOrder(DType type) {
+        Random rnd = new Random(5 + type.ordinal());
+        int blocks = 3, cols = blocks * BLOCK;
+        float[] x = gaussian(rnd, cols);
+        short[] q = new short[cols + 2];
+        float[] d = new float[blocks + 1], corr = new float[blocks + 1];
+        QuantGemv.quantizeActivation(type, x, 0, cols, q, 2, d, corr, 1);
+        assertEquals(0, q[0] | q[1], "nothing written before qo");
+        for (int b = 0; b < blocks; b++) {
+            float amax = 0;
+            for (int j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(x[b * BLOCK + j]));
+            assertEquals(amax / 127, d[1 + b], "scale of block " + b);
+            int sum = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                int expected = QuantKernelsScalar.roundHalfAway(x[b * BLOCK + j] * (1f / d[1 + b]));
+                assertEquals(expected, q[2 + b * BLOCK + j], "block " + b + ", value " + j);
+                sum += expected;
+            }
+            assertEquals(type == DType.Q4_0 ? -8f * sum : 0f, corr[1 + b], "correction of block " + b);
+        }
+        assertThrows(IllegalArgumentException.class, () -> QuantGemv.quantizeActivation(DType.F32, x, 0, cols, q, 0, d, corr, 0));
+    }
+
+    /**
      * The two-row kernels of every width give each row what the scalar twin gives it, in either order
      * and for rows far apart; then the dispatched ones.
      */
