@@ -23,12 +23,13 @@ import qwen2vl4j.kernels.Quantizer;
 
 /**
  * {@code quant-bench}: the decode step's matrix-vector product over random weights at the model's
- * shapes, in bf16, Q8_0 and Q4_0, with the integer kernels, the first integer kernels (baseline) and
- * the naive widening to float, against the machine's measured read bandwidth, plus the process CPU
- * time per block of 32 weights (what a kernel costs, less sensitive than wall time to other processes,
- * which still share the caches, the memory bus and the cores' clock). Each format
- * cycles through enough copies of the matrix to exceed the caches, so every call streams its weights
- * from memory, as decoding does; the quantized copies live off the heap, as a mapped quantized file does.
+ * shapes, in bf16, Q8_0 and Q4_0, with the integer kernels ({@link QuantGemv}), the first integer
+ * kernels ({@link QuantBaseline}) and the naive widening to float ({@link QuantWidening}), against the
+ * machine's measured read bandwidth, plus the process CPU time per block of 32 weights (what a kernel
+ * costs, less sensitive than wall time to other processes, which still share the caches, the memory
+ * bus and the cores' clock). Each format cycles through enough copies of the matrix to exceed the
+ * caches, so every call streams its weights from memory, as decoding does; the quantized copies live
+ * off the heap, as a mapped quantized file does.
  */
 @Command(name = "quant-bench", mixinStandardHelpOptions = true,
         description = "Measure matrix-vector products over bf16, Q8_0 and Q4_0 weights (GB/s of weights, ns per row) against memory bandwidth.")
@@ -36,6 +37,8 @@ public final class QuantBenchCommand implements Runnable {
     /** Alternating timing rounds per shape. */
     private static final int ROUNDS = 10;
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** The kernels the summary line compares: the current integer kernels against the first ones. */
+    private static final String INTEGER = "integer", BASELINE = "baseline";
 
     @Spec
     CommandSpec spec;
@@ -78,14 +81,17 @@ public final class QuantBenchCommand implements Runnable {
                 List<Matrix> bf16 = bf16Tensors.stream().map(Matrix::of).toList();
                 List<Matrix> q8 = quantized(arena, bf16Tensors, DType.Q8_0, footprintMb, offHeap);
                 List<Matrix> q4 = quantized(arena, bf16Tensors, DType.Q4_0, footprintMb, offHeap);
+                Product integer = (x, m, y) -> QuantGemv.run(x, 1, m, null, y, QuantGemv.Kernel.INTEGER);
+                Product baseline = (x, m, y) -> QuantBaseline.run(x, 1, m, null, y);
+                Product widening = (x, m, y) -> QuantWidening.run(x, 1, m, null, y);
                 List<Runner> runners = List.of(
-                        new Runner("bf16", "vector", bf16, null),
-                        new Runner("q8_0", "integer", q8, QuantGemv.Kernel.INTEGER),
-                        new Runner("q8_0", "baseline", q8, QuantGemv.Kernel.BASELINE),
-                        new Runner("q8_0", "widening", q8, QuantGemv.Kernel.WIDENING),
-                        new Runner("q4_0", "integer", q4, QuantGemv.Kernel.INTEGER),
-                        new Runner("q4_0", "baseline", q4, QuantGemv.Kernel.BASELINE),
-                        new Runner("q4_0", "widening", q4, QuantGemv.Kernel.WIDENING));
+                        new Runner("bf16", "vector", bf16, (x, m, y) -> MatMul.matmul(x, 1, m, null, y)),
+                        new Runner("q8_0", INTEGER, q8, integer),
+                        new Runner("q8_0", BASELINE, q8, baseline),
+                        new Runner("q8_0", "widening", q8, widening),
+                        new Runner("q4_0", INTEGER, q4, integer),
+                        new Runner("q4_0", BASELINE, q4, baseline),
+                        new Runner("q4_0", "widening", q4, widening));
                 for (Runner r : runners) r.time(Math.min(0.5, seconds / 4));
                 double bandwidth = 0;
                 for (int round = 0; round < ROUNDS; round++) {
@@ -102,7 +108,7 @@ public final class QuantBenchCommand implements Runnable {
                 }
                 for (int i = 0; i + 1 < runners.size(); i++) {
                     Runner r = runners.get(i), base = runners.get(i + 1);
-                    if (r.quantKernel == QuantGemv.Kernel.INTEGER && base.quantKernel == QuantGemv.Kernel.BASELINE) {
+                    if (r.kernel.equals(INTEGER) && base.kernel.equals(BASELINE)) {
                         out.printf("%-14s %-6s integer vs baseline (same run, best rounds): %.2fx the speed, %.2fx less CPU per block%n",
                                 shape, r.format, base.best / r.best, base.bestCpu / r.bestCpu);
                     }
@@ -164,6 +170,12 @@ public final class QuantBenchCommand implements Runnable {
         return Matrix.of(new Tensor(t.name(), type, t.shape(), seg, "quant-bench (off-heap)"));
     }
 
+    /** One matrix-vector product {@code y = x · mᵀ} of a kernel. */
+    @FunctionalInterface
+    private interface Product {
+        void run(float[] x, Matrix m, float[] y);
+    }
+
     /**
      * One kernel over its matrices, called in turn (each call the next matrix). The kernels of a shape are
      * timed in alternating rounds and each keeps its best round, so that load from other processes
@@ -173,7 +185,7 @@ public final class QuantBenchCommand implements Runnable {
         final String format;
         final String kernel;
         final List<Matrix> matrices;
-        final QuantGemv.Kernel quantKernel;
+        final Product product;
         final float[] x;
         final float[] y;
         int next;
@@ -181,11 +193,11 @@ public final class QuantBenchCommand implements Runnable {
         /** Least process CPU seconds per call over the rounds (all threads): the kernel's work, time spent descheduled left out. */
         double bestCpu = Double.MAX_VALUE;
 
-        Runner(String format, String kernel, List<Matrix> matrices, QuantGemv.Kernel quantKernel) {
+        Runner(String format, String kernel, List<Matrix> matrices, Product product) {
             this.format = format;
             this.kernel = kernel;
             this.matrices = matrices;
-            this.quantKernel = quantKernel;
+            this.product = product;
             Matrix m = matrices.getFirst();
             x = new float[m.cols()];
             y = new float[m.rows()];
@@ -200,8 +212,7 @@ public final class QuantBenchCommand implements Runnable {
             long start = System.nanoTime(), now;
             do {
                 Matrix m = matrices.get(next++ % matrices.size());
-                if (quantKernel == null) MatMul.matmul(x, 1, m, null, y);
-                else QuantGemv.run(x, 1, m, null, y, quantKernel);
+                product.run(x, m, y);
                 calls++;
                 now = System.nanoTime();
             } while (now - start < seconds * 1e9 || calls < matrices.size());
