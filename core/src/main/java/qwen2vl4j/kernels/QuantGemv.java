@@ -19,14 +19,13 @@ public final class QuantGemv {
 
     private QuantGemv() {}
 
-    /** Which dot product runs: the integer kernels, the naive float widening, or the scalar twins. */
+    /**
+     * Which dot product runs: the integer kernels or their scalar twins. (The benchmark's older variants,
+     * the first integer kernels and the naive float widening, live with it in {@code qwen2vl4j.cli.bench}.)
+     */
     public enum Kernel {
         /** Activations quantized to Q8, integer products per block, two weight rows per pass (the default). */
         INTEGER,
-        /** The first integer kernels ({@link QuantKernelsBaseline}): one weight row per pass; the benchmark's reference. */
-        BASELINE,
-        /** Weights widened int8 → f32 against float activations (the naive baseline). */
-        WIDENING,
         /** {@link QuantKernelsScalar}: the reference the tests compare against. */
         SCALAR
     }
@@ -60,18 +59,16 @@ public final class QuantGemv {
         MatMul.checkSizes(x, n, w, bias, out);
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
         Activation a = ACTIVATION.get();
-        if (kernel != Kernel.WIDENING) {
-            a.fit(n * cols);
-            QuantKernelsScalar.Q4Order order = q4Order(kernel);
-            for (int i = 0; i < n; i++) {
-                QuantKernelsScalar.quantizeActivation(type, order, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
-            }
+        a.fit(n * cols);
+        QuantKernelsScalar.Q4Order order = q4Order(kernel);
+        for (int i = 0; i < n; i++) {
+            QuantKernelsScalar.quantizeActivation(type, order, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
         }
         long work = (long) rows * cols * n;
         int tasks = work < Gemv.PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.threads() * TASKS_PER_THREAD);
         short[] q = a.q;
         float[] d = a.d, corr = a.corr;
-        ComputePool.forEach(tasks, t -> rows(x, n, w, bias, out, q, d, corr, kernel,
+        ComputePool.forEach(tasks, t -> rows(n, w, bias, out, q, d, corr, kernel,
                 (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
     }
 
@@ -79,8 +76,7 @@ public final class QuantGemv {
     static QuantKernelsScalar.Q4Order q4Order(Kernel kernel) {
         return switch (kernel) {
             case INTEGER -> QuantKernels.Q4_ORDER;
-            case BASELINE -> QuantKernelsScalar.Q4Order.INTERLEAVED;
-            case WIDENING, SCALAR -> QuantKernelsScalar.Q4Order.NATURAL;
+            case SCALAR -> QuantKernelsScalar.Q4Order.NATURAL;
         };
     }
 
@@ -102,15 +98,12 @@ public final class QuantGemv {
      * Rows {@code [from, to)} against all input rows. Each kernel has its own loop so that the JIT inlines
      * exactly one dot product into it (the Vector API is only fast when fully inlined).
      */
-    private static void rows(float[] x, int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr,
-                             Kernel kernel, int from, int to) {
+    private static void rows(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, Kernel kernel, int from, int to) {
         switch (kernel) {
             case INTEGER -> {
                 if (w.dtype() == DType.Q8_0) rowsQ8(n, w, bias, out, q, d, from, to);
                 else rowsQ4(n, w, bias, out, q, d, corr, from, to);
             }
-            case BASELINE -> rowsBaseline(n, w, bias, out, q, d, corr, from, to);
-            case WIDENING -> rowsWidening(x, n, w, bias, out, from, to);
             case SCALAR -> rowsScalar(n, w, bias, out, q, d, corr, from, to);
         }
     }
@@ -159,34 +152,6 @@ public final class QuantGemv {
     private static void addBias(float[] bias, float[] out, int o, int r, int count) {
         if (bias == null) return;
         for (int k = 0; k < count; k++) out[o + k] += bias[r + k];
-    }
-
-    private static void rowsBaseline(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
-        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
-        MemorySegment data = w.data();
-        boolean q8 = w.dtype() == DType.Q8_0;
-        for (int r = from; r < to; r++) {
-            long off = w.rowOffset(r);
-            for (int i = 0; i < n; i++) {
-                float s = q8
-                        ? QuantKernelsBaseline.dotQ8(data, off, q, i * cols, d, i * blocks, blocks)
-                        : QuantKernelsBaseline.dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
-                out[i * rows + r] = bias == null ? s : s + bias[r];
-            }
-        }
-    }
-
-    private static void rowsWidening(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {
-        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
-        MemorySegment data = w.data();
-        DType type = w.dtype();
-        for (int r = from; r < to; r++) {
-            long off = w.rowOffset(r);
-            for (int i = 0; i < n; i++) {
-                float s = QuantKernels.dotWidening(type, data, off, x, i * cols, blocks);
-                out[i * rows + r] = bias == null ? s : s + bias[r];
-            }
-        }
     }
 
     private static void rowsScalar(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {

@@ -1,6 +1,5 @@
 package qwen2vl4j.kernels;
 
-import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2I;
@@ -31,11 +30,9 @@ import qwen2vl4j.io.DType;
  * ({@link #BITS}): {@link QuantKernels512} (one Q8_0 block, or two Q4_0 blocks, per vector),
  * {@link QuantKernels256} (AVX2) and {@link QuantKernels128} (SSE, NEON); the methods here dispatch on
  * the constant, which the JIT folds away. Below 128 bits (no vectors) they run the scalar twins. The
- * {@code x2} versions do two weight rows per call, sharing the activation loads where that pays;
- * {@link QuantKernelsBaseline} keeps the first version for the benchmark. The dequantizer and the
- * widening dot products ({@code dot*Widening}, the naive baseline the benchmark compares against:
- * every weight widened int8 → f32 and multiplied with the float activations) are written once for any
- * width.
+ * {@code x2} versions do two weight rows per call, sharing the activation loads where that pays. The
+ * dequantizer is written once for any width. (The benchmark's older variants, the first integer kernels
+ * and the naive widening to f32, live with it in {@code qwen2vl4j.cli.bench}.)
  */
 final class QuantKernels {
     /** The width the kernels run at: the preferred vector size, at most 512 bits; 0 below 128 bits (the scalar twins run). */
@@ -49,7 +46,7 @@ final class QuantKernels {
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final int FL = F.length();
     /**
-     * The byte loads of the generic kernels: one per float vector, of {@code FL} bytes, but at least 8
+     * The byte loads of the dequantizer: one per float vector, of {@code FL} bytes, but at least 8
      * (the smallest byte vector); at 128 bits an 8-byte load of which the first 4 are widened (taking
      * the second half of a load instead costs a slice, which is not a single instruction everywhere).
      */
@@ -147,26 +144,8 @@ final class QuantKernels {
         return p.lanewise(ASHR, 16).add(p.lanewise(LSHL, 16).lanewise(ASHR, 16));
     }
 
-    /** The naive baseline: Q8_0 or Q4_0 weights widened to f32 and multiplied with float activations. */
-    static float dotWidening(DType type, MemorySegment w, long off, float[] x, int xo, int blocks) {
-        if (!VECTOR) return QuantKernelsScalar.dotWidening(type, w, off, x, xo, blocks);
-        return type == DType.Q8_0 ? dotWideningQ8(w, off, x, xo, blocks) : dotWideningQ4(w, off, x, xo, blocks);
-    }
-
-    private static float dotWideningQ8(MemorySegment w, long off, float[] x, int xo, int blocks) {
-        FloatVector acc = FloatVector.zero(F);
-        int vb = vectorBlocks(w, off, blocks, Q8);
-        for (int b = 0; b < vb; b++, off += Q8) {
-            FloatVector t = FloatVector.zero(F);
-            for (int j = 0; j < BLOCK; j += FL) t = widen(w, off + 2 + j).fma(FloatVector.fromArray(F, x, xo + b * BLOCK + j), t);
-            acc = t.fma(FloatVector.broadcast(F, scale(w, off)), acc);
-        }
-        float tail = vb < blocks ? QuantKernelsScalar.dotWidening(DType.Q8_0, w, off, x, xo + vb * BLOCK, blocks - vb) : 0f;
-        return acc.reduceLanes(ADD) + tail;
-    }
-
     /**
-     * How many of the {@code blocks} blocks at {@code off} the generic kernels read with vectors: all,
+     * How many of the {@code blocks} blocks at {@code off} the dequantizer reads with vectors: all,
      * unless a load's {@link #OVERREAD} would run past the end of the segment, then all but the last
      * (which the scalar twin takes).
      */
@@ -182,23 +161,6 @@ final class QuantKernels {
     /** {@code FL} bytes at {@code at}, sign-extended to ints (a Q4_0 byte's nibbles are masked off afterwards). */
     private static IntVector widenToInts(MemorySegment w, long at) {
         return (IntVector) ByteVector.fromMemorySegment(BF, w, at, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I, 0);
-    }
-
-    private static float dotWideningQ4(MemorySegment w, long off, float[] x, int xo, int blocks) {
-        FloatVector acc = FloatVector.zero(F);
-        int vb = vectorBlocks(w, off, blocks, Q4);
-        for (int b = 0; b < vb; b++, off += Q4) {
-            FloatVector t = FloatVector.zero(F);
-            for (int j = 0; j < HALF; j += FL) {
-                IntVector q = widenToInts(w, off + 2 + j);
-                int at = xo + b * BLOCK + j;
-                t = ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at), t);
-                t = ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at + HALF), t);
-            }
-            acc = t.fma(FloatVector.broadcast(F, scale(w, off)), acc);
-        }
-        float tail = vb < blocks ? QuantKernelsScalar.dotWidening(DType.Q4_0, w, off, x, xo + vb * BLOCK, blocks - vb) : 0f;
-        return acc.reduceLanes(ADD) + tail;
     }
 
     /** Dequantizes with the vector kernel, or with the scalar twin where the CPU has no vectors. */

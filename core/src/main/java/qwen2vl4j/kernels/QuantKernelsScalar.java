@@ -108,9 +108,7 @@ final class QuantKernelsScalar {
         /** Natural order: a block's 16 low-nibble values are its shorts 0..15, its high-nibble values 16..31 (256- and 128-bit kernels). */
         NATURAL,
         /** Per pair of blocks (A, B): {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]} (the 512-bit kernel). */
-        PAIRED,
-        /** Each block's shorts interleaved {@code (x0, x16, x1, x17, …)} ({@link QuantKernelsBaseline}). */
-        INTERLEAVED
+        PAIRED
     }
 
     /**
@@ -146,14 +144,12 @@ final class QuantKernelsScalar {
      * {@code order}. {@link Q4Order#PAIRED}: per pair of blocks (A, B) the 64 shorts are
      * {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]}, the order of the pair's low nibbles and
      * then its high nibbles once the 512-bit kernel has put the two blocks' 16 bytes side by side; a last
-     * unpaired block keeps the natural order. {@link Q4Order#INTERLEAVED}: {@code (x0, x16, x1, x17, …)}
-     * per block, a low nibble and its high nibble side by side.
+     * unpaired block keeps the natural order.
      */
     static int q4Position(Q4Order order, int b, int j, int blocks) {
         int half = BLOCK / 2;
         return switch (order) {
             case NATURAL -> b * BLOCK + j;
-            case INTERLEAVED -> b * BLOCK + (j < half ? 2 * j : 2 * (j - half) + 1);
             case PAIRED -> (b & 1) == 0 && b + 1 == blocks ? b * BLOCK + j : (b & ~1) * BLOCK + (j / half) * BLOCK + (b & 1) * half + j % half;
         };
     }
@@ -182,17 +178,6 @@ final class QuantKernelsScalar {
                 sum += (q & 0xF) * qa[qo + q4Position(order, b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(order, b, j + BLOCK / 2, blocks)];
             }
             s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, off)) * da[dOff + b] * (sum + corr[dOff + b]);
-        }
-        return s;
-    }
-
-    /** Σ over blocks of {@code d_w · Σ q_w·x}: a Q8_0 or Q4_0 weight row against float activations (no activation rounding). */
-    static float dotWidening(DType type, MemorySegment w, long off, float[] x, int xo, int blocks) {
-        float[] row = new float[BLOCK];
-        float s = 0;
-        for (int b = 0; b < blocks; b++, off += type.bytes()) {
-            dequantize(type, w, off, row, 0, BLOCK);
-            for (int j = 0; j < BLOCK; j++) s += row[j] * x[xo + b * BLOCK + j];
         }
         return s;
     }

@@ -97,8 +97,9 @@ class QuantKernelsTest {
 
     /**
      * Every width's kernels against the scalar twin: the native width at full speed, the others through
-     * the Vector API's Java fallback (same results, slowly); then the dispatched kernels, the baseline
-     * and the widening ones at this JVM's width.
+     * the Vector API's Java fallback (same results, slowly); then the dispatched kernels at this JVM's
+     * width. (The benchmark's first integer kernels and widening ones are checked in the cli module's
+     * {@code qwen2vl4j.cli.bench.QuantBaselinesTest}.)
      */
     @ParameterizedTest
     @CsvSource({"Q8_0,1", "Q8_0,2", "Q8_0,3", "Q8_0,5", "Q8_0,48", "Q8_0,49", "Q4_0,1", "Q4_0,2", "Q4_0,3", "Q4_0,7", "Q4_0,48", "Q4_0,49"})
@@ -120,24 +121,17 @@ class QuantKernelsTest {
                         type + " " + bits + "-bit kernel, row " + r + " of " + blocks + " blocks");
             }
         }
-        short[] q = new short[cols + 5], qb = new short[cols + 5];
+        short[] q = new short[cols + 5];
         float[] d = new float[blocks + 2], corr = new float[blocks + 2];
         QuantKernelsScalar.quantizeActivation(type, QuantKernels.Q4_ORDER, x, 0, cols, q, 5, d, corr, 2);
-        QuantKernelsScalar.quantizeActivation(type, Q4Order.INTERLEAVED, x, 0, cols, qb, 5, d, corr, 2);
         for (int r = 0; r < 3; r++) {
             long off = type.byteSize((long) r * cols);
             float expected = scalarDot(type, QuantKernels.Q4_ORDER, seg, off, q, 5, d, corr, 2, blocks);
             float actual = type == DType.Q8_0
                     ? QuantKernels.dotQ8(seg, off, q, 5, d, 2, blocks)
                     : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
-            float baseline = type == DType.Q8_0
-                    ? QuantKernelsBaseline.dotQ8(seg, off, qb, 5, d, 2, blocks)
-                    : QuantKernelsBaseline.dotQ4(seg, off, qb, 5, d, corr, 2, blocks);
             float magnitude = magnitude(seg, type, off, x, cols);
             assertEquals(expected, actual, 1e-5f * magnitude, type + " row " + r + " of " + blocks + " blocks");
-            assertEquals(expected, baseline, 1e-5f * magnitude, type + " baseline, row " + r + " of " + blocks + " blocks");
-            assertEquals(QuantKernelsScalar.dotWidening(type, seg, off, x, 0, blocks),
-                    QuantKernels.dotWidening(type, seg, off, x, 0, blocks), 1e-5f * magnitude, type + " widening, row " + r);
         }
     }
 
@@ -269,7 +263,11 @@ class QuantKernelsTest {
         }
     }
 
-    /** Matrices with odd row counts (not a multiple of the threads), 1–3 input rows: every kernel against float32. */
+    /**
+     * Matrices with odd row counts (not a multiple of the threads), 1–3 input rows: the integer kernels
+     * against their scalar twins and float32. (The benchmark's older kernels on the same matrices: the
+     * cli module's {@code qwen2vl4j.cli.bench.QuantBaselinesTest}.)
+     */
     @ParameterizedTest
     @CsvSource({"Q8_0,1,37,64", "Q8_0,2,1001,160", "Q8_0,3,517,96", "Q4_0,1,37,64", "Q4_0,2,1001,160", "Q4_0,3,517,96", "Q8_0,1,3,1568", "Q4_0,1,2049,32"})
     void quantizedMatmulStaysWithinTheActivationBound(DType type, int n, int rows, int cols) {
@@ -281,12 +279,9 @@ class QuantKernelsTest {
         float[] exact = new float[n * rows];
         MatMulReference.matmul(x, n, Matrix.ofFloats("deq", deq, rows, cols), bias, exact);
 
-        float[] integer = new float[n * rows], scalar = new float[n * rows], widening = new float[n * rows], dispatched = new float[n * rows];
-        float[] baseline = new float[n * rows];
+        float[] integer = new float[n * rows], scalar = new float[n * rows], dispatched = new float[n * rows];
         QuantGemv.run(x, n, q, bias, integer, QuantGemv.Kernel.INTEGER);
-        QuantGemv.run(x, n, q, bias, baseline, QuantGemv.Kernel.BASELINE);
         QuantGemv.run(x, n, q, bias, scalar, QuantGemv.Kernel.SCALAR);
-        QuantGemv.run(x, n, q, bias, widening, QuantGemv.Kernel.WIDENING);
         MatMul.matmul(x, n, q, bias, dispatched);
         for (int i = 0; i < n; i++) {
             float[] bound = activationBound(x, i * cols, deq, rows, cols);
@@ -294,9 +289,7 @@ class QuantKernelsTest {
                 int o = i * rows + r;
                 double mag = magnitude(deq, r * cols, x, i * cols, cols) + Math.abs(bias[r]);
                 assertEquals(scalar[o], integer[o], 1e-5 * mag, "vector vs scalar twin, output " + o);
-                assertEquals(scalar[o], baseline[o], 1e-5 * mag, "baseline vector kernel vs scalar twin, output " + o);
                 assertEquals(integer[o], dispatched[o], 1e-6 * mag, "MatMul.matmul takes the integer kernel for few rows (up to the reduction order)");
-                assertEquals(exact[o], widening[o], 1e-5 * mag, "widening vs float32 of the dequantized weights, output " + o);
                 if (!(Math.abs(integer[o] - exact[o]) <= bound[r] + 1e-5 * mag)) {
                     fail(type + " output " + o + ": " + integer[o] + " vs float32 " + exact[o] + ", bound " + bound[r]);
                 }
