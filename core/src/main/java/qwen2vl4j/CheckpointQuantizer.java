@@ -2,6 +2,7 @@ package qwen2vl4j;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,10 @@ public final class CheckpointQuantizer {
                 : !(name.equals(CheckpointLayout.LM_HEAD) && embeddingIsHead);
     }
 
-    /** {@code weights} with the matrices {@code format} asks for quantized on the heap (unchanged for bf16). */
+    /**
+     * {@code weights} with the matrices {@code format} asks for quantized into native memory that the returned
+     * instance owns, their mapped bf16 pages released ({@link Quantizer#quantizeAtLoad}); unchanged for bf16.
+     */
     public static Weights quantizeAtLoad(Weights weights, ModelConfig config, WeightFormat format) {
         if (format.quantizedType() == null) return weights;
         return Quantizer.quantizeAtLoad(weights, format.quantizedType(), quantizable(weights, config));
@@ -52,7 +56,8 @@ public final class CheckpointQuantizer {
     /**
      * Writes {@code out} (created if needed; must not be {@code in}): every file of {@code in} except the
      * safetensors weights copied, and one {@code model.safetensors} holding all tensors, those of
-     * {@link #quantizable} in {@code format}, the rest as stored. Tensors are converted one at a time.
+     * {@link #quantizable} in {@code format}, the rest as stored. Tensors are converted one at a time, each one's
+     * blocks freed and its mapped pages released once written, so the process holds about one tensor at a time.
      *
      * @param progress told one line per tensor; may be null
      */
@@ -83,10 +88,13 @@ public final class CheckpointQuantizer {
                 try (SafeTensorsWriter.Streaming w = SafeTensorsWriter.stream(out.resolve("model.safetensors"), specs)) {
                     for (SafeTensorsWriter.TensorSpec s : specs) {
                         Tensor t = weights.tensor(s.name());
-                        MemorySegment data = s.dtype() == t.dtype() ? t.data() : Quantizer.quantize(t, type).data();
-                        for (long o = 0; o < data.byteSize(); o += CHUNK) {
-                            w.write(data.asSlice(o, Math.min(CHUNK, data.byteSize() - o)).asByteBuffer());
+                        try (Arena blocks = Arena.ofShared()) {       // the one tensor's blocks, freed once written
+                            MemorySegment data = s.dtype() == t.dtype() ? t.data() : Quantizer.quantize(t, type, blocks).data();
+                            for (long o = 0; o < data.byteSize(); o += CHUNK) {
+                                w.write(data.asSlice(o, Math.min(CHUNK, data.byteSize() - o)).asByteBuffer());
+                            }
                         }
+                        Quantizer.release(t.data());                   // its mapped pages: done with
                         if (progress != null) progress.accept(s.name() + " " + s.dtype());
                     }
                 }

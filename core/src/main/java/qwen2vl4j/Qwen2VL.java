@@ -94,8 +94,9 @@ public final class Qwen2VL implements AutoCloseable {
     /**
      * Loads a model folder with {@code options}. Weights are memory-mapped, not copied; with a quantized
      * {@link LoadOptions#weights() format} every linear weight of the text decoder and the vision tower whose
-     * rows are whole blocks of 32 is quantized at load time (norms, biases, the Conv3d patch embedding and an
-     * untied token embedding stay as stored). Nothing stays open when this throws.
+     * rows are whole blocks of 32 is quantized at load time into native memory that {@link #close} frees, and its
+     * mapped bf16 pages are released once quantized (norms, biases, the Conv3d patch embedding and an untied token
+     * embedding stay as stored). Nothing stays open when this throws.
      */
     public static Qwen2VL load(Path folder, LoadOptions options) {
         Objects.requireNonNull(options, "options");

@@ -1,6 +1,7 @@
 package qwen2vl4j.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,12 +24,15 @@ public final class Weights implements AutoCloseable {
     private final List<SafeTensors> files;
     private final Map<String, Tensor> tensors;
     private final Device device;
+    /** Native memory of converted tensors that this instance frees when closed; null when it holds none. */
+    private final Arena owned;
 
-    private Weights(Path folder, List<SafeTensors> files, Map<String, Tensor> tensors, Device device) {
+    private Weights(Path folder, List<SafeTensors> files, Map<String, Tensor> tensors, Device device, Arena owned) {
         this.folder = folder;
         this.files = files;
         this.tensors = tensors;
         this.device = device;
+        this.owned = owned;
     }
 
     /** Opens every safetensors file of {@code folder} for the default device. Nothing is kept open when this throws. */
@@ -102,7 +106,7 @@ public final class Weights implements AutoCloseable {
                     }
                 }
             }
-            return new Weights(folder, Collections.unmodifiableList(opened), Collections.unmodifiableMap(all), device);
+            return new Weights(folder, Collections.unmodifiableList(opened), Collections.unmodifiableMap(all), device, null);
         } catch (RuntimeException e) {
             opened.forEach(SafeTensors::close);
             throw e;
@@ -115,9 +119,18 @@ public final class Weights implements AutoCloseable {
      * (closing both is harmless).
      */
     public Weights converted(UnaryOperator<Tensor> convert) {
+        return converted(convert, null);
+    }
+
+    /**
+     * {@link #converted(UnaryOperator)} for a conversion whose tensors live in {@code arena} (null: none), which the
+     * returned instance owns: closing it frees them (closing this one does not). Tensors are converted one at a
+     * time, in the order of the files.
+     */
+    public Weights converted(UnaryOperator<Tensor> convert, Arena arena) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         tensors.forEach((name, t) -> out.put(name, convert.apply(t).on(device)));
-        return new Weights(folder, files, Collections.unmodifiableMap(out), device);
+        return new Weights(folder, files, Collections.unmodifiableMap(out), device, arena);
     }
 
     /** The device every tensor is tagged with; null for the default. */
@@ -159,5 +172,6 @@ public final class Weights implements AutoCloseable {
     @Override
     public void close() {
         files.forEach(SafeTensors::close);
+        if (owned != null && owned.scope().isAlive()) owned.close();
     }
 }

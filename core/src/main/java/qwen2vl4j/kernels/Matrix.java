@@ -1,5 +1,6 @@
 package qwen2vl4j.kernels;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -80,12 +81,22 @@ public final class Matrix {
 
     /**
      * This matrix quantized to {@code type} (Q8_0 or Q4_0) with ggml's reference quantizers, rows split
-     * across the pool, held on the heap, on the same backend.
+     * across the pool, on the same backend, the blocks in native memory freed once the matrix is unreachable
+     * ({@link Arena#ofAuto()}; it counts towards {@code -XX:MaxDirectMemorySize}). A model's weights are quantized
+     * into memory their {@link qwen2vl4j.io.Weights} own instead ({@link Quantizer#quantizeAtLoad}).
      *
      * @throws IllegalArgumentException when {@code cols} is not a multiple of 32 or {@code type} is not a block type
      */
     public static Matrix quantize(Matrix m, DType type) {
-        return new Matrix(m.name, m.rows, m.cols, type, Quantizer.quantize(m.name, m.rows, m.cols, type, m::row), m.backend);
+        return quantize(m, type, Arena.ofAuto());
+    }
+
+    /**
+     * This matrix quantized to {@code type} as {@link #quantize(Matrix, DType)}, the blocks in native memory of
+     * {@code arena} (valid while it is open; not a confined arena: the pool's threads write the blocks).
+     */
+    public static Matrix quantize(Matrix m, DType type, Arena arena) {
+        return new Matrix(m.name, m.rows, m.cols, type, Quantizer.quantize(m.name, m.rows, m.cols, type, m::row, arena), m.backend);
     }
 
     public String name() {

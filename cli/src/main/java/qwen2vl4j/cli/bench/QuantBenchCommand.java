@@ -29,7 +29,7 @@ import qwen2vl4j.kernels.Quantizer;
  * costs, less sensitive than wall time to other processes, which still share the caches, the memory
  * bus and the cores' clock). Each format cycles through enough copies of the matrix to exceed the
  * caches, so every call streams its weights from memory, as decoding does; the quantized copies live
- * off the heap, as a mapped quantized file does.
+ * off the heap, as those quantized at load and a mapped quantized file do.
  */
 @Command(name = "quant-bench", mixinStandardHelpOptions = true,
         description = "Measure matrix-vector products over bf16, Q8_0 and Q4_0 weights (GB/s of weights, ns per row) against memory bandwidth.")
@@ -58,8 +58,8 @@ public final class QuantBenchCommand implements Runnable {
             description = "buffer of the read-bandwidth probe, far above the caches (default: ${DEFAULT-VALUE})")
     int bandwidthMib;
 
-    @Option(names = "--heap", description = "keep the quantized copies on the Java heap, as quantizing at load does "
-            + "(default: off-heap, as a mapped quantized file is)")
+    @Option(names = "--heap", description = "keep the quantized copies on the Java heap "
+            + "(default: off-heap, as quantizing at load and a mapped quantized file hold them)")
     boolean heap;
 
     @Override
@@ -163,11 +163,11 @@ public final class QuantBenchCommand implements Runnable {
     }
 
     private static Matrix quantized(Arena arena, Tensor bf16, DType type, boolean offHeap) {
-        Tensor t = Quantizer.quantize(bf16, type);
-        if (!offHeap) return Matrix.of(t);
-        MemorySegment seg = arena.allocate(t.data().byteSize(), 64);
+        Tensor t = Quantizer.quantize(bf16, type, arena);
+        if (offHeap) return Matrix.of(t);
+        MemorySegment seg = MemorySegment.ofArray(new byte[Math.toIntExact(t.data().byteSize())]);
         seg.copyFrom(t.data());
-        return Matrix.of(new Tensor(t.name(), type, t.shape(), seg, "quant-bench (off-heap)"));
+        return Matrix.of(new Tensor(t.name(), type, t.shape(), seg, "quant-bench (heap)"));
     }
 
     /** One matrix-vector product {@code y = x · mᵀ} of a kernel. */
