@@ -14,7 +14,7 @@ import qwen2vl4j.io.DType;
  *       consecutive tiles and, one block of {@link #KC} columns at a time, widens them to float32
  *       and packs them transposed into its own panel ({@link #pack});</li>
  *   <li>a pass of up to {@link #PASS_BLOCKS} input blocks then runs against each packed tile in
- *       turn ({@link GemmKernels#gemm12}), the products accumulating in a per-task scratch that is
+ *       turn ({@link GemmKernels#gemm12} or {@link GemmKernels#gemm4}, whichever fits the register file), the products accumulating in a per-task scratch that is
  *       added to {@code out} at the end.</li>
  * </ol>
  * Every weight is thus read from memory and widened once per call and reused from cache for all
@@ -126,7 +126,11 @@ final class Gemm {
     /** The first {@code m ≤ MR} rows of one packed input block against one packed tile, added into {@code out}. */
     private static void block(float[] a, int aOff, int m, float[] panel, int pOff, int kc, float[] out, int o, int oStride) {
         if (m == MR) {
-            GemmKernels.gemm12(a, aOff, panel, pOff, kc, out, o, oStride);
+            if (MR == 12) {
+                GemmKernels.gemm12(a, aOff, panel, pOff, kc, out, o, oStride);
+            } else {
+                GemmKernels.gemm4(a, aOff, panel, pOff, kc, out, o, oStride);
+            }
             return;
         }
         int r = 0;

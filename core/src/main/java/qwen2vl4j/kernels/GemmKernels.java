@@ -11,30 +11,34 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>one weight tile of {@link #NR} rows, packed transposed ({@code b[bOff + k·NR + j]}).</li>
  * </ul>
  * Each kernel adds {@code Σ_{k<kc} a[k·MR + r] · b[k·NR + j]} into {@code out[oOff + r·oStride + j]}
- * for its rows {@code r} and all {@code j < NR}. {@link #gemm12} keeps its 24 accumulators (12 rows ×
- * 2 vectors) in the 32 vector registers of AVX-512; per column it loads two weight vectors and
- * broadcasts 12 consecutive input values, so the loads stay well under the two multiply-adds per
- * cycle. The kernels are branch-free and call no helper on purpose: the JIT keeps the accumulators
+ * for its rows {@code r} and all {@code j < NR}. The full-block kernel fits the register file
+ * ({@link VectorRegisters}): {@link #gemm12} keeps its 24 accumulators (12 rows × 2 vectors) in the 32
+ * vector registers of AVX-512 and AArch64, {@link #gemm4} its 8 in the 16 of AVX2 and SSE. (There 24
+ * accumulators spill, and even 10 or 12 do: the JIT keeps several broadcast inputs live at once, and the one
+ * accumulator it moves to the stack chains each multiply-add through a store and a load. The 6×2 tile of C
+ * BLAS kernels ran at 42 GFLOP/s on one Zen 3 core, 4×2 at 87–95.) Per column each loads two weight vectors and broadcasts {@link #MR} consecutive input
+ * values, so the loads stay well under the two multiply-adds per cycle. The kernels are branch-free and call no helper on purpose: the JIT keeps the accumulators
  * in registers only while a method stays small, and an accumulator passed to a call it does not
  * inline is boxed (seven times slower). {@code GemmKernelsReference} (in the tests) is the plain twin.
  */
 final class GemmKernels {
     private static final VectorSpecies<Float> F = VectorKernels.F;
     private static final int L = VectorKernels.L;
-    /** Input rows per packed block (and per {@link #gemm12} call). */
-    static final int MR = 12;
+    /** Input rows per packed block (and per full-block kernel call): 12 with 32 vector registers, else 4. */
+    static final int MR = VectorRegisters.COUNT >= 32 ? 12 : 4;
     /** Weight rows per packed tile: two vectors. */
     static final int NR = 2 * L;
 
     private GemmKernels() {}
 
-    /** The full block: all {@link #MR} rows of a packed input block against one weight tile. */
+    /** The full block where {@link #MR} is 12 (32 vector registers): twelve rows against one weight tile. */
     static void gemm12(float[] a, int aOff, float[] b, int bOff, int kc, float[] out, int oOff, int oStride) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00;
         FloatVector c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
         FloatVector c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00, c80 = c00, c81 = c00;
         FloatVector c90 = c00, c91 = c00, c100 = c00, c101 = c00, c110 = c00, c111 = c00;
-        for (int k = 0, p = bOff, q = aOff; k < kc; k++, p += NR, q += MR) {
+        for (int k = 0; k < kc; k++) {
+            int p = bOff + k * NR, q = aOff + k * 12;
             FloatVector b0 = FloatVector.fromArray(F, b, p), b1 = FloatVector.fromArray(F, b, p + L);
             FloatVector a0 = FloatVector.broadcast(F, a[q]);
             c00 = a0.fma(b0, c00);
@@ -110,11 +114,15 @@ final class GemmKernels {
         c111.add(FloatVector.fromArray(F, out, o + L)).intoArray(out, o + L);
     }
 
-    /** Four rows of a packed block (those from {@code aOff}'s row on) against one weight tile: the tail of {@code n}. */
+    /**
+     * Four rows of a packed block (those from {@code aOff}'s row on) against one weight tile: the full block where
+     * {@link #MR} is 4 (16 vector registers), else the tail of {@code n}.
+     */
     static void gemm4(float[] a, int aOff, float[] b, int bOff, int kc, float[] out, int oOff, int oStride) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00;
         FloatVector c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        for (int k = 0, p = bOff, q = aOff; k < kc; k++, p += NR, q += MR) {
+        for (int k = 0; k < kc; k++) {
+            int p = bOff + k * NR, q = aOff + k * MR;
             FloatVector b0 = FloatVector.fromArray(F, b, p), b1 = FloatVector.fromArray(F, b, p + L);
             FloatVector a0 = FloatVector.broadcast(F, a[q]);
             c00 = a0.fma(b0, c00);
@@ -145,7 +153,8 @@ final class GemmKernels {
     /** One row of a packed block against one weight tile: the last rows of {@code n}. */
     static void gemm1(float[] a, int aOff, float[] b, int bOff, int kc, float[] out, int oOff) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00;
-        for (int k = 0, p = bOff, q = aOff; k < kc; k++, p += NR, q += MR) {
+        for (int k = 0; k < kc; k++) {
+            int p = bOff + k * NR, q = aOff + k * MR;
             FloatVector b0 = FloatVector.fromArray(F, b, p), b1 = FloatVector.fromArray(F, b, p + L);
             FloatVector a0 = FloatVector.broadcast(F, a[q]);
             c00 = a0.fma(b0, c00);

@@ -5,11 +5,11 @@ final class GemmKernelsReference {
     private GemmKernelsReference() {}
 
     /**
-     * Rows {@code r < m} of a packed input block (from {@code aOff}'s row on) against one packed
-     * weight tile: {@code out[oOff + r·oStride + j] += Σ_{k<kc} a[aOff + k·MR + r] · b[bOff + k·NR + j]}.
+     * Rows {@code r < m} of a packed input block of {@code mr} rows (from {@code aOff}'s row on) against one packed
+     * weight tile: {@code out[oOff + r·oStride + j] += Σ_{k<kc} a[aOff + k·mr + r] · b[bOff + k·NR + j]}.
      */
-    static void gemm(int m, float[] a, int aOff, float[] b, int bOff, int kc, float[] out, int oOff, int oStride) {
-        int mr = GemmKernels.MR, nr = GemmKernels.NR;
+    static void gemm(int m, int mr, float[] a, int aOff, float[] b, int bOff, int kc, float[] out, int oOff, int oStride) {
+        int nr = GemmKernels.NR;
         for (int r = 0; r < m; r++) {
             for (int j = 0; j < nr; j++) {
                 double s = 0;

@@ -10,19 +10,24 @@ import org.junit.jupiter.params.provider.CsvSource;
 class GemmKernelsTest {
     private static final int MR = GemmKernels.MR, NR = GemmKernels.NR;
 
+    /**
+     * Each kernel against the twin, in blocks of its own height: both full-block kernels run on every machine,
+     * whichever of them {@link GemmKernels#MR} picks here; the tails run in blocks of {@code MR}.
+     */
     @ParameterizedTest
     @CsvSource({"1,0,0", "7,1,5", "128,0,0", "129,1,32", "33,2,1", "200,0,17"})
     void kernelsMatchScalarTwin(int kc, int aBlock, int outPad) {
-        Random rnd = new Random(kc * 31L + aBlock);
-        int aOff = aBlock * MR * kc;
-        float[] a = gaussian(rnd, aOff + kc * MR), b = gaussian(rnd, 3 + kc * NR);
-        int oStride = NR + outPad;
-        float[] start = gaussian(rnd, outPad + MR * oStride);
         for (int m : new int[] {12, 4, 1}) {
-            for (int r0 = 0; r0 + m <= MR; r0 += Math.max(1, MR - m)) {
+            int mr = m == 12 ? 12 : MR;
+            Random rnd = new Random(kc * 31L + aBlock + m);
+            int aOff = aBlock * mr * kc;
+            float[] a = gaussian(rnd, aOff + kc * mr), b = gaussian(rnd, 3 + kc * NR);
+            int oStride = NR + outPad;
+            float[] start = gaussian(rnd, outPad + mr * oStride);
+            for (int r0 = 0; r0 + m <= mr; r0 += Math.max(1, mr - m)) {
                 float[] expected = start.clone(), actual = start.clone();
                 int oOff = outPad + r0 * oStride;
-                GemmKernelsReference.gemm(m, a, aOff + r0, b, 3, kc, expected, oOff, oStride);
+                GemmKernelsReference.gemm(m, mr, a, aOff + r0, b, 3, kc, expected, oOff, oStride);
                 switch (m) {
                     case 12 -> GemmKernels.gemm12(a, aOff + r0, b, 3, kc, actual, oOff, oStride);
                     case 4 -> GemmKernels.gemm4(a, aOff + r0, b, 3, kc, actual, oOff, oStride);
@@ -34,6 +39,15 @@ class GemmKernelsTest {
                 }
             }
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void registerFileDecidesTheBlockHeight() {
+        assertEquals(32, VectorRegisters.count("aarch64", 0));
+        assertEquals(32, VectorRegisters.count("amd64", 3));
+        assertEquals(16, VectorRegisters.count("amd64", 2));
+        assertEquals(16, VectorRegisters.count("amd64", 0));
+        assertEquals(VectorRegisters.COUNT >= 32 ? 12 : 4, MR);
     }
 
     @ParameterizedTest

@@ -153,18 +153,17 @@ public final class MachineProbe {
     }
 
     /**
-     * Independent multiply-add chains kept in registers by {@link #fmaChains}: with two FMA ports of
-     * four cycles' latency eight would do; 24 (of the 32 vector registers) measured a few percent
-     * more than 12 on this machine's Xeon, so the probe errs on the side of the true peak.
+     * Independent multiply-add chains kept in registers by {@link #fmaChains}: with two FMA ports of four or five
+     * cycles' latency ten would do. Twelve, with the two operands, fit the 16 vector registers of AVX2 as well as
+     * the 32 of AVX-512 and AArch64; 24 spilled to the stack on AVX2 and read half the true peak there.
      */
-    static final int FMA_CHAINS = 24;
+    static final int FMA_CHAINS = 12;
 
     /** {@code iterations} rounds of {@link #FMA_CHAINS} independent vector FMAs: the arithmetic peak. */
     static float fmaChains(long iterations) {
         FloatVector m = FloatVector.broadcast(F, 0.999999f), c = FloatVector.broadcast(F, 1e-7f);
         FloatVector a0 = FloatVector.broadcast(F, 1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        FloatVector a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
-        FloatVector a16 = a0, a17 = a0, a18 = a0, a19 = a0, a20 = a0, a21 = a0, a22 = a0, a23 = a0;
+        FloatVector a8 = a0, a9 = a0, a10 = a0, a11 = a0;
         for (long i = 0; i < iterations; i++) {
             a0 = a0.fma(m, c);
             a1 = a1.fma(m, c);
@@ -178,21 +177,8 @@ public final class MachineProbe {
             a9 = a9.fma(m, c);
             a10 = a10.fma(m, c);
             a11 = a11.fma(m, c);
-            a12 = a12.fma(m, c);
-            a13 = a13.fma(m, c);
-            a14 = a14.fma(m, c);
-            a15 = a15.fma(m, c);
-            a16 = a16.fma(m, c);
-            a17 = a17.fma(m, c);
-            a18 = a18.fma(m, c);
-            a19 = a19.fma(m, c);
-            a20 = a20.fma(m, c);
-            a21 = a21.fma(m, c);
-            a22 = a22.fma(m, c);
-            a23 = a23.fma(m, c);
         }
         return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
-                .add(a12).add(a13).add(a14).add(a15).add(a16).add(a17).add(a18).add(a19).add(a20).add(a21).add(a22).add(a23)
                 .reduceLanes(VectorOperators.ADD);
     }
 }
