@@ -5,15 +5,16 @@ package qwen2vl4j.kernels;
  * decode step's, where every session adds one row. Like {@link Gemv} it is bound by reading the weights once: the
  * weight rows are split into a few long ranges, one per pool task; each row is widened once to float32 (any
  * stored type, dequantized for a block type) into a per-thread buffer that stays in the first-level cache, then
- * multiplied with the input rows four at a time ({@link VectorKernels#dot4}), so each widened weight vector is
- * loaded once for four products. The tiled {@link Gemm} packs and transposes every weight tile, which only pays
+ * two widened rows are multiplied with the input rows four at a time ({@link VectorKernels#dot2x4}), so each
+ * weight vector is loaded once for four products and each input vector once for two (against one weight row at a
+ * time, on [8960x1536] bf16 on a 2-core Zen 3: 4 input rows 1.39× faster, 8 rows 1.10×, 16 rows 1.73×, 32 rows 1.57×). The tiled {@link Gemm} packs and transposes every weight tile, which only pays
  * off for many rows.
  */
 final class FewRows {
     /** The most input rows this kernel takes; more go to the tiled GEMM. */
     static final int MAX_ROWS = 32;
     private static final int TASKS_PER_THREAD = 8;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[4]});
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[8]});
 
     private FewRows() {}
 
@@ -27,9 +28,27 @@ final class FewRows {
     private static void rows(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {
         int rows = w.rows(), cols = w.cols();
         float[][] scratch = SCRATCH.get();
-        if (scratch[0].length < cols) scratch[0] = new float[cols];
+        if (scratch[0].length < 2 * cols) scratch[0] = new float[2 * cols];
         float[] wr = scratch[0], sums = scratch[1];
-        for (int r = from; r < to; r++) {
+        int r = from;
+        for (; r + 2 <= to; r += 2) {
+            w.row(r, wr, 0);
+            w.row(r + 1, wr, cols);
+            float b0 = bias == null ? 0f : bias[r], b1 = bias == null ? 0f : bias[r + 1];
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                VectorKernels.dot2x4(wr, x, i * cols, cols, sums);
+                for (int j = 0; j < 4; j++) {
+                    out[(i + j) * rows + r] = sums[j] + b0;
+                    out[(i + j) * rows + r + 1] = sums[4 + j] + b1;
+                }
+            }
+            for (; i < n; i++) {
+                out[i * rows + r] = VectorKernels.dot(x, i * cols, wr, 0, cols) + b0;
+                out[i * rows + r + 1] = VectorKernels.dot(x, i * cols, wr, cols, cols) + b1;
+            }
+        }
+        if (r < to) {
             w.row(r, wr, 0);
             float b = bias == null ? 0f : bias[r];
             int i = 0;

@@ -53,6 +53,46 @@ final class VectorKernels {
         sums[3] = s3;
     }
 
+    /**
+     * Eight dot products, two vectors with four consecutive rows: {@code sums[4·k + j] = Σ_c w[k·n + c] · x[x0 + j·n + c]}
+     * for {@code k < 2}, {@code j < 4}, {@code c < n}; each input vector is loaded once for the two (eight accumulators
+     * fit the 16 vector registers of AVX2). The plain twin is {@code MatMulReference.dot}, once per pair.
+     */
+    static void dot2x4(float[] w, float[] x, int x0, int n, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        int c = 0;
+        for (; c <= n - L; c += L) {
+            FloatVector v = FloatVector.fromArray(F, w, c), u = FloatVector.fromArray(F, w, n + c);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + c);
+            a0 = y.fma(v, a0);
+            b0 = y.fma(u, b0);
+            y = FloatVector.fromArray(F, x, x1 + c);
+            a1 = y.fma(v, a1);
+            b1 = y.fma(u, b1);
+            y = FloatVector.fromArray(F, x, x2 + c);
+            a2 = y.fma(v, a2);
+            b2 = y.fma(u, b2);
+            y = FloatVector.fromArray(F, x, x3 + c);
+            a3 = y.fma(v, a3);
+            b3 = y.fma(u, b3);
+        }
+        sums[0] = a0.reduceLanes(VectorOperators.ADD);
+        sums[1] = a1.reduceLanes(VectorOperators.ADD);
+        sums[2] = a2.reduceLanes(VectorOperators.ADD);
+        sums[3] = a3.reduceLanes(VectorOperators.ADD);
+        sums[4] = b0.reduceLanes(VectorOperators.ADD);
+        sums[5] = b1.reduceLanes(VectorOperators.ADD);
+        sums[6] = b2.reduceLanes(VectorOperators.ADD);
+        sums[7] = b3.reduceLanes(VectorOperators.ADD);
+        for (; c < n; c++) {
+            for (int j = 0; j < 4; j++) {
+                sums[j] += w[c] * x[x0 + j * n + c];
+                sums[4 + j] += w[n + c] * x[x0 + j * n + c];
+            }
+        }
+    }
+
     /** Σ a[ao+i]·b[bo+i] for i < n. */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
