@@ -14,17 +14,34 @@ final class FewRows {
     /** The most input rows this kernel takes; more go to the tiled GEMM. */
     static final int MAX_ROWS = 32;
     private static final int TASKS_PER_THREAD = 8;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[8]});
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[8 * VectorKernels.L], new float[0]});
 
     private FewRows() {}
 
     static void run(float[] x, int n, Matrix w, float[] bias, float[] out) {
-        int rows = w.rows();
-        long work = (long) n * rows * w.cols();
+        int rows = w.rows(), cols = w.cols();
+        long work = (long) n * rows * cols;
         int tasks = work < Gemv.PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.threads() * TASKS_PER_THREAD);
-        ComputePool.forEach(tasks, t -> rows(x, n, w, bias, out, (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
+        float[] padded = padded(x, n, cols);
+        ComputePool.forEach(tasks, t -> rows(padded, n, w, bias, out, (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
     }
 
+    /**
+     * {@code x} with zero rows up to a multiple of four, so that every product goes through the same four-row kernels
+     * (a row's result must not depend on how many rows came with it); {@code x} itself where {@code n} is one.
+     */
+    private static float[] padded(float[] x, int n, int cols) {
+        int n4 = (n + 3) & ~3;
+        if (n4 == n) return x;
+        float[][] scratch = SCRATCH.get();
+        if (scratch[2].length < n4 * cols) scratch[2] = new float[n4 * cols];
+        float[] p = scratch[2];
+        System.arraycopy(x, 0, p, 0, n * cols);
+        java.util.Arrays.fill(p, n * cols, n4 * cols, 0f);
+        return p;
+    }
+
+    /** Rows {@code [from, to)} of {@code out}: pairs of weight rows against four input rows at a time, an odd last weight row alone. */
     private static void rows(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {
         int rows = w.rows(), cols = w.cols();
         float[][] scratch = SCRATCH.get();
@@ -35,28 +52,21 @@ final class FewRows {
             w.row(r, wr, 0);
             w.row(r + 1, wr, cols);
             float b0 = bias == null ? 0f : bias[r], b1 = bias == null ? 0f : bias[r + 1];
-            int i = 0;
-            for (; i + 4 <= n; i += 4) {
+            for (int i = 0; i < n; i += 4) {
                 VectorKernels.dot2x4(wr, x, i * cols, cols, sums);
-                for (int j = 0; j < 4; j++) {
+                for (int j = 0, m = Math.min(4, n - i); j < m; j++) {
                     out[(i + j) * rows + r] = sums[j] + b0;
                     out[(i + j) * rows + r + 1] = sums[4 + j] + b1;
                 }
-            }
-            for (; i < n; i++) {
-                out[i * rows + r] = VectorKernels.dot(x, i * cols, wr, 0, cols) + b0;
-                out[i * rows + r + 1] = VectorKernels.dot(x, i * cols, wr, cols, cols) + b1;
             }
         }
         if (r < to) {
             w.row(r, wr, 0);
             float b = bias == null ? 0f : bias[r];
-            int i = 0;
-            for (; i + 4 <= n; i += 4) {
+            for (int i = 0; i < n; i += 4) {
                 VectorKernels.dot4(wr, x, i * cols, cols, sums);
-                for (int j = 0; j < 4; j++) out[(i + j) * rows + r] = sums[j] + b;
+                for (int j = 0, m = Math.min(4, n - i); j < m; j++) out[(i + j) * rows + r] = sums[j] + b;
             }
-            for (; i < n; i++) out[i * rows + r] = VectorKernels.dot(x, i * cols, wr, 0, cols) + b;
         }
     }
 }

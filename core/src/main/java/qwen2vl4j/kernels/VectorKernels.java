@@ -25,7 +25,8 @@ final class VectorKernels {
 
     /**
      * Four dot products of one vector with four consecutive rows: {@code sums[j] = Σ_c w[c] · x[x0 + j·n + c]} for
-     * {@code j < 4}, {@code c < n}; each {@code w} vector is loaded once for the four. The plain twin is
+     * {@code j < 4}, {@code c < n}; each {@code w} vector is loaded once for the four. {@code sums} holds at least
+     * {@code 4·L} floats: the accumulators are summed there lane by lane ({@link #laneSums}). The plain twin is
      * {@code MatMulReference.dot}, once per row.
      */
     static void dot4(float[] w, float[] x, int x0, int n, float[] sums) {
@@ -39,24 +40,53 @@ final class VectorKernels {
             a2 = FloatVector.fromArray(F, x, x2 + c).fma(v, a2);
             a3 = FloatVector.fromArray(F, x, x3 + c).fma(v, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        a0.intoArray(sums, 0);
+        a1.intoArray(sums, L);
+        a2.intoArray(sums, 2 * L);
+        a3.intoArray(sums, 3 * L);
+        laneSums(sums, 4);
         for (; c < n; c++) {
-            s0 += w[c] * x[x0 + c];
-            s1 += w[c] * x[x1 + c];
-            s2 += w[c] * x[x2 + c];
-            s3 += w[c] * x[x3 + c];
+            for (int j = 0; j < 4; j++) sums[j] += w[c] * x[x0 + j * n + c];
         }
-        sums[0] = s0;
-        sums[1] = s1;
-        sums[2] = s2;
-        sums[3] = s3;
+    }
+
+    /**
+     * The first {@code vectors} entries of {@code lanes} become the sums of the vectors stored there
+     * ({@code lanes[k·L .. k·L+L)}), each added in lane order. Not {@code reduceLanes(ADD)}, which may add in any
+     * order and does: its result changed once C2 compiled a loop (the interpreter adds in lane order), so the same
+     * product gave one bit pattern on a cold call and another on a warm one.
+     */
+    private static void laneSums(float[] lanes, int vectors) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        for (int i = 0; i < L; i++) {
+            s0 += lanes[i];
+            s1 += lanes[L + i];
+            s2 += lanes[2 * L + i];
+            s3 += lanes[3 * L + i];
+            if (vectors > 4) {
+                s4 += lanes[4 * L + i];
+                s5 += lanes[5 * L + i];
+                s6 += lanes[6 * L + i];
+                s7 += lanes[7 * L + i];
+            }
+        }
+        lanes[0] = s0;
+        lanes[1] = s1;
+        lanes[2] = s2;
+        lanes[3] = s3;
+        if (vectors > 4) {
+            lanes[4] = s4;
+            lanes[5] = s5;
+            lanes[6] = s6;
+            lanes[7] = s7;
+        }
     }
 
     /**
      * Eight dot products, two vectors with four consecutive rows: {@code sums[4·k + j] = Σ_c w[k·n + c] · x[x0 + j·n + c]}
      * for {@code k < 2}, {@code j < 4}, {@code c < n}; each input vector is loaded once for the two (eight accumulators
-     * fit the 16 vector registers of AVX2). The plain twin is {@code MatMulReference.dot}, once per pair.
+     * fit the 16 vector registers of AVX2). {@code sums} holds at least {@code 8·L} floats, as in {@link #dot4}. The
+     * plain twin is {@code MatMulReference.dot}, once per pair.
      */
     static void dot2x4(float[] w, float[] x, int x0, int n, float[] sums) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -77,14 +107,15 @@ final class VectorKernels {
             a3 = y.fma(v, a3);
             b3 = y.fma(u, b3);
         }
-        sums[0] = a0.reduceLanes(VectorOperators.ADD);
-        sums[1] = a1.reduceLanes(VectorOperators.ADD);
-        sums[2] = a2.reduceLanes(VectorOperators.ADD);
-        sums[3] = a3.reduceLanes(VectorOperators.ADD);
-        sums[4] = b0.reduceLanes(VectorOperators.ADD);
-        sums[5] = b1.reduceLanes(VectorOperators.ADD);
-        sums[6] = b2.reduceLanes(VectorOperators.ADD);
-        sums[7] = b3.reduceLanes(VectorOperators.ADD);
+        a0.intoArray(sums, 0);
+        a1.intoArray(sums, L);
+        a2.intoArray(sums, 2 * L);
+        a3.intoArray(sums, 3 * L);
+        b0.intoArray(sums, 4 * L);
+        b1.intoArray(sums, 5 * L);
+        b2.intoArray(sums, 6 * L);
+        b3.intoArray(sums, 7 * L);
+        laneSums(sums, 8);
         for (; c < n; c++) {
             for (int j = 0; j < 4; j++) {
                 sums[j] += w[c] * x[x0 + j * n + c];
