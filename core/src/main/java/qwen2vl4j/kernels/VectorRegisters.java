@@ -11,7 +11,7 @@ import java.lang.management.ManagementFactory;
  */
 final class VectorRegisters {
     /** Vector registers available to compiled code. */
-    static final int COUNT = count(System.getProperty("os.arch", ""), useAvx());
+    static final int COUNT = count(ManagementFactory.getOperatingSystemMXBean().getArch(), useAvx());
 
     private VectorRegisters() {}
 
