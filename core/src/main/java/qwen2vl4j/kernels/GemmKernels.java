@@ -14,10 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
  * for its rows {@code r} and all {@code j < NR}. The full-block kernel fits the register file
  * ({@link VectorRegisters}): {@link #gemm12} keeps its 24 accumulators (12 rows × 2 vectors) in the 32
  * vector registers of AVX-512 and AArch64, {@link #gemm4} its 8 in the 16 of AVX2 and SSE. (There 24
- * accumulators spill, and even 10 or 12 do: the JIT keeps several broadcast inputs live at once, and the one
- * accumulator it moves to the stack chains each multiply-add through a store and a load. The 6×2 tile of C
- * BLAS kernels ran at 42 GFLOP/s on one Zen 3 core, 4×2 at 87–95.) Per column each loads two weight vectors and broadcasts {@link #MR} consecutive input
- * values, so the loads stay well under the two multiply-adds per cycle. The kernels are branch-free and call no helper on purpose: the JIT keeps the accumulators
+ * accumulators spill, and even 10 or 12 do: the JIT keeps several broadcast inputs live at once, and the
+ * one accumulator it moves to the stack chains each multiply-add through a store and a load. The 6×2 tile
+ * of C BLAS kernels ran at 42 GFLOP/s on one Zen 3 core, 4×2 at 87–95.) Per column each loads two weight
+ * vectors and broadcasts {@link #MR} consecutive input values, so the loads stay well under the two
+ * multiply-adds per cycle. The kernels are branch-free and call no helper on purpose: the JIT keeps the accumulators
  * in registers only while a method stays small, and an accumulator passed to a call it does not
  * inline is boxed (seven times slower). {@code GemmKernelsReference} (in the tests) is the plain twin.
  */

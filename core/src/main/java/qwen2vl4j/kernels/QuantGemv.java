@@ -160,7 +160,6 @@ public final class QuantGemv {
         }
     }
 
-
     private static void rowsScalar(int n, Matrix w, float[] bias, float[] out, short[] q, float[] d, float[] corr, int from, int to) {
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
         MemorySegment data = w.data();
