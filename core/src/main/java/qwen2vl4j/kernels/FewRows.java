@@ -7,14 +7,16 @@ package qwen2vl4j.kernels;
  * stored type, dequantized for a block type) into a per-thread buffer that stays in the first-level cache, then
  * two widened rows are multiplied with the input rows four at a time ({@link VectorKernels#dot2x4}), so each
  * weight vector is loaded once for four products and each input vector once for two (against one weight row at a
- * time, on [8960x1536] bf16 on a 2-core Zen 3: 4 input rows 1.39× faster, 8 rows 1.10×, 16 rows 1.73×, 32 rows 1.57×). The tiled {@link Gemm} packs and transposes every weight tile, which only pays
- * off for many rows.
+ * time, on [8960x1536] bf16 on a 2-core Zen 3: 4 input rows 1.39× faster, 8 rows 1.10×, 16 rows 1.73×, 32 rows
+ * 1.57×). The tiled {@link Gemm} packs and transposes every weight tile, which only pays off for many rows.
  */
 final class FewRows {
     /** The most input rows this kernel takes; more go to the tiled GEMM. */
     static final int MAX_ROWS = 32;
     private static final int TASKS_PER_THREAD = 8;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[8 * VectorKernels.L], new float[0]});
+    /** Per thread: two widened weight rows, the lanes and sums of {@link VectorKernels#dot2x4}, padded input rows. */
+    private static final ThreadLocal<float[][]> SCRATCH =
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[8 * VectorKernels.L], new float[0]});
 
     private FewRows() {}
 
@@ -28,7 +30,8 @@ final class FewRows {
 
     /**
      * {@code x} with zero rows up to a multiple of four, so that every product goes through the same four-row kernels
-     * (a row's result must not depend on how many rows came with it); {@code x} itself where {@code n} is one.
+     * (a row's result must not depend on how many rows came with it); {@code x} itself where {@code n} already is a
+     * multiple of four. The padded copy is the calling thread's scratch, read by the pool's tasks.
      */
     private static float[] padded(float[] x, int n, int cols) {
         int n4 = (n + 3) & ~3;
@@ -41,7 +44,10 @@ final class FewRows {
         return p;
     }
 
-    /** Rows {@code [from, to)} of {@code out}: pairs of weight rows against four input rows at a time, an odd last weight row alone. */
+    /**
+     * Columns {@code [from, to)} of {@code out}: pairs of weight rows against four input rows at a time, an odd last
+     * weight row alone through {@link VectorKernels#dot4} (which gives a row the same bits as {@code dot2x4}).
+     */
     private static void rows(float[] x, int n, Matrix w, float[] bias, float[] out, int from, int to) {
         int rows = w.rows(), cols = w.cols();
         float[][] scratch = SCRATCH.get();

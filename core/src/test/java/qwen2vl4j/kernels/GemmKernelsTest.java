@@ -3,6 +3,7 @@ package qwen2vl4j.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -41,7 +42,7 @@ class GemmKernelsTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void registerFileDecidesTheBlockHeight() {
         assertEquals(32, VectorRegisters.count("aarch64", 0));
         assertEquals(32, VectorRegisters.count("amd64", 3));
