@@ -20,6 +20,7 @@ import qwen2vl4j.io.QuantizedTensors;
 import qwen2vl4j.io.SafeTensors;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.io.WeightFormat;
+import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.io.Weights;
 import qwen2vl4j.text.TextModel;
 
@@ -94,6 +95,48 @@ class CheckpointQuantizerTest {
         Files.write(file, b.array());
         ModelLoadException e = assertThrows(ModelLoadException.class, () -> SafeTensors.open(file));
         assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("[2, 68]"), e.getMessage());
+    }
+
+    /**
+     * A file from before the planar Q4_0 rows (GGUF's interleaved blocks, no "layout") still loads, to the same values;
+     * a layout this engine does not know is refused by name.
+     */
+    @Test
+    void olderInterleavedQ4FilesStillLoad() throws Exception {
+        float[] values = new float[2 * 64];
+        for (int i = 0; i < values.length; i++) values[i] = (float) Math.sin(i * 0.37) * (1 + i % 7);
+        Matrix planar = Matrix.quantize(Matrix.ofFloats("w", values, 2, 64), DType.Q4_0);
+        byte[] interleaved = new byte[72];
+        for (int r = 0; r < 2; r++) {
+            for (int b = 0; b < 2; b++) {
+                long row = planar.rowOffset(r);
+                int at = r * 36 + b * 18;
+                interleaved[at] = planar.data().get(ValueLayout.JAVA_BYTE, row + 2L * b);
+                interleaved[at + 1] = planar.data().get(ValueLayout.JAVA_BYTE, row + 2L * b + 1);
+                for (int j = 0; j < 16; j++) interleaved[at + 2 + j] = planar.data().get(ValueLayout.JAVA_BYTE, row + 4 + 16L * b + j);
+            }
+        }
+        Path file = tmp.resolve("old.safetensors");
+        writeQ4(file, "", interleaved);
+        try (SafeTensors st = SafeTensors.open(file)) {
+            Matrix loaded = Matrix.of(st.tensor("w"));
+            for (int r = 0; r < 2; r++) for (int c = 0; c < 64; c++) assertEquals(planar.get(r, c), loaded.get(r, c), "value " + r + "," + c);
+        }
+        Path odd = tmp.resolve("odd.safetensors");
+        writeQ4(odd, ",\\\"layout\\\":\\\"columns\\\"", interleaved);
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> SafeTensors.open(odd));
+        assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("columns") && e.getMessage().contains("planar"), e.getMessage());
+    }
+
+    /** A file holding one Q4_0 tensor w [2, 64] stored as {@code blocks}, its metadata entry ending with {@code extra}. */
+    private static void writeQ4(Path file, String extra, byte[] blocks) throws Exception {
+        String meta = "{\\\"w\\\":{\\\"dtype\\\":\\\"Q4_0\\\",\\\"shape\\\":[2,64]" + extra + "}}";
+        String header = "{\"__metadata__\":{\"" + QuantizedTensors.METADATA_KEY + "\":\"" + meta + "\"},"
+                + "\"w\":{\"dtype\":\"U8\",\"shape\":[2,36],\"data_offsets\":[0,72]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + h.length + blocks.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h).put(blocks);
+        Files.write(file, b.array());
     }
 
     @Test

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -13,14 +16,24 @@ import java.util.Map;
 /**
  * How block-quantized tensors ({@link DType#Q8_0}, {@link DType#Q4_0}) live in a safetensors file
  * that any safetensors reader still opens: each is stored as {@code U8} of shape
- * {@code [rows, cols / 32 · blockBytes]} (the GGUF blocks of each row, in order), and the header's
+ * {@code [rows, cols / 32 · blockBytes]} (the GGUF blocks of each row), and the header's
  * {@code __metadata__} holds {@value #METADATA_KEY}: a JSON object (as a string) naming, per tensor,
- * its block type and its logical shape, e.g. {@code {"model.layers.0.mlp.up_proj.weight":
- * {"dtype":"Q8_0","shape":[8960,1536]}}}.
+ * its block type, its logical shape and, for Q4_0, the layout of its rows, e.g.
+ * {@code {"model.layers.0.mlp.up_proj.weight":{"dtype":"Q4_0","shape":[8960,1536],"layout":"planar"}}}.
+ *
+ * <p>A Q8_0 row is its blocks in order, as in GGUF. A Q4_0 row is {@value #PLANAR}: the f16 scales of its
+ * blocks, then their 16-byte nibble groups (the kernels load eight scales at once). Files written before
+ * that ({@code "layout"} absent, or {@value #BLOCKS}) hold GGUF's interleaved blocks; their Q4_0 tensors
+ * are rearranged into native memory at load, with one line on standard error saying to quantize again.
  */
 public final class QuantizedTensors {
     /** The metadata entry that marks the quantized tensors of a file. */
     public static final String METADATA_KEY = "qwen2vl4j.quantized";
+    /** The Q4_0 row layout this engine writes and computes on: a row's scales, then its nibbles. */
+    public static final String PLANAR = "planar";
+    /** GGUF's interleaved Q4_0 blocks (scale, nibbles, scale, …): what files written before {@link #PLANAR} hold. */
+    public static final String BLOCKS = "blocks";
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private QuantizedTensors() {}
@@ -40,6 +53,7 @@ public final class QuantizedTensors {
             t.put("dtype", s.dtype().name());
             var shape = t.putArray("shape");
             for (long d : s.shape()) shape.add(d);
+            if (s.dtype() == DType.Q4_0) t.put("layout", PLANAR);
         }
         return root.isEmpty() ? null : root.toString();
     }
@@ -58,6 +72,7 @@ public final class QuantizedTensors {
             throw new ModelLoadException("safetensors file " + path + ": metadata " + METADATA_KEY + " is not a JSON object");
         }
         Map<String, Tensor> out = new LinkedHashMap<>(tensors);
+        int legacy = 0;
         for (var it = root.fields(); it.hasNext(); ) {
             var e = it.next();
             String where = "safetensors file " + path + ", quantized tensor " + e.getKey();
@@ -78,7 +93,38 @@ public final class QuantizedTensors {
                 throw new ModelLoadException(where + ": expected U8 " + Arrays.toString(expected) + " holding " + type + " "
                         + Arrays.toString(shape) + ", found " + stored.dtype() + " " + Arrays.toString(stored.shape()));
             }
-            out.put(e.getKey(), new Tensor(stored.name(), type, shape, stored.data(), stored.file()));
+            String layout = e.getValue().path("layout").asText(BLOCKS);
+            if (!layout.equals(BLOCKS) && !layout.equals(PLANAR)) {
+                throw new ModelLoadException(where + ": unknown layout '" + layout + "' (expected " + PLANAR + " or " + BLOCKS + ")");
+            }
+            MemorySegment data = stored.data();
+            if (type == DType.Q4_0 && layout.equals(BLOCKS)) {
+                data = planarQ4(data, shape[0], shape[1] / type.blockSize());
+                legacy++;
+            }
+            out.put(e.getKey(), new Tensor(stored.name(), type, shape, data, stored.file()));
+        }
+        if (legacy > 0) {
+            System.err.println("qwen2vl4j: " + path + ": " + legacy + " Q4_0 tensors in the older interleaved layout were rearranged in memory;"
+                    + " run quantize again to map them directly");
+        }
+        return out;
+    }
+
+    /**
+     * GGUF-interleaved Q4_0 rows ({@code [d, 16 bytes]} per block) rearranged into {@link #PLANAR} rows in native
+     * memory freed once unreachable: the same bytes, the scales of a row first.
+     */
+    static MemorySegment planarQ4(MemorySegment blocks, long rows, long perRow) {
+        long rowBytes = perRow * 18;
+        MemorySegment out = Arena.ofAuto().allocate(rows * rowBytes, 64);
+        for (long r = 0; r < rows; r++) {
+            long row = r * rowBytes;
+            for (long b = 0; b < perRow; b++) {
+                long block = row + b * 18;
+                out.set(SHORT_LE, row + 2 * b, blocks.get(SHORT_LE, block));
+                MemorySegment.copy(blocks, block + 2, out, row + 2 * perRow + 16 * b, 16);
+            }
         }
         return out;
     }

@@ -167,7 +167,7 @@ final class Gemm {
             }
             long base = (long) (j0 + jj) * cols + k0;
             if (w.dtype().isQuantized()) {
-                QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj) + w.dtype().byteSize(k0), rows, at, kc);
+                QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj), cols / QuantKernelsScalar.BLOCK, k0 / QuantKernelsScalar.BLOCK, rows, at, kc);
             } else if (w.dtype() == DType.BF16) {
                 VectorKernels.bf16ToFloat(data, base * 2, rows, at, kc);
             } else if (w.dtype() == DType.F32) {

@@ -127,7 +127,8 @@ public final class Matrix {
 
     /**
      * The weights as stored, what a backend computes on: {@code rows × cols} little-endian elements row-major, or for
-     * a block type each row's {@code cols / 32} GGUF blocks one row after the other ({@link #rowOffset}).
+     * a block type each row's {@code cols / 32} GGUF blocks one row after the other ({@link #rowOffset}), a Q4_0 row
+     * planar: its scales, then its nibbles (see {@link QuantKernelsScalar}).
      */
     public MemorySegment data() {
         return data;
@@ -136,7 +137,7 @@ public final class Matrix {
     /** Element (r, c) as float32. */
     public float get(int r, int c) {
         long i = (long) r * cols + c;
-        if (dtype.isQuantized()) return QuantKernelsScalar.get(dtype, data, rowOffset(r), c);
+        if (dtype.isQuantized()) return QuantKernelsScalar.get(dtype, data, rowOffset(r), cols / QuantKernelsScalar.BLOCK, c);
         return switch (dtype) {
             case BF16 -> Float.intBitsToFloat((data.get(SHORT_LE, i * 2) & 0xFFFF) << 16);
             case F16 -> Float.float16ToFloat(data.get(SHORT_LE, i * 2));
@@ -148,7 +149,7 @@ public final class Matrix {
     public void row(int r, float[] dst, int off) {
         long base = (long) r * cols;
         if (dtype.isQuantized()) {
-            QuantKernels.dequantizeRow(dtype, data, rowOffset(r), dst, off, cols);
+            QuantKernels.dequantizeRow(dtype, data, rowOffset(r), cols / QuantKernelsScalar.BLOCK, 0, dst, off, cols);
             return;
         }
         switch (dtype) {
@@ -173,7 +174,7 @@ public final class Matrix {
         }
         long base = (long) r * cols + from;
         if (dtype.isQuantized()) {
-            QuantKernels.dequantizeRow(dtype, data, rowOffset(r) + dtype.byteSize(from), dst, off, count);
+            QuantKernels.dequantizeRow(dtype, data, rowOffset(r), cols / QuantKernelsScalar.BLOCK, from / QuantKernelsScalar.BLOCK, dst, off, count);
             return;
         }
         switch (dtype) {

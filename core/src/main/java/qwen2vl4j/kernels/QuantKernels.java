@@ -3,9 +3,12 @@ package qwen2vl4j.kernels;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2I;
+import static jdk.incubator.vector.VectorOperators.EQ;
+import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -56,7 +59,6 @@ final class QuantKernels {
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int HALF = BLOCK / 2;
     private static final int Q8 = 34;
-    private static final int Q4 = 18;
 
     private QuantKernels() {}
 
@@ -92,22 +94,33 @@ final class QuantKernels {
         }
     }
 
-    /** Vector twin of {@link QuantKernelsScalar#dotQ4}, the activation in {@link #Q4_ORDER}: one weight row. */
-    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+    /** The length of the {@code scales} scratch that {@link #dotQ4} and {@link #dotQ4x2} take for rows of {@code blocks} blocks. */
+    static int q4Scratch(int blocks) {
+        return 2 * blocks + 10;
+    }
+
+    /**
+     * Vector twin of {@link QuantKernelsScalar#dotQ4}, the activation in {@link #Q4_ORDER}: one planar weight row;
+     * {@code scales} is scratch of {@link #q4Scratch} floats.
+     */
+    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
         return switch (BITS) {
             case 512 -> QuantKernels512.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
-            case 256 -> QuantKernels256.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
+            case 256 -> QuantKernels256.dotQ4(w, off, qa, qo, da, corr, dOff, blocks, scales);
             case 128 -> QuantKernels128.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
             default -> QuantKernelsScalar.dotQ4(Q4_ORDER, w, off, qa, qo, da, corr, dOff, blocks);
         };
     }
 
-    /** Two Q4_0 weight rows against one activation row (in {@link #Q4_ORDER}), into {@code out[o]} and {@code out[o + 1]}; as {@link #dotQ8x2}. */
+    /**
+     * Two planar Q4_0 weight rows against one activation row (in {@link #Q4_ORDER}), into {@code out[o]} and
+     * {@code out[o + 1]}; as {@link #dotQ8x2}. {@code scales} is scratch of {@link #q4Scratch} floats.
+     */
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
-                        float[] out, int o) {
+                        float[] out, int o, float[] scales) {
         switch (BITS) {
             case 512 -> QuantKernels512.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
-            case 256 -> QuantKernels256.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
+            case 256 -> QuantKernels256.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o, scales);
             case 128 -> QuantKernels128.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
             default -> {
                 out[o] = QuantKernelsScalar.dotQ4(Q4_ORDER, w, off0, qa, qo, da, corr, dOff, blocks);
@@ -119,6 +132,25 @@ final class QuantKernels {
     /** The f16 scale of the block at {@code off}. */
     static float scale(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(Matrix.SHORT_LE, off));
+    }
+
+    private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+
+    /**
+     * The eight f16 values at {@code w[off..]} as floats, bit for bit as {@link Float#float16ToFloat}: the magnitude
+     * bits moved into a float's place ({@code << 13}) read as a float 2¹¹² times too small (normal and subnormal
+     * values alike: the multiply by 2¹¹² is then exact), the sign put back; an infinity or NaN (exponent 31) keeps
+     * its significand under the float's all-ones exponent, a NaN with the quiet bit set.
+     */
+    static FloatVector f16ToFloat(MemorySegment w, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(S2I, I256, 0);
+        IntVector bits = h.and(0x7FFF).lanewise(LSHL, 13);
+        IntVector finite = bits.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        IntVector magnitude = finite.blend(bits.or(0x7F800000), h.and(0x7C00).compare(EQ, 0x7C00)) // infinities
+                .blend(bits.or(0x7FC00000), h.and(0x7FFF).compare(GT, 0x7C00)); // NaNs, made quiet as float16ToFloat does
+        return magnitude.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
     }
 
     /**
@@ -144,15 +176,6 @@ final class QuantKernels {
         return p.lanewise(ASHR, 16).add(p.lanewise(LSHL, 16).lanewise(ASHR, 16));
     }
 
-    /**
-     * How many of the {@code blocks} blocks at {@code off} the dequantizer reads with vectors: all,
-     * unless a load's {@link #OVERREAD} would run past the end of the segment, then all but the last
-     * (which the scalar twin takes).
-     */
-    private static int vectorBlocks(MemorySegment w, long off, int blocks, int blockBytes) {
-        return OVERREAD > 0 && blocks > 0 && off + (long) blocks * blockBytes + OVERREAD > w.byteSize() ? blocks - 1 : blocks;
-    }
-
     /** {@code FL} bytes at {@code at}, sign-extended to floats. */
     private static FloatVector widen(MemorySegment w, long at) {
         return (FloatVector) ByteVector.fromMemorySegment(BF, w, at, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F, 0);
@@ -163,36 +186,45 @@ final class QuantKernels {
         return (IntVector) ByteVector.fromMemorySegment(BF, w, at, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I, 0);
     }
 
-    /** Dequantizes with the vector kernel, or with the scalar twin where the CPU has no vectors. */
-    static void dequantizeRow(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
-        if (VECTOR) dequantize(type, src, off, dst, dOff, n);
-        else QuantKernelsScalar.dequantize(type, src, off, dst, dOff, n);
+    /**
+     * Widens {@code n} values from block {@code from} of the row of {@code blocks} blocks of {@code type} at
+     * {@code src[row..]} into {@code dst[dOff..]}, with the vector kernel, or with the scalar twin where the CPU has
+     * no vectors.
+     */
+    static void dequantizeRow(DType type, MemorySegment src, long row, int blocks, int from, float[] dst, int dOff, int n) {
+        if (VECTOR) dequantize(type, src, row, blocks, from, dst, dOff, n);
+        else QuantKernelsScalar.dequantize(type, src, row, blocks, from, dst, dOff, n);
+    }
+
+    /** {@link #dequantize(DType, MemorySegment, long, int, int, float[], int, int)} of a whole row of {@code n} values. */
+    static void dequantize(DType type, MemorySegment src, long row, float[] dst, int dOff, int n) {
+        dequantize(type, src, row, n / BLOCK, 0, dst, dOff, n);
     }
 
     /**
-     * Vector twin of {@link QuantKernelsScalar#dequantize}: {@code n / 32} blocks at {@code src[off..]}
-     * into {@code dst[dOff..]}, one float vector of values per step (bytes widened to float, one
-     * multiply by the scale: bit-exact with the twin).
+     * Vector twin of {@link QuantKernelsScalar#dequantize}: {@code n / 32} blocks from block {@code from} of the row
+     * at {@code src[row..]} into {@code dst[dOff..]}, one float vector of values per step (bytes widened to float,
+     * one multiply by the scale: bit-exact with the twin). A block whose loads would read past the end of the
+     * segment ({@link #OVERREAD}, the last one of a segment) is left to the scalar twin.
      */
-    static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
-        int blocks = n / BLOCK, vb = vectorBlocks(src, off, blocks, type.bytes());
-        if (type == DType.Q8_0) {
-            for (int b = 0; b < vb; b++, off += Q8) {
-                FloatVector d = FloatVector.broadcast(F, scale(src, off));
-                int o = dOff + b * BLOCK;
-                for (int j = 0; j < BLOCK; j += FL) widen(src, off + 2 + j).mul(d).intoArray(dst, o + j);
-            }
-        } else {
-            for (int b = 0; b < vb; b++, off += Q4) {
-                FloatVector d = FloatVector.broadcast(F, scale(src, off));
-                int o = dOff + b * BLOCK;
+    static void dequantize(DType type, MemorySegment src, long row, int blocks, int from, float[] dst, int dOff, int n) {
+        int to = from + n / BLOCK;
+        for (int b = from; b < to; b++) {
+            int o = dOff + (b - from) * BLOCK;
+            long values = type == DType.Q8_0 ? row + (long) b * Q8 + 2 : QuantKernelsScalar.q4Quants(row, blocks, b);
+            if (values + (type == DType.Q8_0 ? BLOCK : HALF) + OVERREAD > src.byteSize()) {
+                QuantKernelsScalar.dequantize(type, src, row, blocks, b, dst, o, BLOCK);
+            } else if (type == DType.Q8_0) {
+                FloatVector d = FloatVector.broadcast(F, scale(src, values - 2));
+                for (int j = 0; j < BLOCK; j += FL) widen(src, values + j).mul(d).intoArray(dst, o + j);
+            } else {
+                FloatVector d = FloatVector.broadcast(F, scale(src, QuantKernelsScalar.q4Scale(row, b)));
                 for (int j = 0; j < HALF; j += FL) {
-                    IntVector q = widenToInts(src, off + 2 + j);
+                    IntVector q = widenToInts(src, values + j);
                     ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + j);
                     ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + HALF + j);
                 }
             }
         }
-        if (vb < blocks) QuantKernelsScalar.dequantize(type, src, off, dst, dOff + vb * BLOCK, (blocks - vb) * BLOCK);
     }
 }

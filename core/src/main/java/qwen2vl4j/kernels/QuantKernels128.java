@@ -35,7 +35,6 @@ final class QuantKernels128 {
     /** Shorts per vector: a quarter of a block. */
     private static final int QUARTER = BLOCK / 4;
     private static final int Q8 = 34;
-    private static final int Q4 = 18;
     /** Undoes the 2¹⁶ of {@link QuantKernels#shiftedPairSums} (a power of two: exact). */
     private static final float UNSHIFT = 1f / 65536;
 
@@ -78,9 +77,9 @@ final class QuantKernels128 {
         return (ShortVector) ByteVector.fromMemorySegment(B64, w, off + 2 + k * QUARTER, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S128, 0);
     }
 
-    /** Bytes {@code k·8 .. k·8+7} of the Q4_0 block at {@code off}, zero-extended to shorts (nibbles still packed). */
-    private static ShortVector q4(MemorySegment w, long off, int k) {
-        return (ShortVector) ByteVector.fromMemorySegment(B64, w, off + 2 + k * QUARTER, ByteOrder.LITTLE_ENDIAN)
+    /** Bytes {@code k·8 .. k·8+7} of the Q4_0 nibbles at {@code quants}, zero-extended to shorts (nibbles still packed). */
+    private static ShortVector q4(MemorySegment w, long quants, int k) {
+        return (ShortVector) ByteVector.fromMemorySegment(B64, w, quants + k * QUARTER, ByteOrder.LITTLE_ENDIAN)
                 .convertShape(ZERO_EXTEND_B2S, S128, 0);
     }
 
@@ -90,8 +89,8 @@ final class QuantKernels128 {
     }
 
     /**
-     * 128-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code NATURAL} order): one weight
-     * row. Bytes 0–7 of a block hold values 0–7 (low nibbles, times activation quarter 0) and 16–23
+     * 128-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code NATURAL} order): one planar weight
+     * row. Bytes 0–7 of a block's nibbles hold values 0–7 (low nibbles, times activation quarter 0) and 16–23
      * (high nibbles, quarter 2), bytes 8–15 values 8–15 and 24–31 (quarters 1 and 3); the four products
      * of a lane are added in 16 bits (≤ 4·15·127) and {@link QuantKernels#shiftedPairSums} adds
      * neighbours (≤ 8·15·127) times 2¹⁶.
@@ -99,10 +98,11 @@ final class QuantKernels128 {
     static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
         FloatVector acc = FloatVector.zero(F128);
         float c = 0;
-        for (int b = 0; b < blocks; b++, off += Q4) {
+        long quants = QuantKernelsScalar.q4Quants(off, blocks, 0);
+        for (int b = 0; b < blocks; b++, quants += HALF) {
             int at = qo + b * BLOCK;
-            float s = QuantKernels.scale(w, off) * da[dOff + b];
-            ShortVector a = q4(w, off, 0), e = q4(w, off, 1);
+            float s = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
+            ShortVector a = q4(w, quants, 0), e = q4(w, quants, 1);
             ShortVector p = a.and((short) 0xF).mul(x(qa, at, 0)).add(a.lanewise(LSHR, 4).mul(x(qa, at, 2)))
                     .add(e.and((short) 0xF).mul(x(qa, at, 1))).add(e.lanewise(LSHR, 4).mul(x(qa, at, 3)));
             acc = scaled(QuantKernels.shiftedPairSums(p), s, acc);

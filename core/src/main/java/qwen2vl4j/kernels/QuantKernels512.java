@@ -28,9 +28,6 @@ final class QuantKernels512 {
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int Q8 = 34;
-    private static final int Q4 = 18;
-    /** Bytes 16–31 of a 256-bit load: where {@link #pairQ4} takes the second block's quants from. */
-    private static final VectorMask<Byte> SECOND_BLOCK_BYTES = VectorMask.fromLong(B256, 0xFFFF0000L);
     /** Float lanes 8–15: the second block's pair sums in {@link #pairQ4}. */
     private static final VectorMask<Float> SECOND_BLOCK_LANES = VectorMask.fromLong(F512, 0xFF00L);
     /** Undoes the 2¹⁶ of {@link QuantKernels#shiftedPairSums} (a power of two: exact). */
@@ -74,10 +71,11 @@ final class QuantKernels512 {
         FloatVector acc = FloatVector.zero(F512);
         float c = 0;
         int b = 0;
-        for (; b + 1 < blocks; b += 2, off += 2 * Q4) {
+        for (; b + 1 < blocks; b += 2) {
             int at = qo + b * BLOCK;
-            float sA = QuantKernels.scale(w, off) * da[dOff + b], sB = QuantKernels.scale(w, off + Q4) * da[dOff + b + 1];
-            acc = pairQ4(w, off, ShortVector.fromArray(S512, qa, at), ShortVector.fromArray(S512, qa, at + BLOCK), sA, sB, acc);
+            long s = QuantKernelsScalar.q4Scale(off, b);
+            float sA = QuantKernels.scale(w, s) * da[dOff + b], sB = QuantKernels.scale(w, s + 2) * da[dOff + b + 1];
+            acc = pairQ4(w, QuantKernelsScalar.q4Quants(off, blocks, b), ShortVector.fromArray(S512, qa, at), ShortVector.fromArray(S512, qa, at + BLOCK), sA, sB, acc);
             c += sA * corr[dOff + b] + sB * corr[dOff + b + 1];
         }
         return acc.reduceLanes(ADD) * UNSHIFT + c + lastQ4(w, off, qa, qo, da, corr, dOff, b, blocks);
@@ -91,39 +89,35 @@ final class QuantKernels512 {
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
             int at = qo + b * BLOCK;
-            long p0 = off0 + (long) b * Q4, p1 = off1 + (long) b * Q4;
+            long s0 = QuantKernelsScalar.q4Scale(off0, b), s1 = QuantKernelsScalar.q4Scale(off1, b);
             ShortVector lo = ShortVector.fromArray(S512, qa, at), hi = ShortVector.fromArray(S512, qa, at + BLOCK);
             float dA = da[dOff + b], dB = da[dOff + b + 1], kA = corr[dOff + b], kB = corr[dOff + b + 1];
-            float sA0 = QuantKernels.scale(w, p0) * dA, sB0 = QuantKernels.scale(w, p0 + Q4) * dB;
-            float sA1 = QuantKernels.scale(w, p1) * dA, sB1 = QuantKernels.scale(w, p1 + Q4) * dB;
-            acc0 = pairQ4(w, p0, lo, hi, sA0, sB0, acc0);
-            acc1 = pairQ4(w, p1, lo, hi, sA1, sB1, acc1);
+            float sA0 = QuantKernels.scale(w, s0) * dA, sB0 = QuantKernels.scale(w, s0 + 2) * dB;
+            float sA1 = QuantKernels.scale(w, s1) * dA, sB1 = QuantKernels.scale(w, s1 + 2) * dB;
+            acc0 = pairQ4(w, QuantKernelsScalar.q4Quants(off0, blocks, b), lo, hi, sA0, sB0, acc0);
+            acc1 = pairQ4(w, QuantKernelsScalar.q4Quants(off1, blocks, b), lo, hi, sA1, sB1, acc1);
             c0 += sA0 * kA + sB0 * kB;
             c1 += sA1 * kA + sB1 * kB;
         }
-        long tail = (long) b * Q4;
-        out[o] = acc0.reduceLanes(ADD) * UNSHIFT + c0 + lastQ4(w, off0 + tail, qa, qo, da, corr, dOff, b, blocks);
-        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT + c1 + lastQ4(w, off1 + tail, qa, qo, da, corr, dOff, b, blocks);
+        out[o] = acc0.reduceLanes(ADD) * UNSHIFT + c0 + lastQ4(w, off0, qa, qo, da, corr, dOff, b, blocks);
+        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT + c1 + lastQ4(w, off1, qa, qo, da, corr, dOff, b, blocks);
     }
 
-    /** The unpaired last block (at {@code off}) of a row with an odd number of blocks by the scalar twin; 0 when {@code b == blocks}. */
+    /** The unpaired last block {@code b} of the row at {@code off} by the scalar twin; 0 when {@code b == blocks}. */
     private static float lastQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int b, int blocks) {
-        return b < blocks ? QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.NATURAL, w, off, qa, qo + b * BLOCK, da, corr, dOff + b, 1) : 0f;
+        return b < blocks ? QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.PAIRED, w, off, blocks, b, blocks, qa, qo, da, corr, dOff) : 0f;
     }
 
     /**
-     * Two consecutive Q4_0 blocks A (at {@code off}) and B in one vector: a 32-byte load at A's quants
-     * and one ending at B's are blended into {@code [A's 16 bytes | B's 16 bytes]} (no shuffle: the
-     * second load starts 2 bytes later, past B's scale), zero-extended to 32 shorts, and split into low
-     * nibbles ({@code & 0xF}) and high nibbles ({@code >>> 4}), which multiply the pair's low-half and
-     * high-half activations ({@code lo}, {@code hi}). Each 16-bit lane sums its two products
-     * (≤ 2·15·127), {@link QuantKernels#shiftedPairSums} adds neighbours, and lanes 0–7 (block A) and 8–15 (block B)
+     * Two consecutive Q4_0 blocks A and B in one vector: their 32 bytes of nibbles (side by side in a planar
+     * row, from {@code quants}) zero-extended to 32 shorts and split into low nibbles ({@code & 0xF}) and
+     * high nibbles ({@code >>> 4}), which multiply the pair's low-half and high-half activations
+     * ({@code lo}, {@code hi}). Each 16-bit lane sums its two products (≤ 2·15·127),
+     * {@link QuantKernels#shiftedPairSums} adds neighbours, and lanes 0–7 (block A) and 8–15 (block B)
      * are scaled by {@code sA} and {@code sB} in one FMA.
      */
-    private static FloatVector pairQ4(MemorySegment w, long off, ShortVector lo, ShortVector hi, float sA, float sB, FloatVector acc) {
-        ByteVector a = ByteVector.fromMemorySegment(B256, w, off + 2, ByteOrder.LITTLE_ENDIAN);
-        ByteVector b = ByteVector.fromMemorySegment(B256, w, off + 4, ByteOrder.LITTLE_ENDIAN);
-        ShortVector q = (ShortVector) a.blend(b, SECOND_BLOCK_BYTES).convertShape(ZERO_EXTEND_B2S, S512, 0);
+    private static FloatVector pairQ4(MemorySegment w, long quants, ShortVector lo, ShortVector hi, float sA, float sB, FloatVector acc) {
+        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, w, quants, ByteOrder.LITTLE_ENDIAN).convertShape(ZERO_EXTEND_B2S, S512, 0);
         ShortVector products = q.and((short) 0xF).mul(lo).add(q.lanewise(LSHR, 4).mul(hi));
         FloatVector scales = FloatVector.broadcast(F512, sA).blend(FloatVector.broadcast(F512, sB), SECOND_BLOCK_LANES);
         return ((FloatVector) QuantKernels.shiftedPairSums(products).convert(I2F, 0)).fma(scales, acc);

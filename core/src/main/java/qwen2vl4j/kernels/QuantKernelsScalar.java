@@ -11,11 +11,14 @@ import qwen2vl4j.io.DType;
  * {@link QuantKernels}, which the tests compare those against.
  *
  * <p>A block is 32 consecutive values of a row. Q8_0 stores it in 34 bytes: the f16 scale {@code d}
- * ({@code max|x| / 127}) and 32 int8 {@code q = round(x / d)}. Q4_0 stores it in 18 bytes: the f16
- * scale {@code d = m / −8}, {@code m} the value of largest magnitude with its sign, and 16 bytes whose
- * low nibbles hold values 0..15 and high nibbles values 16..31, each {@code q = min(15, trunc(x/d + 8.5))},
- * value {@code d·(q − 8)}. Activations are quantized per block like Q8_0 but keep a float scale,
- * widened to shorts in the order each kernel reads them.
+ * ({@code max|x| / 127}) and 32 int8 {@code q = round(x / d)}; a row is its blocks one after the other,
+ * as in GGUF. Q4_0 stores it in 18 bytes: the f16 scale {@code d = m / −8}, {@code m} the value of
+ * largest magnitude with its sign, and 16 bytes whose low nibbles hold values 0..15 and high nibbles
+ * values 16..31, each {@code q = min(15, trunc(x/d + 8.5))}, value {@code d·(q − 8)}. A Q4_0 row of
+ * {@code B} blocks is planar: first the {@code B} scales ({@link #q4Scale}), then the {@code B × 16}
+ * bytes of nibbles ({@link #q4Quants}), the same 18 bytes per block as GGUF's interleaved blocks,
+ * so that a kernel can load eight scales as one vector. Activations are quantized per block like Q8_0
+ * but keep a float scale, widened to shorts in the order each kernel reads them.
  */
 final class QuantKernelsScalar {
     /** Values per block. */
@@ -26,6 +29,16 @@ final class QuantKernelsScalar {
     /** ggml's roundf: halves away from zero. */
     static int roundHalfAway(float v) {
         return (int) Math.copySign((float) Math.floor(Math.abs(v) + 0.5f), v);
+    }
+
+    /** Byte offset of the f16 scale of block {@code b} of the planar Q4_0 row at {@code row}. */
+    static long q4Scale(long row, int b) {
+        return row + 2L * b;
+    }
+
+    /** Byte offset of the 16 bytes of nibbles of block {@code b} of the planar Q4_0 row at {@code row}, of {@code blocks} blocks. */
+    static long q4Quants(long row, int blocks, int b) {
+        return row + 2L * blocks + 16L * b;
     }
 
     /** Quantizes {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into Q8_0 blocks at {@code dst[off..]}. */
@@ -41,9 +54,10 @@ final class QuantKernelsScalar {
         }
     }
 
-    /** Quantizes {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into Q4_0 blocks at {@code dst[off..]}. */
+    /** Quantizes the row {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into a planar Q4_0 row at {@code dst[off..]}. */
     static void quantizeQ4_0(float[] x, int xo, int n, MemorySegment dst, long off) {
-        for (int b = 0; b < n / BLOCK; b++, off += DType.Q4_0.bytes()) {
+        int blocks = n / BLOCK;
+        for (int b = 0; b < blocks; b++) {
             int base = xo + b * BLOCK;
             float amax = 0, max = 0;
             for (int j = 0; j < BLOCK; j++) {
@@ -55,16 +69,17 @@ final class QuantKernelsScalar {
             }
             float d = max / -8;
             float id = d != 0 ? 1f / d : 0f;
-            dst.set(Matrix.SHORT_LE, off, Float.floatToFloat16(d));
+            dst.set(Matrix.SHORT_LE, q4Scale(off, b), Float.floatToFloat16(d));
+            long quants = q4Quants(off, blocks, b);
             for (int j = 0; j < BLOCK / 2; j++) {
                 int lo = Math.min(15, (byte) (x[base + j] * id + 8.5f));
                 int hi = Math.min(15, (byte) (x[base + BLOCK / 2 + j] * id + 8.5f));
-                dst.set(ValueLayout.JAVA_BYTE, off + 2 + j, (byte) (lo | hi << 4));
+                dst.set(ValueLayout.JAVA_BYTE, quants + j, (byte) (lo | hi << 4));
             }
         }
     }
 
-    /** Quantizes {@code n} values into blocks of {@code type} (Q8_0 or Q4_0). */
+    /** Quantizes the row of {@code n} values {@code x[xo..]} into a row of blocks of {@code type} (Q8_0 or Q4_0) at {@code dst[off..]}. */
     static void quantize(DType type, float[] x, int xo, int n, MemorySegment dst, long off) {
         switch (type) {
             case Q8_0 -> quantizeQ8_0(x, xo, n, dst, off);
@@ -73,16 +88,27 @@ final class QuantKernelsScalar {
         }
     }
 
-    /** Widens the {@code n / 32} blocks of {@code type} at {@code src[off..]} into {@code dst[dOff .. dOff+n)}. */
+    /** Widens the row of {@code n} values of {@code type} at {@code src[off..]} into {@code dst[dOff .. dOff+n)}. */
     static void dequantize(DType type, MemorySegment src, long off, float[] dst, int dOff, int n) {
-        for (int b = 0; b < n / BLOCK; b++, off += type.bytes()) {
-            float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, off));
-            int o = dOff + b * BLOCK;
+        dequantize(type, src, off, n / BLOCK, 0, dst, dOff, n);
+    }
+
+    /**
+     * Widens the {@code n / 32} blocks from block {@code from} of the row of {@code blocks} blocks of {@code type}
+     * at {@code src[row..]} into {@code dst[dOff .. dOff+n)}.
+     */
+    static void dequantize(DType type, MemorySegment src, long row, int blocks, int from, float[] dst, int dOff, int n) {
+        for (int b = from; b < from + n / BLOCK; b++) {
+            int o = dOff + (b - from) * BLOCK;
             if (type == DType.Q8_0) {
+                long off = row + (long) b * type.bytes();
+                float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, off));
                 for (int j = 0; j < BLOCK; j++) dst[o + j] = d * src.get(ValueLayout.JAVA_BYTE, off + 2 + j);
             } else {
+                float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, q4Scale(row, b)));
+                long quants = q4Quants(row, blocks, b);
                 for (int j = 0; j < BLOCK / 2; j++) {
-                    int q = src.get(ValueLayout.JAVA_BYTE, off + 2 + j) & 0xFF;
+                    int q = src.get(ValueLayout.JAVA_BYTE, quants + j) & 0xFF;
                     dst[o + j] = d * ((q & 0xF) - 8);
                     dst[o + BLOCK / 2 + j] = d * ((q >>> 4) - 8);
                 }
@@ -90,13 +116,15 @@ final class QuantKernelsScalar {
         }
     }
 
-    /** Value {@code c} of the row whose blocks start at {@code src[off]}. */
-    static float get(DType type, MemorySegment src, long off, int c) {
-        long block = off + (long) (c / BLOCK) * type.bytes();
-        float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, block));
-        int j = c % BLOCK;
-        if (type == DType.Q8_0) return d * src.get(ValueLayout.JAVA_BYTE, block + 2 + j);
-        int q = src.get(ValueLayout.JAVA_BYTE, block + 2 + j % (BLOCK / 2)) & 0xFF;
+    /** Value {@code c} of the row of {@code blocks} blocks at {@code src[row..]}. */
+    static float get(DType type, MemorySegment src, long row, int blocks, int c) {
+        int b = c / BLOCK, j = c % BLOCK;
+        if (type == DType.Q8_0) {
+            long block = row + (long) b * type.bytes();
+            return Float.float16ToFloat(src.get(Matrix.SHORT_LE, block)) * src.get(ValueLayout.JAVA_BYTE, block + 2 + j);
+        }
+        float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, q4Scale(row, b)));
+        int q = src.get(ValueLayout.JAVA_BYTE, q4Quants(row, blocks, b) + j % (BLOCK / 2)) & 0xFF;
         return d * ((j < BLOCK / 2 ? q & 0xF : q >>> 4) - 8);
     }
 
@@ -166,18 +194,25 @@ final class QuantKernelsScalar {
     }
 
     /**
-     * Σ over blocks of {@code d_w · d_a · Σ (q_w − 8)·q_a}: a Q4_0 weight row against an activation row of
-     * {@code blocks} blocks in {@code order} (see {@link #q4Position}).
+     * Σ over blocks of {@code d_w · d_a · Σ (q_w − 8)·q_a}: the planar Q4_0 weight row of {@code blocks} blocks at
+     * {@code w[off..]} against an activation row in {@code order} (see {@link #q4Position}).
      */
     static float dotQ4(Q4Order order, MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+        return dotQ4(order, w, off, blocks, 0, blocks, qa, qo, da, corr, dOff);
+    }
+
+    /** {@link #dotQ4} over blocks {@code [from, to)} only, of the planar row at {@code w[off..]} of {@code blocks} blocks. */
+    static float dotQ4(Q4Order order, MemorySegment w, long off, int blocks, int from, int to, short[] qa, int qo, float[] da, float[] corr,
+                       int dOff) {
         float s = 0;
-        for (int b = 0; b < blocks; b++, off += DType.Q4_0.bytes()) {
+        for (int b = from; b < to; b++) {
+            long quants = q4Quants(off, blocks, b);
             int sum = 0;
             for (int j = 0; j < BLOCK / 2; j++) {
-                int q = w.get(ValueLayout.JAVA_BYTE, off + 2 + j) & 0xFF;
+                int q = w.get(ValueLayout.JAVA_BYTE, quants + j) & 0xFF;
                 sum += (q & 0xF) * qa[qo + q4Position(order, b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(order, b, j + BLOCK / 2, blocks)];
             }
-            s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, off)) * da[dOff + b] * (sum + corr[dOff + b]);
+            s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, q4Scale(off, b))) * da[dOff + b] * (sum + corr[dOff + b]);
         }
         return s;
     }

@@ -90,7 +90,7 @@ class QuantKernelsTest {
                 if (!(Math.abs(back[i] - x[i]) <= bound * 1.0001 + 1e-30)) {
                     fail(type + " value " + i + ": " + x[i] + " came back as " + back[i] + " (bound " + bound + ")");
                 }
-                assertEquals(back[i], QuantKernelsScalar.get(type, seg, 0, i), "element access agrees with the row");
+                assertEquals(back[i], QuantKernelsScalar.get(type, seg, 0, n / BLOCK, i), "element access agrees with the row");
             }
         }
     }
@@ -108,7 +108,7 @@ class QuantKernelsTest {
         int cols = blocks * BLOCK;
         float[] w = gaussian(rnd, 3 * cols), x = gaussian(rnd, cols);
         MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(3L * cols)]);
-        QuantKernelsScalar.quantize(type, w, 0, 3 * cols, seg, 0);
+        quantizeRows(type, w, 3, cols, seg);
         for (int bits : WIDTHS) {
             Q4Order order = order(bits);
             short[] q = new short[cols + 5];
@@ -129,7 +129,7 @@ class QuantKernelsTest {
             float expected = scalarDot(type, QuantKernels.Q4_ORDER, seg, off, q, 5, d, corr, 2, blocks);
             float actual = type == DType.Q8_0
                     ? QuantKernels.dotQ8(seg, off, q, 5, d, 2, blocks)
-                    : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
+                    : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks, new float[QuantKernels.q4Scratch(blocks)]);
             float magnitude = magnitude(seg, type, off, x, cols);
             assertEquals(expected, actual, 1e-5f * magnitude, type + " row " + r + " of " + blocks + " blocks");
         }
@@ -176,7 +176,7 @@ class QuantKernelsTest {
         int cols = blocks * BLOCK;
         float[] w = gaussian(rnd, 4 * cols), x = gaussian(rnd, cols);
         MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(4L * cols)]);
-        QuantKernelsScalar.quantize(type, w, 0, 4 * cols, seg, 0);
+        quantizeRows(type, w, 4, cols, seg);
         for (int bits : new int[] {512, 256, 128, 0}) {
             Q4Order order = bits == 0 ? QuantKernels.Q4_ORDER : order(bits);
             String kernel = bits == 0 ? "dispatched (" + QuantKernels.BITS + "-bit)" : bits + "-bit";
@@ -233,7 +233,8 @@ class QuantKernelsTest {
         boolean q8 = type == DType.Q8_0;
         return switch (bits) {
             case 512 -> q8 ? QuantKernels512.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels512.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
-            case 256 -> q8 ? QuantKernels256.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels256.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
+            case 256 -> q8 ? QuantKernels256.dotQ8(seg, off, q, qo, d, dOff, blocks)
+                    : QuantKernels256.dotQ4(seg, off, q, qo, d, corr, dOff, blocks, new float[QuantKernels.q4Scratch(blocks)]);
             case 128 -> q8 ? QuantKernels128.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels128.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
             default -> throw new IllegalArgumentException("no " + bits + "-bit kernel");
         };
@@ -250,7 +251,7 @@ class QuantKernelsTest {
             }
             case 256 -> {
                 if (q8) QuantKernels256.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
-                else QuantKernels256.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o);
+                else QuantKernels256.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o, new float[QuantKernels.q4Scratch(blocks)]);
             }
             case 128 -> {
                 if (q8) QuantKernels128.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
@@ -258,7 +259,7 @@ class QuantKernelsTest {
             }
             default -> {
                 if (q8) QuantKernels.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
-                else QuantKernels.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o);
+                else QuantKernels.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o, new float[QuantKernels.q4Scratch(blocks)]);
             }
         }
     }
@@ -313,6 +314,61 @@ class QuantKernelsTest {
                 q.row(r, deq, 0);
                 double mag = magnitude(deq, 0, x, i * cols, cols) + Math.abs(bias[r]);
                 assertEquals(expected[i * rows + r], actual[i * rows + r], 1e-5 * mag, "output " + i + "," + r);
+            }
+        }
+    }
+
+    /** A Q4_0 row is planar: the scales of its blocks, then their nibbles, 18 bytes per block as in GGUF. */
+    @Test
+    void q4RowIsPlanar() {
+        float[] x = new float[3 * BLOCK];
+        for (int j = 0; j < x.length; j++) x[j] = (j % 5 - 2) * (1 + j / BLOCK);
+        MemorySegment planar = MemorySegment.ofArray(new byte[3 * 18]), single = MemorySegment.ofArray(new byte[18]);
+        QuantKernelsScalar.quantizeQ4_0(x, 0, x.length, planar, 0);
+        for (int b = 0; b < 3; b++) {
+            QuantKernelsScalar.quantizeQ4_0(x, b * BLOCK, BLOCK, single, 0); // a one-block row is one GGUF block
+            assertEquals(single.get(Matrix.SHORT_LE, 0), planar.get(Matrix.SHORT_LE, 2L * b), "scale of block " + b + " at byte " + 2 * b);
+            for (int j = 0; j < 16; j++) {
+                assertEquals(single.get(ValueLayout.JAVA_BYTE, 2 + j), planar.get(ValueLayout.JAVA_BYTE, 6 + 16L * b + j), "nibbles of block " + b);
+            }
+        }
+    }
+
+    /** The vector f16 conversion of eight scales equals {@link Float#float16ToFloat} bit for bit, for every 16-bit pattern. */
+    @Test
+    void eightScalesConvertExactly() {
+        MemorySegment all = MemorySegment.ofArray(new byte[2 * 65536]);
+        for (int h = 0; h < 65536; h++) all.set(Matrix.SHORT_LE, 2L * h, (short) h);
+        float[] v = new float[8];
+        for (int h = 0; h < 65536; h += 8) {
+            QuantKernels.f16ToFloat(all, 2L * h).intoArray(v, 0);
+            for (int i = 0; i < 8; i++) {
+                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat((short) (h + i))), Float.floatToRawIntBits(v[i]),
+                        "f16 0x" + Integer.toHexString(h + i));
+            }
+        }
+    }
+
+    /** Any whole blocks of a row, as the GEMM's panels read them, with the vector dequantizer and its scalar twin. */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void partOfARowDequantizesAsTheWholeRow(DType type) {
+        Random rnd = new Random(7 + type.ordinal());
+        int blocks = 9, cols = blocks * BLOCK;
+        float[] w = gaussian(rnd, 2 * cols);
+        MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(2L * cols)]);
+        quantizeRows(type, w, 2, cols, seg);
+        long row = type.byteSize(cols);
+        float[] whole = new float[cols];
+        QuantKernelsScalar.dequantize(type, seg, row, whole, 0, cols);
+        for (int from = 0; from < blocks; from += 4) {
+            int n = Math.min(3, blocks - from) * BLOCK;
+            float[] vector = new float[n], scalar = new float[n];
+            QuantKernels.dequantize(type, seg, row, blocks, from, vector, 0, n);
+            QuantKernelsScalar.dequantize(type, seg, row, blocks, from, scalar, 0, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(whole[from * BLOCK + i], vector[i], "vector, block " + from + " value " + i);
+                assertEquals(whole[from * BLOCK + i], scalar[i], "scalar, block " + from + " value " + i);
             }
         }
     }
@@ -376,6 +432,11 @@ class QuantKernelsTest {
         double s = 0;
         for (int i = 0; i < n; i++) s += Math.abs(w[wo + i] * x[xo + i]);
         return s;
+    }
+
+    /** {@code rows} rows of {@code cols} values from {@code w}, each quantized as a row of its own, one after the other. */
+    private static void quantizeRows(DType type, float[] w, int rows, int cols, MemorySegment seg) {
+        for (int r = 0; r < rows; r++) QuantKernelsScalar.quantize(type, w, r * cols, cols, seg, type.byteSize((long) r * cols));
     }
 
     private static float[] gaussian(Random rnd, int n) {

@@ -183,28 +183,32 @@ final class QuantBaseline {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         float c = 0;
         int b = 0;
-        for (; b + 1 < vb; b += 2, off += 2 * Q4) {
-            float s0 = scale(w, off, da[dOff + b]), s1 = scale(w, off + Q4, da[dOff + b + 1]);
-            acc0 = blockQ4(w, off, qa, qo + b * BLOCK, s0, acc0);
-            acc1 = blockQ4(w, off + Q4, qa, qo + (b + 1) * BLOCK, s1, acc1);
+        for (; b + 1 < vb; b += 2) {
+            float s0 = scale(w, off + 2L * b, da[dOff + b]), s1 = scale(w, off + 2L * (b + 1), da[dOff + b + 1]);
+            acc0 = blockQ4(w, quants(off, blocks, b), qa, qo + b * BLOCK, s0, acc0);
+            acc1 = blockQ4(w, quants(off, blocks, b + 1), qa, qo + (b + 1) * BLOCK, s1, acc1);
             c += s0 * corr[dOff + b] + s1 * corr[dOff + b + 1];
         }
         if (b < vb) {
-            float s0 = scale(w, off, da[dOff + b]);
-            acc0 = blockQ4(w, off, qa, qo + b * BLOCK, s0, acc0);
+            float s0 = scale(w, off + 2L * b, da[dOff + b]);
+            acc0 = blockQ4(w, quants(off, blocks, b), qa, qo + b * BLOCK, s0, acc0);
             c += s0 * corr[dOff + b];
             b++;
-            off += Q4;
         }
-        if (b < blocks) c += dotQ4Scalar(w, off, qa, qo + b * BLOCK, da, corr, dOff + b, blocks - b);
+        if (b < blocks) c += dotQ4Scalar(w, off, blocks, b, qa, qo, da, corr, dOff);
         return acc0.add(acc1).reduceLanes(ADD) + c;
     }
 
-    /** Bytes {@code j..} of the block widened to ints; each int {@code (hi nibble << 16 | lo nibble)} is the short pair (lo, hi). */
-    private static FloatVector blockQ4(MemorySegment w, long off, short[] qa, int qo, float s, FloatVector acc) {
+    /** Where the nibbles of block {@code b} lie in the planar Q4_0 row at {@code off} of {@code blocks} blocks (its scales first, 2 bytes each). */
+    private static long quants(long off, int blocks, int b) {
+        return off + 2L * blocks + 16L * b;
+    }
+
+    /** Bytes {@code j..} of the block's nibbles widened to ints; each int {@code (hi nibble << 16 | lo nibble)} is the short pair (lo, hi). */
+    private static FloatVector blockQ4(MemorySegment w, long quants, short[] qa, int qo, float s, FloatVector acc) {
         FloatVector scale = FloatVector.broadcast(F, s);
         for (int j = 0; j < HALF; j += I.length()) {
-            IntVector q = (IntVector) ByteVector.fromMemorySegment(BI, w, off + 2 + j, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I, 0);
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(BI, w, quants + j, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I, 0);
             IntVector pairs = q.and(0xF).or(q.lanewise(LSHL, 12).and(0xF0000));
             IntVector p = pairs.reinterpretAsShorts().mul(ShortVector.fromArray(S, qa, qo + 2 * j)).reinterpretAsInts();
             acc = ((FloatVector) pairSums(p).convert(I2F, 0)).fma(scale, acc);
@@ -212,16 +216,16 @@ final class QuantBaseline {
         return acc;
     }
 
-    /** Plain-Java {@link #dotQ4} (same contract, same interleaved activation): the blocks its vectors cannot load. */
-    private static float dotQ4Scalar(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+    /** Plain-Java {@link #dotQ4} over blocks {@code [from, blocks)} (same interleaved activation): the blocks its vectors cannot load. */
+    private static float dotQ4Scalar(MemorySegment w, long off, int blocks, int from, short[] qa, int qo, float[] da, float[] corr, int dOff) {
         float s = 0;
-        for (int b = 0; b < blocks; b++, off += Q4) {
+        for (int b = from; b < blocks; b++) {
             int sum = 0;
             for (int j = 0; j < HALF; j++) {
-                int q = w.get(ValueLayout.JAVA_BYTE, off + 2 + j) & 0xFF;
+                int q = w.get(ValueLayout.JAVA_BYTE, quants(off, blocks, b) + j) & 0xFF;
                 sum += (q & 0xF) * qa[qo + b * BLOCK + 2 * j] + (q >>> 4) * qa[qo + b * BLOCK + 2 * j + 1];
             }
-            s += Float.float16ToFloat(w.get(SHORT_LE, off)) * da[dOff + b] * (sum + corr[dOff + b]);
+            s += Float.float16ToFloat(w.get(SHORT_LE, off + 2L * b)) * da[dOff + b] * (sum + corr[dOff + b]);
         }
         return s;
     }

@@ -102,15 +102,16 @@ final class QuantWidening {
         long off = m.rowOffset(r);
         int blocks = m.cols() / BLOCK, vb = vectorBlocks(w, off, blocks, Q4);
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < vb; b++, off += Q4) {
+        for (int b = 0; b < vb; b++) {
             FloatVector t = FloatVector.zero(F);
+            long quants = off + 2L * blocks + 16L * b; // a planar row: its scales, then its nibbles
             for (int j = 0; j < HALF; j += FL) {
-                IntVector q = widenToInts(w, off + 2 + j);
+                IntVector q = widenToInts(w, quants + j);
                 int at = xo + b * BLOCK + j;
                 t = ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at), t);
                 t = ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).fma(FloatVector.fromArray(F, x, at + HALF), t);
             }
-            acc = t.fma(FloatVector.broadcast(F, scale(w, off)), acc);
+            acc = t.fma(FloatVector.broadcast(F, scale(w, off + 2L * b)), acc);
         }
         float tail = vb < blocks ? dotScalar(m, r, vb, x, xo) : 0f;
         return acc.reduceLanes(ADD) + tail;
