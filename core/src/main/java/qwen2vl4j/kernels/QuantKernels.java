@@ -3,12 +3,9 @@ package qwen2vl4j.kernels;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2I;
-import static jdk.incubator.vector.VectorOperators.EQ;
-import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -132,25 +129,6 @@ final class QuantKernels {
     /** The f16 scale of the block at {@code off}. */
     static float scale(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(Matrix.SHORT_LE, off));
-    }
-
-    private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
-    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
-
-    /**
-     * The eight f16 values at {@code w[off..]} as floats, bit for bit as {@link Float#float16ToFloat}: the magnitude
-     * bits moved into a float's place ({@code << 13}) read as a float 2¹¹² times too small (normal and subnormal
-     * values alike: the multiply by 2¹¹² is then exact), the sign put back; an infinity or NaN (exponent 31) keeps
-     * its significand under the float's all-ones exponent, a NaN with the quiet bit set.
-     */
-    static FloatVector f16ToFloat(MemorySegment w, long off) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, w, off, ByteOrder.LITTLE_ENDIAN).convertShape(S2I, I256, 0);
-        IntVector bits = h.and(0x7FFF).lanewise(LSHL, 13);
-        IntVector finite = bits.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        IntVector magnitude = finite.blend(bits.or(0x7F800000), h.and(0x7C00).compare(EQ, 0x7C00)) // infinities
-                .blend(bits.or(0x7FC00000), h.and(0x7FFF).compare(GT, 0x7C00)); // NaNs, made quiet as float16ToFloat does
-        return magnitude.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats();
     }
 
     /**

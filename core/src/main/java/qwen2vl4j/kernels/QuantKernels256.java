@@ -2,9 +2,12 @@ package qwen2vl4j.kernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.B2S;
+import static jdk.incubator.vector.VectorOperators.EQ;
+import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.S2I;
 import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 import java.lang.foreign.MemorySegment;
@@ -31,6 +34,8 @@ final class QuantKernels256 {
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int HALF = BLOCK / 2;
     private static final int Q8 = 34;
@@ -93,7 +98,7 @@ final class QuantKernels256 {
      * the block scales first ({@link #rowScales}, into {@code scales}).
      */
     static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
-        rowScales(w, off, da, corr, dOff, blocks, scales, 0, 0);
+        rowScales(w, off, -1, da, corr, dOff, blocks, scales);
         FloatVector acc = FloatVector.zero(F256);
         long quants = off + 2L * blocks; // QuantKernelsScalar.q4Quants(off, blocks, 0)
         for (int b = 0; b < blocks; b++) { // only Vector API calls, as in dotQ4x2
@@ -115,12 +120,12 @@ final class QuantKernels256 {
      */
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
                         float[] out, int o, float[] scales) {
-        for (int k = 0; k < 2; k++) rowScales(w, k == 0 ? off0 : off1, da, corr, dOff, blocks, scales, k * blocks, k); // one call site: inlined once
+        rowScales(w, off0, off1, da, corr, dOff, blocks, scales);
         float c0 = scales[2 * blocks + 8], c1 = scales[2 * blocks + 9];
         FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
         long quants0 = off0 + 2L * blocks, quants1 = off1 + 2L * blocks; // QuantKernelsScalar.q4Quants(off, blocks, 0)
-        // Only Vector API calls in this loop (no helpers of ours): C2 defers those past its node-count cutoff, which
-        // the scale conversion above has nearly used up, where it would refuse a helper and box its vectors.
+        // Only Vector API calls in this loop (no helpers of ours): past its node-count cutoff C2 defers those, where it
+        // would refuse a helper of ours and box the vectors it takes.
         for (int b = 0; b < blocks; b++) {
             int at = qo + b * BLOCK;
             ShortVector lo = ShortVector.fromArray(S256, qa, at), hi = ShortVector.fromArray(S256, qa, at + HALF);
@@ -140,28 +145,47 @@ final class QuantKernels256 {
     }
 
     /**
-     * The scales {@code d_w·d_a} of the planar Q4_0 row at {@code off} into {@code scales[so .. so + blocks)}, eight
-     * at a time ({@link QuantKernels#f16ToFloat}: its scales lie side by side), and its correction
-     * {@code Σ d_w·d_a·corr} (the weights' offset of 8) into {@code scales[2·blocks + 8 + k]};
-     * {@code scales[2·blocks .. 2·blocks + 8)} holds the correction's lanes, summed in lane order.
+     * The scales {@code d_w·d_a} of the planar Q4_0 rows at {@code off0} and {@code off1} (none when negative) into
+     * {@code scales[0 .. blocks)} and {@code scales[blocks .. 2·blocks)}, eight at a time (a planar row's scales
+     * lie side by side), and their corrections {@code Σ d_w·d_a·corr} (the weights' offset of 8) into
+     * {@code scales[2·blocks + 8]} and {@code scales[2·blocks + 9]}, each summed lane by lane in lane order
+     * (through {@code scales[2·blocks ..]}), then over the blocks left over. The f16 scales become floats bit for bit
+     * as {@link Float#float16ToFloat} makes them: the magnitude bits moved into a float's place ({@code << 13}) read
+     * as a float 2¹¹² times too small (normal and subnormal values alike: the multiply by 2¹¹² is then exact), the
+     * sign put back; an infinity or NaN (exponent 31) keeps its significand under the float's all-ones exponent, a
+     * NaN with the quiet bit set.
+     *
+     * <p>This pass stays out of the kernels' own compilation: it takes and returns no vector, and both rows in one
+     * method make it larger than C2 inlines (FreqInlineSize, 325 bytes of bytecode). Inlined beside a kernel's
+     * loop, its vector code made C2's code for that loop slower in some runs and not others ([8960x1536] 0.53 or
+     * 0.82 ms); kept out with {@code -XX:CompileCommand=dontinline} it ran 0.55–0.59 ms in every run.
      */
-    private static void rowScales(MemorySegment w, long off, float[] da, float[] corr, int dOff, int blocks, float[] scales, int so, int k) {
-        FloatVector c = FloatVector.zero(F256);
-        int b = 0;
-        for (; b + F256.length() <= blocks; b += F256.length()) {
-            FloatVector s = QuantKernels.f16ToFloat(w, QuantKernelsScalar.q4Scale(off, b)).mul(FloatVector.fromArray(F256, da, dOff + b));
-            s.intoArray(scales, so + b);
-            c = s.fma(FloatVector.fromArray(F256, corr, dOff + b), c);
+    static void rowScales(MemorySegment w, long off0, long off1, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
+        for (int k = 0; k < 2; k++) {
+            long off = k == 0 ? off0 : off1;
+            if (off < 0) break;
+            FloatVector c = FloatVector.zero(F256);
+            int b = 0;
+            for (; b + F256.length() <= blocks; b += F256.length()) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off, b), ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(S2I, I256, 0);
+                IntVector bits = h.and(0x7FFF).lanewise(LSHL, 13);
+                IntVector magnitude = bits.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(bits.or(0x7F800000), h.and(0x7C00).compare(EQ, 0x7C00)) // infinities
+                        .blend(bits.or(0x7FC00000), h.and(0x7FFF).compare(GT, 0x7C00)); // NaNs, made quiet as float16ToFloat does
+                FloatVector d = magnitude.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(FloatVector.fromArray(F256, da, dOff + b));
+                d.intoArray(scales, k * blocks + b);
+                c = d.fma(FloatVector.fromArray(F256, corr, dOff + b), c);
+            }
+            c.intoArray(scales, 2 * blocks);
+            float sum = 0;
+            for (int l = 0; l < F256.length(); l++) sum += scales[2 * blocks + l];
+            for (; b < blocks; b++) {
+                float d = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
+                scales[k * blocks + b] = d;
+                sum += d * corr[dOff + b];
+            }
+            scales[2 * blocks + 8 + k] = sum;
         }
-        int lanes = 2 * blocks;
-        c.intoArray(scales, lanes);
-        float sum = 0;
-        for (int l = 0; l < F256.length(); l++) sum += scales[lanes + l];
-        for (; b < blocks; b++) {
-            float s = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
-            scales[so + b] = s;
-            sum += s * corr[dOff + b];
-        }
-        scales[lanes + F256.length() + k] = sum;
     }
 }

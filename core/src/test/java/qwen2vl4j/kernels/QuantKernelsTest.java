@@ -334,18 +334,26 @@ class QuantKernelsTest {
         }
     }
 
-    /** The vector f16 conversion of eight scales equals {@link Float#float16ToFloat} bit for bit, for every 16-bit pattern. */
+    /**
+     * The scale pass of the 256-bit Q4_0 kernel converts f16 scales as {@link Float#float16ToFloat} does, bit
+     * for bit for every 16-bit pattern (NaNs: any NaN), and sums the correction; then a row whose block count is not a
+     * multiple of the lanes.
+     */
     @Test
-    void eightScalesConvertExactly() {
-        MemorySegment all = MemorySegment.ofArray(new byte[2 * 65536]);
-        for (int h = 0; h < 65536; h++) all.set(Matrix.SHORT_LE, 2L * h, (short) h);
-        float[] v = new float[8];
-        for (int h = 0; h < 65536; h += 8) {
-            QuantKernels.f16ToFloat(all, 2L * h).intoArray(v, 0);
-            for (int i = 0; i < 8; i++) {
-                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat((short) (h + i))), Float.floatToRawIntBits(v[i]),
-                        "f16 0x" + Integer.toHexString(h + i));
+    void rowScalesConvertEveryF16Exactly() {
+        for (int blocks : new int[] {65536, 13}) {
+            MemorySegment row = MemorySegment.ofArray(new byte[2 * blocks]);
+            for (int h = 0; h < blocks; h++) row.set(Matrix.SHORT_LE, 2L * h, (short) (h * 4099));
+            float[] da = new float[blocks + 1], corr = new float[blocks + 1], scales = new float[QuantKernels.q4Scratch(blocks)];
+            java.util.Arrays.fill(da, 1f);
+            if (blocks == 13) corr[2] = 3f; // block 1 (dOff = 1); with every pattern NaN scales would make the sum NaN
+            QuantKernels256.rowScales(row, 0, 0, da, corr, 1, blocks, scales); // the same row twice: the second correction is at 2·blocks + 9
+            for (int h = 0; h < blocks; h++) {
+                float expected = Float.float16ToFloat((short) (h * 4099));
+                if (Float.isNaN(expected)) assertTrue(Float.isNaN(scales[h]), "f16 0x" + Integer.toHexString((short) (h * 4099) & 0xFFFF));
+                else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(scales[h]), "f16 0x" + Integer.toHexString((short) (h * 4099) & 0xFFFF));
             }
+            if (blocks == 13) assertEquals(3f * Float.float16ToFloat((short) 4099), scales[2 * blocks + 9], "the correction: scale 1 times corr 3");
         }
     }
 
