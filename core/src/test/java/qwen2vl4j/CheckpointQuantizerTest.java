@@ -126,13 +126,22 @@ class CheckpointQuantizerTest {
         writeQ4(odd, ",\\\"layout\\\":\\\"columns\\\"", interleaved);
         ModelLoadException e = assertThrows(ModelLoadException.class, () -> SafeTensors.open(odd));
         assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("columns") && e.getMessage().contains("planar"), e.getMessage());
+        Path q8 = tmp.resolve("q8.safetensors");
+        writeQuantized(q8, "Q8_0", ",\\\"layout\\\":\\\"planar\\\"", new byte[136]);
+        e = assertThrows(ModelLoadException.class, () -> SafeTensors.open(q8));
+        assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("for Q8_0") && e.getMessage().contains("(expected blocks)"), e.getMessage());
     }
 
     /** A file holding one Q4_0 tensor w [2, 64] stored as {@code blocks}, its metadata entry ending with {@code extra}. */
     private static void writeQ4(Path file, String extra, byte[] blocks) throws Exception {
-        String meta = "{\\\"w\\\":{\\\"dtype\\\":\\\"Q4_0\\\",\\\"shape\\\":[2,64]" + extra + "}}";
+        writeQuantized(file, "Q4_0", extra, blocks);
+    }
+
+    /** A file holding one tensor w [2, 64] of block type {@code type} stored as {@code blocks} (both rows). */
+    private static void writeQuantized(Path file, String type, String extra, byte[] blocks) throws Exception {
+        String meta = "{\\\"w\\\":{\\\"dtype\\\":\\\"" + type + "\\\",\\\"shape\\\":[2,64]" + extra + "}}";
         String header = "{\"__metadata__\":{\"" + QuantizedTensors.METADATA_KEY + "\":\"" + meta + "\"},"
-                + "\"w\":{\"dtype\":\"U8\",\"shape\":[2,36],\"data_offsets\":[0,72]}}";
+                + "\"w\":{\"dtype\":\"U8\",\"shape\":[2," + blocks.length / 2 + "],\"data_offsets\":[0," + blocks.length + "]}}";
         byte[] h = header.getBytes(StandardCharsets.UTF_8);
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + h.length + blocks.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.putLong(h.length).put(h).put(blocks);

@@ -94,8 +94,9 @@ public final class QuantizedTensors {
                         + Arrays.toString(shape) + ", found " + stored.dtype() + " " + Arrays.toString(stored.shape()));
             }
             String layout = e.getValue().path("layout").asText(BLOCKS);
-            if (!layout.equals(BLOCKS) && !layout.equals(PLANAR)) {
-                throw new ModelLoadException(where + ": unknown layout '" + layout + "' (expected " + PLANAR + " or " + BLOCKS + ")");
+            if (type == DType.Q4_0 ? !layout.equals(BLOCKS) && !layout.equals(PLANAR) : !layout.equals(BLOCKS)) {
+                throw new ModelLoadException(where + ": unknown layout '" + layout + "' for " + type + " (expected "
+                        + (type == DType.Q4_0 ? PLANAR + " or " + BLOCKS : BLOCKS) + ")");
             }
             MemorySegment data = stored.data();
             if (type == DType.Q4_0 && layout.equals(BLOCKS)) {
