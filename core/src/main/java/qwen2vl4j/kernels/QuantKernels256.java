@@ -100,7 +100,7 @@ final class QuantKernels256 {
     static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
         rowScales(w, off, -1, da, corr, dOff, blocks, scales);
         FloatVector acc = FloatVector.zero(F256);
-        long quants = off + 2L * blocks; // QuantKernelsScalar.q4Quants(off, blocks, 0)
+        long quants = QuantKernelsScalar.q4Quants(off, blocks, 0);
         for (int b = 0; b < blocks; b++) { // only Vector API calls, as in dotQ4x2
             int at = qo + b * BLOCK;
             ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, quants + (long) b * HALF, ByteOrder.LITTLE_ENDIAN)
@@ -109,7 +109,7 @@ final class QuantKernels256 {
                     .reinterpretAsInts();
             acc = ((FloatVector) p.add(p.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0)).fma(FloatVector.broadcast(F256, scales[b]), acc);
         }
-        return acc.reduceLanes(ADD) * UNSHIFT + scales[2 * blocks + 8];
+        return acc.reduceLanes(ADD) * UNSHIFT + scales[correction(blocks, 0)];
     }
 
     /**
@@ -121,9 +121,9 @@ final class QuantKernels256 {
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
                         float[] out, int o, float[] scales) {
         rowScales(w, off0, off1, da, corr, dOff, blocks, scales);
-        float c0 = scales[2 * blocks + 8], c1 = scales[2 * blocks + 9];
+        float c0 = scales[correction(blocks, 0)], c1 = scales[correction(blocks, 1)];
         FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
-        long quants0 = off0 + 2L * blocks, quants1 = off1 + 2L * blocks; // QuantKernelsScalar.q4Quants(off, blocks, 0)
+        long quants0 = QuantKernelsScalar.q4Quants(off0, blocks, 0), quants1 = QuantKernelsScalar.q4Quants(off1, blocks, 0);
         // Only Vector API calls in this loop (no helpers of ours): past its node-count cutoff C2 defers those, where it
         // would refuse a helper of ours and box the vectors it takes.
         for (int b = 0; b < blocks; b++) {
@@ -185,7 +185,12 @@ final class QuantKernels256 {
                 scales[k * blocks + b] = d;
                 sum += d * corr[dOff + b];
             }
-            scales[2 * blocks + 8 + k] = sum;
+            scales[correction(blocks, k)] = sum;
         }
+    }
+
+    /** Where {@link #rowScales} leaves the correction of row {@code k} (0 or 1) in the scratch, past the scales and 8 lane sums. */
+    private static int correction(int blocks, int k) {
+        return 2 * blocks + 8 + k;
     }
 }

@@ -200,7 +200,7 @@ final class QuantBaseline {
     }
 
     /** Where the nibbles of block {@code b} lie in the planar Q4_0 row at {@code off} of {@code blocks} blocks (its scales first, 2 bytes each). */
-    private static long quants(long off, int blocks, int b) {
+    static long quants(long off, int blocks, int b) {
         return off + 2L * blocks + 16L * b;
     }
 

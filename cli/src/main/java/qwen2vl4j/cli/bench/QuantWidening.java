@@ -104,7 +104,7 @@ final class QuantWidening {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < vb; b++) {
             FloatVector t = FloatVector.zero(F);
-            long quants = off + 2L * blocks + 16L * b; // a planar row: its scales, then its nibbles
+            long quants = QuantBaseline.quants(off, blocks, b);
             for (int j = 0; j < HALF; j += FL) {
                 IntVector q = widenToInts(w, quants + j);
                 int at = xo + b * BLOCK + j;
