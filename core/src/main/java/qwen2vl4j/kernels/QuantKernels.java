@@ -93,7 +93,7 @@ final class QuantKernels {
 
     /** The length of the {@code scales} scratch that {@link #dotQ4} and {@link #dotQ4x2} take for rows of {@code blocks} blocks. */
     static int q4Scratch(int blocks) {
-        return 2 * blocks + 10;
+        return 2 * blocks + 16;
     }
 
     /**

@@ -2,8 +2,7 @@ package qwen2vl4j.kernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.B2S;
-import static jdk.incubator.vector.VectorOperators.EQ;
-import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
@@ -99,7 +98,7 @@ final class QuantKernels256 {
      */
     static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
         rowScales(w, off, -1, da, corr, dOff, blocks, scales);
-        FloatVector acc = FloatVector.zero(F256);
+        FloatVector acc = FloatVector.fromArray(F256, scales, correction(blocks, 0)); // the correction, times 2¹⁶ as the sums below
         long quants = QuantKernelsScalar.q4Quants(off, blocks, 0);
         for (int b = 0; b < blocks; b++) { // only Vector API calls, as in dotQ4x2
             int at = qo + b * BLOCK;
@@ -109,7 +108,7 @@ final class QuantKernels256 {
                     .reinterpretAsInts();
             acc = ((FloatVector) p.add(p.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0)).fma(FloatVector.broadcast(F256, scales[b]), acc);
         }
-        return acc.reduceLanes(ADD) * UNSHIFT + scales[correction(blocks, 0)];
+        return acc.reduceLanes(ADD) * UNSHIFT;
     }
 
     /**
@@ -121,8 +120,8 @@ final class QuantKernels256 {
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
                         float[] out, int o, float[] scales) {
         rowScales(w, off0, off1, da, corr, dOff, blocks, scales);
-        float c0 = scales[correction(blocks, 0)], c1 = scales[correction(blocks, 1)];
-        FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
+        // each row's correction, times 2¹⁶ as the sums below
+        FloatVector acc0 = FloatVector.fromArray(F256, scales, correction(blocks, 0)), acc1 = FloatVector.fromArray(F256, scales, correction(blocks, 1));
         long quants0 = QuantKernelsScalar.q4Quants(off0, blocks, 0), quants1 = QuantKernelsScalar.q4Quants(off1, blocks, 0);
         // Only Vector API calls in this loop (no helpers of ours): past its node-count cutoff C2 defers those, where it
         // would refuse a helper of ours and box the vectors it takes.
@@ -140,20 +139,23 @@ final class QuantKernels256 {
             acc1 = ((FloatVector) p1.add(p1.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0))
                     .fma(FloatVector.broadcast(F256, scales[blocks + b]), acc1);
         }
-        out[o] = acc0.reduceLanes(ADD) * UNSHIFT + c0;
-        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT + c1;
+        out[o] = acc0.reduceLanes(ADD) * UNSHIFT;
+        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT;
     }
 
     /**
      * The scales {@code d_w·d_a} of the planar Q4_0 rows at {@code off0} and {@code off1} (none when negative) into
      * {@code scales[0 .. blocks)} and {@code scales[blocks .. 2·blocks)}, eight at a time (a planar row's scales
-     * lie side by side), and their corrections {@code Σ d_w·d_a·corr} (the weights' offset of 8) into
-     * {@code scales[2·blocks + 8]} and {@code scales[2·blocks + 9]}, each summed lane by lane in lane order
-     * (through {@code scales[2·blocks ..]}), then over the blocks left over. The f16 scales become floats bit for bit
-     * as {@link Float#float16ToFloat} makes them: the magnitude bits moved into a float's place ({@code << 13}) read
-     * as a float 2¹¹² times too small (normal and subnormal values alike: the multiply by 2¹¹² is then exact), the
-     * sign put back; an infinity or NaN (exponent 31) keeps its significand under the float's all-ones exponent, a
-     * NaN with the quiet bit set.
+     * lie side by side), and each row's correction {@code Σ d_w·d_a·corr} (the weights' offset of 8) as eight lane
+     * sums times 2¹⁶ at {@link #correction}: the kernel starts its accumulator from them, so they join its sum
+     * without a scalar pass (the blocks past the last eight are added to the first lane).
+     *
+     * <p>The f16 scales become floats as {@link Float#float16ToFloat} makes them: the magnitude bits moved into a
+     * float's place ({@code << 13}) read as a float 2¹¹² times too small (normal and subnormal values alike: the
+     * multiply by 2¹¹² is then exact), the sign put back. That is exact for every finite f16; an infinity or NaN
+     * (exponent 31) comes out at 2¹⁶ or more, which no finite f16 reaches, so one compare per eight blocks finds
+     * it and the row is converted again one scale at a time ({@link #exactRowScales}): a real checkpoint never has
+     * one, so its rows pay nothing for them.
      *
      * <p>This pass stays out of the kernels' own compilation: it takes and returns no vector, and both rows in one
      * method make it larger than C2 inlines (FreqInlineSize, 325 bytes of bytecode). Inlined beside a kernel's
@@ -164,33 +166,44 @@ final class QuantKernels256 {
         for (int k = 0; k < 2; k++) {
             long off = k == 0 ? off0 : off1;
             if (off < 0) break;
-            FloatVector c = FloatVector.zero(F256);
+            FloatVector c = FloatVector.zero(F256), largest = c;
             int b = 0;
             for (; b + F256.length() <= blocks; b += F256.length()) {
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off, b), ByteOrder.LITTLE_ENDIAN)
                         .convertShape(S2I, I256, 0);
-                IntVector bits = h.and(0x7FFF).lanewise(LSHL, 13);
-                IntVector magnitude = bits.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .blend(bits.or(0x7F800000), h.and(0x7C00).compare(EQ, 0x7C00)) // infinities
-                        .blend(bits.or(0x7FC00000), h.and(0x7FFF).compare(GT, 0x7C00)); // NaNs, made quiet as float16ToFloat does
-                FloatVector d = magnitude.or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(FloatVector.fromArray(F256, da, dOff + b));
+                FloatVector magnitude = h.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+                largest = largest.max(magnitude);
+                FloatVector d = magnitude.reinterpretAsInts().or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats()
+                        .mul(FloatVector.fromArray(F256, da, dOff + b));
                 d.intoArray(scales, k * blocks + b);
                 c = d.fma(FloatVector.fromArray(F256, corr, dOff + b), c);
             }
-            c.intoArray(scales, 2 * blocks);
-            float sum = 0;
-            for (int l = 0; l < F256.length(); l++) sum += scales[2 * blocks + l];
+            c.mul(0x1p16f).intoArray(scales, correction(blocks, k));
+            float rest = 0;
             for (; b < blocks; b++) {
                 float d = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
                 scales[k * blocks + b] = d;
-                sum += d * corr[dOff + b];
+                rest += d * corr[dOff + b];
             }
-            scales[correction(blocks, k)] = sum;
+            scales[correction(blocks, k)] += rest * 0x1p16f;
+            if (largest.compare(GE, 0x1p16f).anyTrue()) exactRowScales(w, off, da, corr, dOff, blocks, scales, k);
         }
     }
 
-    /** Where {@link #rowScales} leaves the correction of row {@code k} (0 or 1) in the scratch, past the scales and 8 lane sums. */
-    private static int correction(int blocks, int k) {
-        return 2 * blocks + 8 + k;
+    /** {@link #rowScales} for row {@code k} one scale at a time, for a row with an infinite or NaN scale; its correction in the first lane. */
+    private static void exactRowScales(MemorySegment w, long off, float[] da, float[] corr, int dOff, int blocks, float[] scales, int k) {
+        float sum = 0;
+        for (int b = 0; b < blocks; b++) {
+            float d = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
+            scales[k * blocks + b] = d;
+            sum += d * corr[dOff + b];
+        }
+        java.util.Arrays.fill(scales, correction(blocks, k), correction(blocks, k) + F256.length(), 0f);
+        scales[correction(blocks, k)] = sum * 0x1p16f;
+    }
+
+    /** Where {@link #rowScales} leaves the eight lane sums of row {@code k}'s correction (0 or 1) in the scratch, past the scales. */
+    static int correction(int blocks, int k) {
+        return 2 * blocks + k * F256.length();
     }
 }

@@ -336,24 +336,44 @@ class QuantKernelsTest {
 
     /**
      * The scale pass of the 256-bit Q4_0 kernel converts f16 scales as {@link Float#float16ToFloat} does, bit
-     * for bit for every 16-bit pattern (NaNs: any NaN), and sums the correction; then a row whose block count is not a
-     * multiple of the lanes.
+     * for bit: every finite 16-bit pattern in one row (its vector conversion), then every pattern (a row with
+     * infinities and NaNs, converted again one by one; NaNs: any NaN); then a row whose block count is not a multiple
+     * of the lanes, with its correction.
      */
     @Test
     void rowScalesConvertEveryF16Exactly() {
-        for (int blocks : new int[] {65536, 13}) {
+        short[] finite = new short[63488], every = new short[65536];
+        for (int h = 0, f = 0; h < 65536; h++) {
+            every[h] = (short) (h * 4099);
+            if ((every[h] & 0x7C00) != 0x7C00) finite[f++] = every[h];
+        }
+        for (short[] patterns : new short[][] {finite, every}) {
+            int blocks = patterns.length;
             MemorySegment row = MemorySegment.ofArray(new byte[2 * blocks]);
-            for (int h = 0; h < blocks; h++) row.set(Matrix.SHORT_LE, 2L * h, (short) (h * 4099));
+            for (int h = 0; h < blocks; h++) row.set(Matrix.SHORT_LE, 2L * h, patterns[h]);
             float[] da = new float[blocks + 1], corr = new float[blocks + 1], scales = new float[QuantKernels.q4Scratch(blocks)];
             java.util.Arrays.fill(da, 1f);
-            if (blocks == 13) corr[2] = 3f; // block 1 (dOff = 1); with every pattern NaN scales would make the sum NaN
-            QuantKernels256.rowScales(row, 0, 0, da, corr, 1, blocks, scales); // the same row twice: the second correction is at 2·blocks + 9
+            QuantKernels256.rowScales(row, 0, -1, da, corr, 1, blocks, scales);
             for (int h = 0; h < blocks; h++) {
-                float expected = Float.float16ToFloat((short) (h * 4099));
-                if (Float.isNaN(expected)) assertTrue(Float.isNaN(scales[h]), "f16 0x" + Integer.toHexString((short) (h * 4099) & 0xFFFF));
-                else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(scales[h]), "f16 0x" + Integer.toHexString((short) (h * 4099) & 0xFFFF));
+                float expected = Float.float16ToFloat(patterns[h]);
+                String what = "f16 0x" + Integer.toHexString(patterns[h] & 0xFFFF) + " in a row of " + blocks;
+                if (Float.isNaN(expected)) assertTrue(Float.isNaN(scales[h]), what);
+                else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(scales[h]), what);
             }
-            if (blocks == 13) assertEquals(3f * Float.float16ToFloat((short) 4099), scales[2 * blocks + 9], "the correction: scale 1 times corr 3");
+        }
+        int blocks = 13;
+        MemorySegment row = MemorySegment.ofArray(new byte[2 * blocks]);
+        for (int h = 0; h < blocks; h++) row.set(Matrix.SHORT_LE, 2L * h, (short) (h * 4099));
+        float[] da = new float[blocks + 1], corr = new float[blocks + 1], scales = new float[QuantKernels.q4Scratch(blocks)];
+        java.util.Arrays.fill(da, 1f);
+        corr[2] = 3f; // block 1 (dOff = 1), in the eight blocks converted at once
+        corr[11] = -2f; // block 10, one of the five left over
+        QuantKernels256.rowScales(row, 0, 0, da, corr, 1, blocks, scales); // the same row twice: the second correction follows the first
+        for (int k = 0; k < 2; k++) {
+            float sum = 0;
+            for (int l = 0; l < 8; l++) sum += scales[QuantKernels256.correction(blocks, k) + l];
+            assertEquals(3f * Float.float16ToFloat((short) 4099) - 2f * Float.float16ToFloat((short) (10 * 4099)), sum / 65536,
+                    "row " + k + ": the correction (times 2^16), scale 1 times 3 plus scale 10 times -2");
         }
     }
 
