@@ -36,6 +36,10 @@ class BenchCommandTest {
                 "peak_rss_bytes", "weight_bytes_per_token", "vision_448_of_bound", "prefill_of_bound", "decode_of_bound", "decode_4k_of_bound"}) {
             assertTrue(r.has(field) && r.get(field).asDouble() > 0, field + " in " + out);
         }
+        // decode is timed once the JIT has settled: whole windows of eight warm-up steps first
+        for (String field : new String[] {"decode_warmup_steps", "decode_4k_warmup_steps"}) {
+            assertTrue(r.has(field) && r.get(field).asInt() >= 8 && r.get(field).asInt() % 8 == 0, field + " in " + out);
+        }
         JsonNode profile = r.get("decode_profile");
         double parts = 0;
         for (JsonNode ms : profile.get("products")) parts += ms.asDouble();

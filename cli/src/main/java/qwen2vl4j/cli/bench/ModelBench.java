@@ -37,6 +37,8 @@ import qwen2vl4j.vision.VisionTransformer;
  * ({@link KernelBench}) on its own matrices.
  */
 final class ModelBench {
+    /** The longest a decode measurement waits for the JIT to settle ({@link Timing#untilJitSettles}). */
+    static final double WARMUP_SECONDS = 20;
     private final BenchCommand options;
     private final Figures figures;
 
@@ -151,7 +153,7 @@ final class ModelBench {
         prefill(session, 16, 5);
         for (int i = 0; i < 3; i++) session.decode(7 + i);
         session.reset();
-        int promptTokens = options.promptTokens, decodeTokens = options.decodeTokens, longContext = options.longContext;
+        int promptTokens = options.promptTokens, longContext = options.longContext;
         if (parts.contains(Part.prefill)) {
             figures.progress("text: prefill of " + promptTokens + " tokens ...");
             long c0 = Timing.cpuNanos();
@@ -163,8 +165,7 @@ final class ModelBench {
             prefill(session, 16, 6);
         }
         if (parts.contains(Part.decode)) {
-            figures.progress("text: " + decodeTokens + " decode steps at context " + session.length() + " ...");
-            decode(session, "decode " + decodeTokens + " tok, context " + session.length(), "decode", "decode_tok_s", t, perToken);
+            decode(session, "decode", "decode_tok_s", t, perToken);
         }
         if (parts.contains(Part.batch)) {
             for (int sessions : new int[] {4, 8}) batched(text, sessions, t, perToken);
@@ -173,14 +174,13 @@ final class ModelBench {
             session.reset();
             figures.progress("text: prefill of " + longContext + " tokens for the long-context decode ...");
             prefill(session, longContext, 7);
-            figures.progress("text: " + decodeTokens + " decode steps at context " + longContext + " ...");
-            decode(session, "decode " + decodeTokens + " tok, context " + longContext, "decode_4k", "decode_4k_tok_s", t, perToken);
+            decode(session, "decode_4k", "decode_4k_tok_s", t, perToken);
         }
     }
 
     /**
      * Continuous batching's step ({@link BatchDecoder}): {@code n} sessions, each after a prefill of 64 tokens, decode
-     * {@code --decode-tokens / 4} tokens together (at least 8); the bound reads every weight once per step and each
+     * {@code --decode-tokens / 4} tokens together (at least 8) once the JIT has settled; the bound reads every weight once per step and each
      * session's cached keys and values.
      */
     private void batched(TextModel text, int n, TextConfig t, long perToken) {
@@ -192,7 +192,8 @@ final class ModelBench {
         }
         int[] tokens = new int[n];
         for (int i = 0; i < n; i++) tokens[i] = 500 + i;
-        BatchDecoder.decode(text, sessions, tokens);
+        int warmup = Timing.untilJitSettles(() -> BatchDecoder.decode(text, sessions, tokens), WARMUP_SECONDS);
+        figures.result.put("batched_decode_" + n + "_warmup_steps", warmup);
         int steps = Math.max(8, options.decodeTokens / 4), start = sessions.getFirst().length();
         figures.progress("text: " + steps + " batched decode steps of " + n + " sessions ...");
         long c0 = Timing.cpuNanos(), t0 = System.nanoTime();
@@ -218,9 +219,17 @@ final class ModelBench {
         return Timing.seconds(t0);
     }
 
-    /** {@code --decode-tokens} steps; the bound reads every weight and the cached keys and values once per step. */
-    private void decode(TextSession session, String label, String json, String field, TextConfig t, long perToken) {
-        int start = session.length(), decodeTokens = options.decodeTokens;
+    /**
+     * {@code --decode-tokens} steps once the JIT has settled ({@link Timing#untilJitSettles}, steps that add to the
+     * context first); the bound reads every weight and the cached keys and values once per step.
+     */
+    private void decode(TextSession session, String json, String field, TextConfig t, long perToken) {
+        int decodeTokens = options.decodeTokens;
+        figures.progress("text: decode steps at context " + session.length() + " until the JIT settles, then " + decodeTokens + " timed ...");
+        int warmup = Timing.untilJitSettles(() -> session.decode(999), WARMUP_SECONDS);
+        figures.result.put(json + "_warmup_steps", warmup);
+        int start = session.length();
+        String label = "decode " + decodeTokens + " tok, context " + start;
         long c0 = Timing.cpuNanos(), t0 = System.nanoTime();
         for (int i = 0; i < decodeTokens; i++) session.decode(1000 + i);
         double s = Timing.seconds(t0);
