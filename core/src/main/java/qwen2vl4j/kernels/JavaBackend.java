@@ -57,23 +57,27 @@ public final class JavaBackend implements ComputeBackend {
         }
     }
 
-    /** For one input row all matrices go through the pool as one range of rows. */
+    /** For one input row (for quantized matrices, up to {@code GEMM_MIN_ROWS}) all matrices go through the pool as one range of rows. */
     @Override
     public void gemm(float[] x, int n, Matrix w0, float[] b0, float[] out0, Matrix w1, float[] b1, float[] out1) {
         if (n == 1 && !w0.dtype().isQuantized() && !w1.dtype().isQuantized()) {
             Gemv.run(x, w0, b0, out0, w1, b1, out1, null, null, null);
+        } else if (n < GEMM_MIN_ROWS && QuantGemv.fusable(w0, w1)) {
+            QuantGemv.run(x, n, new Matrix[] {w0, w1}, new float[][] {b0, b1}, new float[][] {out0, out1});
         } else {
             gemm(x, n, w0, b0, out0);
             gemm(x, n, w1, b1, out1);
         }
     }
 
-    /** For one input row all matrices go through the pool as one range of rows. */
+    /** For one input row (for quantized matrices, up to {@code GEMM_MIN_ROWS}) all matrices go through the pool as one range of rows. */
     @Override
     public void gemm(float[] x, int n, Matrix w0, float[] b0, float[] out0, Matrix w1, float[] b1, float[] out1,
                      Matrix w2, float[] b2, float[] out2) {
         if (n == 1 && !w0.dtype().isQuantized() && !w1.dtype().isQuantized() && !w2.dtype().isQuantized()) {
             Gemv.run(x, w0, b0, out0, w1, b1, out1, w2, b2, out2);
+        } else if (n < GEMM_MIN_ROWS && QuantGemv.fusable(w0, w1, w2)) {
+            QuantGemv.run(x, n, new Matrix[] {w0, w1, w2}, new float[][] {b0, b1, b2}, new float[][] {out0, out1, out2});
         } else {
             gemm(x, n, w0, b0, out0);
             gemm(x, n, w1, b1, out1);
@@ -83,12 +87,14 @@ public final class JavaBackend implements ComputeBackend {
 
     /**
      * Silu in float32 lanes ({@link VectorKernels#siluMul}, twin {@code TextOpsReference.siluMul}); for one input row
-     * both products and the activation run in one pass over the pool.
+     * (quantized matrices: a few) both products and the activation run in one pass over the pool.
      */
     @Override
     public void swiGlu(float[] x, int n, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
         if (n == 1 && !gate.dtype().isQuantized() && !up.dtype().isQuantized()) {
             Gemv.swiGlu(x, gate, up, gateOut, upOut);
+        } else if (n < GEMM_MIN_ROWS && QuantGemv.fusable(gate, up) && gate.rows() == up.rows()) {
+            QuantGemv.swiGlu(x, n, gate, up, gateOut, upOut);
         } else {
             gemm(x, n, gate, null, gateOut, up, null, upOut);
             siluMul(gateOut, upOut, n * gate.rows());

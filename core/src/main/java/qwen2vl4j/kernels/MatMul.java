@@ -26,7 +26,8 @@ public final class MatMul {
 
     /**
      * Two products of the same input, {@code out0 = x · W0ᵀ + b0} and {@code out1 = x · W1ᵀ + b1} (e.g. the
-     * gate and up projections); for one input row the Java backend runs both through the pool as one range of rows.
+     * gate and up projections); for one input row (block-quantized matrices: up to three) the Java backend runs both
+     * through the pool as one range of rows.
      *
      * @throws IllegalArgumentException when the matrices differ in width or a size does not match
      */
@@ -42,7 +43,8 @@ public final class MatMul {
 
     /**
      * Three products of the same input, {@code out_i = x · W_iᵀ + b_i} (e.g. the q, k and v projections);
-     * for one input row the Java backend runs all three through the pool as one range of rows.
+     * for one input row (block-quantized matrices: up to three) the Java backend runs all three through the pool as
+     * one range of rows.
      *
      * @throws IllegalArgumentException when the matrices differ in width or a size does not match
      */

@@ -46,7 +46,7 @@ public final class QuantGemv {
 
     /** {@code out = x · Wᵀ + bias} for {@code n} input rows with the default kernel; same contract as {@link MatMul#matmul}. */
     static void run(float[] x, int n, Matrix w, float[] bias, float[] out) {
-        run(x, n, w, bias, out, QuantKernels.VECTOR ? Kernel.INTEGER : Kernel.SCALAR);
+        run(x, n, w, bias, out, defaultKernel());
     }
 
     /**
@@ -57,19 +57,85 @@ public final class QuantGemv {
         DType type = w.dtype();
         if (!type.isQuantized()) throw new IllegalArgumentException("matrix " + w.name() + " is " + type + ", not block-quantized");
         MatMul.checkSizes(x, n, w, bias, out);
-        int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
+        int rows = w.rows();
+        Activation a = quantized(x, n, type, w.cols(), kernel);
+        int tasks = tasks(rows, (long) rows * w.cols() * n);
+        ComputePool.forEach(tasks, t -> rows(n, w, bias, out, a.q, a.d, a.corr, kernel,
+                (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
+    }
+
+    /**
+     * {@code out[k] = x · w[k]ᵀ + bias[k]} for matrices of one quantized type and width that share their input (q/k/v
+     * of an attention layer), for {@code n} input rows with the default kernel: the input is quantized once and the
+     * matrices' rows, one after another, are split across the pool as one range, so the small k and v projections
+     * cost no hand-off of their own. {@link #fusable} says which matrices qualify.
+     */
+    static void run(float[] x, int n, Matrix[] w, float[][] bias, float[][] out) {
+        Kernel kernel = defaultKernel();
+        int[] first = new int[w.length + 1];
+        for (int k = 0; k < w.length; k++) {
+            MatMul.checkSizes(x, n, w[k], bias[k], out[k]);
+            first[k + 1] = first[k] + w[k].rows();
+        }
+        int rows = first[w.length];
+        Activation a = quantized(x, n, w[0].dtype(), w[0].cols(), kernel);
+        int tasks = tasks(rows, (long) rows * w[0].cols() * n);
+        ComputePool.forEach(tasks, t -> {
+            int from = (int) ((long) rows * t / tasks), to = (int) ((long) rows * (t + 1) / tasks);
+            for (int k = 0; k < w.length; k++) {
+                int lo = Math.max(from, first[k]) - first[k], hi = Math.min(to, first[k + 1]) - first[k];
+                if (lo < hi) rows(n, w[k], bias[k], out[k], a.q, a.d, a.corr, kernel, lo, hi);
+            }
+        });
+    }
+
+    /**
+     * SwiGLU's first half over quantized {@code gate} and {@code up} of one type and shape ({@link #fusable}), for
+     * {@code n} input rows: {@code upOut = x · Uᵀ}, {@code gateOut = silu(x · Gᵀ) ⊙ upOut}, the input quantized once
+     * and each task taking the same rows of both matrices and applying the activation to them (as {@link Gemv#swiGlu}).
+     */
+    static void swiGlu(float[] x, int n, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
+        MatMul.checkSizes(x, n, gate, null, gateOut);
+        MatMul.checkSizes(x, n, up, null, upOut); // and the same rows: MatMul.swiGlu checked them
+        Kernel kernel = defaultKernel();
+        int rows = gate.rows();
+        Activation a = quantized(x, n, gate.dtype(), gate.cols(), kernel);
+        int tasks = tasks(rows, 2L * rows * gate.cols() * n);
+        ComputePool.forEach(tasks, t -> {
+            int from = (int) ((long) rows * t / tasks), to = (int) ((long) rows * (t + 1) / tasks);
+            rows(n, gate, null, gateOut, a.q, a.d, a.corr, kernel, from, to);
+            rows(n, up, null, upOut, a.q, a.d, a.corr, kernel, from, to);
+            for (int i = 0; i < n; i++) VectorKernels.siluMul(gateOut, upOut, i * rows + from, i * rows + to);
+        });
+    }
+
+    /** Whether {@link #run(float[], int, Matrix[], float[][], float[][])} and {@link #swiGlu} take these matrices: one quantized type, one width. */
+    static boolean fusable(Matrix... w) {
+        for (Matrix m : w) {
+            if (!m.dtype().isQuantized() || m.dtype() != w[0].dtype() || m.cols() != w[0].cols()) return false;
+        }
+        return true;
+    }
+
+    private static Kernel defaultKernel() {
+        return QuantKernels.VECTOR ? Kernel.INTEGER : Kernel.SCALAR;
+    }
+
+    /** The pool tasks for {@code rows} weight rows and {@code work} multiply-adds: few and long, one when small. */
+    private static int tasks(int rows, long work) {
+        return work < Gemv.PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.threads() * TASKS_PER_THREAD);
+    }
+
+    /** The {@code n} rows of {@code x} ({@code cols} wide) quantized for {@code type} and {@code kernel}, in this thread's buffers. */
+    private static Activation quantized(float[] x, int n, DType type, int cols, Kernel kernel) {
+        int blocks = cols / QuantKernelsScalar.BLOCK;
         Activation a = ACTIVATION.get();
         a.fit(n * cols);
         QuantKernelsScalar.Q4Order order = q4Order(kernel);
         for (int i = 0; i < n; i++) {
             QuantKernelsScalar.quantizeActivation(type, order, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
         }
-        long work = (long) rows * cols * n;
-        int tasks = work < Gemv.PARALLEL_THRESHOLD ? 1 : Math.min(rows, ComputePool.threads() * TASKS_PER_THREAD);
-        short[] q = a.q;
-        float[] d = a.d, corr = a.corr;
-        ComputePool.forEach(tasks, t -> rows(n, w, bias, out, q, d, corr, kernel,
-                (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
+        return a;
     }
 
     /** The order in which {@code kernel} reads a Q4_0 activation row. */

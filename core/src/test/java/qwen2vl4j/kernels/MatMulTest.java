@@ -113,6 +113,42 @@ class MatMulTest {
         assertClose(expected, actual, cols, type + " n=" + n + " [" + rows + "," + cols + "]");
     }
 
+    /**
+     * Quantized q/k/v (three matrices, one pass over the pool as one range of rows that crosses from matrix to matrix)
+     * and gate/up (SwiGLU, the activation applied by each task) for a few input rows give what each matrix's own
+     * product gives, with the input quantized once instead of per matrix.
+     */
+    @ParameterizedTest
+    @CsvSource({"Q8_0,1", "Q4_0,1", "Q8_0,3", "Q4_0,2"})
+    void fusedQuantizedProductsMatchEachMatrixAlone(DType type, int n) {
+        Random rnd = new Random(n * 7L + type.ordinal());
+        int cols = 512;
+        int[] heights = {301, 77, 77}; // 455 rows x 512: several tasks, whose ranges end inside the small matrices
+        Matrix[] w = new Matrix[3];
+        float[][] bias = new float[3][], alone = new float[3][], fused = new float[3][];
+        for (int m = 0; m < 3; m++) {
+            w[m] = Matrix.quantize(Matrix.ofFloats("w" + m, gaussian(rnd, heights[m] * cols), heights[m], cols), type);
+            bias[m] = gaussian(rnd, heights[m]);
+            alone[m] = new float[n * heights[m]];
+            fused[m] = new float[n * heights[m]];
+        }
+        float[] x = gaussian(rnd, n * cols);
+        for (int m = 0; m < 3; m++) QuantGemv.run(x, n, w[m], bias[m], alone[m]);
+        MatMul.matmul(x, n, w[0], bias[0], fused[0], w[1], bias[1], fused[1], w[2], bias[2], fused[2]);
+        for (int m = 0; m < 3; m++) assertClose(alone[m], fused[m], cols, type + " n=" + n + ", three matrices, matrix " + m);
+
+        Matrix gate = w[1], up = w[2];
+        float[] g = new float[n * 77], u = new float[n * 77], gateOut = new float[n * 77], upOut = new float[n * 77];
+        QuantGemv.run(x, n, gate, null, g);
+        QuantGemv.run(x, n, up, null, u);
+        MatMul.swiGlu(x, n, gate, up, gateOut, upOut);
+        assertClose(u, upOut, cols, type + " n=" + n + ", SwiGLU up");
+        for (int i = 0; i < g.length; i++) {
+            assertEquals(TextOpsReference.silu(g[i]) * u[i], gateOut[i], 1e-5 * Math.sqrt(cols) * (1 + Math.abs(g[i])) * (1 + Math.abs(u[i])),
+                    type + " n=" + n + ", SwiGLU gate element " + i);
+        }
+    }
+
     @Test
     void fusedMatmulRejectsMatricesOfDifferentWidths() {
         Matrix a = Matrix.ofFloats("a", new float[6], 2, 3), b = Matrix.ofFloats("b", new float[8], 2, 4);
