@@ -21,10 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  * (|sum| ≤ 2·127² fits a short), each sum's lane pairs are widened to exact 32-bit sums
  * ({@link QuantKernels#pairSums}) and added, and the 4 integer lanes are converted to float once and
  * scaled by {@code d_w·d_a} in one FMA per block. Q4_0: a block's 16 bytes are two vectors of 8 shorts
- * (zero-extended halves); low nibbles multiply the activation's first 16 values and high nibbles its
- * last 16 ({@link QuantKernelsScalar.Q4Order#NATURAL} order); the two halves' products are added in 16
- * bits (≤ 4·15·127) and {@link QuantKernels#shiftedPairSums} adds neighbours (≤ 8·15·127 still fits
- * 16 bits) times 2¹⁶.
+ * (zero-extended halves); the whole bytes multiply the activation's first 16 values and their high nibbles
+ * its folded last 16 ({@link QuantKernelsScalar.Q4Order#FOLDED}: no mask for the low nibbles); the four
+ * products of a lane are added in 16 bits (true sum ≤ 4·15·127, exact modulo 2¹⁶) and
+ * {@link QuantKernels#shiftedPairSums} adds neighbours (≤ 8·15·127 still fits 16 bits) times 2¹⁶.
  */
 final class QuantKernels128 {
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
@@ -89,9 +89,9 @@ final class QuantKernels128 {
     }
 
     /**
-     * 128-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code NATURAL} order): one planar weight
-     * row. Bytes 0–7 of a block's nibbles hold values 0–7 (low nibbles, times activation quarter 0) and 16–23
-     * (high nibbles, quarter 2), bytes 8–15 values 8–15 and 24–31 (quarters 1 and 3); the four products
+     * 128-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code FOLDED} order): one planar weight
+     * row. Bytes 0–7 of a block's nibbles hold values 0–7 (low nibbles; the whole bytes times activation quarter 0)
+     * and 16–23 (high nibbles, folded quarter 2), bytes 8–15 values 8–15 and 24–31 (quarters 1 and 3); the four products
      * of a lane are added in 16 bits (≤ 4·15·127) and {@link QuantKernels#shiftedPairSums} adds
      * neighbours (≤ 8·15·127) times 2¹⁶.
      */
@@ -103,8 +103,8 @@ final class QuantKernels128 {
             int at = qo + b * BLOCK;
             float s = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
             ShortVector a = q4(w, quants, 0), e = q4(w, quants, 1);
-            ShortVector p = a.and((short) 0xF).mul(x(qa, at, 0)).add(a.lanewise(LSHR, 4).mul(x(qa, at, 2)))
-                    .add(e.and((short) 0xF).mul(x(qa, at, 1))).add(e.lanewise(LSHR, 4).mul(x(qa, at, 3)));
+            ShortVector p = a.mul(x(qa, at, 0)).add(a.lanewise(LSHR, 4).mul(x(qa, at, 2))) // FOLDED: whole bytes, no mask
+                    .add(e.mul(x(qa, at, 1))).add(e.lanewise(LSHR, 4).mul(x(qa, at, 3)));
             acc = scaled(QuantKernels.shiftedPairSums(p), s, acc);
             c += s * corr[dOff + b];
         }

@@ -23,11 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * multiplied by its half of the activation; the two products of a lane are added in 16 bits
  * (|sum| ≤ 2·127² fits a short), and the 8 pairs of lanes into exact 32-bit sums by
  * {@link QuantKernels#pairSums} (≤ 4·127² no longer fits 16 bits), converted to float once and scaled by {@code d_w·d_a} in one FMA per block. Q4_0:
- * a block's 16 bytes zero-extended to 16 shorts are one vector; its low nibbles (values 0–15) multiply
- * the first half of the activation block and its high nibbles (values 16–31) the second, in the
- * natural order ({@link QuantKernelsScalar.Q4Order#NATURAL}); each lane sums its two products
- * (≤ 2·15·127) and {@link QuantKernels#shiftedPairSums} adds neighbours (≤ 4·15·127 still fits 16
- * bits) times 2¹⁶. A planar Q4_0 row's scales are converted eight at a time before its blocks.
+ * a block's 16 bytes zero-extended to 16 shorts are one vector; the whole bytes multiply the first half of
+ * the activation block and their high nibbles the folded second half ({@link QuantKernelsScalar.Q4Order#FOLDED}:
+ * no mask for the low nibbles); each lane's two products sum to low·x + high·x' (≤ 2·15·127, exact modulo
+ * 2¹⁶) and {@link QuantKernels#shiftedPairSums} adds neighbours (≤ 4·15·127 still fits 16 bits) times 2¹⁶. A planar Q4_0 row's scales are converted eight at a time before its blocks.
  */
 final class QuantKernels256 {
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
@@ -93,7 +92,7 @@ final class QuantKernels256 {
     }
 
     /**
-     * 256-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code NATURAL} order): one planar weight row,
+     * 256-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code FOLDED} order): one planar weight row,
      * the block scales first ({@link #rowScales}, into {@code scales}).
      */
     static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
@@ -104,7 +103,7 @@ final class QuantKernels256 {
             int at = qo + b * BLOCK;
             ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, quants + (long) b * HALF, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(ZERO_EXTEND_B2S, S256, 0);
-            IntVector p = q.and((short) 0xF).mul(ShortVector.fromArray(S256, qa, at)).add(q.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, qa, at + HALF)))
+            IntVector p = q.mul(ShortVector.fromArray(S256, qa, at)).add(q.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, qa, at + HALF)))
                     .reinterpretAsInts();
             acc = ((FloatVector) p.add(p.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0)).fma(FloatVector.broadcast(F256, scales[b]), acc);
         }
@@ -114,8 +113,8 @@ final class QuantKernels256 {
     /**
      * Two planar Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}: first each row's
      * block scales {@code d_w·d_a} and its correction term ({@link #rowScales}, into {@code scales}),
-     * then per block and row the low nibbles times the first half of the activation block plus the high nibbles
-     * times the second (≤ 2·15·127 per lane), neighbours added times 2¹⁶, one FMA with the block's scale.
+     * then per block and row the whole bytes times the first half of the activation block plus the high nibbles
+     * times the folded second (≤ 2·15·127 per lane), neighbours added times 2¹⁶, one FMA with the block's scale.
      */
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
                         float[] out, int o, float[] scales) {
@@ -132,8 +131,8 @@ final class QuantKernels256 {
                     .convertShape(ZERO_EXTEND_B2S, S256, 0);
             ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, quants1 + (long) b * HALF, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(ZERO_EXTEND_B2S, S256, 0);
-            IntVector p0 = q0.and((short) 0xF).mul(lo).add(q0.lanewise(LSHR, 4).mul(hi)).reinterpretAsInts();
-            IntVector p1 = q1.and((short) 0xF).mul(lo).add(q1.lanewise(LSHR, 4).mul(hi)).reinterpretAsInts();
+            IntVector p0 = q0.mul(lo).add(q0.lanewise(LSHR, 4).mul(hi)).reinterpretAsInts();
+            IntVector p1 = q1.mul(lo).add(q1.lanewise(LSHR, 4).mul(hi)).reinterpretAsInts();
             // QuantKernels.shiftedPairSums, then one FMA with the block's scale
             acc0 = ((FloatVector) p0.add(p0.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0)).fma(FloatVector.broadcast(F256, scales[b]), acc0);
             acc1 = ((FloatVector) p1.add(p1.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0))

@@ -133,8 +133,16 @@ final class QuantKernelsScalar {
      * so that its loads are plain contiguous vector loads (see {@link #q4Position}).
      */
     enum Q4Order {
-        /** Natural order: a block's 16 low-nibble values are its shorts 0..15, its high-nibble values 16..31 (256- and 128-bit kernels). */
+        /** Natural order: a block's 16 low-nibble values are its shorts 0..15, its high-nibble values 16..31. */
         NATURAL,
+        /**
+         * Natural order with the high half folded (the 256- and 128-bit kernels): short {@code 16 + j} holds
+         * {@code x[16 + j] − 16·x[j]} (|·| ≤ 2159). A kernel then multiplies a block's whole bytes {@code v = lo + 16·hi}
+         * by the first half and their high nibbles by the second: {@code v·x[j] + hi·(x[16 + j] − 16·x[j]) = lo·x[j] +
+         * hi·x[16 + j]}, one mask fewer per block. Each product fits 16 bits (≤ 255·127, 15·2159) and the sums wrap
+         * modulo 2¹⁶ in 16-bit lanes, but their true values fit 16 bits, so the wrapped sums are exact.
+         */
+        FOLDED,
         /** Per pair of blocks (A, B): {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]} (the 512-bit kernel). */
         PAIRED
     }
@@ -164,6 +172,9 @@ final class QuantKernelsScalar {
                 qa[qo + (type == DType.Q4_0 ? q4Position(order, b, j, blocks) : b * BLOCK + j)] = (short) q;
             }
             if (type == DType.Q4_0) corr[dOff + b] = -8f * sum;
+            if (type == DType.Q4_0 && order == Q4Order.FOLDED) {
+                for (int j = 0; j < BLOCK / 2; j++) qa[qo + b * BLOCK + BLOCK / 2 + j] -= (short) (16 * qa[qo + b * BLOCK + j]);
+            }
         }
     }
 
@@ -177,7 +188,7 @@ final class QuantKernelsScalar {
     static int q4Position(Q4Order order, int b, int j, int blocks) {
         int half = BLOCK / 2;
         return switch (order) {
-            case NATURAL -> b * BLOCK + j;
+            case NATURAL, FOLDED -> b * BLOCK + j;
             case PAIRED -> (b & 1) == 0 && b + 1 == blocks ? b * BLOCK + j : (b & ~1) * BLOCK + (j / half) * BLOCK + (b & 1) * half + j % half;
         };
     }
@@ -210,7 +221,8 @@ final class QuantKernelsScalar {
             int sum = 0;
             for (int j = 0; j < BLOCK / 2; j++) {
                 int q = w.get(ValueLayout.JAVA_BYTE, quants + j) & 0xFF;
-                sum += (q & 0xF) * qa[qo + q4Position(order, b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(order, b, j + BLOCK / 2, blocks)];
+                int low = order == Q4Order.FOLDED ? q : q & 0xF; // folded: the whole byte times x[j] (see Q4Order.FOLDED)
+                sum += low * qa[qo + q4Position(order, b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(order, b, j + BLOCK / 2, blocks)];
             }
             s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, q4Scale(off, b))) * da[dOff + b] * (sum + corr[dOff + b]);
         }

@@ -1,5 +1,6 @@
 package qwen2vl4j.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -136,6 +137,45 @@ class QuantKernelsTest {
     }
 
     /**
+     * The folded Q4_0 activation (what the 256- and 128-bit kernels read): the natural shorts with each block's
+     * value {@code 16 + j} replaced by {@code x[16 + j] − 16·x[j]}, the same scales and corrections; the scalar twin
+     * over it gives exactly the natural twin's sums, on rows whose nibbles and activations reach every extreme.
+     */
+    @Test
+    void foldedActivationGivesTheNaturalSums() {
+        Random rnd = new Random(41);
+        int blocks = 5, cols = blocks * BLOCK;
+        float[] w = gaussian(rnd, 2 * cols), x = gaussian(rnd, cols);
+        for (int j = 0; j < BLOCK; j++) x[j] = j % 2 == 0 ? 1f : -1f; // block 0: activations of ±127
+        for (int j = 0; j < BLOCK; j++) w[j] = j < BLOCK / 2 ? -8f : 7f; // row 0, block 0: nibbles 0 and 15
+        MemorySegment seg = MemorySegment.ofArray(new byte[(int) DType.Q4_0.byteSize(2L * cols)]);
+        quantizeRows(DType.Q4_0, w, 2, cols, seg);
+        short[] natural = new short[cols], folded = new short[cols];
+        float[] d = new float[blocks], corr = new float[blocks], dF = new float[blocks], corrF = new float[blocks];
+        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.NATURAL, x, 0, cols, natural, 0, d, corr, 0);
+        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.FOLDED, x, 0, cols, folded, 0, dF, corrF, 0);
+        assertArrayEquals(d, dF, "scales");
+        assertArrayEquals(corr, corrF, "corrections (of the unfolded values)");
+        for (int b = 0; b < blocks; b++) {
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int at = b * BLOCK + j;
+                assertEquals(natural[at], folded[at], "block " + b + ", value " + j);
+                assertEquals(natural[at + BLOCK / 2] - 16 * natural[at], folded[at + BLOCK / 2], "block " + b + ", value " + (j + BLOCK / 2));
+            }
+        }
+        for (int r = 0; r < 2; r++) {
+            long off = DType.Q4_0.byteSize((long) r * cols);
+            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
+                    QuantKernelsScalar.dotQ4(Q4Order.FOLDED, seg, off, folded, 0, d, corr, 0, blocks), "row " + r);
+            for (int bits : new int[] {256, 128}) {
+                assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
+                        dot(bits, DType.Q4_0, seg, off, folded, 0, d, corr, 0, blocks), 1e-5f * magnitude(seg, DType.Q4_0, off, x, cols),
+                        bits + "-bit kernel over the folded activation, row " + r);
+            }
+        }
+    }
+
+    /**
      * The public activation quantizer (what the benchmark's older kernels start from) is the scalar one
      * in the natural order: per block {@code d = max|x| / 127}, value j at {@code 32·b + j} as
      * {@code round(x / d)}, for Q4_0 the correction {@code −8 · Σ q}; float types are refused.
@@ -210,7 +250,7 @@ class QuantKernelsTest {
         System.out.println("QuantKernelsTest: preferred species " + preferred + " bits, quantized kernels at " + QuantKernels.BITS
                 + " bits, Q4_0 activation order " + QuantKernels.Q4_ORDER);
         assertEquals(Math.min(512, preferred), QuantKernels.BITS, "preferred " + preferred + " bits");
-        assertEquals(QuantKernels.BITS == 512 ? Q4Order.PAIRED : Q4Order.NATURAL, QuantKernels.Q4_ORDER);
+        assertEquals(QuantKernels.BITS == 512 ? Q4Order.PAIRED : Q4Order.FOLDED, QuantKernels.Q4_ORDER);
         String expected = System.getProperty("qwen2vl4j.test.vectorBits");
         if (expected != null) assertEquals(Integer.parseInt(expected), QuantKernels.BITS, "-XX:MaxVectorSize should set the width");
     }
@@ -218,7 +258,7 @@ class QuantKernelsTest {
     private static final int[] WIDTHS = {512, 256, 128};
 
     private static Q4Order order(int bits) {
-        return bits == 512 ? Q4Order.PAIRED : Q4Order.NATURAL;
+        return bits == 512 ? Q4Order.PAIRED : Q4Order.FOLDED;
     }
 
     private static float scalarDot(DType type, Q4Order order, MemorySegment seg, long off, short[] q, int qo, float[] d, float[] corr, int dOff,
