@@ -110,15 +110,16 @@ final class QuantKernels512 {
 
     /**
      * Two consecutive Q4_0 blocks A and B in one vector: their 32 bytes of nibbles (side by side in a planar
-     * row, from {@code quants}) zero-extended to 32 shorts and split into low nibbles ({@code & 0xF}) and
-     * high nibbles ({@code >>> 4}), which multiply the pair's low-half and high-half activations
-     * ({@code lo}, {@code hi}). Each 16-bit lane sums its two products (≤ 2·15·127),
+     * row, from {@code quants}) zero-extended to 32 shorts: the whole bytes multiply the pair's low-half activations
+     * ({@code lo}) and their high nibbles ({@code >>> 4}) the folded high halves ({@code hi}, see
+     * {@link QuantKernelsScalar.Q4Order#FOLDED}). Each 16-bit lane sums its two products (true sum ≤ 2·15·127, exact
+     * modulo 2¹⁶),
      * {@link QuantKernels#shiftedPairSums} adds neighbours, and lanes 0–7 (block A) and 8–15 (block B)
      * are scaled by {@code sA} and {@code sB} in one FMA.
      */
     private static FloatVector pairQ4(MemorySegment w, long quants, ShortVector lo, ShortVector hi, float sA, float sB, FloatVector acc) {
         ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, w, quants, ByteOrder.LITTLE_ENDIAN).convertShape(ZERO_EXTEND_B2S, S512, 0);
-        ShortVector products = q.and((short) 0xF).mul(lo).add(q.lanewise(LSHR, 4).mul(hi));
+        ShortVector products = q.mul(lo).add(q.lanewise(LSHR, 4).mul(hi)); // whole bytes: hi is folded (Q4Order.PAIRED)
         FloatVector scales = FloatVector.broadcast(F512, sA).blend(FloatVector.broadcast(F512, sB), SECOND_BLOCK_LANES);
         return ((FloatVector) QuantKernels.shiftedPairSums(products).convert(I2F, 0)).fma(scales, acc);
     }

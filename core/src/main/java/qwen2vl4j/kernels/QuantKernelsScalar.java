@@ -143,7 +143,10 @@ final class QuantKernelsScalar {
          * modulo 2¹⁶ in 16-bit lanes, but their true values fit 16 bits, so the wrapped sums are exact.
          */
         FOLDED,
-        /** Per pair of blocks (A, B): {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]} (the 512-bit kernel). */
+        /**
+         * Per pair of blocks (A, B): {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]}, the high halves folded
+         * as in {@link #FOLDED} (the 512-bit kernel).
+         */
         PAIRED
     }
 
@@ -172,8 +175,10 @@ final class QuantKernelsScalar {
                 qa[qo + (type == DType.Q4_0 ? q4Position(order, b, j, blocks) : b * BLOCK + j)] = (short) q;
             }
             if (type == DType.Q4_0) corr[dOff + b] = -8f * sum;
-            if (type == DType.Q4_0 && order == Q4Order.FOLDED) {
-                for (int j = 0; j < BLOCK / 2; j++) qa[qo + b * BLOCK + BLOCK / 2 + j] -= (short) (16 * qa[qo + b * BLOCK + j]);
+            if (type == DType.Q4_0 && order != Q4Order.NATURAL) { // FOLDED and PAIRED
+                for (int j = 0; j < BLOCK / 2; j++) {
+                    qa[qo + q4Position(order, b, BLOCK / 2 + j, blocks)] -= (short) (16 * qa[qo + q4Position(order, b, j, blocks)]);
+                }
             }
         }
     }
@@ -221,7 +226,7 @@ final class QuantKernelsScalar {
             int sum = 0;
             for (int j = 0; j < BLOCK / 2; j++) {
                 int q = w.get(ValueLayout.JAVA_BYTE, quants + j) & 0xFF;
-                int low = order == Q4Order.FOLDED ? q : q & 0xF; // folded: the whole byte times x[j] (see Q4Order.FOLDED)
+                int low = order == Q4Order.NATURAL ? q & 0xF : q; // folded: the whole byte times x[j] (see Q4Order.FOLDED)
                 sum += low * qa[qo + q4Position(order, b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(order, b, j + BLOCK / 2, blocks)];
             }
             s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, q4Scale(off, b))) * da[dOff + b] * (sum + corr[dOff + b]);

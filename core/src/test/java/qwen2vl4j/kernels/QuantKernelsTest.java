@@ -138,8 +138,9 @@ class QuantKernelsTest {
 
     /**
      * The folded Q4_0 activation (what the 256- and 128-bit kernels read): the natural shorts with each block's
-     * value {@code 16 + j} replaced by {@code x[16 + j] − 16·x[j]}, the same scales and corrections; the scalar twin
-     * over it gives exactly the natural twin's sums, on rows whose nibbles and activations reach every extreme.
+     * value {@code 16 + j} replaced by {@code x[16 + j] − 16·x[j]}, the same scales and corrections; the paired one
+     * (the 512-bit kernel's) folded the same way. The scalar twin over either gives exactly the natural twin's sums,
+     * and the kernels agree, on rows whose nibbles and activations reach every extreme.
      */
     @Test
     void foldedActivationGivesTheNaturalSums() {
@@ -163,10 +164,25 @@ class QuantKernelsTest {
                 assertEquals(natural[at + BLOCK / 2] - 16 * natural[at], folded[at + BLOCK / 2], "block " + b + ", value " + (j + BLOCK / 2));
             }
         }
+        short[] paired = new short[cols];
+        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.PAIRED, x, 0, cols, paired, 0, dF, corrF, 0);
+        for (int b = 0; b < blocks; b++) { // blocks 0-3 in pairs, block 4 alone
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int at = b * BLOCK + j;
+                assertEquals(natural[at], paired[QuantKernelsScalar.q4Position(Q4Order.PAIRED, b, j, blocks)], "paired block " + b + ", value " + j);
+                assertEquals(natural[at + BLOCK / 2] - 16 * natural[at], paired[QuantKernelsScalar.q4Position(Q4Order.PAIRED, b, j + BLOCK / 2, blocks)],
+                        "paired block " + b + ", value " + (j + BLOCK / 2));
+            }
+        }
         for (int r = 0; r < 2; r++) {
             long off = DType.Q4_0.byteSize((long) r * cols);
             assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
                     QuantKernelsScalar.dotQ4(Q4Order.FOLDED, seg, off, folded, 0, d, corr, 0, blocks), "row " + r);
+            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
+                    QuantKernelsScalar.dotQ4(Q4Order.PAIRED, seg, off, paired, 0, d, corr, 0, blocks), "paired, row " + r);
+            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
+                    dot(512, DType.Q4_0, seg, off, paired, 0, d, corr, 0, blocks), 1e-5f * magnitude(seg, DType.Q4_0, off, x, cols),
+                    "512-bit kernel over the paired activation, row " + r);
             for (int bits : new int[] {256, 128}) {
                 assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
                         dot(bits, DType.Q4_0, seg, off, folded, 0, d, corr, 0, blocks), 1e-5f * magnitude(seg, DType.Q4_0, off, x, cols),
