@@ -26,7 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  * a block's 16 bytes zero-extended to 16 shorts are one vector; the whole bytes multiply the first half of
  * the activation block and their high nibbles the folded second half ({@link QuantKernelsScalar.Q4Order#FOLDED}:
  * no mask for the low nibbles); each lane's two products sum to low·x + high·x' (≤ 2·15·127, exact modulo
- * 2¹⁶) and {@link QuantKernels#shiftedPairSums} adds neighbours (≤ 4·15·127 still fits 16 bits) times 2¹⁶. A planar Q4_0 row's scales are converted eight at a time before its blocks.
+ * 2¹⁶) and {@link QuantKernels#shiftedPairSums} adds neighbours (≤ 4·15·127 still fits 16 bits) times 2¹⁶.
+ * A planar Q4_0 row's scales are converted eight at a time before its blocks.
  */
 final class QuantKernels256 {
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
