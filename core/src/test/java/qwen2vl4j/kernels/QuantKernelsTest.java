@@ -1,6 +1,5 @@
 package qwen2vl4j.kernels;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -137,61 +136,6 @@ class QuantKernelsTest {
     }
 
     /**
-     * The folded Q4_0 activation (what the 256- and 128-bit kernels read): the natural shorts with each block's
-     * value {@code 16 + j} replaced by {@code x[16 + j] − 16·x[j]}, the same scales and corrections; the paired one
-     * (the 512-bit kernel's) folded the same way. The scalar twin over either gives exactly the natural twin's sums,
-     * and the kernels agree, on rows whose nibbles and activations reach every extreme.
-     */
-    @Test
-    void foldedActivationGivesTheNaturalSums() {
-        Random rnd = new Random(41);
-        int blocks = 5, cols = blocks * BLOCK;
-        float[] w = gaussian(rnd, 2 * cols), x = gaussian(rnd, cols);
-        for (int j = 0; j < BLOCK; j++) x[j] = j % 2 == 0 ? 1f : -1f; // block 0: activations of ±127
-        for (int j = 0; j < BLOCK; j++) w[j] = j < BLOCK / 2 ? -8f : 7f; // row 0, block 0: nibbles 0 and 15
-        MemorySegment seg = MemorySegment.ofArray(new byte[(int) DType.Q4_0.byteSize(2L * cols)]);
-        quantizeRows(DType.Q4_0, w, 2, cols, seg);
-        short[] natural = new short[cols], folded = new short[cols];
-        float[] d = new float[blocks], corr = new float[blocks], dF = new float[blocks], corrF = new float[blocks];
-        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.NATURAL, x, 0, cols, natural, 0, d, corr, 0);
-        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.FOLDED, x, 0, cols, folded, 0, dF, corrF, 0);
-        assertArrayEquals(d, dF, "scales");
-        assertArrayEquals(corr, corrF, "corrections (of the unfolded values)");
-        for (int b = 0; b < blocks; b++) {
-            for (int j = 0; j < BLOCK / 2; j++) {
-                int at = b * BLOCK + j;
-                assertEquals(natural[at], folded[at], "block " + b + ", value " + j);
-                assertEquals(natural[at + BLOCK / 2] - 16 * natural[at], folded[at + BLOCK / 2], "block " + b + ", value " + (j + BLOCK / 2));
-            }
-        }
-        short[] paired = new short[cols];
-        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.PAIRED, x, 0, cols, paired, 0, dF, corrF, 0);
-        for (int b = 0; b < blocks; b++) { // blocks 0-3 in pairs, block 4 alone
-            for (int j = 0; j < BLOCK / 2; j++) {
-                int at = b * BLOCK + j;
-                assertEquals(natural[at], paired[QuantKernelsScalar.q4Position(Q4Order.PAIRED, b, j, blocks)], "paired block " + b + ", value " + j);
-                assertEquals(natural[at + BLOCK / 2] - 16 * natural[at], paired[QuantKernelsScalar.q4Position(Q4Order.PAIRED, b, j + BLOCK / 2, blocks)],
-                        "paired block " + b + ", value " + (j + BLOCK / 2));
-            }
-        }
-        for (int r = 0; r < 2; r++) {
-            long off = DType.Q4_0.byteSize((long) r * cols);
-            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
-                    QuantKernelsScalar.dotQ4(Q4Order.FOLDED, seg, off, folded, 0, d, corr, 0, blocks), "row " + r);
-            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
-                    QuantKernelsScalar.dotQ4(Q4Order.PAIRED, seg, off, paired, 0, d, corr, 0, blocks), "paired, row " + r);
-            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
-                    dot(512, DType.Q4_0, seg, off, paired, 0, d, corr, 0, blocks), 1e-5f * magnitude(seg, DType.Q4_0, off, x, cols),
-                    "512-bit kernel over the paired activation, row " + r);
-            for (int bits : new int[] {256, 128}) {
-                assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
-                        dot(bits, DType.Q4_0, seg, off, folded, 0, d, corr, 0, blocks), 1e-5f * magnitude(seg, DType.Q4_0, off, x, cols),
-                        bits + "-bit kernel over the folded activation, row " + r);
-            }
-        }
-    }
-
-    /**
      * The public activation quantizer (what the benchmark's older kernels start from) is the scalar one
      * in the natural order: per block {@code d = max|x| / 127}, value j at {@code 32·b + j} as
      * {@code round(x / d)}, for Q4_0 the correction {@code −8 · Σ q}; float types are refused.
@@ -285,7 +229,7 @@ class QuantKernelsTest {
     }
 
     /** One row with the kernel of width {@code bits}. */
-    private static float dot(int bits, DType type, MemorySegment seg, long off, short[] q, int qo, float[] d, float[] corr, int dOff, int blocks) {
+    static float dot(int bits, DType type, MemorySegment seg, long off, short[] q, int qo, float[] d, float[] corr, int dOff, int blocks) {
         boolean q8 = type == DType.Q8_0;
         return switch (bits) {
             case 512 -> q8 ? QuantKernels512.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels512.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
@@ -506,7 +450,7 @@ class QuantKernelsTest {
         return bound;
     }
 
-    private static float magnitude(MemorySegment seg, DType type, long off, float[] x, int cols) {
+    static float magnitude(MemorySegment seg, DType type, long off, float[] x, int cols) {
         float[] row = new float[cols];
         QuantKernelsScalar.dequantize(type, seg, off, row, 0, cols);
         return (float) magnitude(row, 0, x, 0, cols);
@@ -519,11 +463,11 @@ class QuantKernelsTest {
     }
 
     /** {@code rows} rows of {@code cols} values from {@code w}, each quantized as a row of its own, one after the other. */
-    private static void quantizeRows(DType type, float[] w, int rows, int cols, MemorySegment seg) {
+    static void quantizeRows(DType type, float[] w, int rows, int cols, MemorySegment seg) {
         for (int r = 0; r < rows; r++) QuantKernelsScalar.quantize(type, w, r * cols, cols, seg, type.byteSize((long) r * cols));
     }
 
-    private static float[] gaussian(Random rnd, int n) {
+    static float[] gaussian(Random rnd, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) rnd.nextGaussian();
         return v;
