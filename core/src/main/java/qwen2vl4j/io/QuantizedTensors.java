@@ -117,14 +117,15 @@ public final class QuantizedTensors {
      * memory freed once unreachable: the same bytes, the scales of a row first.
      */
     static MemorySegment planarQ4(MemorySegment blocks, long rows, long perRow) {
-        long rowBytes = perRow * 18;
+        int blockBytes = DType.Q4_0.bytes(), nibbles = blockBytes - 2;
+        long rowBytes = perRow * blockBytes;
         MemorySegment out = Arena.ofAuto().allocate(rows * rowBytes, 64);
         for (long r = 0; r < rows; r++) {
             long row = r * rowBytes;
             for (long b = 0; b < perRow; b++) {
-                long block = row + b * 18;
+                long block = row + b * blockBytes;
                 out.set(SHORT_LE, row + 2 * b, blocks.get(SHORT_LE, block));
-                MemorySegment.copy(blocks, block + 2, out, row + 2 * perRow + 16 * b, 16);
+                MemorySegment.copy(blocks, block + 2, out, row + 2 * perRow + nibbles * b, nibbles);
             }
         }
         return out;

@@ -54,14 +54,7 @@ public final class QuantGemv {
      * (the benchmark compares them); same contract as {@link MatMul#matmul}.
      */
     public static void run(float[] x, int n, Matrix w, float[] bias, float[] out, Kernel kernel) {
-        DType type = w.dtype();
-        if (!type.isQuantized()) throw new IllegalArgumentException("matrix " + w.name() + " is " + type + ", not block-quantized");
-        MatMul.checkSizes(x, n, w, bias, out);
-        int rows = w.rows();
-        Activation a = quantized(x, n, type, w.cols(), kernel);
-        int tasks = tasks(rows, (long) rows * w.cols() * n);
-        ComputePool.forEach(tasks, t -> rows(n, w, bias, out, a.q, a.d, a.corr, kernel,
-                (int) ((long) rows * t / tasks), (int) ((long) rows * (t + 1) / tasks)));
+        run(x, n, new Matrix[] {w}, new float[][] {bias}, new float[][] {out}, kernel);
     }
 
     /**
@@ -71,9 +64,14 @@ public final class QuantGemv {
      * cost no hand-off of their own. {@link #fusable} says which matrices qualify.
      */
     static void run(float[] x, int n, Matrix[] w, float[][] bias, float[][] out) {
-        Kernel kernel = defaultKernel();
+        run(x, n, w, bias, out, defaultKernel());
+    }
+
+    private static void run(float[] x, int n, Matrix[] w, float[][] bias, float[][] out, Kernel kernel) {
         int[] first = new int[w.length + 1];
         for (int k = 0; k < w.length; k++) {
+            DType type = w[k].dtype();
+            if (!type.isQuantized()) throw new IllegalArgumentException("matrix " + w[k].name() + " is " + type + ", not block-quantized");
             MatMul.checkSizes(x, n, w[k], bias[k], out[k]);
             first[k + 1] = first[k] + w[k].rows();
         }
