@@ -149,6 +149,25 @@ class MatMulTest {
         }
     }
 
+    /**
+     * The quantized product's split of a call's rows into tasks: consecutive ranges from the first row to the last,
+     * none negative; with more tasks than threads, each thread's first task (the bulk) larger than the later ones.
+     */
+    @ParameterizedTest
+    @CsvSource({"455,6,2", "8960,6,2", "151936,12,4", "5,5,2", "7,3,4", "100,4,4", "1536,1,2"})
+    void quantizedSplitCoversEveryRowOnce(int rows, int tasks, int threads) {
+        assertEquals(0, QuantGemv.taskStart(rows, 0, tasks, threads), "the first task starts at row 0");
+        assertEquals(rows, QuantGemv.taskStart(rows, tasks, tasks, threads), "the last task ends at row " + rows);
+        int last = QuantGemv.taskStart(rows, tasks, tasks, threads) - QuantGemv.taskStart(rows, tasks - 1, tasks, threads);
+        for (int t = 0; t < tasks; t++) {
+            int size = QuantGemv.taskStart(rows, t + 1, tasks, threads) - QuantGemv.taskStart(rows, t, tasks, threads);
+            org.junit.jupiter.api.Assertions.assertTrue(size >= 0, "task " + t + " of " + tasks + " over " + rows + " rows: " + size + " rows");
+            if (tasks > threads && t < threads && rows >= 8 * tasks) {
+                org.junit.jupiter.api.Assertions.assertTrue(size > 2 * last, "task " + t + " (a bulk task) has " + size + " rows, the last " + last);
+            }
+        }
+    }
+
     @Test
     void fusedMatmulRejectsMatricesOfDifferentWidths() {
         Matrix a = Matrix.ofFloats("a", new float[6], 2, 3), b = Matrix.ofFloats("b", new float[8], 2, 4);
