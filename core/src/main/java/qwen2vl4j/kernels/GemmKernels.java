@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>one weight tile of {@link #NR} rows, packed transposed ({@code b[bOff + k·NR + j]}).</li>
  * </ul>
  * Each kernel adds {@code Σ_{k<kc} a[k·MR + r] · b[k·NR + j]} into {@code out[oOff + r·oStride + j]}
- * for its rows {@code r} and all {@code j < NR}. The full-block kernel fits the register file
+ * for its rows {@code r} and all {@code j < NR}. (The {@code RowMajor} kernels instead read rows of {@code a} where
+ * they lie and store their sums: for operands used once, in {@link WindowAttention}.) The full-block kernel fits the register file
  * ({@link VectorRegisters}): {@link #gemm12} keeps its 24 accumulators (12 rows × 2 vectors) in the 32
  * vector registers of AVX-512 and AArch64, {@link #gemm4} its 8 in the 16 of AVX2 and SSE. (There 24
  * accumulators spill, and even 10 or 12 do: the JIT keeps several broadcast inputs live at once, and the
@@ -163,6 +164,86 @@ final class GemmKernels {
         }
         c00.add(FloatVector.fromArray(F, out, oOff)).intoArray(out, oOff);
         c01.add(FloatVector.fromArray(F, out, oOff + L)).intoArray(out, oOff + L);
+    }
+
+    /**
+     * Four rows of a row-major {@code a} (row {@code r} at {@code aOff + r·lda}) against one packed weight tile, the
+     * sums stored, not added: {@code out[oOff + r·oStride + j] = Σ_{k<kc} a[aOff + r·lda + k] · b[bOff + k·NR + j]}.
+     * For operands used once, where packing {@code a} would cost as much as the product (attention's queries and
+     * probabilities, {@link WindowAttention}); four rows keep the 8 accumulators and 4 row offsets in registers at
+     * every width.
+     */
+    static void gemm4RowMajor(float[] a, int aOff, int lda, float[] b, int bOff, int kc, float[] out, int oOff, int oStride) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00;
+        FloatVector c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int k = 0; k < kc; k++) {
+            int p = bOff + k * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, p), b1 = FloatVector.fromArray(F, b, p + L);
+            FloatVector x0 = FloatVector.broadcast(F, a[aOff + k]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(F, a[a1 + k]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(F, a[a2 + k]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(F, a[a3 + k]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+        }
+        c00.intoArray(out, oOff);
+        c01.intoArray(out, oOff + L);
+        int o = oOff + oStride;
+        c10.intoArray(out, o);
+        c11.intoArray(out, o + L);
+        o += oStride;
+        c20.intoArray(out, o);
+        c21.intoArray(out, o + L);
+        o += oStride;
+        c30.intoArray(out, o);
+        c31.intoArray(out, o + L);
+    }
+
+    /** {@link #gemm4RowMajor} for one row: {@code out[oOff + j] = Σ_{k<kc} a[aOff + k] · b[bOff + k·NR + j]}. */
+    static void gemm1RowMajor(float[] a, int aOff, float[] b, int bOff, int kc, float[] out, int oOff) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00;
+        for (int k = 0; k < kc; k++) {
+            int p = bOff + k * NR;
+            FloatVector x0 = FloatVector.broadcast(F, a[aOff + k]);
+            c00 = x0.fma(FloatVector.fromArray(F, b, p), c00);
+            c01 = x0.fma(FloatVector.fromArray(F, b, p + L), c01);
+        }
+        c00.intoArray(out, oOff);
+        c01.intoArray(out, oOff + L);
+    }
+
+    /**
+     * {@link #gemm4RowMajor} against a half tile, {@code NR / 2} lanes packed {@code b[bOff + k·NR/2 + j]}: the last
+     * lanes of a row whose width leaves half a tile (the vision heads' 80 lanes at 512 bits, 2·32 + 16).
+     */
+    static void gemm4RowMajorHalf(float[] a, int aOff, int lda, float[] b, int bOff, int kc, float[] out, int oOff, int oStride) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int k = 0; k < kc; k++) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bOff + k * L);
+            c0 = FloatVector.broadcast(F, a[aOff + k]).fma(b0, c0);
+            c1 = FloatVector.broadcast(F, a[a1 + k]).fma(b0, c1);
+            c2 = FloatVector.broadcast(F, a[a2 + k]).fma(b0, c2);
+            c3 = FloatVector.broadcast(F, a[a3 + k]).fma(b0, c3);
+        }
+        c0.intoArray(out, oOff);
+        c1.intoArray(out, oOff + oStride);
+        c2.intoArray(out, oOff + 2 * oStride);
+        c3.intoArray(out, oOff + 3 * oStride);
+    }
+
+    /** {@link #gemm4RowMajorHalf} for one row. */
+    static void gemm1RowMajorHalf(float[] a, int aOff, float[] b, int bOff, int kc, float[] out, int oOff) {
+        FloatVector c0 = FloatVector.zero(F);
+        for (int k = 0; k < kc; k++) c0 = FloatVector.broadcast(F, a[aOff + k]).fma(FloatVector.fromArray(F, b, bOff + k * L), c0);
+        c0.intoArray(out, oOff);
     }
 
     /**

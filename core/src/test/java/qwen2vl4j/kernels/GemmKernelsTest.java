@@ -42,6 +42,35 @@ class GemmKernelsTest {
         }
     }
 
+    /**
+     * The kernels over a row-major input (attention's queries and probabilities) against the twin, on whole and half
+     * tiles: they store their sums and leave every other value of {@code out} as it was.
+     */
+    @ParameterizedTest
+    @CsvSource({"1,3,0", "7,9,5", "80,241,2", "129,130,0", "200,203,17"})
+    void rowMajorKernelsMatchScalarTwin(int kc, int lda, int outPad) {
+        for (int m : new int[] {4, 1}) {
+            for (int width : new int[] {NR, NR / 2}) {
+                Random rnd = new Random(kc * 31L + lda + m + width);
+                int aOff = 2, bOff = 3, oStride = width + outPad, oOff = outPad;
+                float[] a = gaussian(rnd, aOff + 3 * lda + kc), b = gaussian(rnd, bOff + kc * width);
+                float[] start = gaussian(rnd, oOff + 4 * oStride), expected = start.clone(), actual = start.clone();
+                GemmKernelsReference.gemmRowMajor(m, a, aOff, lda, b, bOff, width, kc, expected, oOff, oStride);
+                if (width == NR) {
+                    if (m == 4) GemmKernels.gemm4RowMajor(a, aOff, lda, b, bOff, kc, actual, oOff, oStride);
+                    else GemmKernels.gemm1RowMajor(a, aOff, b, bOff, kc, actual, oOff);
+                } else {
+                    if (m == 4) GemmKernels.gemm4RowMajorHalf(a, aOff, lda, b, bOff, kc, actual, oOff, oStride);
+                    else GemmKernels.gemm1RowMajorHalf(a, aOff, b, bOff, kc, actual, oOff);
+                }
+                for (int i = 0; i < expected.length; i++) {
+                    double tol = 1e-5 * Math.sqrt(kc) * (1 + Math.abs(expected[i]));
+                    assertEquals(expected[i], actual[i], tol, m + " rows, " + width + " lanes, kc=" + kc + ", element " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void registerFileDecidesTheBlockHeight() {
         assertEquals(32, VectorRegisters.count("aarch64", 0));

@@ -27,6 +27,15 @@ class WindowAttentionTest {
         check(1, 5, new int[] {0, 3360});
     }
 
+    /**
+     * Head widths whose value lanes fill whole tiles, leave half a tile (its own kernel) or more (a padded tile) at
+     * some vector width: 80 (the vision heads), 40, 24; windows of a key count no tile divides.
+     */
+    @Test
+    void headWidthsOfFullHalfAndPaddedValueTilesMatchTheReference() {
+        for (int headDim : new int[] {80, 40, 24}) check(2, headDim, new int[] {0, 37, 230});
+    }
+
     @Test
     void theWorkspaceFollowsNewWindowsAndBuffersTooSmallAreRefused() {
         WindowAttention attention = new WindowAttention(2, 3);
