@@ -20,7 +20,7 @@ class BenchCommandTest {
         var cl = Main.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,vision1280,prefill,decode,decode4k,profile",
+        int rc = cl.execute("bench", "--model", TINY.toString(), "--only", "vision,vision1280,prefill,decode,decode4k,profile,attention",
                 "--format", "json", "--prompt-tokens", "9", "--decode-tokens", "2", "--long-context", "20", "--bandwidth-mib", "16",
                 "--image-grid", "4x4", "--large-image-grid", "4x8");
         assertEquals(0, rc, err.toString());
@@ -36,9 +36,13 @@ class BenchCommandTest {
                 "peak_rss_bytes", "weight_bytes_per_token", "vision_448_of_bound", "prefill_of_bound", "decode_of_bound", "decode_4k_of_bound"}) {
             assertTrue(r.has(field) && r.get(field).asDouble() > 0, field + " in " + out);
         }
-        // decode is timed once the JIT has settled: whole windows of eight warm-up steps first
+        // decode and the attention kernels are timed once the JIT has settled: whole windows of eight warm-up steps first
         for (String field : new String[] {"decode_warmup_steps", "decode_4k_warmup_steps"}) {
             assertTrue(r.has(field) && r.get(field).asInt() >= 8 && r.get(field).asInt() % 8 == 0, field + " in " + out);
+        }
+        for (String field : new String[] {"attention_warmup_runs", "prefill_attention_warmup_runs"}) {
+            JsonNode runs = r.get("kernels").get(field);
+            assertTrue(runs != null && runs.asInt() >= 8 && runs.asInt() % 8 == 0, field + " in " + out);
         }
         JsonNode profile = r.get("decode_profile");
         double parts = 0;
