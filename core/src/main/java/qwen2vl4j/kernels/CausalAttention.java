@@ -30,6 +30,8 @@ public final class CausalAttention {
     static final int CHUNK = 512;
     /** Query rows attended together in a prefill. */
     static final int ROWS_PER_UNIT = 16;
+    /** Queries and lanes per tile of {@link #packPanel}'s transpose. */
+    private static final int PACK_TILE = 8;
     /** Below this many multiply-adds a call runs on the calling thread. */
     private static final long SERIAL_WORK = 1L << 16;
 
@@ -302,13 +304,24 @@ public final class CausalAttention {
         }
     }
 
-    /** {@code panel[j·width + i] = queries[i·d + j]}: the queries transposed, zero past {@code n}. */
+    /**
+     * {@code panel[j·width + i] = queries[i·d + j]}: the queries transposed, zero past {@code n}; in tiles of
+     * {@link #PACK_TILE} queries by lanes. (Column by column, the reads of one column lie {@code d} floats apart: at
+     * d = 128 they fall into a few L1 sets and missed on every read, 12.5% of a 1024-row prefill's attention in a
+     * profile on Zen 3.)
+     */
     private static void packPanel(float[] queries, int n, int d, float[] panel, int width) {
-        for (int j = 0; j < d; j++) {
-            int row = j * width;
-            for (int i = 0; i < n; i++) panel[row + i] = queries[i * d + j];
-            for (int i = n; i < width; i++) panel[row + i] = 0f;
+        for (int i0 = 0; i0 < n; i0 += PACK_TILE) {
+            int i1 = Math.min(n, i0 + PACK_TILE);
+            for (int j0 = 0; j0 < d; j0 += PACK_TILE) {
+                int j1 = Math.min(d, j0 + PACK_TILE);
+                for (int j = j0; j < j1; j++) {
+                    int row = j * width;
+                    for (int i = i0; i < i1; i++) panel[row + i] = queries[i * d + j];
+                }
+            }
         }
+        for (int j = 0; j < d; j++) java.util.Arrays.fill(panel, j * width + n, (j + 1) * width, 0f);
     }
 
     /**
