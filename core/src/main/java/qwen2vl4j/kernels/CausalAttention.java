@@ -388,8 +388,11 @@ public final class CausalAttention {
      * rescales the accumulator and sum to it, turns the scores into {@code exp(s − max)} and adds them to the sum.
      */
     private static void softmaxStep(float[] s, int sOff, int n, float[] acc, int aOff, float[] max, float[] sum, int m, int d) {
-        float blockMax = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t < n; t++) blockMax = Math.max(blockMax, s[sOff + t]);
+        FloatVector lanesMax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);   // a max is exact in any order
+        int t = 0;
+        for (; t <= n - L; t += L) lanesMax = lanesMax.max(FloatVector.fromArray(F, s, sOff + t));
+        float blockMax = lanesMax.reduceLanes(VectorOperators.MAX);
+        for (; t < n; t++) blockMax = Math.max(blockMax, s[sOff + t]);
         float old = max[m], newMax = Math.max(old, blockMax);
         if (old != newMax && old != Float.NEGATIVE_INFINITY) {
             float corr = (float) Math.exp(old - newMax);
@@ -452,7 +455,9 @@ public final class CausalAttention {
     }
 
     private static void scale(float[] x, int off, int n, float f) {
-        for (int i = 0; i < n; i++) x[off + i] *= f;
+        int i = 0;
+        for (; i <= n - L; i += L) FloatVector.fromArray(F, x, off + i).mul(f).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= f;
     }
 
     /** Folds the partials of {@code n} queries at {@code other} into those at {@code into} (same max-rescaled form). */
