@@ -80,6 +80,10 @@ public final class QuantGemv {
         for (int k = 0; k < w.length; k++) {
             DType type = w[k].dtype();
             if (!type.isQuantized()) throw new IllegalArgumentException("matrix " + w[k].name() + " is " + type + ", not block-quantized");
+            if (type != w[0].dtype() || w[k].cols() != w[0].cols()) {
+                throw new IllegalArgumentException("matrices sharing one quantized input must match: " + w[k].name() + " is " + type + " ["
+                        + w[k].rows() + ", " + w[k].cols() + "], " + w[0].name() + " " + w[0].dtype() + " [" + w[0].rows() + ", " + w[0].cols() + "]");
+            }
             MatMul.checkSizes(x, n, w[k], bias[k], out[k]);
             first[k + 1] = first[k] + w[k].rows();
         }

@@ -179,27 +179,27 @@ final class QuantKernels256 {
                 c = d.fma(FloatVector.fromArray(F256, corr, dOff + b), c);
             }
             c.mul(0x1p16f).intoArray(scales, correction(blocks, k));
-            float rest = 0;
-            for (; b < blocks; b++) {
-                float d = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
-                scales[k * blocks + b] = d;
-                rest += d * corr[dOff + b];
-            }
-            scales[correction(blocks, k)] += rest * 0x1p16f;
+            scales[correction(blocks, k)] += scalarScales(w, off, da, corr, dOff, b, blocks, scales, k) * 0x1p16f;
             if (largest.compare(GE, 0x1p16f).anyTrue()) exactRowScales(w, off, da, corr, dOff, blocks, scales, k);
         }
     }
 
     /** {@link #rowScales} for row {@code k} one scale at a time, for a row with an infinite or NaN scale; its correction in the first lane. */
     private static void exactRowScales(MemorySegment w, long off, float[] da, float[] corr, int dOff, int blocks, float[] scales, int k) {
+        float sum = scalarScales(w, off, da, corr, dOff, 0, blocks, scales, k);
+        java.util.Arrays.fill(scales, correction(blocks, k), correction(blocks, k) + F256.length(), 0f);
+        scales[correction(blocks, k)] = sum * 0x1p16f;
+    }
+
+    /** Row {@code k}'s scales from block {@code from} on, one at a time, into the scratch; returns their {@code Σ d_w·d_a·corr}. */
+    private static float scalarScales(MemorySegment w, long off, float[] da, float[] corr, int dOff, int from, int blocks, float[] scales, int k) {
         float sum = 0;
-        for (int b = 0; b < blocks; b++) {
+        for (int b = from; b < blocks; b++) {
             float d = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
             scales[k * blocks + b] = d;
             sum += d * corr[dOff + b];
         }
-        java.util.Arrays.fill(scales, correction(blocks, k), correction(blocks, k) + F256.length(), 0f);
-        scales[correction(blocks, k)] = sum * 0x1p16f;
+        return sum;
     }
 
     /** Where {@link #rowScales} leaves the eight lane sums of row {@code k}'s correction (0 or 1) in the scratch, past the scales. */

@@ -169,6 +169,16 @@ class MatMulTest {
     }
 
     @Test
+    void quantizedProductsSharingAnInputRefuseMatricesOfAnotherType() {
+        Random rnd = new Random(5);
+        Matrix q8 = Matrix.quantize(Matrix.ofFloats("q8", gaussian(rnd, 4 * 64), 4, 64), DType.Q8_0);
+        Matrix q4 = Matrix.quantize(Matrix.ofFloats("q4", gaussian(rnd, 4 * 64), 4, 64), DType.Q4_0);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> QuantGemv.run(gaussian(rnd, 64), 1, new Matrix[] {q8, q4}, new float[2][], new float[][] {new float[4], new float[4]}));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("q4 is Q4_0"), e.getMessage());
+    }
+
+    @Test
     void fusedMatmulRejectsMatricesOfDifferentWidths() {
         Matrix a = Matrix.ofFloats("a", new float[6], 2, 3), b = Matrix.ofFloats("b", new float[8], 2, 4);
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
