@@ -38,8 +38,11 @@ final class VisionVectorKernels {
     /** ln 2 as a float32 and the float32 nearest the remainder: together about 48 bits of ln 2. */
     private static final float LN2_HI = (float) Math.log(2.0);
     private static final float LN2_LO = (float) (Math.log(2.0) - LN2_HI);
+    /** Their negations as constants (C2 negates {@code -LN2_HI} in each iteration otherwise). */
+    private static final float NEG_LN2_HI = -LN2_HI, NEG_LN2_LO = -LN2_LO;
     /** 1.5·2²³: adding and subtracting it rounds a float32 of magnitude below 2²² to the nearest integer. */
     private static final float ROUNDER = 0x1.8p23f;
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
     /** exp of anything below this is under half the smallest float32; above the upper bound it overflows. */
     private static final float EXP_LOW = -104f;
     private static final float EXP_HIGH = 89f;
@@ -106,16 +109,18 @@ final class VisionVectorKernels {
             vMax = vMax.lanewise(VectorOperators.MAX, v, tail);
         }
         float max = vMax.reduceLanes(VectorOperators.MAX);
+        for (int i = 0; i < bound; i += L) shiftedExp(FloatVector.fromArray(F, a, off + i), max).intoArray(a, off + i);
+        if (bound < n) shiftedExp(FloatVector.fromArray(F, a, off + bound, tail), max).intoArray(a, off + bound, tail);
+        // summed in a pass of their own: beside the exponential's constants the two sums had no registers left
+        // (AVX2 has 16) and went through the stack in every iteration, a chain of store, load and add
         DoubleVector sum0 = DoubleVector.zero(D), sum1 = DoubleVector.zero(D);
         for (int i = 0; i < bound; i += L) {
-            FloatVector e = shiftedExp(FloatVector.fromArray(F, a, off + i), max);
-            e.intoArray(a, off + i);
+            FloatVector e = FloatVector.fromArray(F, a, off + i);
             sum0 = sum0.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0));
             sum1 = sum1.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
         }
         if (bound < n) {
-            FloatVector e = shiftedExp(FloatVector.fromArray(F, a, off + bound, tail), max).blend(0f, tail.not());
-            e.intoArray(a, off + bound, tail);
+            FloatVector e = FloatVector.fromArray(F, a, off + bound, tail);
             sum0 = sum0.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0));
             sum1 = sum1.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
         }
@@ -151,10 +156,14 @@ final class VisionVectorKernels {
      * {@code −∞} gives 0, {@code +∞} gives {@code +∞}, NaN gives NaN.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_LOW).min(EXP_HIGH);
-        FloatVector n = xc.mul(LOG2_E).add(ROUNDER).sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        // compare and blend rather than max/min: Java's max/min order NaN and −0.0, six AVX2 instructions each; a NaN
+        // compares false and stays itself, as with max/min
+        FloatVector xc = x.blend(EXP_LOW, x.compare(VectorOperators.LT, EXP_LOW));
+        xc = xc.blend(EXP_HIGH, xc.compare(VectorOperators.GT, EXP_HIGH));
+        FloatVector rounded = xc.mul(LOG2_E).add(ROUNDER);
+        FloatVector n = rounded.sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, NEG_LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(F, NEG_LN2_LO), r);
         FloatVector p = FloatVector.broadcast(F, 1f / 5040);
         p = p.fma(r, FloatVector.broadcast(F, 1f / 720));
         p = p.fma(r, FloatVector.broadcast(F, 1f / 120));
@@ -163,7 +172,9 @@ final class VisionVectorKernels {
         p = p.fma(r, FloatVector.broadcast(F, 0.5f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
-        IntVector ni = (IntVector) n.convertShape(VectorOperators.F2I, I, 0);
+        // n as an int from the rounded sum's bits (1.5·2²³ + n, |n| ≤ 151, in the binade of ulp 1): exact, without
+        // the range and NaN fix-ups of F2I
+        IntVector ni = rounded.reinterpretAsInts().sub(ROUNDER_BITS);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector scale1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector scale2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
