@@ -16,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 import qwen2vl4j.config.ModelConfig;
 import qwen2vl4j.io.DType;
 import qwen2vl4j.io.ModelLoadException;
-import qwen2vl4j.io.Q4Layout;
 import qwen2vl4j.io.QuantizedTensors;
 import qwen2vl4j.io.SafeTensors;
 import qwen2vl4j.io.Tensor;
@@ -119,7 +118,7 @@ class CheckpointQuantizerTest {
                     planar[r * rowBytes + 2 * b + k] = interleaved[at + k];
                 }
                 for (int m = 0; m < 16; m++) {
-                    interleaved[at + 2 + m] = grouped.data().get(ValueLayout.JAVA_BYTE, Q4Layout.nibble(row, blocks, b, m));
+                    interleaved[at + 2 + m] = grouped.data().get(ValueLayout.JAVA_BYTE, QuantizedTensors.q4Nibble(row, blocks, b, m));
                     planar[r * rowBytes + 2 * blocks + 16 * b + m] = interleaved[at + 2 + m];
                 }
             }

@@ -22,7 +22,7 @@ import java.util.Map;
  * {@code {"model.layers.0.mlp.up_proj.weight":{"dtype":"Q4_0","shape":[8960,1536],"layout":"grouped"}}}.
  *
  * <p>A Q8_0 row is its blocks in order, as in GGUF. A Q4_0 row is {@value #GROUPED}: the f16 scales of its
- * blocks, then their nibbles, grouped by eight blocks ({@link Q4Layout}: the kernels multiply a 32-byte chunk
+ * blocks, then their nibbles, grouped by eight blocks ({@link #q4Nibble}: the kernels multiply a 32-byte chunk
  * of a group without widening it and scale the group's eight sums with its eight scales at once). Files
  * written before that hold {@value #PLANAR} rows (the scales, then each block's 16 bytes in order) or, with
  * {@code "layout"} absent or {@value #BLOCKS}, GGUF's interleaved blocks; their Q4_0 tensors are rearranged
@@ -35,6 +35,8 @@ public final class QuantizedTensors {
     public static final String GROUPED = "grouped";
     /** A row's scales, then each block's 16 bytes of nibbles in order: what files written before {@link #GROUPED} hold. */
     public static final String PLANAR = "planar";
+    /** Blocks per group of a {@link #GROUPED} row. */
+    public static final int GROUP = 8;
     /** GGUF's interleaved Q4_0 blocks (scale, nibbles, scale, …): what files written before {@link #PLANAR} hold. */
     public static final String BLOCKS = "blocks";
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -118,6 +120,18 @@ public final class QuantizedTensors {
     }
 
     /**
+     * Byte offset of byte {@code m} (0..15) of the nibbles of block {@code b} in the {@link #GROUPED} Q4_0 row at
+     * {@code row} of {@code blocks} blocks: after the row's {@code 2·blocks} bytes of scales, each whole group of
+     * {@link #GROUP} blocks is four 32-byte chunks, chunk {@code k} holding bytes {@code 4k..4k+3} of the group's
+     * blocks side by side; the blocks past the last whole group keep their 16 bytes in order.
+     */
+    public static long q4Nibble(long row, long blocks, long b, int m) {
+        long nibbles = row + 2 * blocks;
+        if (b >= (blocks & -GROUP)) return nibbles + 16 * b + m;
+        return nibbles + 16 * (b - b % GROUP) + 32 * (m / 4) + 4 * (b % GROUP) + m % 4;
+    }
+
+    /**
      * Older Q4_0 rows, GGUF-interleaved ({@code [d, 16 bytes]} per block) or {@link #PLANAR}, rearranged into
      * {@link #GROUPED} rows in native memory freed once unreachable: the same bytes, the scales of a row first.
      */
@@ -131,7 +145,7 @@ public final class QuantizedTensors {
                 long scale = planar ? row + 2 * b : row + b * blockBytes;
                 long bytes = planar ? row + 2 * perRow + nibbles * b : scale + 2;
                 out.set(SHORT_LE, row + 2 * b, src.get(SHORT_LE, scale));
-                for (int m = 0; m < nibbles; m += 4) MemorySegment.copy(src, bytes + m, out, Q4Layout.nibble(row, perRow, b, m), 4);
+                for (int m = 0; m < nibbles; m += 4) MemorySegment.copy(src, bytes + m, out, q4Nibble(row, perRow, b, m), 4);
             }
         }
         return out;

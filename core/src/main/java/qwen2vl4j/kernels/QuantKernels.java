@@ -40,8 +40,7 @@ final class QuantKernels {
     /** Whether the kernels here run vector code ({@link #BITS} ≥ 128). */
     static final boolean VECTOR = BITS >= 128;
     /** The order of a Q4_0 activation row for {@link #dotQ4} and {@link #dotQ4x2} at {@link #BITS}. */
-    static final QuantKernelsScalar.Q4Order Q4_ORDER = BITS == 512 ? QuantKernelsScalar.Q4Order.GROUPED_PAIRS
-            : VECTOR ? QuantKernelsScalar.Q4Order.GROUPED : QuantKernelsScalar.Q4Order.NATURAL;
+    static final QuantKernelsScalar.Q4Order Q4_ORDER = VECTOR ? QuantKernelsScalar.Q4Order.GROUPED : QuantKernelsScalar.Q4Order.NATURAL;
 
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(128, BITS)));
     private static final int FL = F.length();

@@ -37,8 +37,9 @@ final class QuantKernels128 {
     private static final int Q8 = 34;
     private static final VectorSpecies<Short> S64 = ShortVector.SPECIES_64;
     private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
-    /** Shorts of one multiplier of a Q4_0 chunk's activation (16 lanes), and of all four (see Q4Order.GROUPED); half a chunk's lanes. */
-    private static final int Y = 16, CHUNK_ACTIVATION = 4 * Y, HALF_CHUNK = Y / 2;
+    /** Shorts of a Q4_0 group's activation, of one of its four multipliers, and of one chunk (see Q4Order.GROUPED). */
+    private static final int GROUP_SHORTS = QuantKernelsScalar.GROUP * BLOCK, Y = GROUP_SHORTS / 4, CHUNK_SHORTS = 16,
+            HALF_CHUNK = CHUNK_SHORTS / 2;
     /** Bytes of a chunk of a Q4_0 group's nibbles: bytes 4k..4k+3 of its eight blocks. */
     private static final int CHUNK_BYTES = 32;
 
@@ -99,7 +100,7 @@ final class QuantKernels128 {
         ShortVector pA = ShortVector.zero(S128), pB = pA;
         // one loop over the chunks, the group's end every fourth (see QuantKernels256.dotQ4); only Vector API calls in it
         for (int k = 0; k < full / 2; k++) {
-            int at = qo + k * CHUNK_ACTIVATION;
+            int at = qo + (k >> 2) * GROUP_SHORTS + (k & 3) * CHUNK_SHORTS;
             long chunk = nibbles + (long) k * CHUNK_BYTES;
             ShortVector a = ShortVector.fromMemorySegment(S128, w, chunk, ByteOrder.LITTLE_ENDIAN);
             ShortVector e = ShortVector.fromMemorySegment(S128, w, chunk + CHUNK_BYTES / 2, ByteOrder.LITTLE_ENDIAN);

@@ -37,8 +37,8 @@ final class QuantKernels256 {
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int HALF = BLOCK / 2;
     private static final int Q8 = 34;
-    /** Shorts of one multiplier of a Q4_0 chunk's activation (16 lanes), and of all four (see Q4Order.GROUPED). */
-    private static final int Y = 16, CHUNK_ACTIVATION = 4 * Y;
+    /** Shorts of a Q4_0 group's activation, of one of its four multipliers, and of one chunk within that (see Q4Order.GROUPED). */
+    private static final int GROUP_SHORTS = QuantKernelsScalar.GROUP * BLOCK, Y = GROUP_SHORTS / 4, CHUNK_SHORTS = 16;
     /** Bytes of a chunk of a Q4_0 group's nibbles: bytes 4k..4k+3 of its eight blocks. */
     private static final int CHUNK_BYTES = 32;
 
@@ -109,7 +109,7 @@ final class QuantKernels256 {
         // One loop over the chunks, the group's end every fourth: a nested loop of four made C2 set up its range
         // checks at every group, which cost more than the arithmetic. Only Vector API calls in it (see dotQ4x2).
         for (int k = 0; k < full / 2; k++) {
-            int at = qo + k * CHUNK_ACTIVATION;
+            int at = qo + (k >> 2) * GROUP_SHORTS + (k & 3) * CHUNK_SHORTS;
             ShortVector q = ShortVector.fromMemorySegment(S256, w, nibbles + (long) k * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
             p = p.add(q.mul(ShortVector.fromArray(S256, qa, at))).add(q.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, qa, at + Y)))
                     .add(q.lanewise(LSHR, 8).mul(ShortVector.fromArray(S256, qa, at + 2 * Y)))
@@ -145,7 +145,7 @@ final class QuantKernels256 {
         // Only Vector API calls in this loop (no helpers of ours): past its node-count cutoff C2 defers those, where it
         // would refuse a helper of ours and box the vectors it takes.
         for (int k = 0; k < full / 2; k++) {
-            int at = qo + k * CHUNK_ACTIVATION;
+            int at = qo + (k >> 2) * GROUP_SHORTS + (k & 3) * CHUNK_SHORTS;
             ShortVector y0 = ShortVector.fromArray(S256, qa, at), y1 = ShortVector.fromArray(S256, qa, at + Y);
             ShortVector y2 = ShortVector.fromArray(S256, qa, at + 2 * Y), y3 = ShortVector.fromArray(S256, qa, at + 3 * Y);
             ShortVector q0 = ShortVector.fromMemorySegment(S256, w, nibbles0 + (long) k * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);

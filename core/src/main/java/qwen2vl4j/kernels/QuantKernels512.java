@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
  * by the activation's shorts (|product| ≤ 127² fits a short), adjacent pairs are summed into the upper
  * halves of 32-bit lanes ({@link QuantKernels#shiftedPairSums}), and the 16 integer lanes are converted to float
  * once and multiplied by {@code d_w·d_a} in one FMA. Q4_0 takes two 32-byte chunks of a group of eight blocks
- * per vector ({@link #dotQ4}), its activation in {@link QuantKernelsScalar.Q4Order#GROUPED_PAIRS} order.
+ * per vector ({@link #dotQ4}), its activation in {@link QuantKernelsScalar.Q4Order#GROUPED} order.
  */
 final class QuantKernels512 {
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
@@ -33,8 +33,8 @@ final class QuantKernels512 {
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
-    /** Shorts of one multiplier of a Q4_0 chunk pair's activation (32 lanes), and of all four (see Q4Order.GROUPED_PAIRS). */
-    private static final int Y = 32, PAIR_ACTIVATION = 4 * Y;
+    /** Shorts of a Q4_0 group's activation, of one of its four multipliers, and of one chunk (see Q4Order.GROUPED). */
+    private static final int GROUP_SHORTS = QuantKernelsScalar.GROUP * BLOCK, Y = GROUP_SHORTS / 4, CHUNK_SHORTS = 16;
     /** Bytes of a chunk of a Q4_0 group's nibbles: bytes 4k..4k+3 of its eight blocks. */
     private static final int CHUNK_BYTES = 32;
     /** Undoes the 2¹⁶ of {@link QuantKernels#shiftedPairSums} (a power of two: exact). */
@@ -74,7 +74,7 @@ final class QuantKernels512 {
     }
 
     /**
-     * 512-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code GROUPED_PAIRS} order): one planar weight row, as
+     * 512-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code GROUPED} order): one planar weight row, as
      * the 256-bit {@code dotQ4} with two 32-byte chunks of a group per vector; the 16 exact sums are then folded
      * (chunks 0 and 2 hold the same blocks as chunks 1 and 3) into the group's eight block sums.
      */
@@ -86,7 +86,7 @@ final class QuantKernels512 {
         ShortVector p = ShortVector.zero(S512);
         // one loop over the chunk pairs, the group's end every second (see QuantKernels256.dotQ4); only Vector API calls in it
         for (int k = 0; k < full / 4; k++) {
-            int at = qo + k * PAIR_ACTIVATION;
+            int at = qo + (k >> 1) * GROUP_SHORTS + (k & 1) * 2 * CHUNK_SHORTS;
             ShortVector q = ShortVector.fromMemorySegment(S512, w, nibbles + (long) k * 2 * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
             p = p.add(q.mul(ShortVector.fromArray(S512, qa, at))).add(q.lanewise(LSHR, 4).mul(ShortVector.fromArray(S512, qa, at + Y)))
                     .add(q.lanewise(LSHR, 8).mul(ShortVector.fromArray(S512, qa, at + 2 * Y)))
@@ -118,7 +118,7 @@ final class QuantKernels512 {
         IntVector special0 = IntVector.zero(I256), special1 = special0;
         ShortVector p0 = ShortVector.zero(S512), p1 = p0;
         for (int k = 0; k < full / 4; k++) {
-            int at = qo + k * PAIR_ACTIVATION;
+            int at = qo + (k >> 1) * GROUP_SHORTS + (k & 1) * 2 * CHUNK_SHORTS;
             ShortVector y0 = ShortVector.fromArray(S512, qa, at), y1 = ShortVector.fromArray(S512, qa, at + Y);
             ShortVector y2 = ShortVector.fromArray(S512, qa, at + 2 * Y), y3 = ShortVector.fromArray(S512, qa, at + 3 * Y);
             ShortVector q0 = ShortVector.fromMemorySegment(S512, w, nibbles0 + (long) k * 2 * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
@@ -157,13 +157,13 @@ final class QuantKernels512 {
 
     /** The row by the twin: one with an infinite or NaN scale, which the bit conversion of the scales does not keep. */
     private static float exactQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        return QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED_PAIRS, w, off, qa, qo, da, corr, dOff, blocks);
+        return QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED, w, off, qa, qo, da, corr, dOff, blocks);
     }
 
     /** The blocks past the row's last whole group, by the twin; 0 when there are none. */
     private static float tailQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
         int full = QuantKernelsScalar.grouped(blocks);
         return full == blocks ? 0f
-                : QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED_PAIRS, w, off, blocks, full, blocks, qa, qo, da, corr, dOff);
+                : QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED, w, off, blocks, full, blocks, qa, qo, da, corr, dOff);
     }
 }

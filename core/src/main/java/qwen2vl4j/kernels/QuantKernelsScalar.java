@@ -3,7 +3,7 @@ package qwen2vl4j.kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import qwen2vl4j.io.DType;
-import qwen2vl4j.io.Q4Layout;
+import qwen2vl4j.io.QuantizedTensors;
 
 /**
  * Plain-Java block quantization: the GGUF reference quantizers for weights (ggml's
@@ -38,11 +38,11 @@ final class QuantKernelsScalar {
 
     /** Byte offset of the f16 scale of block {@code b} of the planar Q4_0 row at {@code row}. */
     static long q4Scale(long row, int b) {
-        return Q4Layout.scale(row, b);
+        return row + 2L * b;
     }
 
     /** Blocks per group of a Q4_0 row's nibbles (see {@link #q4Byte}). */
-    static final int GROUP = Q4Layout.GROUP;
+    static final int GROUP = QuantizedTensors.GROUP;
 
     /** The blocks of a row of {@code blocks} blocks that lie in whole groups of {@link #GROUP}. */
     static int grouped(int blocks) {
@@ -54,10 +54,10 @@ final class QuantKernelsScalar {
      * block {@code b} of the planar Q4_0 row at {@code row}, of {@code blocks} blocks: in a whole group of
      * {@link #GROUP} blocks, chunk {@code m / 4} of the group holds bytes {@code 4·(m / 4) ..} of its blocks
      * side by side, 4 bytes each; past the last whole group a block's 16 bytes lie in order
-     * ({@link Q4Layout}, the layout the files hold).
+     * ({@link QuantizedTensors#q4Nibble}, the layout the files hold).
      */
     static long q4Byte(long row, int blocks, int b, int m) {
-        return Q4Layout.nibble(row, blocks, b, m);
+        return QuantizedTensors.q4Nibble(row, blocks, b, m);
     }
 
     /** Quantizes {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into Q8_0 blocks at {@code dst[off..]}. */
@@ -153,24 +153,19 @@ final class QuantKernelsScalar {
         /** Natural order: a block's 16 low-nibble values are its shorts 0..15, its high-nibble values 16..31. */
         NATURAL,
         /**
-         * The order of the 128- and 256-bit kernels ({@link QuantKernels}), folded so that they multiply a weight's
-         * 16-bit lanes without masking nibbles. A lane {@code s} of a whole group (see {@link #q4Byte}) is two bytes of
-         * one block, {@code s = lo0 + 16·hi0 + 256·lo1 + 4096·hi1} for values {@code a, b, c, d} = {@code 2i, 16+2i,
+         * The order of the vector kernels ({@link QuantKernels}), folded so that they multiply a weight's 16-bit
+         * lanes without masking nibbles. A lane {@code s} of a whole group (see {@link #q4Byte}) is two bytes of one
+         * block, {@code s = lo0 + 16·hi0 + 256·lo1 + 4096·hi1} for values {@code a, b, c, d} = {@code 2i, 16+2i,
          * 2i+1, 17+2i}; the kernel multiplies {@code s, s>>>4, s>>>8, s>>>12} by {@code y0 = a, y1 = b − 16a,
          * y2 = c − 16b, y3 = d − 16c} and the sum is exactly {@code lo0·a + hi0·b + lo1·c + hi1·d} (modulo 2¹⁶
-         * in 16-bit lanes, where the true sum fits: ≤ 16·15·127 for one lane over a block). Per chunk of the weights
-         * (32 bytes, 16 lanes) the 64 shorts are {@code [y0 | y1 | y2 | y3]}, lane {@code 2j + p} of each being block
-         * {@code j}'s short {@code 2k + p} for chunk {@code k} ({@link #q4Position}), so that a kernel's loads of
-         * chunk {@code k} start at {@code 64·k}. A block past the last whole group is in natural order with its high
-         * half folded, {@code x[16 + j] − 16·x[j]}, for a kernel that multiplies whole bytes by {@code x[j]} and
-         * high nibbles by the folded value.
+         * in 16-bit lanes, where the true sum fits: ≤ 16·15·127 for one lane over a block). Per group of eight
+         * blocks the 256 shorts are {@code [y0 | y1 | y2 | y3]}, 64 each, and within one of them chunk {@code k}
+         * of the weights (16 shorts) in order: lane {@code 2j + p} is block {@code j}'s short {@code 2k + p}
+         * ({@link #q4Position}). A block past the last whole group is in natural order with its high half folded,
+         * {@code x[16 + j] − 16·x[j]}, for a kernel that multiplies whole bytes by {@code x[j]} and high nibbles by
+         * the folded value.
          */
-        GROUPED,
-        /**
-         * {@link #GROUPED} for the 512-bit kernel, which reads two chunks per vector: per pair of chunks the 128 shorts
-         * are {@code [y0 | y1 | y2 | y3]}, 32 each, the first chunk's 16 lanes then the second's.
-         */
-        GROUPED_PAIRS
+        GROUPED
     }
 
     /**
@@ -198,20 +193,20 @@ final class QuantKernelsScalar {
                 qa[qo + (type == DType.Q4_0 ? q4Position(order, b, j, blocks) : b * BLOCK + j)] = (short) q;
             }
             if (type == DType.Q4_0) corr[dOff + b] = -8f * sum;
-            if (type == DType.Q4_0 && order != Q4Order.NATURAL) fold(order, qa, qo, b, blocks);
+            if (type == DType.Q4_0 && order == Q4Order.GROUPED) fold(qa, qo, b, blocks);
         }
     }
 
-    /** Folds block {@code b} of a {@link Q4Order#GROUPED} or {@code GROUPED_PAIRS} activation row in place (see there), from its natural values. */
-    private static void fold(Q4Order order, short[] qa, int qo, int b, int blocks) {
+    /** Folds block {@code b} of a {@link Q4Order#GROUPED} activation row in place (see there), from its natural values. */
+    private static void fold(short[] qa, int qo, int b, int blocks) {
         int half = BLOCK / 2;
         if (b >= grouped(blocks)) {
-            for (int j = 0; j < half; j++) qa[qo + q4Position(order, b, half + j, blocks)] -= (short) (16 * qa[qo + q4Position(order, b, j, blocks)]);
+            for (int j = 0; j < half; j++) qa[qo + q4Position(Q4Order.GROUPED, b, half + j, blocks)] -= (short) (16 * qa[qo + q4Position(Q4Order.GROUPED, b, j, blocks)]);
             return;
         }
         for (int i = 0; i < half / 2; i++) {
-            int pa = qo + q4Position(order, b, 2 * i, blocks), pb = qo + q4Position(order, b, half + 2 * i, blocks);
-            int pc = qo + q4Position(order, b, 2 * i + 1, blocks), pd = qo + q4Position(order, b, half + 2 * i + 1, blocks);
+            int pa = qo + q4Position(Q4Order.GROUPED, b, 2 * i, blocks), pb = qo + q4Position(Q4Order.GROUPED, b, half + 2 * i, blocks);
+            int pc = qo + q4Position(Q4Order.GROUPED, b, 2 * i + 1, blocks), pd = qo + q4Position(Q4Order.GROUPED, b, half + 2 * i + 1, blocks);
             qa[pd] -= (short) (16 * qa[pc]); // y3 = d − 16c, before c is folded
             qa[pc] -= (short) (16 * qa[pb]); // y2 = c − 16b
             qa[pb] -= (short) (16 * qa[pa]); // y1 = b − 16a
@@ -220,16 +215,14 @@ final class QuantKernelsScalar {
 
     /**
      * Where value {@code v} of block {@code b} sits in a Q4_0 activation row of {@code blocks} blocks in {@code order}.
-     * In a whole group (see {@link Q4Order#GROUPED}): byte {@code m = v % 16} of the block is byte {@code e = m % 2} of
-     * its short {@code i = m / 2}, its low ({@code v < 16}) or high nibble takes multiplier {@code t = 2e + v / 16},
-     * and the short is lane {@code 2j + i % 2} of chunk {@code k = i / 2}: {@code GROUPED} puts it at
-     * {@code 256·group + 64·k + 16·t + lane}, {@code GROUPED_PAIRS} at {@code 256·group + 128·(k / 2) + 32·t + 16·(k % 2) + lane}.
+     * {@link Q4Order#GROUPED}, in a whole group: byte {@code m = v % 16} of the block is byte {@code e = m % 2} of its
+     * short {@code i = m / 2}, its low ({@code v < 16}) or high nibble is multiplier {@code t = 2e + (v / 16)}, and the
+     * short is lane {@code 2j + i % 2} of chunk {@code i / 2}: position {@code 256·group + 64·t + 16·(i / 2) + 2j + i % 2}.
      */
     static int q4Position(Q4Order order, int b, int v, int blocks) {
         if (order == Q4Order.NATURAL || b >= grouped(blocks)) return b * BLOCK + v;
-        int m = v % (BLOCK / 2), i = m / 2, k = i / 2, t = 2 * (m % 2) + v / (BLOCK / 2), lane = 2 * (b % GROUP) + i % 2;
-        int group = (b - b % GROUP) * BLOCK;
-        return order == Q4Order.GROUPED ? group + 64 * k + 16 * t + lane : group + 128 * (k / 2) + 32 * t + 16 * (k % 2) + lane;
+        int m = v % (BLOCK / 2), i = m / 2, t = 2 * (m % 2) + v / (BLOCK / 2);
+        return (b - b % GROUP) * BLOCK + 64 * t + 16 * (i / 2) + 2 * (b % GROUP) + i % 2;
     }
 
     /** Σ over blocks of {@code d_w · d_a · Σ q_w·q_a}: a Q8_0 weight row against a quantized activation row. */
@@ -258,7 +251,7 @@ final class QuantKernelsScalar {
         int half = BLOCK / 2;
         for (int b = from; b < to; b++) {
             int sum = 0;
-            if (order != Q4Order.NATURAL && b < grouped(blocks)) {
+            if (order == Q4Order.GROUPED && b < grouped(blocks)) {
                 for (int i = 0; i < half / 2; i++) { // a short of two bytes times y0..y3 (see Q4Order.GROUPED): exact in int
                     int lane = (w.get(ValueLayout.JAVA_BYTE, q4Byte(off, blocks, b, 2 * i)) & 0xFF)
                             | (w.get(ValueLayout.JAVA_BYTE, q4Byte(off, blocks, b, 2 * i + 1)) & 0xFF) << 8;

@@ -14,7 +14,7 @@ class QuantActivationTest {
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
 
     /**
-     * The grouped Q4_0 activations (GROUPED for the 128- and 256-bit kernels, GROUPED_PAIRS for the 512-bit one): in a group of eight blocks the four
+     * The grouped Q4_0 activation (what the vector kernels of every width read): in a group of eight blocks the four
      * multipliers of each 16-bit weight lane, {@code x[2i]}, {@code x[16+2i] − 16·x[2i]}, {@code x[2i+1] − 16·x[16+2i]}
      * and {@code x[17+2i] − 16·x[2i+1]}; past the group each block's value {@code 16 + j} replaced by
      * {@code x[16 + j] − 16·x[j]}; the same scales and corrections. The scalar twin over it gives exactly the natural
@@ -31,17 +31,12 @@ class QuantActivationTest {
                 w[b * BLOCK + j] = j < BLOCK / 2 ? -8f : 7f;
             }
         }
-        for (Q4Order order : new Q4Order[] {Q4Order.GROUPED, Q4Order.GROUPED_PAIRS}) checkGrouped(order, w, x, blocks);
-    }
-
-    private static void checkGrouped(Q4Order order, float[] w, float[] x, int blocks) {
-        int cols = blocks * BLOCK;
         MemorySegment seg = MemorySegment.ofArray(new byte[(int) DType.Q4_0.byteSize(2L * cols)]);
         QuantKernelsTest.quantizeRows(DType.Q4_0, w, 2, cols, seg);
         short[] natural = new short[cols], grouped = new short[cols];
         float[] d = new float[blocks], corr = new float[blocks], dG = new float[blocks], corrG = new float[blocks];
         QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.NATURAL, x, 0, cols, natural, 0, d, corr, 0);
-        QuantKernelsScalar.quantizeActivation(DType.Q4_0, order, x, 0, cols, grouped, 0, dG, corrG, 0);
+        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.GROUPED, x, 0, cols, grouped, 0, dG, corrG, 0);
         assertArrayEquals(d, dG, "scales");
         assertArrayEquals(corr, corrG, "corrections (of the unfolded values)");
         int half = BLOCK / 2;
@@ -60,14 +55,14 @@ class QuantActivationTest {
                         default -> natural[n + half + 2 * i + 1] - 16 * natural[n + 2 * i + 1];
                     };
                 }
-                assertEquals(expected, grouped[QuantKernelsScalar.q4Position(order, b, v, blocks)], order + " block " + b + ", value " + v);
+                assertEquals(expected, grouped[QuantKernelsScalar.q4Position(Q4Order.GROUPED, b, v, blocks)], "block " + b + ", value " + v);
             }
         }
         for (int r = 0; r < 2; r++) {
             long off = DType.Q4_0.byteSize((long) r * cols);
             float exact = QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks);
-            assertEquals(exact, QuantKernelsScalar.dotQ4(order, seg, off, grouped, 0, d, corr, 0, blocks), order + " row " + r);
-            for (int bits : order == Q4Order.GROUPED_PAIRS ? new int[] {512} : new int[] {256, 128}) {
+            assertEquals(exact, QuantKernelsScalar.dotQ4(Q4Order.GROUPED, seg, off, grouped, 0, d, corr, 0, blocks), "row " + r);
+            for (int bits : new int[] {512, 256, 128}) {
                 assertEquals(exact, QuantKernelsTest.dot(bits, DType.Q4_0, seg, off, grouped, 0, d, corr, 0, blocks),
                         1e-5f * QuantKernelsTest.magnitude(seg, DType.Q4_0, off, x, cols), bits + "-bit kernel over the grouped activation, row " + r);
             }

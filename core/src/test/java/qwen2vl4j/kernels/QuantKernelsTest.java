@@ -211,7 +211,7 @@ class QuantKernelsTest {
         System.out.println("QuantKernelsTest: preferred species " + preferred + " bits, quantized kernels at " + QuantKernels.BITS
                 + " bits, Q4_0 activation order " + QuantKernels.Q4_ORDER);
         assertEquals(Math.min(512, preferred), QuantKernels.BITS, "preferred " + preferred + " bits");
-        assertEquals(QuantKernels.BITS == 512 ? Q4Order.GROUPED_PAIRS : QuantKernels.VECTOR ? Q4Order.GROUPED : Q4Order.NATURAL, QuantKernels.Q4_ORDER);
+        assertEquals(QuantKernels.VECTOR ? Q4Order.GROUPED : Q4Order.NATURAL, QuantKernels.Q4_ORDER);
         String expected = System.getProperty("qwen2vl4j.test.vectorBits");
         if (expected != null) assertEquals(Integer.parseInt(expected), QuantKernels.BITS, "-XX:MaxVectorSize should set the width");
     }
@@ -219,7 +219,7 @@ class QuantKernelsTest {
     private static final int[] WIDTHS = {512, 256, 128};
 
     private static Q4Order order(int bits) {
-        return bits == 512 ? Q4Order.GROUPED_PAIRS : Q4Order.GROUPED;
+        return Q4Order.GROUPED; // every width reads the grouped rows in the same order
     }
 
     private static float scalarDot(DType type, Q4Order order, MemorySegment seg, long off, short[] q, int qo, float[] d, float[] corr, int dOff,
@@ -352,30 +352,25 @@ class QuantKernelsTest {
         int blocks = 8, cols = blocks * BLOCK;
         MemorySegment row = MemorySegment.ofArray(new byte[blocks * 18]);
         for (int m = 0; m < 16 * blocks; m++) row.set(ValueLayout.JAVA_BYTE, 2 * blocks + m, (byte) 0x99); // every weight 9 − 8 = 1
-        short[][] q = new short[2][cols]; // every activation value 1, folded: y0 = 1, y1 = y2 = y3 = 1 − 16·1 (Q4Order.GROUPED)
+        short[] q = new short[cols]; // every activation value 1, folded: y0 = 1, y1 = y2 = y3 = 1 − 16·1 (Q4Order.GROUPED)
         for (int b = 0; b < blocks; b++) {
-            for (int v = 0; v < BLOCK; v++) {
-                short folded = (short) (v % 2 == 0 && v < 16 ? 1 : -15);
-                q[0][QuantKernelsScalar.q4Position(Q4Order.GROUPED, b, v, blocks)] = folded;
-                q[1][QuantKernelsScalar.q4Position(Q4Order.GROUPED_PAIRS, b, v, blocks)] = folded;
-            }
+            for (int v = 0; v < BLOCK; v++) q[QuantKernelsScalar.q4Position(Q4Order.GROUPED, b, v, blocks)] = (short) (v % 2 == 0 && v < 16 ? 1 : -15);
         }
         float[] d = new float[blocks], corr = new float[blocks];
         java.util.Arrays.fill(corr, -8f * BLOCK);
         d[3] = 1f; // only block 3 counts: 32 weights of 1 times 1
         for (int h = 0; h < 65536; h++) {
             row.set(Matrix.SHORT_LE, 2 * 3, (short) h);
-            float expected = QuantKernelsScalar.dotQ4(Q4Order.GROUPED, row, 0, q[0], 0, d, corr, 0, blocks);
+            float expected = QuantKernelsScalar.dotQ4(Q4Order.GROUPED, row, 0, q, 0, d, corr, 0, blocks);
             for (int bits : h % 16 == 0 ? new int[] {512, 256, 128} : new int[] {256, 128}) { // 512 runs the Vector API's Java fallback here
-                float actual = dot(bits, DType.Q4_0, row, 0, q[bits == 512 ? 1 : 0], 0, d, corr, 0, blocks);
+                float actual = dot(bits, DType.Q4_0, row, 0, q, 0, d, corr, 0, blocks);
                 String what = bits + "-bit kernel, f16 scale 0x" + Integer.toHexString(h);
                 if (Float.isNaN(expected)) assertTrue(Float.isNaN(actual), what);
                 else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual), what);
             }
         }
         row.set(Matrix.SHORT_LE, 2 * 3, (short) 0x3C00);
-        assertEquals(32f, QuantKernelsScalar.dotQ4(Q4Order.GROUPED, row, 0, q[0], 0, d, corr, 0, blocks), "scale 1: 32 weights of 1 times 1");
-        assertEquals(32f, QuantKernelsScalar.dotQ4(Q4Order.GROUPED_PAIRS, row, 0, q[1], 0, d, corr, 0, blocks), "the same in the 512-bit order");
+        assertEquals(32f, QuantKernelsScalar.dotQ4(Q4Order.GROUPED, row, 0, q, 0, d, corr, 0, blocks), "scale 1: 32 weights of 1 times 1");
     }
 
     /** Any whole blocks of a row, as the GEMM's panels read them, with the vector dequantizer and its scalar twin. */

@@ -18,7 +18,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import qwen2vl4j.io.DType;
-import qwen2vl4j.io.Q4Layout;
+import qwen2vl4j.io.QuantizedTensors;
 import qwen2vl4j.io.Tensor;
 import qwen2vl4j.kernels.ComputePool;
 import qwen2vl4j.kernels.Matrix;
@@ -90,7 +90,7 @@ final class QuantBaseline {
      * For the Q4_0 baselines here and in {@link QuantWidening}: a copy of the engine's Q4_0 matrix {@code w} with its
      * rows planar, each block's 16 bytes of nibbles in order after the row's scales, in memory freed once unreachable;
      * other matrices as they are. Only these baselines read such a copy (the engine reads its rows grouped,
-     * {@link Q4Layout}).
+     * {@link QuantizedTensors#q4Nibble}).
      */
     static Matrix planar(Matrix w) {
         if (w.dtype() != DType.Q4_0) return w;
@@ -102,7 +102,7 @@ final class QuantBaseline {
             MemorySegment.copy(w.data(), from, copy, to, 2L * blocks);
             for (int b = 0; b < blocks; b++) {
                 for (int m = 0; m < HALF; m++) {
-                    copy.set(ValueLayout.JAVA_BYTE, quants(to, blocks, b) + m, w.data().get(ValueLayout.JAVA_BYTE, Q4Layout.nibble(from, blocks, b, m)));
+                    copy.set(ValueLayout.JAVA_BYTE, quants(to, blocks, b) + m, w.data().get(ValueLayout.JAVA_BYTE, QuantizedTensors.q4Nibble(from, blocks, b, m)));
                 }
             }
         }
