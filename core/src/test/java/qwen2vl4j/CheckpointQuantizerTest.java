@@ -98,54 +98,48 @@ class CheckpointQuantizerTest {
     }
 
     /**
-     * Files from before the grouped Q4_0 rows still load, to the same values: GGUF's interleaved blocks (no "layout")
-     * and planar rows (the scales, then each block's 16 bytes in order); rows of nine blocks, one group of eight and one
-     * past it. A layout this engine does not know is refused by name.
+     * A file from before the planar Q4_0 rows (GGUF's interleaved blocks, no "layout") still loads, to the same values;
+     * a layout this engine does not know is refused by name.
      */
     @Test
-    void olderQ4FilesStillLoad() throws Exception {
-        int cols = 9 * 32, blocks = cols / 32, rowBytes = blocks * 18;
-        float[] values = new float[2 * cols];
+    void olderInterleavedQ4FilesStillLoad() throws Exception {
+        float[] values = new float[2 * 64];
         for (int i = 0; i < values.length; i++) values[i] = (float) Math.sin(i * 0.37) * (1 + i % 7);
-        Matrix grouped = Matrix.quantize(Matrix.ofFloats("w", values, 2, cols), DType.Q4_0);
-        byte[] interleaved = new byte[2 * rowBytes], planar = new byte[2 * rowBytes];
+        Matrix planar = Matrix.quantize(Matrix.ofFloats("w", values, 2, 64), DType.Q4_0);
+        byte[] interleaved = new byte[72];
         for (int r = 0; r < 2; r++) {
-            long row = grouped.rowOffset(r);
-            for (int b = 0; b < blocks; b++) {
-                int at = r * rowBytes + b * 18;
-                for (int k = 0; k < 2; k++) {
-                    interleaved[at + k] = grouped.data().get(ValueLayout.JAVA_BYTE, row + 2L * b + k);
-                    planar[r * rowBytes + 2 * b + k] = interleaved[at + k];
-                }
-                for (int m = 0; m < 16; m++) {
-                    interleaved[at + 2 + m] = grouped.data().get(ValueLayout.JAVA_BYTE, QuantizedTensors.q4Nibble(row, blocks, b, m));
-                    planar[r * rowBytes + 2 * blocks + 16 * b + m] = interleaved[at + 2 + m];
-                }
+            for (int b = 0; b < 2; b++) {
+                long row = planar.rowOffset(r);
+                int at = r * 36 + b * 18;
+                interleaved[at] = planar.data().get(ValueLayout.JAVA_BYTE, row + 2L * b);
+                interleaved[at + 1] = planar.data().get(ValueLayout.JAVA_BYTE, row + 2L * b + 1);
+                for (int j = 0; j < 16; j++) interleaved[at + 2 + j] = planar.data().get(ValueLayout.JAVA_BYTE, row + 4 + 16L * b + j);
             }
         }
-        for (String layout : new String[] {"", ",\\\"layout\\\":\\\"blocks\\\"", ",\\\"layout\\\":\\\"planar\\\""}) {
-            Path file = tmp.resolve("old" + layout.hashCode() + ".safetensors");
-            writeQuantized(file, "Q4_0", cols, layout, layout.contains("planar") ? planar : interleaved);
-            try (SafeTensors st = SafeTensors.open(file)) {
-                Matrix loaded = Matrix.of(st.tensor("w"));
-                for (int r = 0; r < 2; r++) {
-                    for (int c = 0; c < cols; c++) assertEquals(grouped.get(r, c), loaded.get(r, c), "layout '" + layout + "', value " + r + "," + c);
-                }
-            }
+        Path file = tmp.resolve("old.safetensors");
+        writeQ4(file, "", interleaved);
+        try (SafeTensors st = SafeTensors.open(file)) {
+            Matrix loaded = Matrix.of(st.tensor("w"));
+            for (int r = 0; r < 2; r++) for (int c = 0; c < 64; c++) assertEquals(planar.get(r, c), loaded.get(r, c), "value " + r + "," + c);
         }
         Path odd = tmp.resolve("odd.safetensors");
-        writeQuantized(odd, "Q4_0", cols, ",\\\"layout\\\":\\\"columns\\\"", interleaved);
+        writeQ4(odd, ",\\\"layout\\\":\\\"columns\\\"", interleaved);
         ModelLoadException e = assertThrows(ModelLoadException.class, () -> SafeTensors.open(odd));
-        assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("columns") && e.getMessage().contains("grouped"), e.getMessage());
+        assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("columns") && e.getMessage().contains("planar"), e.getMessage());
         Path q8 = tmp.resolve("q8.safetensors");
-        writeQuantized(q8, "Q8_0", 64, ",\\\"layout\\\":\\\"grouped\\\"", new byte[136]);
+        writeQuantized(q8, "Q8_0", ",\\\"layout\\\":\\\"planar\\\"", new byte[136]);
         e = assertThrows(ModelLoadException.class, () -> SafeTensors.open(q8));
         assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("for Q8_0") && e.getMessage().contains("(expected blocks)"), e.getMessage());
     }
 
-    /** A file holding one tensor w [2, cols] of block type {@code type} stored as {@code blocks} (both rows), its metadata entry ending with {@code extra}. */
-    private static void writeQuantized(Path file, String type, int cols, String extra, byte[] blocks) throws Exception {
-        String meta = "{\\\"w\\\":{\\\"dtype\\\":\\\"" + type + "\\\",\\\"shape\\\":[2," + cols + "]" + extra + "}}";
+    /** A file holding one Q4_0 tensor w [2, 64] stored as {@code blocks}, its metadata entry ending with {@code extra}. */
+    private static void writeQ4(Path file, String extra, byte[] blocks) throws Exception {
+        writeQuantized(file, "Q4_0", extra, blocks);
+    }
+
+    /** A file holding one tensor w [2, 64] of block type {@code type} stored as {@code blocks} (both rows). */
+    private static void writeQuantized(Path file, String type, String extra, byte[] blocks) throws Exception {
+        String meta = "{\\\"w\\\":{\\\"dtype\\\":\\\"" + type + "\\\",\\\"shape\\\":[2,64]" + extra + "}}";
         String header = "{\"__metadata__\":{\"" + QuantizedTensors.METADATA_KEY + "\":\"" + meta + "\"},"
                 + "\"w\":{\"dtype\":\"U8\",\"shape\":[2," + blocks.length / 2 + "],\"data_offsets\":[0," + blocks.length + "]}}";
         byte[] h = header.getBytes(StandardCharsets.UTF_8);

@@ -19,24 +19,18 @@ import java.util.Map;
  * {@code [rows, cols / 32 · blockBytes]} (the GGUF blocks of each row), and the header's
  * {@code __metadata__} holds {@value #METADATA_KEY}: a JSON object (as a string) naming, per tensor,
  * its block type, its logical shape and, for Q4_0, the layout of its rows, e.g.
- * {@code {"model.layers.0.mlp.up_proj.weight":{"dtype":"Q4_0","shape":[8960,1536],"layout":"grouped"}}}.
+ * {@code {"model.layers.0.mlp.up_proj.weight":{"dtype":"Q4_0","shape":[8960,1536],"layout":"planar"}}}.
  *
- * <p>A Q8_0 row is its blocks in order, as in GGUF. A Q4_0 row is {@value #GROUPED}: the f16 scales of its
- * blocks, then their nibbles, grouped by eight blocks ({@link #q4Nibble}: the kernels multiply a 32-byte chunk
- * of a group without widening it and scale the group's eight sums with its eight scales at once). Files
- * written before that hold {@value #PLANAR} rows (the scales, then each block's 16 bytes in order) or, with
- * {@code "layout"} absent or {@value #BLOCKS}, GGUF's interleaved blocks; their Q4_0 tensors are rearranged
- * into native memory at load, with one line on standard error saying to quantize again.
+ * <p>A Q8_0 row is its blocks in order, as in GGUF. A Q4_0 row is {@value #PLANAR}: the f16 scales of its
+ * blocks, then their 16-byte nibble groups (the kernels load eight scales at once). Files written before
+ * that ({@code "layout"} absent, or {@value #BLOCKS}) hold GGUF's interleaved blocks; their Q4_0 tensors
+ * are rearranged into native memory at load, with one line on standard error saying to quantize again.
  */
 public final class QuantizedTensors {
     /** The metadata entry that marks the quantized tensors of a file. */
     public static final String METADATA_KEY = "qwen2vl4j.quantized";
-    /** The Q4_0 row layout this engine writes and computes on: a row's scales, then its nibbles grouped by eight blocks. */
-    public static final String GROUPED = "grouped";
-    /** A row's scales, then each block's 16 bytes of nibbles in order: what files written before {@link #GROUPED} hold. */
+    /** The Q4_0 row layout this engine writes and computes on: a row's scales, then its nibbles. */
     public static final String PLANAR = "planar";
-    /** Blocks per group of a {@link #GROUPED} row. */
-    public static final int GROUP = 8;
     /** GGUF's interleaved Q4_0 blocks (scale, nibbles, scale, …): what files written before {@link #PLANAR} hold. */
     public static final String BLOCKS = "blocks";
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -59,7 +53,7 @@ public final class QuantizedTensors {
             t.put("dtype", s.dtype().name());
             var shape = t.putArray("shape");
             for (long d : s.shape()) shape.add(d);
-            if (s.dtype() == DType.Q4_0) t.put("layout", GROUPED);
+            if (s.dtype() == DType.Q4_0) t.put("layout", PLANAR);
         }
         return root.isEmpty() ? null : root.toString();
     }
@@ -100,52 +94,38 @@ public final class QuantizedTensors {
                         + Arrays.toString(shape) + ", found " + stored.dtype() + " " + Arrays.toString(stored.shape()));
             }
             String layout = e.getValue().path("layout").asText(BLOCKS);
-            boolean known = type == DType.Q4_0 ? List.of(GROUPED, PLANAR, BLOCKS).contains(layout) : layout.equals(BLOCKS);
-            if (!known) {
+            if (type == DType.Q4_0 ? !layout.equals(BLOCKS) && !layout.equals(PLANAR) : !layout.equals(BLOCKS)) {
                 throw new ModelLoadException(where + ": unknown layout '" + layout + "' for " + type + " (expected "
-                        + (type == DType.Q4_0 ? GROUPED + ", " + PLANAR + " or " + BLOCKS : BLOCKS) + ")");
+                        + (type == DType.Q4_0 ? PLANAR + " or " + BLOCKS : BLOCKS) + ")");
             }
             MemorySegment data = stored.data();
-            if (type == DType.Q4_0 && !layout.equals(GROUPED)) {
-                data = groupedQ4(data, shape[0], shape[1] / type.blockSize(), layout.equals(PLANAR));
+            if (type == DType.Q4_0 && layout.equals(BLOCKS)) {
+                data = planarQ4(data, shape[0], shape[1] / type.blockSize());
                 legacy++;
             }
             out.put(e.getKey(), new Tensor(stored.name(), type, shape, data, stored.file()));
         }
         if (legacy > 0) {
-            System.err.println("qwen2vl4j: " + path + ": " + legacy + " Q4_0 tensors in an older layout were rearranged in memory;"
+            System.err.println("qwen2vl4j: " + path + ": " + legacy + " Q4_0 tensors in the older interleaved layout were rearranged in memory;"
                     + " run quantize again to map them directly");
         }
         return out;
     }
 
     /**
-     * Byte offset of byte {@code m} (0..15) of the nibbles of block {@code b} in the {@link #GROUPED} Q4_0 row at
-     * {@code row} of {@code blocks} blocks: after the row's {@code 2·blocks} bytes of scales, each whole group of
-     * {@link #GROUP} blocks is four 32-byte chunks, chunk {@code k} holding bytes {@code 4k..4k+3} of the group's
-     * blocks side by side; the blocks past the last whole group keep their 16 bytes in order.
+     * GGUF-interleaved Q4_0 rows ({@code [d, 16 bytes]} per block) rearranged into {@link #PLANAR} rows in native
+     * memory freed once unreachable: the same bytes, the scales of a row first.
      */
-    public static long q4Nibble(long row, long blocks, long b, int m) {
-        long nibbles = row + 2 * blocks;
-        if (b >= (blocks & -GROUP)) return nibbles + 16 * b + m;
-        return nibbles + 16 * (b - b % GROUP) + 32 * (m / 4) + 4 * (b % GROUP) + m % 4;
-    }
-
-    /**
-     * Older Q4_0 rows, GGUF-interleaved ({@code [d, 16 bytes]} per block) or {@link #PLANAR}, rearranged into
-     * {@link #GROUPED} rows in native memory freed once unreachable: the same bytes, the scales of a row first.
-     */
-    static MemorySegment groupedQ4(MemorySegment src, long rows, long perRow, boolean planar) {
+    static MemorySegment planarQ4(MemorySegment blocks, long rows, long perRow) {
         int blockBytes = DType.Q4_0.bytes(), nibbles = blockBytes - 2;
         long rowBytes = perRow * blockBytes;
         MemorySegment out = Arena.ofAuto().allocate(rows * rowBytes, 64);
         for (long r = 0; r < rows; r++) {
             long row = r * rowBytes;
             for (long b = 0; b < perRow; b++) {
-                long scale = planar ? row + 2 * b : row + b * blockBytes;
-                long bytes = planar ? row + 2 * perRow + nibbles * b : scale + 2;
-                out.set(SHORT_LE, row + 2 * b, src.get(SHORT_LE, scale));
-                for (int m = 0; m < nibbles; m += 4) MemorySegment.copy(src, bytes + m, out, q4Nibble(row, perRow, b, m), 4);
+                long block = row + b * blockBytes;
+                out.set(SHORT_LE, row + 2 * b, blocks.get(SHORT_LE, block));
+                MemorySegment.copy(blocks, block + 2, out, row + 2 * perRow + nibbles * b, nibbles);
             }
         }
         return out;

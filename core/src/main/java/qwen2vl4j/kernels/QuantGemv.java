@@ -230,12 +230,12 @@ public final class QuantGemv {
         int rows = w.rows(), cols = w.cols(), blocks = cols / QuantKernelsScalar.BLOCK;
         MemorySegment data = w.data();
         int half = (to - from) / 2;
-        float[] pair = new float[2];
+        float[] pair = new float[2], scales = new float[QuantKernels.q4Scratch(blocks)];
         for (int k = 0; k < half; k++) {
             int r0 = from + k, r1 = from + half + k;
             long off0 = w.rowOffset(r0), off1 = w.rowOffset(r1);
             for (int i = 0; i < n; i++) {
-                QuantKernels.dotQ4x2(data, off0, off1, q, i * cols, d, corr, i * blocks, blocks, pair, 0);
+                QuantKernels.dotQ4x2(data, off0, off1, q, i * cols, d, corr, i * blocks, blocks, pair, 0, scales);
                 out[i * rows + r0] = pair[0] + (bias == null ? 0f : bias[r0]);
                 out[i * rows + r1] = pair[1] + (bias == null ? 0f : bias[r1]);
             }
@@ -243,7 +243,7 @@ public final class QuantGemv {
         if (2 * half < to - from) {
             int r = to - 1;
             for (int i = 0; i < n; i++) {
-                out[i * rows + r] = QuantKernels.dotQ4(data, w.rowOffset(r), q, i * cols, d, corr, i * blocks, blocks)
+                out[i * rows + r] = QuantKernels.dotQ4(data, w.rowOffset(r), q, i * cols, d, corr, i * blocks, blocks, scales)
                         + (bias == null ? 0f : bias[r]);
             }
         }

@@ -27,7 +27,7 @@ import qwen2vl4j.io.DType;
  * and multiplied by {@code d_w·d_a} in one FMA. The integer part is exact.
  *
  * <p>Each width has its own formulation, chosen once from the CPU's preferred vector size
- * ({@link #BITS}): {@link QuantKernels512} (one Q8_0 block, or two chunks of a Q4_0 group, per vector),
+ * ({@link #BITS}): {@link QuantKernels512} (one Q8_0 block, or two Q4_0 blocks, per vector),
  * {@link QuantKernels256} (AVX2) and {@link QuantKernels128} (SSE, NEON); the methods here dispatch on
  * the constant, which the JIT folds away. Below 128 bits (no vectors) they run the scalar twins. The
  * {@code x2} versions do two weight rows per call, sharing the activation loads where that pays. The
@@ -40,9 +40,10 @@ final class QuantKernels {
     /** Whether the kernels here run vector code ({@link #BITS} ≥ 128). */
     static final boolean VECTOR = BITS >= 128;
     /** The order of a Q4_0 activation row for {@link #dotQ4} and {@link #dotQ4x2} at {@link #BITS}. */
-    static final QuantKernelsScalar.Q4Order Q4_ORDER = VECTOR ? QuantKernelsScalar.Q4Order.GROUPED : QuantKernelsScalar.Q4Order.NATURAL;
+    static final QuantKernelsScalar.Q4Order Q4_ORDER = BITS == 512 ? QuantKernelsScalar.Q4Order.PAIRED : QuantKernelsScalar.Q4Order.FOLDED;
 
     private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(128, BITS)));
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final int FL = F.length();
     /**
      * The byte loads of the dequantizer: one per float vector, of {@code FL} bytes, but at least 8
@@ -55,11 +56,6 @@ final class QuantKernels {
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int HALF = BLOCK / 2;
     private static final int Q8 = 34;
-    /** The Q4_0 dequantizer's species: 4 bytes of a block widened per step (the first half of an 8-byte load). */
-    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
-    private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
-    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
-    private static final int Q4_PIECE = 4;
 
     private QuantKernels() {}
 
@@ -95,13 +91,19 @@ final class QuantKernels {
         }
     }
 
+    /** The length of the {@code scales} scratch that {@link #dotQ4} and {@link #dotQ4x2} take for rows of {@code blocks} blocks. */
+    static int q4Scratch(int blocks) {
+        return 2 * blocks + 16;
+    }
+
     /**
-     * Vector twin of {@link QuantKernelsScalar#dotQ4}, the activation in {@link #Q4_ORDER}: one planar weight row.
+     * Vector twin of {@link QuantKernelsScalar#dotQ4}, the activation in {@link #Q4_ORDER}: one planar weight row;
+     * {@code scales} is scratch of {@link #q4Scratch} floats.
      */
-    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
+    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
         return switch (BITS) {
             case 512 -> QuantKernels512.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
-            case 256 -> QuantKernels256.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
+            case 256 -> QuantKernels256.dotQ4(w, off, qa, qo, da, corr, dOff, blocks, scales);
             case 128 -> QuantKernels128.dotQ4(w, off, qa, qo, da, corr, dOff, blocks);
             default -> QuantKernelsScalar.dotQ4(Q4_ORDER, w, off, qa, qo, da, corr, dOff, blocks);
         };
@@ -109,13 +111,13 @@ final class QuantKernels {
 
     /**
      * Two planar Q4_0 weight rows against one activation row (in {@link #Q4_ORDER}), into {@code out[o]} and
-     * {@code out[o + 1]}; as {@link #dotQ8x2}.
+     * {@code out[o + 1]}; as {@link #dotQ8x2}. {@code scales} is scratch of {@link #q4Scratch} floats.
      */
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
-                        float[] out, int o) {
+                        float[] out, int o, float[] scales) {
         switch (BITS) {
             case 512 -> QuantKernels512.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
-            case 256 -> QuantKernels256.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
+            case 256 -> QuantKernels256.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o, scales);
             case 128 -> QuantKernels128.dotQ4x2(w, off0, off1, qa, qo, da, corr, dOff, blocks, out, o);
             default -> {
                 out[o] = QuantKernelsScalar.dotQ4(Q4_ORDER, w, off0, qa, qo, da, corr, dOff, blocks);
@@ -157,6 +159,11 @@ final class QuantKernels {
         return (FloatVector) ByteVector.fromMemorySegment(BF, w, at, ByteOrder.LITTLE_ENDIAN).convertShape(B2F, F, 0);
     }
 
+    /** {@code FL} bytes at {@code at}, sign-extended to ints (a Q4_0 byte's nibbles are masked off afterwards). */
+    private static IntVector widenToInts(MemorySegment w, long at) {
+        return (IntVector) ByteVector.fromMemorySegment(BF, w, at, ByteOrder.LITTLE_ENDIAN).convertShape(B2I, I, 0);
+    }
+
     /**
      * Widens {@code n} values from block {@code from} of the row of {@code blocks} blocks of {@code type} at
      * {@code src[row..]} into {@code dst[dOff..]}, with the vector kernel, or with the scalar twin where the CPU has
@@ -175,29 +182,25 @@ final class QuantKernels {
     /**
      * Vector twin of {@link QuantKernelsScalar#dequantize}: {@code n / 32} blocks from block {@code from} of the row
      * at {@code src[row..]} into {@code dst[dOff..]}, one float vector of values per step (bytes widened to float,
-     * one multiply by the scale: bit-exact with the twin; Q4_0 four bytes at a time). A block whose loads would read
-     * past the end of the segment (a load wider than what it widens, the last block of a segment) is left to the
-     * scalar twin.
+     * one multiply by the scale: bit-exact with the twin). A block whose loads would read past the end of the
+     * segment ({@link #OVERREAD}, the last one of a segment) is left to the scalar twin.
      */
     static void dequantize(DType type, MemorySegment src, long row, int blocks, int from, float[] dst, int dOff, int n) {
         int to = from + n / BLOCK;
         for (int b = from; b < to; b++) {
             int o = dOff + (b - from) * BLOCK;
-            if (type == DType.Q8_0 ? row + (long) b * Q8 + 2 + BLOCK + OVERREAD > src.byteSize()
-                    : QuantKernelsScalar.q4Byte(row, blocks, b, HALF - Q4_PIECE) + B64.length() > src.byteSize()) {
+            long values = type == DType.Q8_0 ? row + (long) b * Q8 + 2 : QuantKernelsScalar.q4Quants(row, blocks, b);
+            if (values + (type == DType.Q8_0 ? BLOCK : HALF) + OVERREAD > src.byteSize()) {
                 QuantKernelsScalar.dequantize(type, src, row, blocks, b, dst, o, BLOCK);
             } else if (type == DType.Q8_0) {
-                long values = row + (long) b * Q8 + 2;
                 FloatVector d = FloatVector.broadcast(F, scale(src, values - 2));
                 for (int j = 0; j < BLOCK; j += FL) widen(src, values + j).mul(d).intoArray(dst, o + j);
             } else {
-                // 4 bytes at a time at every width: a block's bytes are contiguous only in fours in a group (q4Byte)
-                FloatVector d = FloatVector.broadcast(F128, scale(src, QuantKernelsScalar.q4Scale(row, b)));
-                for (int m = 0; m < HALF; m += Q4_PIECE) {
-                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B64, src, QuantKernelsScalar.q4Byte(row, blocks, b, m), ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(B2I, I128, 0);
-                    ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + m);
-                    ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + HALF + m);
+                FloatVector d = FloatVector.broadcast(F, scale(src, QuantKernelsScalar.q4Scale(row, b)));
+                for (int j = 0; j < HALF; j += FL) {
+                    IntVector q = widenToInts(src, values + j);
+                    ((FloatVector) q.and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + j);
+                    ((FloatVector) q.lanewise(LSHR, 4).and(0xF).sub(8).convert(I2F, 0)).mul(d).intoArray(dst, o + HALF + j);
                 }
             }
         }

@@ -1,13 +1,10 @@
 package qwen2vl4j.kernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
-import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
-import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
-import static jdk.incubator.vector.VectorOperators.OR;
-import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -23,25 +20,23 @@ import jdk.incubator.vector.VectorSpecies;
  * each multiplied by its quarter of the activation; quarters 0+1 and 2+3 are added in 16 bits
  * (|sum| ≤ 2·127² fits a short), each sum's lane pairs are widened to exact 32-bit sums
  * ({@link QuantKernels#pairSums}) and added, and the 4 integer lanes are converted to float once and
- * scaled by {@code d_w·d_a} in one FMA per block. Q4_0: each 32-byte chunk of a group of eight blocks
- * ({@link QuantKernelsScalar#q4Byte}) is two vectors of 8 shorts, blocks 0–3 and 4–7 of the group, multiplied
- * without widening or masking as the 256-bit form does ({@link QuantKernelsScalar.Q4Order#GROUPED}).
+ * scaled by {@code d_w·d_a} in one FMA per block. Q4_0: a block's 16 bytes are two vectors of 8 shorts
+ * (zero-extended halves); the whole bytes multiply the activation's first 16 values and their high nibbles
+ * its folded last 16 ({@link QuantKernelsScalar.Q4Order#FOLDED}: no mask for the low nibbles); the four
+ * products of a lane are added in 16 bits (true sum ≤ 4·15·127, exact modulo 2¹⁶) and
+ * {@link QuantKernels#shiftedPairSums} adds neighbours (≤ 8·15·127 still fits 16 bits) times 2¹⁶.
  */
 final class QuantKernels128 {
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
+    private static final int HALF = BLOCK / 2;
     /** Shorts per vector: a quarter of a block. */
     private static final int QUARTER = BLOCK / 4;
     private static final int Q8 = 34;
-    private static final VectorSpecies<Short> S64 = ShortVector.SPECIES_64;
-    private static final VectorSpecies<Integer> I128 = IntVector.SPECIES_128;
-    /** Shorts of a Q4_0 group's activation, of one of its four multipliers, and of one chunk (see Q4Order.GROUPED). */
-    private static final int GROUP_SHORTS = QuantKernelsScalar.GROUP * BLOCK, Y = GROUP_SHORTS / 4, CHUNK_SHORTS = 16,
-            HALF_CHUNK = CHUNK_SHORTS / 2;
-    /** Bytes of a chunk of a Q4_0 group's nibbles: bytes 4k..4k+3 of its eight blocks. */
-    private static final int CHUNK_BYTES = 32;
+    /** Undoes the 2¹⁶ of {@link QuantKernels#shiftedPairSums} (a power of two: exact). */
+    private static final float UNSHIFT = 1f / 65536;
 
     private QuantKernels128() {}
 
@@ -82,60 +77,38 @@ final class QuantKernels128 {
         return (ShortVector) ByteVector.fromMemorySegment(B64, w, off + 2 + k * QUARTER, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S128, 0);
     }
 
+    /** Bytes {@code k·8 .. k·8+7} of the Q4_0 nibbles at {@code quants}, zero-extended to shorts (nibbles still packed). */
+    private static ShortVector q4(MemorySegment w, long quants, int k) {
+        return (ShortVector) ByteVector.fromMemorySegment(B64, w, quants + k * QUARTER, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(ZERO_EXTEND_B2S, S128, 0);
+    }
+
     /** {@code acc + s · float(sums)}. */
     private static FloatVector scaled(IntVector sums, float s, FloatVector acc) {
         return ((FloatVector) sums.convert(I2F, 0)).fma(FloatVector.broadcast(F128, s), acc);
     }
 
     /**
-     * 128-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code GROUPED} order): one planar weight row, as
-     * the 256-bit {@code dotQ4} with each 32-byte chunk of a group in two halves of 8 shorts: blocks 0–3 of the group
-     * and blocks 4–7, each half summed in its own vector and scaled by its four blocks' {@code d_w·d_a}.
+     * 128-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code FOLDED} order): one planar weight
+     * row. Bytes 0–7 of a block's nibbles hold values 0–7 (low nibbles; the whole bytes times activation quarter 0)
+     * and 16–23 (high nibbles, folded quarter 2), bytes 8–15 values 8–15 and 24–31 (quarters 1 and 3); the four products
+     * of a lane are added in 16 bits (≤ 4·15·127) and {@link QuantKernels#shiftedPairSums} adds
+     * neighbours (≤ 8·15·127) times 2¹⁶.
      */
     static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        int full = QuantKernelsScalar.grouped(blocks);
-        long nibbles = off + 2L * blocks;
-        FloatVector acc = FloatVector.zero(F128), c = acc;
-        IntVector special = IntVector.zero(I128);
-        ShortVector pA = ShortVector.zero(S128), pB = pA;
-        // one loop over the chunks, the group's end every fourth (see QuantKernels256.dotQ4); only Vector API calls in it
-        for (int k = 0; k < full / 2; k++) {
-            int at = qo + (k >> 2) * GROUP_SHORTS + (k & 3) * CHUNK_SHORTS;
-            long chunk = nibbles + (long) k * CHUNK_BYTES;
-            ShortVector a = ShortVector.fromMemorySegment(S128, w, chunk, ByteOrder.LITTLE_ENDIAN);
-            ShortVector e = ShortVector.fromMemorySegment(S128, w, chunk + CHUNK_BYTES / 2, ByteOrder.LITTLE_ENDIAN);
-            pA = pA.add(a.mul(ShortVector.fromArray(S128, qa, at))).add(a.lanewise(LSHR, 4).mul(ShortVector.fromArray(S128, qa, at + Y)))
-                    .add(a.lanewise(LSHR, 8).mul(ShortVector.fromArray(S128, qa, at + 2 * Y)))
-                    .add(a.lanewise(LSHR, 12).mul(ShortVector.fromArray(S128, qa, at + 3 * Y)));
-            pB = pB.add(e.mul(ShortVector.fromArray(S128, qa, at + HALF_CHUNK))).add(e.lanewise(LSHR, 4).mul(ShortVector.fromArray(S128, qa, at + Y + HALF_CHUNK)))
-                    .add(e.lanewise(LSHR, 8).mul(ShortVector.fromArray(S128, qa, at + 2 * Y + HALF_CHUNK)))
-                    .add(e.lanewise(LSHR, 12).mul(ShortVector.fromArray(S128, qa, at + 3 * Y + HALF_CHUNK)));
-            if ((k & 3) == 3) {
-                int g = (k >> 2) * QuantKernelsScalar.GROUP, g4 = g + QuantKernelsScalar.GROUP / 2;
-                IntVector hA = (IntVector) ShortVector.fromMemorySegment(S64, w, QuantKernelsScalar.q4Scale(off, g), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(S2I, I128, 0);
-                IntVector hB = (IntVector) ShortVector.fromMemorySegment(S64, w, QuantKernelsScalar.q4Scale(off, g4), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(S2I, I128, 0);
-                special = special.or(hA.and(0x7C00).add(0x400)).or(hB.and(0x7C00).add(0x400));
-                FloatVector dA = hA.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .or(hA.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(FloatVector.fromArray(F128, da, dOff + g));
-                FloatVector dB = hB.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .or(hB.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(FloatVector.fromArray(F128, da, dOff + g4));
-                IntVector sA = pA.reinterpretAsInts(), sB = pB.reinterpretAsInts();
-                acc = ((FloatVector) sA.lanewise(ASHR, 16).add(sA.lanewise(LSHL, 16).lanewise(ASHR, 16)).convert(I2F, 0)).fma(dA, acc);
-                acc = ((FloatVector) sB.lanewise(ASHR, 16).add(sB.lanewise(LSHL, 16).lanewise(ASHR, 16)).convert(I2F, 0)).fma(dB, acc);
-                c = dA.fma(FloatVector.fromArray(F128, corr, dOff + g), c);
-                c = dB.fma(FloatVector.fromArray(F128, corr, dOff + g4), c);
-                pA = ShortVector.zero(S128);
-                pB = pA;
-            }
+        FloatVector acc = FloatVector.zero(F128);
+        float c = 0;
+        long quants = QuantKernelsScalar.q4Quants(off, blocks, 0);
+        for (int b = 0; b < blocks; b++, quants += HALF) {
+            int at = qo + b * BLOCK;
+            float s = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
+            ShortVector a = q4(w, quants, 0), e = q4(w, quants, 1);
+            ShortVector p = a.mul(x(qa, at, 0)).add(a.lanewise(LSHR, 4).mul(x(qa, at, 2))) // FOLDED: whole bytes, no mask
+                    .add(e.mul(x(qa, at, 1))).add(e.lanewise(LSHR, 4).mul(x(qa, at, 3)));
+            acc = scaled(QuantKernels.shiftedPairSums(p), s, acc);
+            c += s * corr[dOff + b];
         }
-        if (special.and(0x8000).reduceLanes(OR) != 0) {
-            return QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED, w, off, qa, qo, da, corr, dOff, blocks); // an infinite or NaN scale
-        }
-        float tail = full == blocks ? 0f
-                : QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED, w, off, blocks, full, blocks, qa, qo, da, corr, dOff);
-        return acc.add(c).reduceLanes(ADD) + tail;
+        return acc.reduceLanes(ADD) * UNSHIFT + c;
     }
 
     /** Two Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}: one row after the other, as {@link #dotQ8x2}. */

@@ -1,13 +1,13 @@
 package qwen2vl4j.kernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
-import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2S;
+import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
-import static jdk.incubator.vector.VectorOperators.OR;
 import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -22,11 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * for AVX2. Q8_0: a block is two vectors of 16 shorts (its two 16-byte halves sign-extended), each
  * multiplied by its half of the activation; the two products of a lane are added in 16 bits
  * (|sum| ≤ 2·127² fits a short), and the 8 pairs of lanes into exact 32-bit sums by
- * {@link QuantKernels#pairSums} (≤ 4·127² no longer fits 16 bits), converted to float once and scaled by
- * {@code d_w·d_a} in one FMA per block. Q4_0 takes a row's nibbles as they are grouped by eight blocks
- * ({@link QuantKernelsScalar#q4Byte}): a 32-byte chunk is 16 shorts, two of each block of the group, read without
- * widening or masking ({@link QuantKernelsScalar.Q4Order#GROUPED}), and the group's eight block sums are scaled by
- * its eight scales in one FMA (see {@link #dotQ4}).
+ * {@link QuantKernels#pairSums} (≤ 4·127² no longer fits 16 bits), converted to float once and scaled by {@code d_w·d_a} in one FMA per block. Q4_0:
+ * a block's 16 bytes zero-extended to 16 shorts are one vector; the whole bytes multiply the first half of
+ * the activation block and their high nibbles the folded second half ({@link QuantKernelsScalar.Q4Order#FOLDED}:
+ * no mask for the low nibbles); each lane's two products sum to low·x + high·x' (≤ 2·15·127, exact modulo
+ * 2¹⁶) and {@link QuantKernels#shiftedPairSums} adds neighbours (≤ 4·15·127 still fits 16 bits) times 2¹⁶.
+ * A planar Q4_0 row's scales are converted eight at a time before its blocks.
  */
 final class QuantKernels256 {
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
@@ -37,10 +38,8 @@ final class QuantKernels256 {
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int HALF = BLOCK / 2;
     private static final int Q8 = 34;
-    /** Shorts of a Q4_0 group's activation, of one of its four multipliers, and of one chunk within that (see Q4Order.GROUPED). */
-    private static final int GROUP_SHORTS = QuantKernelsScalar.GROUP * BLOCK, Y = GROUP_SHORTS / 4, CHUNK_SHORTS = 16;
-    /** Bytes of a chunk of a Q4_0 group's nibbles: bytes 4k..4k+3 of its eight blocks. */
-    private static final int CHUNK_BYTES = 32;
+    /** Undoes the 2¹⁶ of {@link QuantKernels#shiftedPairSums} (a power of two: exact). */
+    private static final float UNSHIFT = 1f / 65536;
 
     private QuantKernels256() {}
 
@@ -94,109 +93,117 @@ final class QuantKernels256 {
     }
 
     /**
-     * 256-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code GROUPED} order): one planar weight row.
-     * Per group of eight blocks, each of its four 32-byte chunks is one vector of 16 shorts (two of each block), times
-     * the four folded activation vectors after shifts of 0, 4, 8 and 12 bits; the group's 16-bit sums (≤ 16·15·127 per
-     * lane) become the eight blocks' exact sums in eight int lanes ({@link QuantKernels#pairSums}), converted once and
-     * scaled by the eight blocks' {@code d_w·d_a} in one FMA; the blocks past the last whole group go to the twin.
+     * 256-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code FOLDED} order): one planar weight row,
+     * the block scales first ({@link #rowScales}, into {@code scales}).
      */
-    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        int full = QuantKernelsScalar.grouped(blocks);
-        long nibbles = off + 2L * blocks;
-        FloatVector acc = FloatVector.zero(F256), c = acc;
-        IntVector special = IntVector.zero(I256);
-        ShortVector p = ShortVector.zero(S256);
-        // One loop over the chunks, the group's end every fourth: a nested loop of four made C2 set up its range
-        // checks at every group, which cost more than the arithmetic. Only Vector API calls in it (see dotQ4x2).
-        for (int k = 0; k < full / 2; k++) {
-            int at = qo + (k >> 2) * GROUP_SHORTS + (k & 3) * CHUNK_SHORTS;
-            ShortVector q = ShortVector.fromMemorySegment(S256, w, nibbles + (long) k * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
-            p = p.add(q.mul(ShortVector.fromArray(S256, qa, at))).add(q.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, qa, at + Y)))
-                    .add(q.lanewise(LSHR, 8).mul(ShortVector.fromArray(S256, qa, at + 2 * Y)))
-                    .add(q.lanewise(LSHR, 12).mul(ShortVector.fromArray(S256, qa, at + 3 * Y)));
-            if ((k & 3) == 3) {
-                int g = (k >> 2) * QuantKernelsScalar.GROUP;
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off, g), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(S2I, I256, 0);
-                special = special.or(h.and(0x7C00).add(0x400));
-                FloatVector d = h.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(FloatVector.fromArray(F256, da, dOff + g));
-                IntVector sums = p.reinterpretAsInts();
-                acc = ((FloatVector) sums.lanewise(ASHR, 16).add(sums.lanewise(LSHL, 16).lanewise(ASHR, 16)).convert(I2F, 0)).fma(d, acc);
-                c = d.fma(FloatVector.fromArray(F256, corr, dOff + g), c);
-                p = ShortVector.zero(S256);
-            }
+    static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
+        rowScales(w, off, -1, da, corr, dOff, blocks, scales);
+        FloatVector acc = FloatVector.fromArray(F256, scales, correction(blocks, 0)); // the correction, times 2¹⁶ as the sums below
+        long quants = QuantKernelsScalar.q4Quants(off, blocks, 0);
+        for (int b = 0; b < blocks; b++) { // only Vector API calls, as in dotQ4x2
+            int at = qo + b * BLOCK;
+            ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, quants + (long) b * HALF, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(ZERO_EXTEND_B2S, S256, 0);
+            IntVector p = q.mul(ShortVector.fromArray(S256, qa, at)).add(q.lanewise(LSHR, 4).mul(ShortVector.fromArray(S256, qa, at + HALF)))
+                    .reinterpretAsInts();
+            acc = ((FloatVector) p.add(p.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0)).fma(FloatVector.broadcast(F256, scales[b]), acc);
         }
-        if (special.and(0x8000).reduceLanes(OR) != 0) return exactQ4(w, off, qa, qo, da, corr, dOff, blocks);
-        return acc.add(c).reduceLanes(ADD) + tailQ4(w, off, qa, qo, da, corr, dOff, blocks);
+        return acc.reduceLanes(ADD) * UNSHIFT;
     }
 
     /**
-     * Two planar Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}: {@link #dotQ4}'s
-     * arithmetic for both, the activation vectors loaded once.
+     * Two planar Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}: first each row's
+     * block scales {@code d_w·d_a} and its correction term ({@link #rowScales}, into {@code scales}),
+     * then per block and row the whole bytes times the first half of the activation block plus the high nibbles
+     * times the folded second (≤ 2·15·127 per lane), neighbours added times 2¹⁶, one FMA with the block's scale.
      */
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
-                        float[] out, int o) {
-        int full = QuantKernelsScalar.grouped(blocks);
-        long nibbles0 = off0 + 2L * blocks, nibbles1 = off1 + 2L * blocks;
-        FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0, c0 = acc0, c1 = acc0;
-        IntVector special0 = IntVector.zero(I256), special1 = special0;
-        ShortVector p0 = ShortVector.zero(S256), p1 = p0;
+                        float[] out, int o, float[] scales) {
+        rowScales(w, off0, off1, da, corr, dOff, blocks, scales);
+        // each row's correction, times 2¹⁶ as the sums below
+        FloatVector acc0 = FloatVector.fromArray(F256, scales, correction(blocks, 0)), acc1 = FloatVector.fromArray(F256, scales, correction(blocks, 1));
+        long quants0 = QuantKernelsScalar.q4Quants(off0, blocks, 0), quants1 = QuantKernelsScalar.q4Quants(off1, blocks, 0);
         // Only Vector API calls in this loop (no helpers of ours): past its node-count cutoff C2 defers those, where it
         // would refuse a helper of ours and box the vectors it takes.
-        for (int k = 0; k < full / 2; k++) {
-            int at = qo + (k >> 2) * GROUP_SHORTS + (k & 3) * CHUNK_SHORTS;
-            ShortVector y0 = ShortVector.fromArray(S256, qa, at), y1 = ShortVector.fromArray(S256, qa, at + Y);
-            ShortVector y2 = ShortVector.fromArray(S256, qa, at + 2 * Y), y3 = ShortVector.fromArray(S256, qa, at + 3 * Y);
-            ShortVector q0 = ShortVector.fromMemorySegment(S256, w, nibbles0 + (long) k * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
-            ShortVector q1 = ShortVector.fromMemorySegment(S256, w, nibbles1 + (long) k * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
-            p0 = p0.add(q0.mul(y0)).add(q0.lanewise(LSHR, 4).mul(y1)).add(q0.lanewise(LSHR, 8).mul(y2)).add(q0.lanewise(LSHR, 12).mul(y3));
-            p1 = p1.add(q1.mul(y0)).add(q1.lanewise(LSHR, 4).mul(y1)).add(q1.lanewise(LSHR, 8).mul(y2)).add(q1.lanewise(LSHR, 12).mul(y3));
-            if ((k & 3) == 3) {
-                int g = (k >> 2) * QuantKernelsScalar.GROUP;
-                FloatVector dA = FloatVector.fromArray(F256, da, dOff + g), kA = FloatVector.fromArray(F256, corr, dOff + g);
-                IntVector h0 = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off0, g), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(S2I, I256, 0);
-                IntVector h1 = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off1, g), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(S2I, I256, 0);
-                special0 = special0.or(h0.and(0x7C00).add(0x400));
-                special1 = special1.or(h1.and(0x7C00).add(0x400));
-                FloatVector d0 = h0.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .or(h0.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(dA);
-                FloatVector d1 = h1.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .or(h1.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(dA);
-                IntVector s0 = p0.reinterpretAsInts(), s1 = p1.reinterpretAsInts();
-                acc0 = ((FloatVector) s0.lanewise(ASHR, 16).add(s0.lanewise(LSHL, 16).lanewise(ASHR, 16)).convert(I2F, 0)).fma(d0, acc0);
-                acc1 = ((FloatVector) s1.lanewise(ASHR, 16).add(s1.lanewise(LSHL, 16).lanewise(ASHR, 16)).convert(I2F, 0)).fma(d1, acc1);
-                c0 = d0.fma(kA, c0);
-                c1 = d1.fma(kA, c1);
-                p0 = ShortVector.zero(S256);
-                p1 = p0;
-            }
+        for (int b = 0; b < blocks; b++) {
+            int at = qo + b * BLOCK;
+            ShortVector lo = ShortVector.fromArray(S256, qa, at), hi = ShortVector.fromArray(S256, qa, at + HALF);
+            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, quants0 + (long) b * HALF, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(ZERO_EXTEND_B2S, S256, 0);
+            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, quants1 + (long) b * HALF, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(ZERO_EXTEND_B2S, S256, 0);
+            IntVector p0 = q0.mul(lo).add(q0.lanewise(LSHR, 4).mul(hi)).reinterpretAsInts();
+            IntVector p1 = q1.mul(lo).add(q1.lanewise(LSHR, 4).mul(hi)).reinterpretAsInts();
+            // QuantKernels.shiftedPairSums, then one FMA with the block's scale
+            acc0 = ((FloatVector) p0.add(p0.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0)).fma(FloatVector.broadcast(F256, scales[b]), acc0);
+            acc1 = ((FloatVector) p1.add(p1.lanewise(LSHL, 16)).and(0xFFFF0000).convert(I2F, 0))
+                    .fma(FloatVector.broadcast(F256, scales[blocks + b]), acc1);
         }
-        out[o] = special0.and(0x8000).reduceLanes(OR) != 0 ? exactQ4(w, off0, qa, qo, da, corr, dOff, blocks)
-                : acc0.add(c0).reduceLanes(ADD) + tailQ4(w, off0, qa, qo, da, corr, dOff, blocks);
-        out[o + 1] = special1.and(0x8000).reduceLanes(OR) != 0 ? exactQ4(w, off1, qa, qo, da, corr, dOff, blocks)
-                : acc1.add(c1).reduceLanes(ADD) + tailQ4(w, off1, qa, qo, da, corr, dOff, blocks);
+        out[o] = acc0.reduceLanes(ADD) * UNSHIFT;
+        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT;
     }
 
-    /*
-     * The f16 scales become floats as Float.float16ToFloat makes them: the magnitude bits moved into a float's place
-     * (<< 13) read as a float 2¹¹² times too small (normal and subnormal values alike: the multiply by 2¹¹² is then
-     * exact), the sign put back. That is exact for every finite f16; an infinity or NaN (exponent 31, found by the
-     * carry out of (h & 0x7C00) + 0x400) comes out finite instead, so a row with one is computed again by the twin
-     * (exactQ4): a real checkpoint never has one, so its rows pay one OR per group for them.
+    /**
+     * The scales {@code d_w·d_a} of the planar Q4_0 rows at {@code off0} and {@code off1} (none when negative) into
+     * {@code scales[0 .. blocks)} and {@code scales[blocks .. 2·blocks)}, eight at a time (a planar row's scales
+     * lie side by side), and each row's correction {@code Σ d_w·d_a·corr} (the weights' offset of 8) as eight lane
+     * sums times 2¹⁶ at {@link #correction}: the kernel starts its accumulator from them, so they join its sum
+     * without a scalar pass (the blocks past the last eight are added to the first lane).
+     *
+     * <p>The f16 scales become floats as {@link Float#float16ToFloat} makes them: the magnitude bits moved into a
+     * float's place ({@code << 13}) read as a float 2¹¹² times too small (normal and subnormal values alike: the
+     * multiply by 2¹¹² is then exact), the sign put back. That is exact for every finite f16; an infinity or NaN
+     * (exponent 31) comes out at 2¹⁶ or more, which no finite f16 reaches, so one compare per eight blocks finds
+     * it and the row is converted again one scale at a time ({@link #exactRowScales}): a real checkpoint never has
+     * one, so its rows pay nothing for them.
+     *
+     * <p>This pass stays out of the kernels' own compilation: it takes and returns no vector, and both rows in one
+     * method make it larger than C2 inlines (FreqInlineSize, 325 bytes of bytecode). Inlined beside a kernel's
+     * loop, its vector code made C2's code for that loop slower in some runs and not others ([8960x1536] 0.53 or
+     * 0.82 ms); kept out with {@code -XX:CompileCommand=dontinline} it ran 0.55–0.59 ms in every run.
      */
-
-    /** The row by the twin: one with an infinite or NaN scale. */
-    private static float exactQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        return QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED, w, off, qa, qo, da, corr, dOff, blocks);
+    static void rowScales(MemorySegment w, long off0, long off1, float[] da, float[] corr, int dOff, int blocks, float[] scales) {
+        for (int k = 0; k < 2; k++) {
+            long off = k == 0 ? off0 : off1;
+            if (off < 0) break;
+            FloatVector c = FloatVector.zero(F256), largest = c;
+            int b = 0;
+            for (; b + F256.length() <= blocks; b += F256.length()) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off, b), ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(S2I, I256, 0);
+                FloatVector magnitude = h.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+                largest = largest.max(magnitude);
+                FloatVector d = magnitude.reinterpretAsInts().or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats()
+                        .mul(FloatVector.fromArray(F256, da, dOff + b));
+                d.intoArray(scales, k * blocks + b);
+                c = d.fma(FloatVector.fromArray(F256, corr, dOff + b), c);
+            }
+            c.mul(0x1p16f).intoArray(scales, correction(blocks, k));
+            scales[correction(blocks, k)] += scalarScales(w, off, da, corr, dOff, b, blocks, scales, k) * 0x1p16f;
+            if (largest.compare(GE, 0x1p16f).anyTrue()) exactRowScales(w, off, da, corr, dOff, blocks, scales, k);
+        }
     }
 
-    /** The blocks past the row's last whole group, by the twin; 0 when there are none. */
-    private static float tailQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        int full = QuantKernelsScalar.grouped(blocks);
-        return full == blocks ? 0f
-                : QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED, w, off, blocks, full, blocks, qa, qo, da, corr, dOff);
+    /** {@link #rowScales} for row {@code k} one scale at a time, for a row with an infinite or NaN scale; its correction in the first lane. */
+    private static void exactRowScales(MemorySegment w, long off, float[] da, float[] corr, int dOff, int blocks, float[] scales, int k) {
+        float sum = scalarScales(w, off, da, corr, dOff, 0, blocks, scales, k);
+        java.util.Arrays.fill(scales, correction(blocks, k), correction(blocks, k) + F256.length(), 0f);
+        scales[correction(blocks, k)] = sum * 0x1p16f;
+    }
+
+    /** Row {@code k}'s scales from block {@code from} on, one at a time, into the scratch; returns their {@code Σ d_w·d_a·corr}. */
+    private static float scalarScales(MemorySegment w, long off, float[] da, float[] corr, int dOff, int from, int blocks, float[] scales, int k) {
+        float sum = 0;
+        for (int b = from; b < blocks; b++) {
+            float d = QuantKernels.scale(w, QuantKernelsScalar.q4Scale(off, b)) * da[dOff + b];
+            scales[k * blocks + b] = d;
+            sum += d * corr[dOff + b];
+        }
+        return sum;
+    }
+
+    /** Where {@link #rowScales} leaves the eight lane sums of row {@code k}'s correction (0 or 1) in the scratch, past the scales. */
+    static int correction(int blocks, int k) {
+        return 2 * blocks + k * F256.length();
     }
 }

@@ -3,17 +3,15 @@ package qwen2vl4j.kernels;
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
-import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
-import static jdk.incubator.vector.VectorOperators.OR;
-import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2S;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -21,8 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * one Q8_0 block per vector). A block's 32 weights are widened byte→short in one conversion, multiplied
  * by the activation's shorts (|product| ≤ 127² fits a short), adjacent pairs are summed into the upper
  * halves of 32-bit lanes ({@link QuantKernels#shiftedPairSums}), and the 16 integer lanes are converted to float
- * once and multiplied by {@code d_w·d_a} in one FMA. Q4_0 takes two 32-byte chunks of a group of eight blocks
- * per vector ({@link #dotQ4}), its activation in {@link QuantKernelsScalar.Q4Order#GROUPED} order.
+ * once and multiplied by {@code d_w·d_a} in one FMA. Q4_0 takes two blocks per vector (see
+ * {@link #pairQ4}), its activation in {@link QuantKernelsScalar.Q4Order#PAIRED} order.
  */
 final class QuantKernels512 {
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
@@ -30,13 +28,8 @@ final class QuantKernels512 {
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int Q8 = 34;
-    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
-    /** Shorts of a Q4_0 group's activation, of one of its four multipliers, and of one chunk (see Q4Order.GROUPED). */
-    private static final int GROUP_SHORTS = QuantKernelsScalar.GROUP * BLOCK, Y = GROUP_SHORTS / 4, CHUNK_SHORTS = 16;
-    /** Bytes of a chunk of a Q4_0 group's nibbles: bytes 4k..4k+3 of its eight blocks. */
-    private static final int CHUNK_BYTES = 32;
+    /** Float lanes 8–15: the second block's pair sums in {@link #pairQ4}. */
+    private static final VectorMask<Float> SECOND_BLOCK_LANES = VectorMask.fromLong(F512, 0xFF00L);
     /** Undoes the 2¹⁶ of {@link QuantKernels#shiftedPairSums} (a power of two: exact). */
     private static final float UNSHIFT = 1f / 65536;
 
@@ -73,97 +66,61 @@ final class QuantKernels512 {
         return ((FloatVector) QuantKernels.shiftedPairSums(q.mul(x)).convert(I2F, 0)).fma(FloatVector.broadcast(F512, QuantKernels.scale(w, off) * da), acc);
     }
 
-    /**
-     * 512-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code GROUPED} order): one planar weight row, as
-     * the 256-bit {@code dotQ4} with two 32-byte chunks of a group per vector; the 16 exact sums are then folded
-     * (chunks 0 and 2 hold the same blocks as chunks 1 and 3) into the group's eight block sums.
-     */
+    /** 512-bit twin of {@link QuantKernelsScalar#dotQ4} (activation in {@code PAIRED} order): one weight row, two blocks per vector. */
     static float dotQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        int full = QuantKernelsScalar.grouped(blocks);
-        long nibbles = off + 2L * blocks;
-        FloatVector acc = FloatVector.zero(F256), c = acc;
-        IntVector special = IntVector.zero(I256);
-        ShortVector p = ShortVector.zero(S512);
-        // one loop over the chunk pairs, the group's end every second (see QuantKernels256.dotQ4); only Vector API calls in it
-        for (int k = 0; k < full / 4; k++) {
-            int at = qo + (k >> 1) * GROUP_SHORTS + (k & 1) * 2 * CHUNK_SHORTS;
-            ShortVector q = ShortVector.fromMemorySegment(S512, w, nibbles + (long) k * 2 * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
-            p = p.add(q.mul(ShortVector.fromArray(S512, qa, at))).add(q.lanewise(LSHR, 4).mul(ShortVector.fromArray(S512, qa, at + Y)))
-                    .add(q.lanewise(LSHR, 8).mul(ShortVector.fromArray(S512, qa, at + 2 * Y)))
-                    .add(q.lanewise(LSHR, 12).mul(ShortVector.fromArray(S512, qa, at + 3 * Y)));
-            if ((k & 1) == 1) {
-                int g = (k >> 1) * QuantKernelsScalar.GROUP;
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off, g), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(S2I, I256, 0);
-                special = special.or(h.and(0x7C00).add(0x400));
-                FloatVector d = h.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(FloatVector.fromArray(F256, da, dOff + g));
-                IntVector s = QuantKernels.pairSums(p);
-                IntVector sums = ((IntVector) s.reinterpretShape(I256, 0)).add((IntVector) s.reinterpretShape(I256, 1));
-                acc = ((FloatVector) sums.convert(I2F, 0)).fma(d, acc);
-                c = d.fma(FloatVector.fromArray(F256, corr, dOff + g), c);
-                p = ShortVector.zero(S512);
-            }
+        FloatVector acc = FloatVector.zero(F512);
+        float c = 0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            int at = qo + b * BLOCK;
+            long s = QuantKernelsScalar.q4Scale(off, b);
+            float sA = QuantKernels.scale(w, s) * da[dOff + b], sB = QuantKernels.scale(w, s + 2) * da[dOff + b + 1];
+            acc = pairQ4(w, QuantKernelsScalar.q4Quants(off, blocks, b), ShortVector.fromArray(S512, qa, at), ShortVector.fromArray(S512, qa, at + BLOCK), sA, sB, acc);
+            c += sA * corr[dOff + b] + sB * corr[dOff + b + 1];
         }
-        if (special.and(0x8000).reduceLanes(OR) != 0) return exactQ4(w, off, qa, qo, da, corr, dOff, blocks);
-        return acc.add(c).reduceLanes(ADD) + tailQ4(w, off, qa, qo, da, corr, dOff, blocks);
+        return acc.reduceLanes(ADD) * UNSHIFT + c + lastQ4(w, off, qa, qo, da, corr, dOff, b, blocks);
     }
 
-    /** Two Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}: {@link #dotQ4} for both, the activation loaded once. */
+    /** Two Q4_0 weight rows against one activation row, as {@link QuantKernels#dotQ4x2}. */
     static void dotQ4x2(MemorySegment w, long off0, long off1, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks,
                         float[] out, int o) {
-        int full = QuantKernelsScalar.grouped(blocks);
-        long nibbles0 = off0 + 2L * blocks, nibbles1 = off1 + 2L * blocks;
-        FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0, c0 = acc0, c1 = acc0;
-        IntVector special0 = IntVector.zero(I256), special1 = special0;
-        ShortVector p0 = ShortVector.zero(S512), p1 = p0;
-        for (int k = 0; k < full / 4; k++) {
-            int at = qo + (k >> 1) * GROUP_SHORTS + (k & 1) * 2 * CHUNK_SHORTS;
-            ShortVector y0 = ShortVector.fromArray(S512, qa, at), y1 = ShortVector.fromArray(S512, qa, at + Y);
-            ShortVector y2 = ShortVector.fromArray(S512, qa, at + 2 * Y), y3 = ShortVector.fromArray(S512, qa, at + 3 * Y);
-            ShortVector q0 = ShortVector.fromMemorySegment(S512, w, nibbles0 + (long) k * 2 * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
-            ShortVector q1 = ShortVector.fromMemorySegment(S512, w, nibbles1 + (long) k * 2 * CHUNK_BYTES, ByteOrder.LITTLE_ENDIAN);
-            p0 = p0.add(q0.mul(y0)).add(q0.lanewise(LSHR, 4).mul(y1)).add(q0.lanewise(LSHR, 8).mul(y2)).add(q0.lanewise(LSHR, 12).mul(y3));
-            p1 = p1.add(q1.mul(y0)).add(q1.lanewise(LSHR, 4).mul(y1)).add(q1.lanewise(LSHR, 8).mul(y2)).add(q1.lanewise(LSHR, 12).mul(y3));
-            if ((k & 1) == 1) {
-                int g = (k >> 1) * QuantKernelsScalar.GROUP;
-                FloatVector dA = FloatVector.fromArray(F256, da, dOff + g), kA = FloatVector.fromArray(F256, corr, dOff + g);
-                IntVector h0 = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off0, g), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(S2I, I256, 0);
-                IntVector h1 = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off1, g), ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(S2I, I256, 0);
-                special0 = special0.or(h0.and(0x7C00).add(0x400));
-                special1 = special1.or(h1.and(0x7C00).add(0x400));
-                FloatVector d0 = h0.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .or(h0.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(dA);
-                FloatVector d1 = h1.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                        .or(h1.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(dA);
-                IntVector s0 = QuantKernels.pairSums(p0), s1 = QuantKernels.pairSums(p1);
-                s0 = ((IntVector) s0.reinterpretShape(I256, 0)).add((IntVector) s0.reinterpretShape(I256, 1));
-                s1 = ((IntVector) s1.reinterpretShape(I256, 0)).add((IntVector) s1.reinterpretShape(I256, 1));
-                acc0 = ((FloatVector) s0.convert(I2F, 0)).fma(d0, acc0);
-                acc1 = ((FloatVector) s1.convert(I2F, 0)).fma(d1, acc1);
-                c0 = d0.fma(kA, c0);
-                c1 = d1.fma(kA, c1);
-                p0 = ShortVector.zero(S512);
-                p1 = p0;
-            }
+        FloatVector acc0 = FloatVector.zero(F512), acc1 = acc0;
+        float c0 = 0, c1 = 0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            int at = qo + b * BLOCK;
+            long s0 = QuantKernelsScalar.q4Scale(off0, b), s1 = QuantKernelsScalar.q4Scale(off1, b);
+            ShortVector lo = ShortVector.fromArray(S512, qa, at), hi = ShortVector.fromArray(S512, qa, at + BLOCK);
+            float dA = da[dOff + b], dB = da[dOff + b + 1], kA = corr[dOff + b], kB = corr[dOff + b + 1];
+            float sA0 = QuantKernels.scale(w, s0) * dA, sB0 = QuantKernels.scale(w, s0 + 2) * dB;
+            float sA1 = QuantKernels.scale(w, s1) * dA, sB1 = QuantKernels.scale(w, s1 + 2) * dB;
+            acc0 = pairQ4(w, QuantKernelsScalar.q4Quants(off0, blocks, b), lo, hi, sA0, sB0, acc0);
+            acc1 = pairQ4(w, QuantKernelsScalar.q4Quants(off1, blocks, b), lo, hi, sA1, sB1, acc1);
+            c0 += sA0 * kA + sB0 * kB;
+            c1 += sA1 * kA + sB1 * kB;
         }
-        out[o] = special0.and(0x8000).reduceLanes(OR) != 0 ? exactQ4(w, off0, qa, qo, da, corr, dOff, blocks)
-                : acc0.add(c0).reduceLanes(ADD) + tailQ4(w, off0, qa, qo, da, corr, dOff, blocks);
-        out[o + 1] = special1.and(0x8000).reduceLanes(OR) != 0 ? exactQ4(w, off1, qa, qo, da, corr, dOff, blocks)
-                : acc1.add(c1).reduceLanes(ADD) + tailQ4(w, off1, qa, qo, da, corr, dOff, blocks);
+        out[o] = acc0.reduceLanes(ADD) * UNSHIFT + c0 + lastQ4(w, off0, qa, qo, da, corr, dOff, b, blocks);
+        out[o + 1] = acc1.reduceLanes(ADD) * UNSHIFT + c1 + lastQ4(w, off1, qa, qo, da, corr, dOff, b, blocks);
     }
 
-    /** The row by the twin: one with an infinite or NaN scale, which the bit conversion of the scales does not keep. */
-    private static float exactQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        return QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED, w, off, qa, qo, da, corr, dOff, blocks);
+    /** The unpaired last block {@code b} of the row at {@code off} by the scalar twin; 0 when {@code b == blocks}. */
+    private static float lastQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int b, int blocks) {
+        return b < blocks ? QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.PAIRED, w, off, blocks, b, blocks, qa, qo, da, corr, dOff) : 0f;
     }
 
-    /** The blocks past the row's last whole group, by the twin; 0 when there are none. */
-    private static float tailQ4(MemorySegment w, long off, short[] qa, int qo, float[] da, float[] corr, int dOff, int blocks) {
-        int full = QuantKernelsScalar.grouped(blocks);
-        return full == blocks ? 0f
-                : QuantKernelsScalar.dotQ4(QuantKernelsScalar.Q4Order.GROUPED, w, off, blocks, full, blocks, qa, qo, da, corr, dOff);
+    /**
+     * Two consecutive Q4_0 blocks A and B in one vector: their 32 bytes of nibbles (side by side in a planar
+     * row, from {@code quants}) zero-extended to 32 shorts: the whole bytes multiply the pair's low-half activations
+     * ({@code lo}) and their high nibbles ({@code >>> 4}) the folded high halves ({@code hi}, see
+     * {@link QuantKernelsScalar.Q4Order#FOLDED}). Each 16-bit lane sums its two products (true sum ≤ 2·15·127, exact
+     * modulo 2¹⁶),
+     * {@link QuantKernels#shiftedPairSums} adds neighbours, and lanes 0–7 (block A) and 8–15 (block B)
+     * are scaled by {@code sA} and {@code sB} in one FMA.
+     */
+    private static FloatVector pairQ4(MemorySegment w, long quants, ShortVector lo, ShortVector hi, float sA, float sB, FloatVector acc) {
+        ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B256, w, quants, ByteOrder.LITTLE_ENDIAN).convertShape(ZERO_EXTEND_B2S, S512, 0);
+        ShortVector products = q.mul(lo).add(q.lanewise(LSHR, 4).mul(hi)); // whole bytes: hi is folded (Q4Order.PAIRED)
+        FloatVector scales = FloatVector.broadcast(F512, sA).blend(FloatVector.broadcast(F512, sB), SECOND_BLOCK_LANES);
+        return ((FloatVector) QuantKernels.shiftedPairSums(products).convert(I2F, 0)).fma(scales, acc);
     }
 }

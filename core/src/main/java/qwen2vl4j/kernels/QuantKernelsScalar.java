@@ -3,7 +3,6 @@ package qwen2vl4j.kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import qwen2vl4j.io.DType;
-import qwen2vl4j.io.QuantizedTensors;
 
 /**
  * Plain-Java block quantization: the GGUF reference quantizers for weights (ggml's
@@ -16,14 +15,10 @@ import qwen2vl4j.io.QuantizedTensors;
  * as in GGUF. Q4_0 stores it in 18 bytes: the f16 scale {@code d = m / −8}, {@code m} the value of
  * largest magnitude with its sign, and 16 bytes whose low nibbles hold values 0..15 and high nibbles
  * values 16..31, each {@code q = min(15, trunc(x/d + 8.5))}, value {@code d·(q − 8)}. A Q4_0 row of
- * {@code B} blocks is planar: first the {@code B} f16 scales ({@link #q4Scale}), so that a kernel loads eight
- * at once, then the {@code B × 16} bytes of nibbles, the same 18 bytes per block as GGUF's interleaved blocks.
- * The nibbles are grouped by eight blocks ({@link #q4Byte}): a group is four 32-byte chunks, chunk {@code k}
- * holding bytes {@code 4k..4k+3} of each of its eight blocks in turn, so that one 256-bit load has two 16-bit
- * lanes of every block of the group and the eight blocks' sums come out in eight lanes, to be scaled by the
- * eight scales as one vector; the blocks past the last whole group keep their 16 bytes in order.
- * Activations are quantized per block like Q8_0 but keep a float scale, widened to shorts in the order
- * each kernel reads them ({@link Q4Order}).
+ * {@code B} blocks is planar: first the {@code B} scales ({@link #q4Scale}), then the {@code B × 16}
+ * bytes of nibbles ({@link #q4Quants}), the same 18 bytes per block as GGUF's interleaved blocks,
+ * so that a kernel can load eight scales as one vector. Activations are quantized per block like Q8_0
+ * but keep a float scale, widened to shorts in the order each kernel reads them.
  */
 final class QuantKernelsScalar {
     /** Values per block. */
@@ -41,23 +36,9 @@ final class QuantKernelsScalar {
         return row + 2L * b;
     }
 
-    /** Blocks per group of a Q4_0 row's nibbles (see {@link #q4Byte}). */
-    static final int GROUP = QuantizedTensors.GROUP;
-
-    /** The blocks of a row of {@code blocks} blocks that lie in whole groups of {@link #GROUP}. */
-    static int grouped(int blocks) {
-        return blocks & -GROUP;
-    }
-
-    /**
-     * Byte offset of byte {@code m} (0..15: values {@code m} and {@code 16 + m} in its low and high nibble) of
-     * block {@code b} of the planar Q4_0 row at {@code row}, of {@code blocks} blocks: in a whole group of
-     * {@link #GROUP} blocks, chunk {@code m / 4} of the group holds bytes {@code 4·(m / 4) ..} of its blocks
-     * side by side, 4 bytes each; past the last whole group a block's 16 bytes lie in order
-     * ({@link QuantizedTensors#q4Nibble}, the layout the files hold).
-     */
-    static long q4Byte(long row, int blocks, int b, int m) {
-        return QuantizedTensors.q4Nibble(row, blocks, b, m);
+    /** Byte offset of the 16 bytes of nibbles of block {@code b} of the planar Q4_0 row at {@code row}, of {@code blocks} blocks. */
+    static long q4Quants(long row, int blocks, int b) {
+        return row + 2L * blocks + 16L * b;
     }
 
     /** Quantizes {@code x[xo .. xo+n)} ({@code n} a multiple of 32) into Q8_0 blocks at {@code dst[off..]}. */
@@ -89,10 +70,11 @@ final class QuantKernelsScalar {
             float d = max / -8;
             float id = d != 0 ? 1f / d : 0f;
             dst.set(Matrix.SHORT_LE, q4Scale(off, b), Float.floatToFloat16(d));
+            long quants = q4Quants(off, blocks, b);
             for (int j = 0; j < BLOCK / 2; j++) {
                 int lo = Math.min(15, (byte) (x[base + j] * id + 8.5f));
                 int hi = Math.min(15, (byte) (x[base + BLOCK / 2 + j] * id + 8.5f));
-                dst.set(ValueLayout.JAVA_BYTE, q4Byte(off, blocks, b, j), (byte) (lo | hi << 4));
+                dst.set(ValueLayout.JAVA_BYTE, quants + j, (byte) (lo | hi << 4));
             }
         }
     }
@@ -124,8 +106,9 @@ final class QuantKernelsScalar {
                 for (int j = 0; j < BLOCK; j++) dst[o + j] = d * src.get(ValueLayout.JAVA_BYTE, off + 2 + j);
             } else {
                 float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, q4Scale(row, b)));
+                long quants = q4Quants(row, blocks, b);
                 for (int j = 0; j < BLOCK / 2; j++) {
-                    int q = src.get(ValueLayout.JAVA_BYTE, q4Byte(row, blocks, b, j)) & 0xFF;
+                    int q = src.get(ValueLayout.JAVA_BYTE, quants + j) & 0xFF;
                     dst[o + j] = d * ((q & 0xF) - 8);
                     dst[o + BLOCK / 2 + j] = d * ((q >>> 4) - 8);
                 }
@@ -141,7 +124,7 @@ final class QuantKernelsScalar {
             return Float.float16ToFloat(src.get(Matrix.SHORT_LE, block)) * src.get(ValueLayout.JAVA_BYTE, block + 2 + j);
         }
         float d = Float.float16ToFloat(src.get(Matrix.SHORT_LE, q4Scale(row, b)));
-        int q = src.get(ValueLayout.JAVA_BYTE, q4Byte(row, blocks, b, j % (BLOCK / 2))) & 0xFF;
+        int q = src.get(ValueLayout.JAVA_BYTE, q4Quants(row, blocks, b) + j % (BLOCK / 2)) & 0xFF;
         return d * ((j < BLOCK / 2 ? q & 0xF : q >>> 4) - 8);
     }
 
@@ -153,19 +136,18 @@ final class QuantKernelsScalar {
         /** Natural order: a block's 16 low-nibble values are its shorts 0..15, its high-nibble values 16..31. */
         NATURAL,
         /**
-         * The order of the vector kernels ({@link QuantKernels}), folded so that they multiply a weight's 16-bit
-         * lanes without masking nibbles. A lane {@code s} of a whole group (see {@link #q4Byte}) is two bytes of one
-         * block, {@code s = lo0 + 16·hi0 + 256·lo1 + 4096·hi1} for values {@code a, b, c, d} = {@code 2i, 16+2i,
-         * 2i+1, 17+2i}; the kernel multiplies {@code s, s>>>4, s>>>8, s>>>12} by {@code y0 = a, y1 = b − 16a,
-         * y2 = c − 16b, y3 = d − 16c} and the sum is exactly {@code lo0·a + hi0·b + lo1·c + hi1·d} (modulo 2¹⁶
-         * in 16-bit lanes, where the true sum fits: ≤ 16·15·127 for one lane over a block). Per group of eight
-         * blocks the 256 shorts are {@code [y0 | y1 | y2 | y3]}, 64 each, and within one of them chunk {@code k}
-         * of the weights (16 shorts) in order: lane {@code 2j + p} is block {@code j}'s short {@code 2k + p}
-         * ({@link #q4Position}). A block past the last whole group is in natural order with its high half folded,
-         * {@code x[16 + j] − 16·x[j]}, for a kernel that multiplies whole bytes by {@code x[j]} and high nibbles by
-         * the folded value.
+         * Natural order with the high half folded (the 256- and 128-bit kernels): short {@code 16 + j} holds
+         * {@code x[16 + j] − 16·x[j]} (|·| ≤ 2159). A kernel then multiplies a block's whole bytes {@code v = lo + 16·hi}
+         * by the first half and their high nibbles by the second: {@code v·x[j] + hi·(x[16 + j] − 16·x[j]) = lo·x[j] +
+         * hi·x[16 + j]}, one mask fewer per block. Each product fits 16 bits (≤ 255·127, 15·2159) and the sums wrap
+         * modulo 2¹⁶ in 16-bit lanes, but their true values fit 16 bits, so the wrapped sums are exact.
          */
-        GROUPED
+        FOLDED,
+        /**
+         * Per pair of blocks (A, B): {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]}, the high halves folded
+         * as in {@link #FOLDED} (the 512-bit kernel).
+         */
+        PAIRED
     }
 
     /**
@@ -193,36 +175,27 @@ final class QuantKernelsScalar {
                 qa[qo + (type == DType.Q4_0 ? q4Position(order, b, j, blocks) : b * BLOCK + j)] = (short) q;
             }
             if (type == DType.Q4_0) corr[dOff + b] = -8f * sum;
-            if (type == DType.Q4_0 && order == Q4Order.GROUPED) fold(qa, qo, b, blocks);
-        }
-    }
-
-    /** Folds block {@code b} of a {@link Q4Order#GROUPED} activation row in place (see there), from its natural values. */
-    private static void fold(short[] qa, int qo, int b, int blocks) {
-        int half = BLOCK / 2;
-        if (b >= grouped(blocks)) {
-            for (int j = 0; j < half; j++) qa[qo + q4Position(Q4Order.GROUPED, b, half + j, blocks)] -= (short) (16 * qa[qo + q4Position(Q4Order.GROUPED, b, j, blocks)]);
-            return;
-        }
-        for (int i = 0; i < half / 2; i++) {
-            int pa = qo + q4Position(Q4Order.GROUPED, b, 2 * i, blocks), pb = qo + q4Position(Q4Order.GROUPED, b, half + 2 * i, blocks);
-            int pc = qo + q4Position(Q4Order.GROUPED, b, 2 * i + 1, blocks), pd = qo + q4Position(Q4Order.GROUPED, b, half + 2 * i + 1, blocks);
-            qa[pd] -= (short) (16 * qa[pc]); // y3 = d − 16c, before c is folded
-            qa[pc] -= (short) (16 * qa[pb]); // y2 = c − 16b
-            qa[pb] -= (short) (16 * qa[pa]); // y1 = b − 16a
+            if (type == DType.Q4_0 && order != Q4Order.NATURAL) { // FOLDED and PAIRED
+                for (int j = 0; j < BLOCK / 2; j++) {
+                    qa[qo + q4Position(order, b, BLOCK / 2 + j, blocks)] -= (short) (16 * qa[qo + q4Position(order, b, j, blocks)]);
+                }
+            }
         }
     }
 
     /**
-     * Where value {@code v} of block {@code b} sits in a Q4_0 activation row of {@code blocks} blocks in {@code order}.
-     * {@link Q4Order#GROUPED}, in a whole group: byte {@code m = v % 16} of the block is byte {@code e = m % 2} of its
-     * short {@code i = m / 2}, its low ({@code v < 16}) or high nibble is multiplier {@code t = 2e + (v / 16)}, and the
-     * short is lane {@code 2j + i % 2} of chunk {@code i / 2}: position {@code 256·group + 64·t + 16·(i / 2) + 2j + i % 2}.
+     * Where value {@code j} of block {@code b} sits in a Q4_0 activation row of {@code blocks} blocks in
+     * {@code order}. {@link Q4Order#PAIRED}: per pair of blocks (A, B) the 64 shorts are
+     * {@code [A x0..x15 | B x0..x15 | A x16..x31 | B x16..x31]}, the order of the pair's low nibbles and
+     * then its high nibbles once the 512-bit kernel has put the two blocks' 16 bytes side by side; a last
+     * unpaired block keeps the natural order.
      */
-    static int q4Position(Q4Order order, int b, int v, int blocks) {
-        if (order == Q4Order.NATURAL || b >= grouped(blocks)) return b * BLOCK + v;
-        int m = v % (BLOCK / 2), i = m / 2, t = 2 * (m % 2) + v / (BLOCK / 2);
-        return (b - b % GROUP) * BLOCK + 64 * t + 16 * (i / 2) + 2 * (b % GROUP) + i % 2;
+    static int q4Position(Q4Order order, int b, int j, int blocks) {
+        int half = BLOCK / 2;
+        return switch (order) {
+            case NATURAL, FOLDED -> b * BLOCK + j;
+            case PAIRED -> (b & 1) == 0 && b + 1 == blocks ? b * BLOCK + j : (b & ~1) * BLOCK + (j / half) * BLOCK + (b & 1) * half + j % half;
+        };
     }
 
     /** Σ over blocks of {@code d_w · d_a · Σ q_w·q_a}: a Q8_0 weight row against a quantized activation row. */
@@ -248,23 +221,13 @@ final class QuantKernelsScalar {
     static float dotQ4(Q4Order order, MemorySegment w, long off, int blocks, int from, int to, short[] qa, int qo, float[] da, float[] corr,
                        int dOff) {
         float s = 0;
-        int half = BLOCK / 2;
         for (int b = from; b < to; b++) {
+            long quants = q4Quants(off, blocks, b);
             int sum = 0;
-            if (order == Q4Order.GROUPED && b < grouped(blocks)) {
-                for (int i = 0; i < half / 2; i++) { // a short of two bytes times y0..y3 (see Q4Order.GROUPED): exact in int
-                    int lane = (w.get(ValueLayout.JAVA_BYTE, q4Byte(off, blocks, b, 2 * i)) & 0xFF)
-                            | (w.get(ValueLayout.JAVA_BYTE, q4Byte(off, blocks, b, 2 * i + 1)) & 0xFF) << 8;
-                    sum += lane * qa[qo + q4Position(order, b, 2 * i, blocks)] + (lane >>> 4) * qa[qo + q4Position(order, b, half + 2 * i, blocks)]
-                            + (lane >>> 8) * qa[qo + q4Position(order, b, 2 * i + 1, blocks)]
-                            + (lane >>> 12) * qa[qo + q4Position(order, b, half + 2 * i + 1, blocks)];
-                }
-            } else {
-                for (int j = 0; j < half; j++) {
-                    int q = w.get(ValueLayout.JAVA_BYTE, q4Byte(off, blocks, b, j)) & 0xFF;
-                    int low = order == Q4Order.NATURAL ? q & 0xF : q; // folded: the whole byte times x[j] (see Q4Order.GROUPED)
-                    sum += low * qa[qo + q4Position(order, b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(order, b, j + half, blocks)];
-                }
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int q = w.get(ValueLayout.JAVA_BYTE, quants + j) & 0xFF;
+                int low = order == Q4Order.NATURAL ? q & 0xF : q; // folded: the whole byte times x[j] (see Q4Order.FOLDED)
+                sum += low * qa[qo + q4Position(order, b, j, blocks)] + (q >>> 4) * qa[qo + q4Position(order, b, j + BLOCK / 2, blocks)];
             }
             s += Float.float16ToFloat(w.get(Matrix.SHORT_LE, q4Scale(off, b))) * da[dOff + b] * (sum + corr[dOff + b]);
         }

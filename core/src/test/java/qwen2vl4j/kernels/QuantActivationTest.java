@@ -14,57 +14,56 @@ class QuantActivationTest {
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
 
     /**
-     * The grouped Q4_0 activation (what the vector kernels of every width read): in a group of eight blocks the four
-     * multipliers of each 16-bit weight lane, {@code x[2i]}, {@code x[16+2i] − 16·x[2i]}, {@code x[2i+1] − 16·x[16+2i]}
-     * and {@code x[17+2i] − 16·x[2i+1]}; past the group each block's value {@code 16 + j} replaced by
-     * {@code x[16 + j] − 16·x[j]}; the same scales and corrections. The scalar twin over it gives exactly the natural
-     * twin's sums, and the kernels agree, on rows whose nibbles and activations reach every extreme.
+     * The folded Q4_0 activation (what the 256- and 128-bit kernels read): the natural shorts with each block's
+     * value {@code 16 + j} replaced by {@code x[16 + j] − 16·x[j]}, the same scales and corrections; the paired one
+     * (the 512-bit kernel's) folded the same way. The scalar twin over either gives exactly the natural twin's sums,
+     * and the kernels agree, on rows whose nibbles and activations reach every extreme.
      */
     @Test
-    void groupedActivationGivesTheNaturalSums() {
+    void foldedActivationGivesTheNaturalSums() {
         Random rnd = new Random(41);
-        int blocks = 13, cols = blocks * BLOCK; // one group of eight, five blocks past it
+        int blocks = 5, cols = blocks * BLOCK;
         float[] w = QuantKernelsTest.gaussian(rnd, 2 * cols), x = QuantKernelsTest.gaussian(rnd, cols);
-        for (int b : new int[] {0, 9}) { // in the group and past it: activations of ±127, nibbles 0 and 15
-            for (int j = 0; j < BLOCK; j++) {
-                x[b * BLOCK + j] = j % 2 == 0 ? 1f : -1f;
-                w[b * BLOCK + j] = j < BLOCK / 2 ? -8f : 7f;
-            }
-        }
+        for (int j = 0; j < BLOCK; j++) x[j] = j % 2 == 0 ? 1f : -1f; // block 0: activations of ±127
+        for (int j = 0; j < BLOCK; j++) w[j] = j < BLOCK / 2 ? -8f : 7f; // row 0, block 0: nibbles 0 and 15
         MemorySegment seg = MemorySegment.ofArray(new byte[(int) DType.Q4_0.byteSize(2L * cols)]);
         QuantKernelsTest.quantizeRows(DType.Q4_0, w, 2, cols, seg);
-        short[] natural = new short[cols], grouped = new short[cols];
-        float[] d = new float[blocks], corr = new float[blocks], dG = new float[blocks], corrG = new float[blocks];
+        short[] natural = new short[cols], folded = new short[cols];
+        float[] d = new float[blocks], corr = new float[blocks], dF = new float[blocks], corrF = new float[blocks];
         QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.NATURAL, x, 0, cols, natural, 0, d, corr, 0);
-        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.GROUPED, x, 0, cols, grouped, 0, dG, corrG, 0);
-        assertArrayEquals(d, dG, "scales");
-        assertArrayEquals(corr, corrG, "corrections (of the unfolded values)");
-        int half = BLOCK / 2;
+        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.FOLDED, x, 0, cols, folded, 0, dF, corrF, 0);
+        assertArrayEquals(d, dF, "scales");
+        assertArrayEquals(corr, corrF, "corrections (of the unfolded values)");
         for (int b = 0; b < blocks; b++) {
-            for (int v = 0; v < BLOCK; v++) {
-                int n = b * BLOCK;
-                int expected;
-                if (b >= 8) { // past the group: the high half folded onto the low
-                    expected = v < half ? natural[n + v] : natural[n + v] - 16 * natural[n + v - half];
-                } else { // in the group: a = x[2i], b = x[16+2i] − 16a, c = x[2i+1] − 16·x[16+2i], d = x[17+2i] − 16·x[2i+1]
-                    int i = v % half / 2;
-                    expected = switch (2 * (v % 2) + v / half) {
-                        case 0 -> natural[n + 2 * i];
-                        case 1 -> natural[n + half + 2 * i] - 16 * natural[n + 2 * i];
-                        case 2 -> natural[n + 2 * i + 1] - 16 * natural[n + half + 2 * i];
-                        default -> natural[n + half + 2 * i + 1] - 16 * natural[n + 2 * i + 1];
-                    };
-                }
-                assertEquals(expected, grouped[QuantKernelsScalar.q4Position(Q4Order.GROUPED, b, v, blocks)], "block " + b + ", value " + v);
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int at = b * BLOCK + j;
+                assertEquals(natural[at], folded[at], "block " + b + ", value " + j);
+                assertEquals(natural[at + BLOCK / 2] - 16 * natural[at], folded[at + BLOCK / 2], "block " + b + ", value " + (j + BLOCK / 2));
+            }
+        }
+        short[] paired = new short[cols];
+        QuantKernelsScalar.quantizeActivation(DType.Q4_0, Q4Order.PAIRED, x, 0, cols, paired, 0, dF, corrF, 0);
+        for (int b = 0; b < blocks; b++) { // blocks 0-3 in pairs, block 4 alone
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int at = b * BLOCK + j;
+                assertEquals(natural[at], paired[QuantKernelsScalar.q4Position(Q4Order.PAIRED, b, j, blocks)], "paired block " + b + ", value " + j);
+                assertEquals(natural[at + BLOCK / 2] - 16 * natural[at], paired[QuantKernelsScalar.q4Position(Q4Order.PAIRED, b, j + BLOCK / 2, blocks)],
+                        "paired block " + b + ", value " + (j + BLOCK / 2));
             }
         }
         for (int r = 0; r < 2; r++) {
             long off = DType.Q4_0.byteSize((long) r * cols);
-            float exact = QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks);
-            assertEquals(exact, QuantKernelsScalar.dotQ4(Q4Order.GROUPED, seg, off, grouped, 0, d, corr, 0, blocks), "row " + r);
-            for (int bits : new int[] {512, 256, 128}) {
-                assertEquals(exact, QuantKernelsTest.dot(bits, DType.Q4_0, seg, off, grouped, 0, d, corr, 0, blocks),
-                        1e-5f * QuantKernelsTest.magnitude(seg, DType.Q4_0, off, x, cols), bits + "-bit kernel over the grouped activation, row " + r);
+            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
+                    QuantKernelsScalar.dotQ4(Q4Order.FOLDED, seg, off, folded, 0, d, corr, 0, blocks), "row " + r);
+            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
+                    QuantKernelsScalar.dotQ4(Q4Order.PAIRED, seg, off, paired, 0, d, corr, 0, blocks), "paired, row " + r);
+            assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
+                    QuantKernelsTest.dot(512, DType.Q4_0, seg, off, paired, 0, d, corr, 0, blocks), 1e-5f * QuantKernelsTest.magnitude(seg, DType.Q4_0, off, x, cols),
+                    "512-bit kernel over the paired activation, row " + r);
+            for (int bits : new int[] {256, 128}) {
+                assertEquals(QuantKernelsScalar.dotQ4(Q4Order.NATURAL, seg, off, natural, 0, d, corr, 0, blocks),
+                        QuantKernelsTest.dot(bits, DType.Q4_0, seg, off, folded, 0, d, corr, 0, blocks), 1e-5f * QuantKernelsTest.magnitude(seg, DType.Q4_0, off, x, cols),
+                        bits + "-bit kernel over the folded activation, row " + r);
             }
         }
     }

@@ -102,8 +102,7 @@ class QuantKernelsTest {
      * {@code qwen2vl4j.cli.bench.QuantBaselinesTest}.)
      */
     @ParameterizedTest
-    @CsvSource({"Q8_0,1", "Q8_0,2", "Q8_0,3", "Q8_0,5", "Q8_0,48", "Q8_0,49", "Q4_0,1", "Q4_0,2", "Q4_0,3", "Q4_0,7", "Q4_0,8", "Q4_0,17",
-        "Q4_0,48", "Q4_0,49"})
+    @CsvSource({"Q8_0,1", "Q8_0,2", "Q8_0,3", "Q8_0,5", "Q8_0,48", "Q8_0,49", "Q4_0,1", "Q4_0,2", "Q4_0,3", "Q4_0,7", "Q4_0,48", "Q4_0,49"})
     void vectorDotMatchesScalarTwin(DType type, int blocks) {
         Random rnd = new Random(blocks * 31 + type.ordinal());
         int cols = blocks * BLOCK;
@@ -130,7 +129,7 @@ class QuantKernelsTest {
             float expected = scalarDot(type, QuantKernels.Q4_ORDER, seg, off, q, 5, d, corr, 2, blocks);
             float actual = type == DType.Q8_0
                     ? QuantKernels.dotQ8(seg, off, q, 5, d, 2, blocks)
-                    : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks);
+                    : QuantKernels.dotQ4(seg, off, q, 5, d, corr, 2, blocks, new float[QuantKernels.q4Scratch(blocks)]);
             float magnitude = magnitude(seg, type, off, x, cols);
             assertEquals(expected, actual, 1e-5f * magnitude, type + " row " + r + " of " + blocks + " blocks");
         }
@@ -211,7 +210,7 @@ class QuantKernelsTest {
         System.out.println("QuantKernelsTest: preferred species " + preferred + " bits, quantized kernels at " + QuantKernels.BITS
                 + " bits, Q4_0 activation order " + QuantKernels.Q4_ORDER);
         assertEquals(Math.min(512, preferred), QuantKernels.BITS, "preferred " + preferred + " bits");
-        assertEquals(QuantKernels.VECTOR ? Q4Order.GROUPED : Q4Order.NATURAL, QuantKernels.Q4_ORDER);
+        assertEquals(QuantKernels.BITS == 512 ? Q4Order.PAIRED : Q4Order.FOLDED, QuantKernels.Q4_ORDER);
         String expected = System.getProperty("qwen2vl4j.test.vectorBits");
         if (expected != null) assertEquals(Integer.parseInt(expected), QuantKernels.BITS, "-XX:MaxVectorSize should set the width");
     }
@@ -219,7 +218,7 @@ class QuantKernelsTest {
     private static final int[] WIDTHS = {512, 256, 128};
 
     private static Q4Order order(int bits) {
-        return Q4Order.GROUPED; // every width reads the grouped rows in the same order
+        return bits == 512 ? Q4Order.PAIRED : Q4Order.FOLDED;
     }
 
     private static float scalarDot(DType type, Q4Order order, MemorySegment seg, long off, short[] q, int qo, float[] d, float[] corr, int dOff,
@@ -235,7 +234,7 @@ class QuantKernelsTest {
         return switch (bits) {
             case 512 -> q8 ? QuantKernels512.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels512.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
             case 256 -> q8 ? QuantKernels256.dotQ8(seg, off, q, qo, d, dOff, blocks)
-                    : QuantKernels256.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
+                    : QuantKernels256.dotQ4(seg, off, q, qo, d, corr, dOff, blocks, new float[QuantKernels.q4Scratch(blocks)]);
             case 128 -> q8 ? QuantKernels128.dotQ8(seg, off, q, qo, d, dOff, blocks) : QuantKernels128.dotQ4(seg, off, q, qo, d, corr, dOff, blocks);
             default -> throw new IllegalArgumentException("no " + bits + "-bit kernel");
         };
@@ -252,7 +251,7 @@ class QuantKernelsTest {
             }
             case 256 -> {
                 if (q8) QuantKernels256.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
-                else QuantKernels256.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o);
+                else QuantKernels256.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o, new float[QuantKernels.q4Scratch(blocks)]);
             }
             case 128 -> {
                 if (q8) QuantKernels128.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
@@ -260,7 +259,7 @@ class QuantKernelsTest {
             }
             default -> {
                 if (q8) QuantKernels.dotQ8x2(seg, off0, off1, q, qo, d, dOff, blocks, out, o);
-                else QuantKernels.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o);
+                else QuantKernels.dotQ4x2(seg, off0, off1, q, qo, d, corr, dOff, blocks, out, o, new float[QuantKernels.q4Scratch(blocks)]);
             }
         }
     }
@@ -319,58 +318,63 @@ class QuantKernelsTest {
         }
     }
 
-    /**
-     * A Q4_0 row is planar: the scales of its blocks, then their nibbles, 18 bytes per block as in GGUF; the nibbles
-     * of each whole group of eight blocks in four 32-byte chunks, chunk {@code k} holding bytes {@code 4k..4k+3} of
-     * the eight blocks in turn, and the blocks past the last group in order.
-     */
+    /** A Q4_0 row is planar: the scales of its blocks, then their nibbles, 18 bytes per block as in GGUF. */
     @Test
-    void q4RowIsPlanarAndGrouped() {
-        int blocks = 11;
-        float[] x = new float[blocks * BLOCK];
-        for (int j = 0; j < x.length; j++) x[j] = (j % 5 - 2) * (1 + j / BLOCK) + j % 3 * 0.25f;
-        MemorySegment planar = MemorySegment.ofArray(new byte[blocks * 18]), single = MemorySegment.ofArray(new byte[18]);
+    void q4RowIsPlanar() {
+        float[] x = new float[3 * BLOCK];
+        for (int j = 0; j < x.length; j++) x[j] = (j % 5 - 2) * (1 + j / BLOCK);
+        MemorySegment planar = MemorySegment.ofArray(new byte[3 * 18]), single = MemorySegment.ofArray(new byte[18]);
         QuantKernelsScalar.quantizeQ4_0(x, 0, x.length, planar, 0);
-        for (int b = 0; b < blocks; b++) {
+        for (int b = 0; b < 3; b++) {
             QuantKernelsScalar.quantizeQ4_0(x, b * BLOCK, BLOCK, single, 0); // a one-block row is one GGUF block
             assertEquals(single.get(Matrix.SHORT_LE, 0), planar.get(Matrix.SHORT_LE, 2L * b), "scale of block " + b + " at byte " + 2 * b);
-            for (int m = 0; m < 16; m++) {
-                long at = 2 * blocks + (b < 8 ? 32 * (m / 4) + 4 * b + m % 4 : 16L * b + m);
-                assertEquals(single.get(ValueLayout.JAVA_BYTE, 2 + m), planar.get(ValueLayout.JAVA_BYTE, at), "byte " + m + " of block " + b);
-                assertEquals(at, QuantKernelsScalar.q4Byte(0, blocks, b, m), "q4Byte of byte " + m + " of block " + b);
+            for (int j = 0; j < 16; j++) {
+                assertEquals(single.get(ValueLayout.JAVA_BYTE, 2 + j), planar.get(ValueLayout.JAVA_BYTE, 6 + 16L * b + j), "nibbles of block " + b);
             }
         }
     }
 
     /**
-     * The Q4_0 kernels of every width convert each block's f16 scale as {@link Float#float16ToFloat} does, bit for
-     * bit, and a row with an infinite or NaN scale comes out as the twin computes it: every 16-bit pattern as the scale
-     * of one block of a group whose other scales are 0, so that the output is exactly that scale times 32.
+     * The scale pass of the 256-bit Q4_0 kernel converts f16 scales as {@link Float#float16ToFloat} does, bit
+     * for bit: every finite 16-bit pattern in one row (its vector conversion), then every pattern (a row with
+     * infinities and NaNs, converted again one by one; NaNs: any NaN); then a row whose block count is not a multiple
+     * of the lanes, with its correction.
      */
     @Test
-    void q4KernelsConvertEveryF16ScaleExactly() {
-        int blocks = 8, cols = blocks * BLOCK;
-        MemorySegment row = MemorySegment.ofArray(new byte[blocks * 18]);
-        for (int m = 0; m < 16 * blocks; m++) row.set(ValueLayout.JAVA_BYTE, 2 * blocks + m, (byte) 0x99); // every weight 9 − 8 = 1
-        short[] q = new short[cols]; // every activation value 1, folded: y0 = 1, y1 = y2 = y3 = 1 − 16·1 (Q4Order.GROUPED)
-        for (int b = 0; b < blocks; b++) {
-            for (int v = 0; v < BLOCK; v++) q[QuantKernelsScalar.q4Position(Q4Order.GROUPED, b, v, blocks)] = (short) (v % 2 == 0 && v < 16 ? 1 : -15);
+    void rowScalesConvertEveryF16Exactly() {
+        short[] finite = new short[63488], every = new short[65536];
+        for (int h = 0, f = 0; h < 65536; h++) {
+            every[h] = (short) (h * 4099);
+            if ((every[h] & 0x7C00) != 0x7C00) finite[f++] = every[h];
         }
-        float[] d = new float[blocks], corr = new float[blocks];
-        java.util.Arrays.fill(corr, -8f * BLOCK);
-        d[3] = 1f; // only block 3 counts: 32 weights of 1 times 1
-        for (int h = 0; h < 65536; h++) {
-            row.set(Matrix.SHORT_LE, 2 * 3, (short) h);
-            float expected = QuantKernelsScalar.dotQ4(Q4Order.GROUPED, row, 0, q, 0, d, corr, 0, blocks);
-            for (int bits : h % 16 == 0 ? new int[] {512, 256, 128} : new int[] {256, 128}) { // 512 runs the Vector API's Java fallback here
-                float actual = dot(bits, DType.Q4_0, row, 0, q, 0, d, corr, 0, blocks);
-                String what = bits + "-bit kernel, f16 scale 0x" + Integer.toHexString(h);
-                if (Float.isNaN(expected)) assertTrue(Float.isNaN(actual), what);
-                else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual), what);
+        for (short[] patterns : new short[][] {finite, every}) {
+            int blocks = patterns.length;
+            MemorySegment row = MemorySegment.ofArray(new byte[2 * blocks]);
+            for (int h = 0; h < blocks; h++) row.set(Matrix.SHORT_LE, 2L * h, patterns[h]);
+            float[] da = new float[blocks + 1], corr = new float[blocks + 1], scales = new float[QuantKernels.q4Scratch(blocks)];
+            java.util.Arrays.fill(da, 1f);
+            QuantKernels256.rowScales(row, 0, -1, da, corr, 1, blocks, scales);
+            for (int h = 0; h < blocks; h++) {
+                float expected = Float.float16ToFloat(patterns[h]);
+                String what = "f16 0x" + Integer.toHexString(patterns[h] & 0xFFFF) + " in a row of " + blocks;
+                if (Float.isNaN(expected)) assertTrue(Float.isNaN(scales[h]), what);
+                else assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(scales[h]), what);
             }
         }
-        row.set(Matrix.SHORT_LE, 2 * 3, (short) 0x3C00);
-        assertEquals(32f, QuantKernelsScalar.dotQ4(Q4Order.GROUPED, row, 0, q, 0, d, corr, 0, blocks), "scale 1: 32 weights of 1 times 1");
+        int blocks = 13;
+        MemorySegment row = MemorySegment.ofArray(new byte[2 * blocks]);
+        for (int h = 0; h < blocks; h++) row.set(Matrix.SHORT_LE, 2L * h, (short) (h * 4099));
+        float[] da = new float[blocks + 1], corr = new float[blocks + 1], scales = new float[QuantKernels.q4Scratch(blocks)];
+        java.util.Arrays.fill(da, 1f);
+        corr[2] = 3f; // block 1 (dOff = 1), in the eight blocks converted at once
+        corr[11] = -2f; // block 10, one of the five left over
+        QuantKernels256.rowScales(row, 0, 0, da, corr, 1, blocks, scales); // the same row twice: the second correction follows the first
+        for (int k = 0; k < 2; k++) {
+            float sum = 0;
+            for (int l = 0; l < 8; l++) sum += scales[QuantKernels256.correction(blocks, k) + l];
+            assertEquals(3f * Float.float16ToFloat((short) 4099) - 2f * Float.float16ToFloat((short) (10 * 4099)), sum / 65536,
+                    "row " + k + ": the correction (times 2^16), scale 1 times 3 plus scale 10 times -2");
+        }
     }
 
     /** Any whole blocks of a row, as the GEMM's panels read them, with the vector dequantizer and its scalar twin. */
@@ -378,7 +382,7 @@ class QuantKernelsTest {
     @EnumSource(names = {"Q8_0", "Q4_0"})
     void partOfARowDequantizesAsTheWholeRow(DType type) {
         Random rnd = new Random(7 + type.ordinal());
-        int blocks = 17, cols = blocks * BLOCK; // two groups of eight (Q4_0) and one block past them
+        int blocks = 9, cols = blocks * BLOCK;
         float[] w = gaussian(rnd, 2 * cols);
         MemorySegment seg = MemorySegment.ofArray(new byte[(int) type.byteSize(2L * cols)]);
         quantizeRows(type, w, 2, cols, seg);

@@ -7,7 +7,6 @@ import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -18,8 +17,6 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import qwen2vl4j.io.DType;
-import qwen2vl4j.io.QuantizedTensors;
-import qwen2vl4j.io.Tensor;
 import qwen2vl4j.kernels.ComputePool;
 import qwen2vl4j.kernels.Matrix;
 import qwen2vl4j.kernels.QuantGemv;
@@ -34,9 +31,7 @@ import qwen2vl4j.kernels.QuantGemv;
  * interleaved order {@code (x0, x16, x1, x17, …)} per block ({@link #quantizeActivation}), which is
  * the same at every width. The activation is quantized as the engine does it
  * ({@link QuantGemv#quantizeActivation}), rows are split across the pool as in {@link QuantGemv}, and
- * the activation buffers are per calling thread. Same contract as {@link QuantGemv#run}. Q4_0 rows are read
- * in the planar layout they were written for (a row's scales, then each block's 16 bytes in order), from the copy
- * {@link #planar} makes of a matrix the engine quantized (whose rows group their blocks' bytes by eight).
+ * the activation buffers are per calling thread. Same contract as {@link QuantGemv#run}.
  */
 final class QuantBaseline {
     /** The width the kernels run at, chosen as the engine's quantized kernels choose theirs: the preferred vector size, at most 512 bits; 0 below 128. */
@@ -86,32 +81,9 @@ final class QuantBaseline {
         }
     }
 
-    /**
-     * For the Q4_0 baselines here and in {@link QuantWidening}: a copy of the engine's Q4_0 matrix {@code w} with its
-     * rows planar, each block's 16 bytes of nibbles in order after the row's scales, in memory freed once unreachable;
-     * other matrices as they are. Only these baselines read such a copy (the engine reads its rows grouped,
-     * {@link QuantizedTensors#q4Nibble}).
-     */
-    static Matrix planar(Matrix w) {
-        if (w.dtype() != DType.Q4_0) return w;
-        int rows = w.rows(), blocks = w.cols() / BLOCK;
-        long rowBytes = (long) blocks * Q4;
-        MemorySegment copy = Arena.ofAuto().allocate(rows * rowBytes, 64);
-        for (int r = 0; r < rows; r++) {
-            long from = w.rowOffset(r), to = r * rowBytes;
-            MemorySegment.copy(w.data(), from, copy, to, 2L * blocks);
-            for (int b = 0; b < blocks; b++) {
-                for (int m = 0; m < HALF; m++) {
-                    copy.set(ValueLayout.JAVA_BYTE, quants(to, blocks, b) + m, w.data().get(ValueLayout.JAVA_BYTE, QuantizedTensors.q4Nibble(from, blocks, b, m)));
-                }
-            }
-        }
-        return Matrix.of(new Tensor(w.name() + " (planar copy)", DType.Q4_0, new long[] {rows, w.cols()}, copy, "quant-bench"));
-    }
-
-    /** {@code out = x · Wᵀ + bias} for {@code n} input rows of a Q8_0 matrix or a Q4_0 one's {@link #planar} copy. */
+    /** {@code out = x · Wᵀ + bias} for {@code n} input rows of a Q8_0 or Q4_0 matrix. */
     static void run(float[] x, int n, Matrix w, float[] bias, float[] out) {
-        if (!VECTOR && w.dtype() == DType.Q8_0) {
+        if (!VECTOR) {
             QuantGemv.run(x, n, w, bias, out, QuantGemv.Kernel.SCALAR);
             return;
         }
@@ -157,9 +129,9 @@ final class QuantBaseline {
         for (int r = from; r < to; r++) {
             long off = w.rowOffset(r);
             for (int i = 0; i < n; i++) {
-                float s = q8 ? dotQ8(data, off, q, i * cols, d, i * blocks, blocks)
-                        : VECTOR ? dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks)
-                        : dotQ4Scalar(data, off, blocks, 0, q, i * cols, d, corr, i * blocks);
+                float s = q8
+                        ? dotQ8(data, off, q, i * cols, d, i * blocks, blocks)
+                        : dotQ4(data, off, q, i * cols, d, corr, i * blocks, blocks);
                 out[i * rows + r] = bias == null ? s : s + bias[r];
             }
         }

@@ -81,7 +81,6 @@ public final class QuantBenchCommand implements Runnable {
                 List<Matrix> bf16 = bf16Tensors.stream().map(Matrix::of).toList();
                 List<Matrix> q8 = quantized(arena, bf16Tensors, DType.Q8_0, footprintMb, offHeap);
                 List<Matrix> q4 = quantized(arena, bf16Tensors, DType.Q4_0, footprintMb, offHeap);
-                List<Matrix> q4Planar = q4.stream().map(QuantBaseline::planar).toList(); // the baselines' own layout
                 Product integer = (x, m, y) -> QuantGemv.run(x, 1, m, null, y, QuantGemv.Kernel.INTEGER);
                 Product baseline = (x, m, y) -> QuantBaseline.run(x, 1, m, null, y);
                 Product widening = (x, m, y) -> QuantWidening.run(x, 1, m, null, y);
@@ -91,8 +90,8 @@ public final class QuantBenchCommand implements Runnable {
                         new Runner("q8_0", BASELINE, q8, baseline),
                         new Runner("q8_0", "widening", q8, widening),
                         new Runner("q4_0", INTEGER, q4, integer),
-                        new Runner("q4_0", BASELINE, q4Planar, baseline),
-                        new Runner("q4_0", "widening", q4Planar, widening));
+                        new Runner("q4_0", BASELINE, q4, baseline),
+                        new Runner("q4_0", "widening", q4, widening));
                 for (Runner r : runners) r.time(Math.min(0.5, seconds / 4));
                 double bandwidth = 0;
                 for (int round = 0; round < ROUNDS; round++) {

@@ -45,7 +45,7 @@ final class QuantWidening {
 
     private QuantWidening() {}
 
-    /** {@code out = x · Wᵀ + bias} for {@code n} input rows of a Q8_0 or Q4_0 matrix (Q4_0: {@link QuantBaseline#planar}'s copy). */
+    /** {@code out = x · Wᵀ + bias} for {@code n} input rows of a Q8_0 or Q4_0 matrix. */
     static void run(float[] x, int n, Matrix w, float[] bias, float[] out) {
         if (!w.dtype().isQuantized()) throw new IllegalArgumentException("matrix " + w.name() + " is " + w.dtype() + ", not block-quantized");
         int rows = w.rows();
@@ -70,27 +70,14 @@ final class QuantWidening {
     }
 
     /**
-     * The plain-Java twin of {@link #dot} from block {@code fromBlock} on: each block dequantized (Q8_0 by
-     * {@link Matrix#row(int, int, int, float[], int)}, Q4_0 from the planar rows of {@link QuantBaseline#planar})
-     * and its 32 products added in order to one float sum.
+     * The plain-Java twin of {@link #dot} from block {@code fromBlock} on: each block dequantized
+     * ({@link Matrix#row(int, int, int, float[], int)}) and its 32 products added in order to one float sum.
      */
     static float dotScalar(Matrix w, int r, int fromBlock, float[] x, int xo) {
         float[] row = new float[BLOCK];
         float s = 0;
-        int blocks = w.cols() / BLOCK;
         for (int c = fromBlock * BLOCK; c < w.cols(); c += BLOCK) {
-            if (w.dtype() == DType.Q8_0) {
-                w.row(r, c, BLOCK, row, 0);
-            } else {
-                long off = w.rowOffset(r);
-                int b = c / BLOCK;
-                float d = Float.float16ToFloat(w.data().get(SHORT_LE, off + 2L * b));
-                for (int j = 0; j < HALF; j++) {
-                    int q = w.data().get(ValueLayout.JAVA_BYTE, QuantBaseline.quants(off, blocks, b) + j) & 0xFF;
-                    row[j] = d * ((q & 0xF) - 8);
-                    row[HALF + j] = d * ((q >>> 4) - 8);
-                }
-            }
+            w.row(r, c, BLOCK, row, 0);
             for (int j = 0; j < BLOCK; j++) s += row[j] * x[xo + c + j];
         }
         return s;

@@ -27,9 +27,9 @@ class QuantBaselinesTest {
         Random rnd = new Random(blocks * 31 + type.ordinal());
         int cols = blocks * BLOCK;
         float[] w = gaussian(rnd, 3 * cols), x = gaussian(rnd, cols);
-        Matrix engine = Matrix.quantize(Matrix.ofFloats("w", w, 3, cols), type), m = QuantBaseline.planar(engine);
+        Matrix m = Matrix.quantize(Matrix.ofFloats("w", w, 3, cols), type);
         float[] expected = new float[3];
-        QuantGemv.run(x, 1, engine, null, expected, QuantGemv.Kernel.SCALAR);
+        QuantGemv.run(x, 1, m, null, expected, QuantGemv.Kernel.SCALAR);
         short[] qb = new short[cols + 5];
         float[] d = new float[blocks + 2], corr = new float[blocks + 2];
         QuantBaseline.quantizeActivation(type, x, 0, cols, qb, 5, d, corr, 2);
@@ -38,7 +38,7 @@ class QuantBaselinesTest {
             float baseline = type == DType.Q8_0
                     ? QuantBaseline.dotQ8(m.data(), off, qb, 5, d, 2, blocks)
                     : QuantBaseline.dotQ4(m.data(), off, qb, 5, d, corr, 2, blocks);
-            float magnitude = magnitude(engine, r, x, 0);
+            float magnitude = magnitude(m, r, x, 0);
             assertEquals(expected[r], baseline, 1e-5f * magnitude, type + " baseline, row " + r + " of " + blocks + " blocks");
             assertEquals(QuantWidening.dotScalar(m, r, 0, x, 0), QuantWidening.dot(m, r, x, 0), 1e-5f * magnitude, type + " widening, row " + r);
         }
@@ -70,16 +70,15 @@ class QuantBaselinesTest {
 
     /** Matrices with odd row counts (not a multiple of the threads), 1–3 input rows: both kernels against their references. */
     @ParameterizedTest
-    @CsvSource({"Q8_0,1,37,64", "Q8_0,2,1001,160", "Q8_0,3,517,96", "Q4_0,1,37,64", "Q4_0,2,1001,160", "Q4_0,3,517,96", "Q8_0,1,3,1568", "Q4_0,1,2049,32",
-        "Q4_0,2,19,544"})
+    @CsvSource({"Q8_0,1,37,64", "Q8_0,2,1001,160", "Q8_0,3,517,96", "Q4_0,1,37,64", "Q4_0,2,1001,160", "Q4_0,3,517,96", "Q8_0,1,3,1568", "Q4_0,1,2049,32"})
     void quantizedMatmulMatchesTheReferences(DType type, int n, int rows, int cols) {
         Random rnd = new Random(rows + cols + n);
         float[] wf = gaussian(rnd, rows * cols), x = gaussian(rnd, n * cols), bias = gaussian(rnd, rows);
         Matrix q = Matrix.quantize(Matrix.ofFloats("w", wf, rows, cols), type);
         float[] scalar = new float[n * rows], baseline = new float[n * rows], widening = new float[n * rows];
         QuantGemv.run(x, n, q, bias, scalar, QuantGemv.Kernel.SCALAR);
-        QuantBaseline.run(x, n, QuantBaseline.planar(q), bias, baseline);
-        QuantWidening.run(x, n, QuantBaseline.planar(q), bias, widening);
+        QuantBaseline.run(x, n, q, bias, baseline);
+        QuantWidening.run(x, n, q, bias, widening);
         for (int i = 0; i < n; i++) {
             for (int r = 0; r < rows; r++) {
                 int o = i * rows + r;
