@@ -29,8 +29,6 @@ final class VisionVectorKernels {
     static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
     /** Floats with as many lanes as {@link #D} (half the bit width), to widen into and narrow from. */
     static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    /** Ints of the same bit width as {@link #F}, for the exponent bits of {@link #exp}. */
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int L = F.length();
     private static final int DL = D.length();
 
@@ -42,6 +40,7 @@ final class VisionVectorKernels {
     private static final float NEG_LN2_HI = -LN2_HI, NEG_LN2_LO = -LN2_LO;
     /** 1.5·2²³: adding and subtracting it rounds a float32 of magnitude below 2²² to the nearest integer. */
     private static final float ROUNDER = 0x1.8p23f;
+    /** The bits of {@link #ROUNDER}: those of {@code ROUNDER + n} minus these are {@code n}. */
     private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
     /** exp of anything below this is under half the smallest float32; above the upper bound it overflows. */
     private static final float EXP_LOW = -104f;
@@ -172,7 +171,7 @@ final class VisionVectorKernels {
         p = p.fma(r, FloatVector.broadcast(F, 0.5f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
         p = p.fma(r, FloatVector.broadcast(F, 1f));
-        // n as an int from the rounded sum's bits (1.5·2²³ + n, |n| ≤ 151, in the binade of ulp 1): exact, without
+        // n as an int from the rounded sum's bits (1.5·2²³ + n, |n| ≤ 150, in the binade of ulp 1): exact, without
         // the range and NaN fix-ups of F2I
         IntVector ni = rounded.reinterpretAsInts().sub(ROUNDER_BITS);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
