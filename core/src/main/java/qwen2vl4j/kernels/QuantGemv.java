@@ -155,7 +155,7 @@ public final class QuantGemv {
         a.fit(n * cols);
         QuantKernelsScalar.Q4Order order = q4Order(kernel);
         for (int i = 0; i < n; i++) {
-            QuantKernelsScalar.quantizeActivation(type, order, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
+            QuantKernels.quantizeActivation(type, order, x, i * cols, cols, a.q, i * cols, a.d, a.corr, i * blocks);
         }
         return a;
     }

@@ -1,11 +1,15 @@
 package qwen2vl4j.kernels;
 
+import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.B2I;
+import static jdk.incubator.vector.VectorOperators.F2I;
 import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.I2S;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.MAX;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -53,6 +57,8 @@ final class QuantKernels {
     private static final VectorSpecies<Byte> BF = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * Math.max(8, FL)));
     /** Bytes a load of {@link #BF} reads past the ones it widens: 4 at 128 bits, else 0. */
     private static final int OVERREAD = BF.length() - FL;
+    /** Shorts as many as {@link #FL}: a vector of quantized activations narrowed for storing. */
+    private static final VectorSpecies<Short> SF = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(128, BITS) / 2));
     private static final int BLOCK = QuantKernelsScalar.BLOCK;
     private static final int HALF = BLOCK / 2;
     private static final int Q8 = 34;
@@ -124,6 +130,50 @@ final class QuantKernels {
                 out[o + 1] = QuantKernelsScalar.dotQ4(Q4_ORDER, w, off1, qa, qo, da, corr, dOff, blocks);
             }
         }
+    }
+
+    /**
+     * Vector twin of {@link QuantKernelsScalar#quantizeActivation}, bit for bit the same shorts, scales and corrections
+     * (the scalar twin where the CPU has no vectors): per block the largest magnitude by a vector max, then each
+     * half block {@code FL} values at a time, rounded halves away from zero (the sign put back on {@code |v| + 0.5}
+     * before a truncating conversion, which is {@code copySign(floor(|v| + 0.5), v)} for every input, infinities and
+     * NaN included), narrowed to shorts and stored where {@code order} puts them; the high half folded for
+     * {@code FOLDED} and {@code PAIRED}. A decode step quantizes every input of its quantized products, 0.4 million
+     * values, on the calling thread while the pool waits.
+     */
+    static void quantizeActivation(DType type, QuantKernelsScalar.Q4Order order, float[] x, int xo, int n, short[] qa, int qo, float[] da,
+                                   float[] corr, int dOff) {
+        if (!VECTOR) {
+            QuantKernelsScalar.quantizeActivation(type, order, x, xo, n, qa, qo, da, corr, dOff);
+            return;
+        }
+        int blocks = n / BLOCK;
+        boolean q4 = type == DType.Q4_0, folded = q4 && order != QuantKernelsScalar.Q4Order.NATURAL;
+        for (int b = 0; b < blocks; b++) {
+            int base = xo + b * BLOCK;
+            FloatVector largest = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += FL) largest = largest.max(FloatVector.fromArray(F, x, base + j).abs());
+            float d = largest.reduceLanes(MAX) / 127;
+            float id = d != 0 ? 1f / d : 0f;
+            da[dOff + b] = d;
+            int low = qo + (q4 ? QuantKernelsScalar.q4Position(order, b, 0, blocks) : b * BLOCK);
+            int high = qo + (q4 ? QuantKernelsScalar.q4Position(order, b, HALF, blocks) : b * BLOCK + HALF);
+            IntVector sum = IntVector.zero(I);
+            for (int h = 0; h < HALF; h += FL) {
+                IntVector lo = rounded(x, base + h, id), hi = rounded(x, base + HALF + h, id);
+                sum = sum.add(lo).add(hi);
+                ((ShortVector) lo.convertShape(I2S, SF, 0)).intoArray(qa, low + h);
+                ((ShortVector) (folded ? hi.sub(lo.lanewise(LSHL, 4)) : hi).convertShape(I2S, SF, 0)).intoArray(qa, high + h);
+            }
+            if (q4) corr[dOff + b] = -8f * sum.reduceLanes(ADD);
+        }
+    }
+
+    /** {@code x[at .. at+FL)} times {@code id}, rounded as {@link QuantKernelsScalar#roundHalfAway}. */
+    private static IntVector rounded(float[] x, int at, float id) {
+        FloatVector v = FloatVector.fromArray(F, x, at).mul(id);
+        FloatVector signedHalfUp = v.abs().add(0.5f).reinterpretAsInts().or(v.reinterpretAsInts().and(0x80000000)).reinterpretAsFloats();
+        return (IntVector) signedHalfUp.convert(F2I, 0);
     }
 
     /** The f16 scale of the block at {@code off}. */

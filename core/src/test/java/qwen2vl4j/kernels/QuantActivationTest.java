@@ -67,4 +67,40 @@ class QuantActivationTest {
             }
         }
     }
+
+    /**
+     * The vector activation quantizer gives the scalar twin's shorts, scales and corrections bit for bit, in every
+     * order, for Q8_0 and Q4_0, from odd offsets: on Gaussian blocks, blocks whose scaled values land exactly on
+     * halves (rounded away from zero), a block of zeros and one of -0.0, a block so small that its inverse scale
+     * overflows to infinity, and blocks holding an infinity or a NaN.
+     */
+    @Test
+    void vectorQuantizerMatchesTheScalarTwin() {
+        Random rnd = new Random(43);
+        int blocks = 9, cols = blocks * BLOCK;
+        float[] x = new float[3 + cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian() * 3;
+        for (int j = 0; j < BLOCK; j++) x[3 + BLOCK + j] = (j - 16) + 0.5f * (j % 2); // block 1: halves
+        x[3 + BLOCK] = -127f; // ... with |max| 127, so the scale is 1
+        for (int j = 0; j < BLOCK; j++) x[3 + 2 * BLOCK + j] = 0f;
+        for (int j = 0; j < BLOCK; j++) x[3 + 3 * BLOCK + j] = -0f;
+        for (int j = 0; j < BLOCK; j++) x[3 + 4 * BLOCK + j] = (j % 2 == 0 ? -1 : 1) * Float.MIN_VALUE * (j + 1); // 1/d overflows
+        x[3 + 5 * BLOCK + 7] = Float.POSITIVE_INFINITY;
+        x[3 + 6 * BLOCK + 30] = Float.NaN;
+        x[3 + 7 * BLOCK + 1] = Float.NEGATIVE_INFINITY;
+        for (DType type : new DType[] {DType.Q8_0, DType.Q4_0}) {
+            for (Q4Order order : type == DType.Q8_0 ? new Q4Order[] {Q4Order.NATURAL} : Q4Order.values()) {
+                short[] qs = new short[cols + 5], qv = new short[cols + 5];
+                float[] ds = new float[blocks + 2], dv = new float[blocks + 2], cs = new float[blocks + 2], cv = new float[blocks + 2];
+                QuantKernelsScalar.quantizeActivation(type, order, x, 3, cols, qs, 5, ds, cs, 2);
+                QuantKernels.quantizeActivation(type, order, x, 3, cols, qv, 5, dv, cv, 2);
+                String what = type + " " + order + " at " + QuantKernels.BITS + " bits";
+                assertArrayEquals(qs, qv, what + ": shorts");
+                for (int b = 0; b < blocks + 2; b++) {
+                    assertEquals(Float.floatToIntBits(ds[b]), Float.floatToIntBits(dv[b]), what + ": scale " + b);
+                    assertEquals(Float.floatToIntBits(cs[b]), Float.floatToIntBits(cv[b]), what + ": correction " + b);
+                }
+            }
+        }
+    }
 }
