@@ -2,7 +2,7 @@ package qwen2vl4j.kernels;
 
 import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.B2S;
-import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
@@ -166,21 +166,21 @@ final class QuantKernels256 {
         for (int k = 0; k < 2; k++) {
             long off = k == 0 ? off0 : off1;
             if (off < 0) break;
-            FloatVector c = FloatVector.zero(F256), largest = c;
+            FloatVector c = FloatVector.zero(F256);
+            IntVector exponents = IntVector.zero(I256);
             int b = 0;
             for (; b + F256.length() <= blocks; b += F256.length()) {
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, w, QuantKernelsScalar.q4Scale(off, b), ByteOrder.LITTLE_ENDIAN)
                         .convertShape(S2I, I256, 0);
-                FloatVector magnitude = h.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-                largest = largest.max(magnitude);
-                FloatVector d = magnitude.reinterpretAsInts().or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats()
-                        .mul(FloatVector.fromArray(F256, da, dOff + b));
+                exponents = exponents.max(h.and(0x7C00));
+                FloatVector d = h.and(0x7FFF).lanewise(LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(h.and(0x8000).lanewise(LSHL, 16)).reinterpretAsFloats().mul(FloatVector.fromArray(F256, da, dOff + b));
                 d.intoArray(scales, k * blocks + b);
                 c = d.fma(FloatVector.fromArray(F256, corr, dOff + b), c);
             }
             c.mul(0x1p16f).intoArray(scales, correction(blocks, k));
             scales[correction(blocks, k)] += scalarScales(w, off, da, corr, dOff, b, blocks, scales, k) * 0x1p16f;
-            if (largest.compare(GE, 0x1p16f).anyTrue()) exactRowScales(w, off, da, corr, dOff, blocks, scales, k);
+            if (exponents.compare(EQ, 0x7C00).anyTrue()) exactRowScales(w, off, da, corr, dOff, blocks, scales, k);
         }
     }
 
