@@ -48,12 +48,13 @@ final class QuantKernels128 {
 
     /** 128-bit twin of {@link QuantKernelsScalar#dotQ8}: one weight row. */
     static float dotQ8(MemorySegment w, long off, short[] qa, int qo, float[] da, int dOff, int blocks) {
+        MemorySegment row = QuantKernels.row(w, off, (long) blocks * Q8); // int offsets: see QuantKernels.row
         FloatVector acc = FloatVector.zero(F128);
-        for (int b = 0; b < blocks; b++, off += Q8) {
+        for (int b = 0, o = 0; b < blocks; b++, o += Q8) {
             int at = qo + b * BLOCK;
-            ShortVector s01 = q8(w, off, 0).mul(x(qa, at, 0)).add(q8(w, off, 1).mul(x(qa, at, 1)));
-            ShortVector s23 = q8(w, off, 2).mul(x(qa, at, 2)).add(q8(w, off, 3).mul(x(qa, at, 3)));
-            acc = scaled(QuantKernels.pairSums(s01).add(QuantKernels.pairSums(s23)), QuantKernels.scale(w, off) * da[dOff + b], acc);
+            ShortVector s01 = q8(row, o, 0).mul(x(qa, at, 0)).add(q8(row, o, 1).mul(x(qa, at, 1)));
+            ShortVector s23 = q8(row, o, 2).mul(x(qa, at, 2)).add(q8(row, o, 3).mul(x(qa, at, 3)));
+            acc = scaled(QuantKernels.pairSums(s01).add(QuantKernels.pairSums(s23)), QuantKernels.scale(row, o) * da[dOff + b], acc);
         }
         return acc.reduceLanes(ADD);
     }
@@ -72,8 +73,8 @@ final class QuantKernels128 {
         return ShortVector.fromArray(S128, qa, at + k * QUARTER);
     }
 
-    /** Quarter {@code k} of the Q8_0 block at {@code off}, sign-extended to shorts. */
-    private static ShortVector q8(MemorySegment w, long off, int k) {
+    /** Quarter {@code k} of the Q8_0 block at {@code off} of a row, sign-extended to shorts. */
+    private static ShortVector q8(MemorySegment w, int off, int k) {
         return (ShortVector) ByteVector.fromMemorySegment(B64, w, off + 2 + k * QUARTER, ByteOrder.LITTLE_ENDIAN).convertShape(B2S, S128, 0);
     }
 
