@@ -152,10 +152,10 @@ final class QuantKernels256 {
      *
      * <p>The f16 scales become floats as {@link Float#float16ToFloat} makes them: the magnitude bits moved into a
      * float's place ({@code << 13}) read as a float 2¹¹² times too small (normal and subnormal values alike: the
-     * multiply by 2¹¹² is then exact), the sign put back. That is exact for every finite f16; an infinity or NaN
-     * (exponent 31) comes out at 2¹⁶ or more, which no finite f16 reaches, so one compare per eight blocks finds
-     * it and the row is converted again one scale at a time ({@link #exactRowScales}): a real checkpoint never has
-     * one, so its rows pay nothing for them.
+     * multiply by 2¹¹² is then exact), the sign put back. That is exact for every finite f16, not for an infinity or
+     * NaN (exponent field 31): the pass keeps the largest exponent field (an integer max, one instruction, where a
+     * float max with Java's NaN and −0.0 order takes six on AVX2) and converts such a row again one scale at a time
+     * ({@link #exactRowScales}): a real checkpoint never has one, so its rows pay nothing for them.
      *
      * <p>This pass stays out of the kernels' own compilation: it takes and returns no vector, and both rows in one
      * method make it larger than C2 inlines (FreqInlineSize, 325 bytes of bytecode). Inlined beside a kernel's
