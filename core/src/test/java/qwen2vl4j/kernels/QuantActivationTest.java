@@ -71,8 +71,8 @@ class QuantActivationTest {
     /**
      * The vector activation quantizer gives the scalar twin's shorts, scales and corrections bit for bit, in every
      * order, for Q8_0 and Q4_0, from odd offsets: on Gaussian blocks, blocks whose scaled values land exactly on
-     * halves (rounded away from zero), a block of zeros and one of -0.0, a block so small that its inverse scale
-     * overflows to infinity, and blocks holding an infinity or a NaN.
+     * halves (rounded away from zero), a block of zeros and one of -0.0, a block whose scale rounds to 0, one whose
+     * inverse scale overflows to infinity, and blocks holding an infinity or a NaN.
      */
     @Test
     void vectorQuantizerMatchesTheScalarTwin() {
@@ -84,7 +84,8 @@ class QuantActivationTest {
         x[3 + BLOCK] = -127f; // ... with |max| 127, so the scale is 1
         for (int j = 0; j < BLOCK; j++) x[3 + 2 * BLOCK + j] = 0f;
         for (int j = 0; j < BLOCK; j++) x[3 + 3 * BLOCK + j] = -0f;
-        for (int j = 0; j < BLOCK; j++) x[3 + 4 * BLOCK + j] = (j % 2 == 0 ? -1 : 1) * Float.MIN_VALUE * (j + 1); // 1/d overflows
+        for (int j = 0; j < BLOCK; j++) x[3 + 4 * BLOCK + j] = (j % 2 == 0 ? -1 : 1) * Float.MIN_VALUE * (j + 1); // d rounds to 0
+        for (int j = 0; j < BLOCK; j++) x[3 + 8 * BLOCK + j] = (j % 2 == 0 ? -1e-38f : 1e-38f) * (j + 1) / BLOCK; // 1/d overflows
         x[3 + 5 * BLOCK + 7] = Float.POSITIVE_INFINITY;
         x[3 + 6 * BLOCK + 30] = Float.NaN;
         x[3 + 7 * BLOCK + 1] = Float.NEGATIVE_INFINITY;
