@@ -176,18 +176,6 @@ final class QuantKernels {
         return (IntVector) signedHalfUp.convert(F2I, 0);
     }
 
-    /**
-     * The {@code bytes} of {@code w} from {@code off}: the 128-bit Q8_0 kernel addresses a row through such a slice with
-     * {@code int} offsets from its loop counter, for which C2 hoists the loads' bounds checks out of the loop; with
-     * {@code long} offsets into the whole matrix it keeps about twenty scalar instructions per load in it, and that
-     * kernel makes four loads per block ({@code QuantGemv} from memory, 28 × [8960x1536] on one core: 4.62–4.88 →
-     * 4.08–4.17 ns per row and block). The other kernels load a block in one or two vectors; there the same change
-     * was no faster (Q4_0) or slower (256-bit Q8_0: 3.1–3.4 → 4.1–4.4).
-     */
-    static MemorySegment row(MemorySegment w, long off, long bytes) {
-        return w.asSlice(off, bytes);
-    }
-
     /** The f16 scale of the block at {@code off}. */
     static float scale(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(Matrix.SHORT_LE, off));
