@@ -15,12 +15,13 @@ import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.preprocess.ImageDecodeException;
 import qwen2vl4j.preprocess.MediaInputException;
 import qwen2vl4j.text.ContextLimitException;
+import qwen2vl4j.text.ContinuousBatcher;
 import qwen2vl4j.text.TextSession;
 
 /**
  * The model side of the server: turns a request's messages into model inputs with the library's
  * {@link Qwen2VLProcessor} (media arrive as bytes, fetched by the {@link ChatRequestParser}) and generates, each
- * request with its own KV cache. With a {@link DecodeScheduler} the decode steps of concurrent generations run
+ * request with its own KV cache. With a {@link ContinuousBatcher} the decode steps of concurrent generations run
  * batched; without one each generation decodes on its own thread. Either way a request's answer is the same as
  * {@link Qwen2VL#generate} with the same messages and parameters.
  */
@@ -31,7 +32,7 @@ final class InferenceEngine implements AutoCloseable {
     private final Qwen2VL model;
     private final Qwen2VLProcessor processor;
     private final Generator generator;
-    private final DecodeScheduler scheduler;
+    private final ContinuousBatcher scheduler;
 
     InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics) {
         this(model, batching, maxBatch, metrics, Integer.MAX_VALUE, false);
@@ -46,7 +47,7 @@ final class InferenceEngine implements AutoCloseable {
         this.processor = model.processor().withMaxImagePixels(MAX_IMAGE_PIXELS).withMaxVisualTokens(maxVisualTokens)
                 .withEscapedSpecialTokens(escapeSpecialTokens);
         this.generator = model.generator();
-        this.scheduler = batching ? new DecodeScheduler(model.text(), maxBatch, metrics) : null;
+        this.scheduler = batching ? new ContinuousBatcher(model.text(), maxBatch, "qwen2vl4j-decode", metrics::decodeStep) : null;
     }
 
     /** The processor's largest pixel count of a resized image: the upper bound of a part's {@code min_pixels}. */

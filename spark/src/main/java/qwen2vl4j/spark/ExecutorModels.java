@@ -5,16 +5,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import qwen2vl4j.Qwen2VL;
+import qwen2vl4j.text.ContinuousBatcher;
 
 /**
  * The models of this JVM (a Spark executor, or the driver in local mode): each {@link ModelSpec} is loaded once,
  * on first use, and shared by every task and thread of the JVM (the weights are memory-mapped, so their pages are
  * shared too). Nothing here is ever serialised: tasks carry only the spec. With each model goes one
- * {@link DecodeBatcher} per batch size, so the concurrent tasks of one executor decode in the same batched steps.
+ * {@link ContinuousBatcher} per batch size, so the concurrent tasks of one executor decode in the same batched steps.
  */
 public final class ExecutorModels {
     private static final Map<ModelSpec, CompletableFuture<Qwen2VL>> MODELS = new ConcurrentHashMap<>();
-    private static final Map<String, DecodeBatcher> BATCHERS = new ConcurrentHashMap<>();
+    private static final Map<String, ContinuousBatcher> BATCHERS = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
     private static final Map<ModelSpec, AtomicInteger> LOADS_BY_SPEC = new ConcurrentHashMap<>();
 
@@ -51,9 +52,9 @@ public final class ExecutorModels {
     }
 
     /** The decode batcher of {@code spec}'s model that runs up to {@code maxBatch} sessions in one step. */
-    static DecodeBatcher batcher(ModelSpec spec, int maxBatch) {
+    static ContinuousBatcher batcher(ModelSpec spec, int maxBatch) {
         Qwen2VL model = model(spec);
-        return BATCHERS.computeIfAbsent(spec + "#" + maxBatch, k -> new DecodeBatcher(model.text(), maxBatch));
+        return BATCHERS.computeIfAbsent(spec + "#" + maxBatch, k -> new ContinuousBatcher(model.text(), maxBatch, "qwen2vl4j-spark-decode", null));
     }
 
     /** How many models this JVM has loaded so far (a model is loaded once however many tasks use it). */
@@ -70,14 +71,14 @@ public final class ExecutorModels {
     /** The largest batch any decode step of this JVM has run so far. */
     public static int largestBatch() {
         int max = 0;
-        for (DecodeBatcher b : BATCHERS.values()) max = Math.max(max, b.largestBatch());
+        for (ContinuousBatcher b : BATCHERS.values()) max = Math.max(max, b.largestBatch());
         return max;
     }
 
     /** Decode steps this JVM has run so far (batched or not). */
     public static long decodeSteps() {
         long n = 0;
-        for (DecodeBatcher b : BATCHERS.values()) n += b.steps();
+        for (ContinuousBatcher b : BATCHERS.values()) n += b.steps();
         return n;
     }
 }

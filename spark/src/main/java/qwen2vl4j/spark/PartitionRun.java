@@ -15,6 +15,7 @@ import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.Generator;
 import qwen2vl4j.generate.LogitsSource;
 import qwen2vl4j.generate.SamplingParams;
+import qwen2vl4j.text.ContinuousBatcher;
 import qwen2vl4j.text.TextSession;
 
 /** One partition in progress ({@link PartitionGenerator#apply}): an iterator of results in input order. */
@@ -24,7 +25,7 @@ public final class PartitionRun implements Iterator<RowResult>, AutoCloseable {
     private record Job(long index, RowRequest request) {}
 
     private final Qwen2VL model;
-    private final DecodeBatcher batcher;
+    private final ContinuousBatcher batcher;
     private final SamplingParams params;
     private final Generator generator;
     private final Iterator<RowRequest> rows;
@@ -37,7 +38,7 @@ public final class PartitionRun implements Iterator<RowResult>, AutoCloseable {
     private long returned;
     private volatile boolean closed;
 
-    PartitionRun(Qwen2VL model, DecodeBatcher batcher, SamplingParams params, int workers, Iterator<RowRequest> rows) {
+    PartitionRun(Qwen2VL model, ContinuousBatcher batcher, SamplingParams params, int workers, Iterator<RowRequest> rows) {
         this.model = model;
         this.batcher = batcher;
         this.params = params;

@@ -1,4 +1,4 @@
-package qwen2vl4j.spark;
+package qwen2vl4j.text;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -7,33 +7,40 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
-import qwen2vl4j.text.BatchDecoder;
-import qwen2vl4j.text.TextModel;
-import qwen2vl4j.text.TextSession;
 
 /**
- * Continuous batching for one model in one JVM, as the server's DecodeScheduler does it: every generation runs its own
- * loop (sampling, stop checks) on its own thread and hands its next token to {@link #step}; one daemon thread runs the
- * pending tokens of all generations together through {@link BatchDecoder}. Generations {@link #join} after their
- * prefill and {@link #leave} when done, so a finished row's place is taken by the next row as soon as its prefill is
- * done. A step waits a few milliseconds for the other members' tokens, then runs with whatever has arrived.
+ * Continuous batching for one model: every generation runs its own loop (sampling, stop checks, streaming) on its own
+ * thread and hands its next token to {@link #step}, which blocks until one worker thread has run the pending tokens of
+ * all generations together through {@link BatchDecoder} and returns this generation's logits. Generations {@link #join}
+ * after their prefill and {@link #leave} when done (finished, failed or cancelled), so a finished generation's place is
+ * taken by the next one as soon as that one's prefill is done. A step waits a few milliseconds for the other members'
+ * tokens so that they share one batch, then runs with whatever has arrived. The server and the Spark job both decode
+ * through this class.
  *
- * <p>Prefills and decode steps take turns ({@link #compute}, a fair lock): each runs alone, split over every core by
- * the kernels' pool, instead of several threads contending for the cores (the pool serves one caller at a time and
- * runs the others' work single-threaded). Reading and preprocessing images stays concurrent.
+ * <p>A batched step that throws does not fail its other rows: each row is then run on its own and only the failing
+ * one gets the error. An {@link Error} (out of memory) fails that step's rows and leaves the worker serving the others.
+ *
+ * <p>{@link #compute} runs other work (a prefill) between decode steps behind a fair lock, alone on the cores: the
+ * kernels' pool serves one caller at a time and runs the others' work single-threaded, so two callers contending for
+ * it would both be slow.
  */
-final class DecodeBatcher {
+public final class ContinuousBatcher implements AutoCloseable {
+    /** How long a step waits for the other members' tokens. */
     private static final long GATHER_NANOS = 3_000_000;
 
     private final TextModel model;
     private final int maxBatch;
+    private final IntConsumer onStep;
     private final Object lock = new Object();
     private final ArrayDeque<Step> pending = new ArrayDeque<>();
     private final ReentrantLock compute = new ReentrantLock(true);
     private final AtomicInteger largest = new AtomicInteger();
     private final AtomicLong steps = new AtomicLong();
+    private final Thread worker;
     private int members;
+    private boolean closed;
 
     private static final class Step {
         final TextSession session;
@@ -48,20 +55,30 @@ final class DecodeBatcher {
         }
     }
 
-    DecodeBatcher(TextModel model, int maxBatch) {
+    /**
+     * A batcher of at most {@code maxBatch} sessions per step whose worker thread is named {@code threadName};
+     * {@code onStep} (may be null) is told the number of rows of every batched step that succeeded (on the worker
+     * thread; what it throws is ignored).
+     *
+     * @throws IllegalArgumentException when {@code maxBatch} is below 1
+     */
+    public ContinuousBatcher(TextModel model, int maxBatch, String threadName, IntConsumer onStep) {
         if (maxBatch < 1) throw new IllegalArgumentException("sessions decoded together must be at least 1, got " + maxBatch);
         this.model = model;
         this.maxBatch = maxBatch;
-        Thread.ofPlatform().name("qwen2vl4j-spark-decode").daemon().start(this::loop);
+        this.onStep = onStep == null ? rows -> {} : onStep;
+        this.worker = Thread.ofPlatform().name(threadName).daemon().start(this::loop);
     }
 
-    void join() {
+    /** A generation enters its decode phase: steps wait for its tokens too. */
+    public void join() {
         synchronized (lock) {
             members++;
         }
     }
 
-    void leave() {
+    /** A generation ended (finished, failed or cancelled). */
+    public void leave() {
         synchronized (lock) {
             members--;
             lock.notifyAll();
@@ -69,7 +86,7 @@ final class DecodeBatcher {
     }
 
     /** Runs {@code work} (a prefill) between decode steps, alone on the cores. */
-    <T> T compute(Supplier<T> work) {
+    public <T> T compute(Supplier<T> work) {
         compute.lock();
         try {
             return work.get();
@@ -79,19 +96,27 @@ final class DecodeBatcher {
     }
 
     /** The largest number of sessions one step has run. */
-    int largestBatch() {
+    public int largestBatch() {
         return largest.get();
     }
 
     /** Steps run so far. */
-    long steps() {
+    public long steps() {
         return steps.get();
     }
 
-    /** Feeds {@code token} to {@code session} in the next batched step; returns the logits after it. */
-    float[] step(TextSession session, int token) {
+    /**
+     * Feeds {@code token} to {@code session} in the next batched step; returns the logits after it.
+     *
+     * @throws IllegalStateException  when the batcher is closed
+     * @throws CancellationException  when the calling thread is interrupted while it waits (its token is withdrawn
+     *                                if the step has not taken it yet)
+     * @throws RuntimeException       what {@link TextSession#decode} throws for this session and token
+     */
+    public float[] step(TextSession session, int token) {
         Step step = new Step(session, token);
         synchronized (lock) {
+            if (closed) throw new IllegalStateException("the decode batcher is closed (the engine is shutting down)");
             pending.add(step);
             lock.notifyAll();
             try {
@@ -111,9 +136,10 @@ final class DecodeBatcher {
             List<Step> batch = new ArrayList<>();
             synchronized (lock) {
                 try {
-                    while (pending.isEmpty()) lock.wait();
+                    while (pending.isEmpty() && !closed) lock.wait();
+                    if (closed && pending.isEmpty()) return;
                     long deadline = System.nanoTime() + GATHER_NANOS;
-                    while (pending.size() < Math.min(members, maxBatch)) {
+                    while (pending.size() < Math.min(members, maxBatch) && !closed) {
                         long left = deadline - System.nanoTime();
                         if (left <= 0) break;
                         lock.wait(left / 1_000_000, (int) (left % 1_000_000));
@@ -140,10 +166,12 @@ final class DecodeBatcher {
         }
         steps.incrementAndGet();
         largest.accumulateAndGet(batch.size(), Math::max);
+        boolean batched = false;
         compute.lock();
         try {
             float[][] logits = BatchDecoder.decode(model, sessions, tokens);
             for (int i = 0; i < batch.size(); i++) batch.get(i).logits = logits[i];
+            batched = true;
         } catch (RuntimeException e) {
             // one bad row must not fail the others: run each on its own
             for (Step s : batch) {
@@ -154,9 +182,30 @@ final class DecodeBatcher {
                 }
             }
         } catch (Error e) {
+            // e.g. out of memory: fail this step's generations, keep the thread serving the others
             for (Step s : batch) if (s.logits == null) s.error = new IllegalStateException("decode step failed: " + e, e);
         } finally {
             compute.unlock();
+        }
+        if (!batched) return;
+        try { // outside the step's try: a listener that throws must not decode the rows again, nor stop the worker
+            onStep.accept(batch.size());
+        } catch (RuntimeException listenerFailed) {
+            // the count is lost, the generations are not
+        }
+    }
+
+    /** Lets the steps already pending finish, then stops the worker (waits up to 10 s); later steps are refused. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            lock.notifyAll();
+        }
+        try {
+            worker.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
