@@ -94,6 +94,25 @@ class MediaLoaderTest {
         assertTrue(over.getMessage().contains("up to f2"), over.getMessage());
     }
 
+    /** A single video file that is no video, GIF or image, or none at all, is named as the video, with what a video may be. */
+    @Test
+    void aFileThatIsNoVideoIsNamedAsAVideo(@TempDir Path dir) throws Exception {
+        Path notes = Files.writeString(dir.resolve("notes.txt"), "no video here, no image either");
+        MediaInputException e = assertThrows(MediaInputException.class,
+                () -> LOADER.video(List.of(new MediaSource.FileSource(notes)), VisionOptions.DEFAULT));
+        assertTrue(e.getMessage().startsWith("video " + notes + " is not a folder of frames, a video file ("), e.getMessage());
+        assertTrue(e.getMessage().contains("mp4") && e.getMessage().contains("an animated GIF or a frame image"), e.getMessage());
+
+        Path missing = dir.resolve("clip.xyz");
+        MediaInputException gone = assertThrows(MediaInputException.class,
+                () -> LOADER.video(List.of(new MediaSource.FileSource(missing)), VisionOptions.DEFAULT));
+        assertEquals("video " + missing + " does not exist", gone.getMessage());
+
+        Path frame = Fixtures.file("videos/moving_8x168x224/frame_000.png");
+        assertEquals(1, LOADER.video(List.of(new MediaSource.FileSource(frame)), VisionOptions.DEFAULT).frames().size(),
+                "one frame image is a one-frame video");
+    }
+
     @Test
     void theProcessorGivesTheSameInputsForAFileAndItsBytes() throws Exception {
         Path file = Fixtures.file("images/small_112x84.png");

@@ -73,7 +73,7 @@ public final class LoadOptionsMixin {
     LoadOptions toLoadOptions() {
         int processors = Runtime.getRuntime().availableProcessors();
         if (threads < 0 || threads > processors) {
-            throw new IllegalArgumentException("--threads must be in [1, " + processors + "] (the available processors), got " + threads);
+            throw new IllegalArgumentException("--threads must be in [1, " + processors + "] (the available processors; 0, the default, takes all), got " + threads);
         }
         long limit = ImageDecoder.DEFAULT_MAX_PIXELS;
         budget("--min-pixels", minPixels, limit);

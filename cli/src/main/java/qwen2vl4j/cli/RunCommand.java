@@ -57,7 +57,7 @@ public final class RunCommand implements Callable<Integer> {
     List<String> images = new ArrayList<>();
 
     @Option(names = "--video", paramLabel = "FILE_OR_FOLDER",
-            description = "a folder of frames or an animated GIF, after the images (repeatable)")
+            description = "one video: a folder of frames, a video file (mp4, webm, mov, mkv, avi...) or an animated GIF, after the images (repeatable)")
     List<String> videos = new ArrayList<>();
 
     @Option(names = "--system", paramLabel = "TEXT", description = "system message")

@@ -116,6 +116,18 @@ public final class ImageDecoder {
     }
 
     /**
+     * Whether some image reader takes {@code file} by its first bytes (a file that cannot be read counts as one, so
+     * that decoding it reports why).
+     */
+    static boolean isImageFile(Path file) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            return in == null || ImageIO.getImageReaders(in).hasNext();
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
+    }
+
+    /**
      * Frames of an animation composed onto the full canvas, with the frame rate from the frame delays
      * ({@code fps} is {@link Double#NaN} where the format has no timing).
      */

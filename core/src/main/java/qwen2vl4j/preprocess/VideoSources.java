@@ -87,6 +87,11 @@ public final class VideoSources {
             String ext = extension(p);
             if (VideoFiles.isVideoFile(p)) return VideoInput.of(VideoFiles.load(p, options));
             if (ext.equals("gif")) return animation(decoder.decodeAnimation(p));
+            if (!Files.exists(p)) throw new ImageDecodeException("video " + p + " does not exist");
+            if (!ImageDecoder.isImageFile(p)) { // else one frame image: a one-frame video
+                throw new ImageDecodeException("video " + p + " is not a folder of frames, a video file ("
+                        + String.join(", ", VideoFiles.VIDEO_EXTENSIONS.stream().sorted().toList()) + "), an animated GIF or a frame image");
+            }
         }
         List<Path> files = new ArrayList<>();
         for (String s : sources) files.add(ImageSources.toPath(s));
