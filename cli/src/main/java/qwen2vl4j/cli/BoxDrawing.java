@@ -38,6 +38,9 @@ record BoxDrawing(Path out, MediaSource image) {
         if (image == null) {
             throw new IllegalArgumentException("--draw-boxes " + out + " needs an image in the request (boxes refer to the first image)");
         }
+        if (out.toString().isEmpty() || Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--draw-boxes must name a PNG file to write, found " + (out.toString().isEmpty() ? "''" : "the folder " + out));
+        }
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) {
             throw new IllegalArgumentException("--draw-boxes " + out + ": folder " + parent + " does not exist");

@@ -126,6 +126,16 @@ class RunDrawBoxesTest {
         RunCommandTest.assertOneLineError(noFolder, "folder " + dir.resolve("missing") + " does not exist");
     }
 
+    /** Was a stack trace from ImageIO and "cannot write : Can't create an ImageOutputStream!" after the whole answer. */
+    @Test
+    void anEmptyPathOrAFolderIsRefusedBeforeLoading() {
+        String img = image("tiny_20x30.png").toString();
+        RunCommandTest.assertOneLineError(CliRun.of("run", "--model", "/no/such/model", "--image", img, "--prompt", "x", "--draw-boxes", ""),
+                "--draw-boxes must name a PNG file to write, found ''");
+        RunCommandTest.assertOneLineError(CliRun.of("run", "--model", "/no/such/model", "--image", img, "--prompt", "x",
+                "--draw-boxes", dir.toString()), "--draw-boxes must name a PNG file to write, found the folder " + dir);
+    }
+
     @Test
     void theFirstImageIsTheOneTheBoxesReferTo() {
         MediaSource first = MediaSource.of("a.png"), second = MediaSource.of("b.png");

@@ -129,8 +129,9 @@ public final class BoxDrawer {
             throw new UncheckedIOException("cannot write " + outPng + ": folder " + parent + " does not exist",
                     new IOException(parent.toString()));
         }
-        try {
-            if (!ImageIO.write(image, "png", outPng.toFile())) throw new IOException("no PNG writer available");
+        // through a stream: ImageIO.write(.., File) prints a stack trace itself when it cannot open the file
+        try (var stream = new java.io.BufferedOutputStream(Files.newOutputStream(outPng))) {
+            if (!ImageIO.write(image, "png", stream)) throw new IOException("no PNG writer available");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + outPng + ": " + e.getMessage(), e);
         }
