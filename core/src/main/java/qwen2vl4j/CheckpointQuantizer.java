@@ -71,6 +71,12 @@ public final class CheckpointQuantizer {
             ModelConfig config = ModelConfig.load(in);
             try (Weights weights = Weights.open(in)) {
                 CheckpointLayout.verify(weights, config);
+                for (Tensor t : weights.all().values()) {
+                    if (t.dtype().isQuantized()) {
+                        throw new IllegalArgumentException("model " + in + " is already quantized (" + t.name() + " is "
+                                + t.dtype().toString().toLowerCase(java.util.Locale.ROOT) + "): quantize the bf16 model folder it came from");
+                    }
+                }
                 Predicate<String> include = quantizable(weights, config);
                 List<SafeTensorsWriter.TensorSpec> specs = new ArrayList<>();
                 int quantized = 0;
@@ -84,8 +90,9 @@ public final class CheckpointQuantizer {
                     if (q) quantized++;
                 }
                 Files.createDirectories(out);
-                copyOtherFiles(in, out);
-                try (SafeTensorsWriter.Streaming w = SafeTensorsWriter.stream(out.resolve("model.safetensors"), specs)) {
+                // written beside its final name and moved there once complete: a failure leaves no truncated weights
+                Path partial = out.resolve("model.safetensors.partial");
+                try (SafeTensorsWriter.Streaming w = SafeTensorsWriter.stream(partial, specs)) {
                     for (SafeTensorsWriter.TensorSpec s : specs) {
                         Tensor t = weights.tensor(s.name());
                         try (Arena blocks = Arena.ofShared()) {       // the one tensor's blocks, freed once written
@@ -97,7 +104,13 @@ public final class CheckpointQuantizer {
                         Quantizer.release(t.data());                   // its mapped pages: done with
                         if (progress != null) progress.accept(s.name() + " " + s.dtype());
                     }
+                } catch (IOException | RuntimeException e) {
+                    Files.deleteIfExists(partial);
+                    throw e;
                 }
+                copyOtherFiles(in, out);
+                Files.move(partial, out.resolve("model.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 return new Summary(quantized, specs.size() - quantized, before, after);
             }
         } catch (IOException e) {

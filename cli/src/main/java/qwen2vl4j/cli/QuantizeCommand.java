@@ -1,6 +1,7 @@
 package qwen2vl4j.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,11 +35,20 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        WeightFormat f = WeightFormat.parse(format);
-        if (f == WeightFormat.BF16) throw new IllegalArgumentException("--format: expected q8_0 or q4_0, found " + format);
+        WeightFormat f = format.equalsIgnoreCase("q8_0") ? WeightFormat.Q8_0 : format.equalsIgnoreCase("q4_0") ? WeightFormat.Q4_0 : null;
+        if (f == null) throw new IllegalArgumentException("--format must be q8_0 or q4_0, found '" + format + "'");
+        if (output.toString().isEmpty()) throw new IllegalArgumentException("OUT must name the output folder, found ''");
+        if (Files.exists(output) && !Files.isDirectory(output)) {
+            throw new IllegalArgumentException("OUT " + output + " is a file: give a folder (created when missing)");
+        }
+        Path in = ModelResolver.resolveOrDownload(model);
+        Path inside = in.toAbsolutePath().normalize(), target = output.toAbsolutePath().normalize();
+        if (!target.equals(inside) && target.startsWith(inside)) {
+            throw new IllegalArgumentException("OUT " + output + " is inside the model folder " + in + ": give a folder outside it");
+        }
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
-        CheckpointQuantizer.Summary s = CheckpointQuantizer.write(ModelResolver.resolveOrDownload(model), output, f, null);
+        CheckpointQuantizer.Summary s = CheckpointQuantizer.write(in, output, f, null);
         out.printf("%s: %d tensors quantized to %s, %d kept; weights %.2f GB -> %.2f GB in %.1f s%n", output, s.quantized(), f, s.kept(),
                 s.bytesBefore() / 1e9, s.bytesAfter() / 1e9, (System.nanoTime() - start) / 1e9);
         out.flush();

@@ -1,6 +1,7 @@
 package qwen2vl4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -49,6 +50,27 @@ class QuantCommandsTest {
         }
         CliRun run = CliRun.of("run", "--model", out.toString(), "--max-tokens", "3", "--prompt", "hello", "-q");
         assertEquals(0, run.exitCode(), run.stderr());
+        assertFalse(Files.exists(out.resolve("model.safetensors.partial")));
+        // was "0 tensors quantized to q4_0, 57 kept": a copy of the q8_0 weights under the name asked for
+        RunCommandTest.assertOneLineError(CliRun.of("quantize", "--model", out.toString(), "--format", "q4_0", tmp.resolve("again").toString()),
+                "is already quantized", "q8_0", "quantize the bf16 model folder");
+        assertFalse(Files.exists(tmp.resolve("again")));
+    }
+
+    /** An empty OUT wrote the model into the working directory; a subfolder of the model folder was filled; a file gave "cannot write X: X". */
+    @Test
+    void quantizeRefusesAnEmptyAFileOrAnInsideOutputFolder() throws Exception {
+        RunCommandTest.assertOneLineError(CliRun.of("quantize", "--model", TINY.toString(), "--format", "q8_0", ""),
+                "OUT must name the output folder, found ''");
+        Path file = Files.writeString(tmp.resolve("notes.txt"), "x");
+        RunCommandTest.assertOneLineError(CliRun.of("quantize", "--model", TINY.toString(), "--format", "q8_0", file.toString()),
+                "OUT " + file + " is a file");
+        Path inside = TINY.resolve("q8");
+        RunCommandTest.assertOneLineError(CliRun.of("quantize", "--model", TINY.toString(), "--format", "q8_0", inside.toString()),
+                "is inside the model folder", "give a folder outside it");
+        assertFalse(Files.exists(inside));
+        RunCommandTest.assertOneLineError(CliRun.of("quantize", "--model", TINY.toString(), "--format", "bf16", tmp.resolve("x").toString()),
+                "--format must be q8_0 or q4_0, found 'bf16'");
     }
 
     @Test
