@@ -106,6 +106,17 @@ public final class ServeCommand implements Callable<Integer> {
         java.nio.file.Path folder = ModelFolder.resolve(model);
         String name = modelName != null ? modelName : model.contains("/") && !java.nio.file.Files.exists(java.nio.file.Path.of(model))
                 ? model : folder.getFileName().toString();
+        check(!host.isBlank(), "--host", "an address or host name (an empty one listens on every interface)", "''");
+        check(modelName == null || !modelName.isBlank(), "--model-name", "a non-empty model id", "''");
+        check(port >= 0 && port <= 65535, "--port", "in [0, 65535] (0 picks a free one)", port);
+        check(maxConcurrency >= 1, "--max-concurrency", ">= 1", maxConcurrency);
+        check(queue >= 0, "--queue", ">= 0", queue);
+        check(queueTimeout >= 0, "--queue-timeout", ">= 0 seconds", queueTimeout);
+        check(maxBodyMb >= 1 && maxBodyMb <= 2047, "--max-body-mb", "in [1, 2047]", maxBodyMb);
+        check(bodyTimeout >= 1, "--body-timeout", ">= 1 second", bodyTimeout);
+        check(requestTimeout >= 1, "--request-timeout", ">= 1 second", requestTimeout);
+        check(maxMedia >= 0, "--max-media", ">= 0", maxMedia);
+        for (String h : allowedHosts) check(!h.isBlank(), "--allowed-host", "a host name or *", "''");
         check(maxVisualTokens >= 1, "--max-visual-tokens", ">= 1", maxVisualTokens);
         check(headerTimeout >= 1, "--header-timeout", ">= 1", headerTimeout);
         for (String origin : corsOrigins) {

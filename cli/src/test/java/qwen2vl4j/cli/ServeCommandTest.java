@@ -52,12 +52,37 @@ class ServeCommandTest {
         StringWriter err = new StringWriter();
         var cl = Main.commandLine();
         cl.setErr(new PrintWriter(err, true));
-        assertEquals(1, cl.execute("serve", "--model", TINY.toString(), "--max-concurrency", "0"));
-        assertTrue(err.toString().contains("maxConcurrency must be >= 1"), err.toString());
+        assertEquals(2, cl.execute("serve", "--model", TINY.toString(), "--max-concurrency", "0"));
+        assertTrue(err.toString().contains("--max-concurrency must be >= 1, found 0"), err.toString());
         StringWriter err2 = new StringWriter();
         var cl2 = Main.commandLine();
         cl2.setErr(new PrintWriter(err2, true));
         assertTrue(cl2.execute("serve", "--model", TINY.toString(), "--max-visual-tokens", "0") != 0);
         assertTrue(err2.toString().contains("--max-visual-tokens must be >= 1, found 0"), err2.toString());
+    }
+
+    /** Negative timeouts and a 95 TB body limit started the server; an empty --host listened on every interface; names were camelCase. */
+    @Test
+    void everyNumericFlagIsCheckedByItsName() {
+        String[][] cases = {
+                {"--queue-timeout", "-1", "--queue-timeout must be >= 0 seconds, found -1"},
+                {"--body-timeout", "0", "--body-timeout must be >= 1 second, found 0"},
+                {"--request-timeout", "-5", "--request-timeout must be >= 1 second, found -5"},
+                {"--max-body-mb", "99999999", "--max-body-mb must be in [1, 2047], found 99999999"},
+                {"--queue", "-1", "--queue must be >= 0, found -1"},
+                {"--max-media", "-1", "--max-media must be >= 0, found -1"},
+                {"--port", "70000", "--port must be in [0, 65535] (0 picks a free one), found 70000"},
+                {"--host", "", "--host must be an address or host name"},
+                {"--model-name", " ", "--model-name must be a non-empty model id"},
+                {"--allowed-host", "", "--allowed-host must be a host name or *"},
+        };
+        for (String[] c : cases) {
+            StringWriter err = new StringWriter();
+            var cl = Main.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            assertTrue(cl.execute("serve", "--model", TINY.toString(), c[0], c[1]) != 0, c[0]);
+            assertTrue(err.toString().startsWith("qwen2vl4j: " + c[2]), err.toString());
+            assertEquals(1, err.toString().lines().count(), err.toString());
+        }
     }
 }
