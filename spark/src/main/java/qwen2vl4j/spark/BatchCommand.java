@@ -86,7 +86,20 @@ public final class BatchCommand implements Callable<Integer> {
     public Integer call() {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be at least 1, got " + maxTokens);
         if (batchSize < 1 || batchSize > 256) throw new IllegalArgumentException("--batch-size must be in [1, 256], got " + batchSize);
-        if (chunk < 0 || partitions < 0) throw new IllegalArgumentException("--chunk and --partitions must be positive");
+        if (chunk < 0) throw new IllegalArgumentException("--chunk must be >= 0 (0 = 4 x batch size x parallelism), got " + chunk);
+        if (partitions < 0) throw new IllegalArgumentException("--partitions must be >= 0 (0 = Spark's default parallelism), got " + partitions);
+        if (minPixels != 0 && (minPixels < 784 || minPixels > 178956970)) throw pixels("--min-pixels", minPixels);
+        if (maxPixels != 0 && (maxPixels < 784 || maxPixels > 178956970)) throw pixels("--max-pixels", maxPixels);
+        if (minPixels != 0 && maxPixels != 0 && minPixels > maxPixels) {
+            throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels);
+        }
+        int processors = Runtime.getRuntime().availableProcessors();
+        if (threads < 0 || threads > processors) {
+            throw new IllegalArgumentException("--threads must be in [0, " + processors + "] (0 = all available processors), got " + threads);
+        }
+        if (master != null && !master.matches("local-cluster\\[.*]|local(\\[(\\*|\\d+)(, *\\d+)?])?|(spark|k8s|mesos)://.+|yarn")) {
+            throw new IllegalArgumentException("--master must be local, local[N], local[*], spark://HOST:PORT, yarn or k8s://URL, found '" + master + "'");
+        }
         List<BatchInputs.Input> inputs = BatchInputs.list(input);
         for (BatchInputs.Input in : inputs) {
             if (in.prompt() == null && (prompt == null || prompt.isEmpty())) {
@@ -96,6 +109,9 @@ public final class BatchCommand implements Callable<Integer> {
         ModelSpec spec = new ModelSpec(model, weights, kvCache, minPixels, maxPixels, threads, precision);   // checks the options first
         PrintStream err = System.err;
         if (master == null) master = System.getProperty("spark.master", "local[*]");
+        // in local mode the executors are this JVM: a missing model fails here, not as a stack trace from each task
+        if (master.startsWith("local")) qwen2vl4j.hub.ModelResolver.resolveOrDownload(model);
+        BatchSink.checkWritable(out);
         boolean owned = SparkSession.getDefaultSession().isEmpty();   // a caller's session (tests, a notebook) is left running
         SparkSession spark = session();
         try {
@@ -134,6 +150,11 @@ public final class BatchCommand implements Callable<Integer> {
         } finally {
             if (owned) spark.stop();
         }
+    }
+
+    private static IllegalArgumentException pixels(String flag, long value) {
+        return new IllegalArgumentException(flag + " must be in [784, 178956970] pixels (one 28x28 visual token to the image pixel limit; "
+                + "0 = the preprocessor's), got " + value);
     }
 
     private SparkSession session() {

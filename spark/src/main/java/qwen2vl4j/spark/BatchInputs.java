@@ -31,6 +31,7 @@ final class BatchInputs {
      * @throws IllegalArgumentException naming the input that matches nothing, or the JSONL line that is not valid
      */
     static List<Input> list(String input) {
+        if (input.isBlank()) throw new IllegalArgumentException("--input must name a folder, a glob, a .jsonl file or an image, found ''");
         if (input.endsWith(".jsonl") && Files.isRegularFile(Path.of(input))) return jsonLines(Path.of(input));
         if (input.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{')) return glob(input);
         Path p = Path.of(input);
@@ -59,7 +60,13 @@ final class BatchInputs {
         int slash = normalized.lastIndexOf('/', wildcard);
         Path base = slash < 0 ? Path.of("") : Path.of(normalized.substring(0, slash + 1));
         Path walkRoot = base.toString().isEmpty() ? Path.of(".") : base;
-        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + normalized);
+        PathMatcher matcher;
+        try {
+            matcher = FileSystems.getDefault().getPathMatcher("glob:" + normalized);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--input " + pattern + ": not a valid glob: " + e.getDescription() + " at index " + e.getIndex()
+                    + " (* ? [abc] {a,b} and ** are allowed)");
+        }
         List<Input> out = new ArrayList<>();
         if (Files.isDirectory(walkRoot)) {
             try (Stream<Path> files = Files.walk(walkRoot)) {

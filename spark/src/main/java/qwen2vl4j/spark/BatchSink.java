@@ -45,6 +45,17 @@ abstract class BatchSink {
     /** Appends {@code rows} (in {@link #SCHEMA}) and makes them durable. */
     abstract void append(List<Row> rows);
 
+    /** Checks, before Spark starts, that {@code out} names a sink whose folder exists. */
+    static void checkWritable(String out) {
+        if (out == null || out.equals("-")) return;
+        open(out, null);   // the name's form
+        if (out.contains("://")) return;   // a Parquet folder on another file system
+        Path parent = Path.of(out).toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new IllegalArgumentException("--out " + out + ": folder " + parent + " does not exist");
+        }
+    }
+
     static BatchSink open(String out, SparkSession spark) {
         if (out == null || out.equals("-")) return new Jsonl(null);
         if (out.endsWith(".jsonl") || out.endsWith(".json")) return new Jsonl(Path.of(out));

@@ -90,4 +90,36 @@ class BatchCommandTest {
         assertEquals(1, batch("--model", SparkFixture.tinyModel(), "--input", tmp.resolve("nothing").toString(), "--prompt", "x"));
         assertEquals(2, batch("--model", SparkFixture.tinyModel()));
     }
+
+    /** One line that names the flag, before Spark runs a task: "" ran every image under the working directory, a bad glob
+     * gave a three-line regex error, a bad master or a missing model a Spark stack trace, --max-pixels 10 was taken. */
+    @Test
+    void badValuesAreOneLineNamingTheFlag(@TempDir Path tmp) throws Exception {
+        Path images = Files.createDirectories(tmp.resolve("images"));
+        Files.copy(Path.of(System.getProperty("fixtures.dir", "../fixtures"), "images", "tiny_20x30.png"), images.resolve("a.png"));
+        String model = SparkFixture.tinyModel(), in = images.toString();
+        String[][] cases = {
+                {"--input", "", "--input must name a folder, a glob, a .jsonl file or an image, found ''"},
+                {"--input", tmp + "/[", "--input " + tmp + "/[: not a valid glob: Missing '"},
+                {"--master", "bogus://x", "--master must be local, local[N], local[*], spark://HOST:PORT, yarn or k8s://URL, found 'bogus://x'"},
+                {"--model", tmp.resolve("no-model").toString(), "model folder " + tmp.resolve("no-model") + " does not exist"},
+                {"--max-pixels", "10", "--max-pixels must be in [784, 178956970] pixels"},
+                {"--min-pixels", "-1", "--min-pixels must be in [784, 178956970] pixels"},
+                {"--threads", "-1", "--threads must be in [0, "},
+                {"--chunk", "-1", "--chunk must be >= 0 (0 = 4 x batch size x parallelism), got -1"},
+                {"--out", tmp.resolve("missing/out.jsonl").toString(), "folder " + tmp.resolve("missing") + " does not exist"},
+        };
+        for (String[] c : cases) {
+            java.util.List<String> args = new ArrayList<>(List.of("--model", model, "--input", in, "--prompt", "x", "-q"));
+            int at = args.indexOf(c[0]);
+            if (at >= 0) args.set(at + 1, c[1]); else args.addAll(List.of(c[0], c[1]));
+            SparkFixture.spark();
+            java.io.StringWriter err = new java.io.StringWriter();
+            var cl = BatchCommand.commandLine();
+            cl.setErr(new java.io.PrintWriter(err, true));
+            assertEquals(1, cl.execute(args.toArray(String[]::new)), c[0] + " " + c[1]);
+            assertTrue(err.toString().startsWith("qwen2vl4j batch: ") && err.toString().contains(c[2]), err.toString());
+            assertEquals(1, err.toString().lines().count(), err.toString());
+        }
+    }
 }
