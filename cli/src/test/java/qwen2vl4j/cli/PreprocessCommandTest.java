@@ -86,6 +86,19 @@ class PreprocessCommandTest {
         assertTrue(missing.exitCode() != 0);
         assertTrue(missing.stderr().contains("does not exist"), missing.stderr());
 
+        // were "need 0 < min_pixels <= max_pixels, found -5, ..." / "min_pixels must be positive" / "cannot write : : Is a directory"
+        String img = Path.of(System.getProperty("fixtures.dir", "../fixtures"), "images", "tiny_20x30.png").toString();
+        String video = Path.of(System.getProperty("fixtures.dir", "../fixtures"), "videos", "moving_8x168x224").toString();
+        RunCommandTest.assertOneLineError(CliRun.of("preprocess", "--model", MODEL, "--image", img, "--min-pixels", "-5", "--out", file.toString()),
+                "--min-pixels must be in [784, 178956970] pixels", "got -5");
+        RunCommandTest.assertOneLineError(CliRun.of("preprocess", "--model", MODEL, "--video", video, "--max-pixels", "1", "--out", file.toString()),
+                "--max-pixels must be in [784, 178956970] pixels", "got 1");
+        RunCommandTest.assertOneLineError(CliRun.of("preprocess", "--model", MODEL, "--image", img, "--out", ""),
+                "--out must name a .safetensors file to write, found ''");
+        RunCommandTest.assertOneLineError(CliRun.of("preprocess", "--model", MODEL, "--image", img, "--out", dir.toString()),
+                "--out must name a .safetensors file to write, found the folder " + dir);
+        assertFalse(Files.exists(file));
+
         CliRun http = CliRun.of("preprocess", "--model", MODEL, "--image", "https://example.com/a.png", "--out", file.toString());
         assertTrue(http.exitCode() != 0);
         assertTrue(http.stderr().contains("not supported"), http.stderr());
