@@ -104,8 +104,9 @@ class ArchitectureTest {
     void frontEndsUseOnlyTheSessionTypesOfTheTextDecoder() {
         noClasses().that().resideInAnyPackage("qwen2vl4j.server..", "qwen2vl4j.cli", "qwen2vl4j.video..")
                 .should().dependOnClassesThat(DescribedPredicate.describe("text decoder internals (all of qwen2vl4j.text but "
-                        + "TextModel, TextSession, BatchDecoder, KvCacheType, ContextLimitException)", c -> c.getPackageName().equals("qwen2vl4j.text")
-                        && !java.util.Set.of("TextModel", "TextSession", "BatchDecoder", "KvCacheType", "ContextLimitException").contains(topLevel(c))))
+                        + "TextModel, TextSession, BatchDecoder, ContinuousBatcher, KvCacheType, ContextLimitException)", c -> c.getPackageName().equals("qwen2vl4j.text")
+                        && !java.util.Set.of("TextModel", "TextSession", "BatchDecoder", "ContinuousBatcher", "KvCacheType",
+                        "ContextLimitException").contains(topLevel(c))))
                 .check(all);
     }
 
