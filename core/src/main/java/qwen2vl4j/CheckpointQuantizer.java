@@ -6,8 +6,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -74,7 +76,7 @@ public final class CheckpointQuantizer {
                 for (Tensor t : weights.all().values()) {
                     if (t.dtype().isQuantized()) {
                         throw new IllegalArgumentException("model " + in + " is already quantized (" + t.name() + " is "
-                                + t.dtype().toString().toLowerCase(java.util.Locale.ROOT) + "): quantize the bf16 model folder it came from");
+                                + t.dtype().toString().toLowerCase(Locale.ROOT) + "): quantize the bf16 model folder it came from");
                     }
                 }
                 Predicate<String> include = quantizable(weights, config);
@@ -109,8 +111,7 @@ public final class CheckpointQuantizer {
                     throw e;
                 }
                 copyOtherFiles(in, out);
-                Files.move(partial, out.resolve("model.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(partial, out.resolve("model.safetensors"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 return new Summary(quantized, specs.size() - quantized, before, after);
             }
         } catch (IOException e) {

@@ -38,6 +38,23 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
                           int threads, long videoMaxPixels, double fps, int maxFrames, String backend, Precision precision) {
     /** The most frames qwen-vl-utils samples from a video, and so the largest {@code maxFrames}. */
     public static final int MAX_FRAMES = FrameSampling.FPS_MAX_FRAMES;
+    /** The smallest pixel budget a front end's flag takes: one visual token's 28×28 pixels. */
+    public static final long MIN_PIXEL_BUDGET = 28 * 28;
+
+    /**
+     * Checks a pixel budget given by a front end's flag {@code flag} (e.g. {@code --max-pixels}): one visual token's
+     * 28×28 pixels to the image pixel limit; 0, where {@code zeroKeepsDefault}, keeps the preprocessor's.
+     *
+     * @throws IllegalArgumentException naming the flag, its range and the value
+     */
+    public static void checkPixelBudget(String flag, long value, boolean zeroKeepsDefault) {
+        if (zeroKeepsDefault && value == 0) return;
+        if (value < MIN_PIXEL_BUDGET || value > ImageDecoder.DEFAULT_MAX_PIXELS) {
+            throw new IllegalArgumentException(flag + " must be in [" + MIN_PIXEL_BUDGET + ", " + ImageDecoder.DEFAULT_MAX_PIXELS
+                    + "] pixels (one 28x28 visual token to the image pixel limit" + (zeroKeepsDefault ? "; 0 = the preprocessor's" : "")
+                    + "), got " + value);
+        }
+    }
 
     public LoadOptions {
         Objects.requireNonNull(weights, "weights");

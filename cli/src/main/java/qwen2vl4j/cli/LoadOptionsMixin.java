@@ -52,7 +52,7 @@ public final class LoadOptionsMixin {
     Integer maxFrames;
 
     /** The lowest pixel budget a flag takes: one visual token's 28×28 pixels. */
-    static final long MIN_BUDGET = 28 * 28;
+    static final long MIN_BUDGET = LoadOptions.MIN_PIXEL_BUDGET;
     /** The highest frame rate {@code --fps} takes. */
     static final double MAX_FPS = 60;
 
@@ -75,10 +75,9 @@ public final class LoadOptionsMixin {
         if (threads < 0 || threads > processors) {
             throw new IllegalArgumentException("--threads must be in [1, " + processors + "] (the available processors; 0, the default, takes all), got " + threads);
         }
-        long limit = ImageDecoder.DEFAULT_MAX_PIXELS;
-        budget("--min-pixels", minPixels, limit);
-        budget("--max-pixels", maxPixels, limit);
-        budget("--video-max-pixels", videoMaxPixels, limit);
+        budget("--min-pixels", minPixels);
+        budget("--max-pixels", maxPixels);
+        budget("--video-max-pixels", videoMaxPixels);
         if (minPixels != null && maxPixels != null && minPixels > maxPixels) {
             throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels
                     + ": --min-pixels must be in [" + MIN_BUDGET + ", " + maxPixels + "]");
@@ -119,11 +118,9 @@ public final class LoadOptionsMixin {
         return options;
     }
 
-    private static void budget(String flag, Long value, long limit) {
-        if (value != null && (value < MIN_BUDGET || value > limit)) {
-            throw new IllegalArgumentException(flag + " must be in [" + MIN_BUDGET + ", " + limit + "] pixels (one 28x28 visual token "
-                    + "to the image pixel limit), got " + value);
-        }
+    /** A budget flag given ({@code value} not null) must be in range. */
+    static void budget(String flag, Long value) {
+        if (value != null) LoadOptions.checkPixelBudget(flag, value, false);
     }
 
     private static long orZero(Long v) {

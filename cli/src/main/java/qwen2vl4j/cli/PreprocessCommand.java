@@ -1,6 +1,7 @@
 package qwen2vl4j.cli;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -11,7 +12,6 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import qwen2vl4j.hub.ModelResolver;
 import qwen2vl4j.io.SafeTensorsWriter;
-import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.ImageProcessor;
 import qwen2vl4j.preprocess.ImageSources;
 import qwen2vl4j.preprocess.PixelValues;
@@ -58,17 +58,12 @@ public final class PreprocessCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (out.toString().isEmpty() || java.nio.file.Files.isDirectory(out)) {
+        if (out.toString().isEmpty() || Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out must name a .safetensors file to write, found "
                     + (out.toString().isEmpty() ? "''" : "the folder " + out));
         }
-        for (var flag : new Object[][] {{"--min-pixels", minPixels}, {"--max-pixels", maxPixels}}) {
-            Long v = (Long) flag[1];
-            if (v != null && (v < LoadOptionsMixin.MIN_BUDGET || v > ImageDecoder.DEFAULT_MAX_PIXELS)) {
-                throw new IllegalArgumentException(flag[0] + " must be in [" + LoadOptionsMixin.MIN_BUDGET + ", " + ImageDecoder.DEFAULT_MAX_PIXELS
-                        + "] pixels (one 28x28 visual token to the image pixel limit), got " + v);
-            }
-        }
+        LoadOptionsMixin.budget("--min-pixels", minPixels);
+        LoadOptionsMixin.budget("--max-pixels", maxPixels);
         if (minPixels != null && maxPixels != null && minPixels > maxPixels) {
             throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels);
         }
@@ -99,7 +94,7 @@ public final class PreprocessCommand implements Callable<Integer> {
         try {
             writer.write(out);
         } catch (IOException e) {
-            java.nio.file.Files.deleteIfExists(out);   // no half-written file left behind
+            Files.deleteIfExists(out);   // no half-written file left behind
             throw new IOException("cannot write " + out + ": " + e.getMessage(), e);
         }
         spec.commandLine().getOut().println(summary + "; wrote " + out);

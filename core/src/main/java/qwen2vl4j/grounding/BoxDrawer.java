@@ -6,7 +6,9 @@ import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,7 +132,7 @@ public final class BoxDrawer {
                     new IOException(parent.toString()));
         }
         // through a stream: ImageIO.write(.., File) prints a stack trace itself when it cannot open the file
-        try (var stream = new java.io.BufferedOutputStream(Files.newOutputStream(outPng))) {
+        try (OutputStream stream = new BufferedOutputStream(Files.newOutputStream(outPng))) {
             if (!ImageIO.write(image, "png", stream)) throw new IOException("no PNG writer available");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + outPng + ": " + e.getMessage(), e);

@@ -15,6 +15,8 @@ import org.apache.spark.sql.types.StructType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import qwen2vl4j.LoadOptions;
+import qwen2vl4j.hub.ModelResolver;
 
 /**
  * {@code bin/qwen2vl4j batch}: answers one prompt about many images with Spark (local mode by default), in chunks
@@ -88,8 +90,8 @@ public final class BatchCommand implements Callable<Integer> {
         if (batchSize < 1 || batchSize > 256) throw new IllegalArgumentException("--batch-size must be in [1, 256], got " + batchSize);
         if (chunk < 0) throw new IllegalArgumentException("--chunk must be >= 0 (0 = 4 x batch size x parallelism), got " + chunk);
         if (partitions < 0) throw new IllegalArgumentException("--partitions must be >= 0 (0 = Spark's default parallelism), got " + partitions);
-        if (minPixels != 0 && (minPixels < 784 || minPixels > 178956970)) throw pixels("--min-pixels", minPixels);
-        if (maxPixels != 0 && (maxPixels < 784 || maxPixels > 178956970)) throw pixels("--max-pixels", maxPixels);
+        LoadOptions.checkPixelBudget("--min-pixels", minPixels, true);
+        LoadOptions.checkPixelBudget("--max-pixels", maxPixels, true);
         if (minPixels != 0 && maxPixels != 0 && minPixels > maxPixels) {
             throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels);
         }
@@ -110,7 +112,7 @@ public final class BatchCommand implements Callable<Integer> {
         PrintStream err = System.err;
         if (master == null) master = System.getProperty("spark.master", "local[*]");
         // in local mode the executors are this JVM: a missing model fails here, not as a stack trace from each task
-        if (master.startsWith("local")) qwen2vl4j.hub.ModelResolver.resolveOrDownload(model);
+        if (master.startsWith("local")) ModelResolver.resolveOrDownload(model);
         BatchSink.checkWritable(out);
         boolean owned = SparkSession.getDefaultSession().isEmpty();   // a caller's session (tests, a notebook) is left running
         SparkSession spark = session();
@@ -150,11 +152,6 @@ public final class BatchCommand implements Callable<Integer> {
         } finally {
             if (owned) spark.stop();
         }
-    }
-
-    private static IllegalArgumentException pixels(String flag, long value) {
-        return new IllegalArgumentException(flag + " must be in [784, 178956970] pixels (one 28x28 visual token to the image pixel limit; "
-                + "0 = the preprocessor's), got " + value);
     }
 
     private SparkSession session() {

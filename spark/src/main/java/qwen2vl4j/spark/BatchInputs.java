@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.PatternSyntaxException;
 import java.util.stream.Stream;
 
 /**
@@ -63,7 +64,7 @@ final class BatchInputs {
         PathMatcher matcher;
         try {
             matcher = FileSystems.getDefault().getPathMatcher("glob:" + normalized);
-        } catch (java.util.regex.PatternSyntaxException e) {
+        } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("--input " + pattern + ": not a valid glob: " + e.getDescription() + " at index " + e.getIndex()
                     + " (* ? [abc] {a,b} and ** are allowed)");
         }
