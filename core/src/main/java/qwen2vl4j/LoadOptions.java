@@ -42,6 +42,18 @@ public record LoadOptions(WeightFormat weights, KvCacheType kvCache, long maxIma
     public static final long MIN_PIXEL_BUDGET = 28 * 28;
 
     /**
+     * Checks a compute backend name given by a front end's flag {@code flag}: {@code auto}, {@code java} or an installed
+     * backend's (one that cannot run on this machine is taken: the load falls back to {@code java} and says why).
+     *
+     * @throws IllegalArgumentException naming the flag, the names this machine has and the value
+     */
+    public static void checkBackend(String flag, String name) {
+        if (!ComputeBackends.isKnown(name)) {
+            throw new IllegalArgumentException(flag + " must be one of " + String.join(", ", ComputeBackends.available()) + ", found '" + name + "'");
+        }
+    }
+
+    /**
      * Checks a pixel budget given by a front end's flag {@code flag} (e.g. {@code --max-pixels}): one visual token's
      * 28×28 pixels to the image pixel limit; 0, where {@code zeroKeepsDefault}, keeps the preprocessor's.
      *

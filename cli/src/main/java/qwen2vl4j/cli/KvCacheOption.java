@@ -1,6 +1,8 @@
 package qwen2vl4j.cli;
 
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 import qwen2vl4j.text.KvCacheType;
 
 /** {@code --kv-cache f32|bf16|f16}: how sessions store their cached keys and values; shared by run, chat, serve and bench. */
@@ -15,10 +17,14 @@ public final class KvCacheOption {
     }
 
     /** Parses the names case-insensitively, with the accepted names in the error. */
-    public static final class Converter implements picocli.CommandLine.ITypeConverter<KvCacheType> {
+    public static final class Converter implements ITypeConverter<KvCacheType> {
         @Override
         public KvCacheType convert(String value) {
-            return KvCacheType.parse(value);
+            try {
+                return KvCacheType.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ package qwen2vl4j.cli;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 import qwen2vl4j.LoadOptions;
 import qwen2vl4j.io.Precision;
 import qwen2vl4j.io.WeightFormat;
@@ -75,6 +76,7 @@ public final class LoadOptionsMixin {
         if (threads < 0 || threads > processors) {
             throw new IllegalArgumentException("--threads must be in [1, " + processors + "] (the available processors; 0, the default, takes all), got " + threads);
         }
+        LoadOptions.checkBackend("--backend", backend);
         budget("--min-pixels", minPixels);
         budget("--max-pixels", maxPixels);
         budget("--video-max-pixels", videoMaxPixels);
@@ -131,7 +133,11 @@ public final class LoadOptionsMixin {
     static final class PrecisionConverter implements ITypeConverter<Precision> {
         @Override
         public Precision convert(String value) {
-            return Precision.parse(value);
+            try {
+                return Precision.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 
@@ -139,7 +145,11 @@ public final class LoadOptionsMixin {
     static final class WeightsConverter implements ITypeConverter<WeightFormat> {
         @Override
         public WeightFormat convert(String value) {
-            return WeightFormat.parse(value);
+            try {
+                return WeightFormat.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 }

@@ -42,6 +42,8 @@ class KvCacheOptionTest {
     void anUnknownTypeIsRefusedWithTheAcceptedNames() {
         CliRun r = CliRun.of("run", "--model", TINY.toString(), "--prompt", "x", "--kv-cache", "fp8");
         assertNotEquals(0, r.exitCode());
-        assertTrue(r.stderr().contains("fp8") && r.stderr().contains("bf16"), r.stderr());
+        assertTrue(r.stderr().contains("--kv-cache") && r.stderr().contains("fp8") && r.stderr().contains("bf16"), r.stderr());
+        assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
+        assertTrue(!r.stderr().contains("java.lang"), r.stderr());
     }
 }

@@ -117,6 +117,17 @@ public final class ComputeBackends {
         return names.isEmpty() ? "none is installed; the onednn module brings one" : String.join(", ", names);
     }
 
+    /**
+     * Whether {@link #choose} takes {@code name} (case-insensitive): {@code auto}, {@code java} or an installed provider's
+     * name, also one that cannot run here (it falls back to {@code java} with a notice). Creates no backend.
+     */
+    public static boolean isKnown(String name) {
+        String wanted = name == null ? "" : name.strip().toLowerCase(Locale.ROOT);
+        if (wanted.equals(AUTO) || wanted.equals(JavaBackend.NAME)) return true;
+        for (ComputeBackendProvider p : providers()) if (p.name().equals(wanted)) return true;
+        return false;
+    }
+
     /** The names {@link #select} accepts on this machine: {@code auto}, {@code java}, then the available providers. */
     public static List<String> available() {
         List<String> names = new ArrayList<>(List.of(AUTO, JavaBackend.NAME));

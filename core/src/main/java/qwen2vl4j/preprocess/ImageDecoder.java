@@ -135,6 +135,7 @@ public final class ImageDecoder {
 
     static byte[] readFile(Path file) {
         try {
+            if (file.toString().isEmpty()) throw new ImageDecodeException("image path is empty: give an image file");
             if (Files.isDirectory(file)) throw new ImageDecodeException("image " + file + " is a folder, not a file");
             long size = Files.size(file);
             if (size == 0) throw new ImageDecodeException("image " + file + " is empty (0 bytes)");

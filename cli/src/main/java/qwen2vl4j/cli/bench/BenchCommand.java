@@ -13,6 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import qwen2vl4j.LoadOptions;
 import qwen2vl4j.cli.KvCacheOption;
 import qwen2vl4j.io.ModelFolder;
 import qwen2vl4j.io.Precision;
@@ -107,7 +108,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || decodeTokens < 1 || longContext < 1 || bandwidthMib < 16) {
             throw new IllegalArgumentException("--prompt-tokens, --decode-tokens and --long-context must be positive and --bandwidth-mib at least 16");
         }
-        for (String b : backends) ComputeBackends.select(b);   // an unknown name fails before anything is measured
+        for (String b : backends) LoadOptions.checkBackend("--backend", b);   // an unknown name fails before anything is measured
         backend = backends.getFirst();
         List<Run> chosen = runs();
         boolean modelParts = !parts.equals(EnumSet.of(Part.machine));
