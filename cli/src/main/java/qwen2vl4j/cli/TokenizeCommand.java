@@ -85,7 +85,8 @@ public final class TokenizeCommand implements Runnable {
         for (int i = 0; i < ids.length; i++) {
             JsonNode id = node.get(i);
             if (!id.isIntegralNumber() || !id.canConvertToInt()) {
-                throw new IllegalArgumentException(badLine(lineNo, "expected a token id at index " + i, id));
+                throw new IllegalArgumentException(badLine(lineNo, "expected a token id (an integer in 0.." + (tokenizer.vocabSize() - 1)
+                        + ") at index " + i, id));
             }
             ids[i] = id.asInt();
         }

@@ -63,6 +63,9 @@ class TokenizeCommandTest {
         CliRun run = run("[1, 2]\n[3, 99999999]\n", "tokenize", "--model", model(), "--decode");
         assertNotEquals(0, run.exitCode());
         assertTrue(run.stderr().contains("line 2") && run.stderr().contains("99999999"), run.stderr());
+        CliRun notAnId = run("[1.5]\n", "tokenize", "--model", model(), "--decode");
+        assertNotEquals(0, notAnId.exitCode());
+        assertTrue(notAnId.stderr().contains("expected a token id (an integer in 0..151656) at index 0"), notAnId.stderr());
     }
 
     /** stdout in ISO-8859-1: the command writes UTF-8 bytes itself and must not rely on the platform's encoding. */

@@ -58,4 +58,27 @@ class VideoInfoCommandTest {
         assertTrue(r.stderr().startsWith("qwen2vl4j: video " + junk + " could not be read by FFmpeg"), r.stderr());
         assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
     }
+
+    /** Bad sampling and pixel flags are refused by name before the file is opened (here it does not even exist). */
+    @Test
+    void badFlagsAreRefusedBeforeTheFileIsRead(@TempDir Path dir) {
+        String file = dir.resolve("none.mp4").toString();
+        String[][] cases = {
+                {"--fps must be in (0, 60], got NaN", "--fps", "NaN"},
+                {"--fps must be in (0, 60], got 1.0E9", "--fps", "1e9"},
+                {"--nframes must be in [2, 768], got 0", "--nframes", "0"},
+                {"--nframes must be in [2, 768], got 99999", "--nframes", "99999"},
+                {"--min-pixels must be in [784, ", "--min-pixels", "-1"},
+                {"--max-pixels must be in [784, ", "--max-pixels", "100000000000000"},
+                {"--min-pixels 9000 is larger than --max-pixels 8000", "--min-pixels", "9000", "--max-pixels", "8000"}};
+        for (String[] c : cases) {
+            String[] args = new String[c.length + 1];
+            args[0] = "video-info";
+            System.arraycopy(c, 1, args, 1, c.length - 1);
+            args[c.length] = file;
+            CliRun r = CliRun.of(args);
+            assertEquals(1, r.exitCode(), r.stderr());
+            assertTrue(r.stderr().startsWith("qwen2vl4j: " + c[0]), r.stderr());
+        }
+    }
 }
