@@ -3,6 +3,7 @@ package qwen2vl4j.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -53,6 +54,11 @@ public final class PullCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (revision.isBlank() || revision.startsWith("/") || revision.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))
+                || List.of(revision.split("/")).contains("..")) {
+            throw new IllegalArgumentException("--revision must be a branch, tag or commit hash (no spaces, leading '/' or '..'), found '"
+                    + revision + "'");
+        }
         HubClient hub = HubClient.fromEnvironment(env, home);
         PrintWriter err = spec.commandLine().getErr();
         ConsoleProgress progress = new ConsoleProgress(err, ConsoleProgress.isTerminal());

@@ -149,6 +149,15 @@ class PullCommandTest {
         assertOneErrorLine("qwen2vl4j: repo id a/b/c is not valid");
     }
 
+    @Test
+    void badRevisionIsOneLineBeforeAnyRequest() {
+        for (String bad : new String[] {"", "a b", "../x", "refs/../../x", "/main"}) {
+            err.getBuffer().setLength(0);
+            assertEquals(1, pull(env("http://127.0.0.1:9"), "Org/Tiny", "--revision", bad), bad);
+            assertOneErrorLine("qwen2vl4j: --revision must be a branch, tag or commit hash (no spaces, leading '/' or '..'), found '" + bad + "'");
+        }
+    }
+
     private void assertOneErrorLine(String start) {
         String text = err.toString();
         assertTrue(text.startsWith(start), text);
