@@ -47,6 +47,10 @@ public final class VideoFiles {
             tmp = java.nio.file.Files.createTempFile("qwen2vl4j-video-", "." + container);
             java.nio.file.Files.write(tmp, bytes);
             return load(tmp, options);
+        } catch (ImageDecodeException e) {
+            // the temporary file means nothing to the caller (and is a server's path): messages name the source
+            if (e instanceof MediaInputException || e.getMessage() == null || !e.getMessage().contains(tmp.toString())) throw e;
+            throw new ImageDecodeException(e.getMessage().replace(tmp.toString(), name), e.getCause());
         } catch (java.io.IOException e) {
             throw new ImageDecodeException("video " + name + ": cannot stage it in a temporary file: " + e.getMessage(), e);
         } finally {

@@ -144,6 +144,17 @@ class ErrorResponsesTest {
         assertTrue(e.get("message").asText().startsWith(message), e.toString());
     }
 
+    /** A video file sent as a data URL is staged in a temporary file; errors name the request field, not that file. */
+    @Test
+    void videoErrorsNameTheFieldNotATemporaryFile() {
+        byte[] mp4 = {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 0, 0};
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"video_url\",\"video_url\":{\"url\":\""
+                + "data:video/mp4;base64," + Base64.getEncoder().encodeToString(mp4) + "\"}}]}]}";
+        JsonNode e = assertError(chat(body), 400, "messages[0].content[0].video_url.url");
+        String message = e.get("message").asText();
+        assertTrue(message.startsWith("video messages[0].content[0].video_url.url") && !message.contains("qwen2vl4j-video-"), message);
+    }
+
     /** Escaping is on by default: special-token text in content is text (an image placeholder typed in would be a 400). */
     @Test
     void specialTokenTextInContentIsPlainText() {
