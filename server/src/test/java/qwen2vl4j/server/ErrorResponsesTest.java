@@ -144,6 +144,19 @@ class ErrorResponsesTest {
         assertTrue(e.get("message").asText().startsWith(message), e.toString());
     }
 
+    /** Malformed JSON is reported without Jackson's advice to programmers ("enable `JsonReadFeature...` to allow"). */
+    @Test
+    void malformedJsonIsReportedWithoutJacksonInternals() {
+        JsonNode e = assertError(chat("[".repeat(2000) + "]".repeat(2000)), 400, null);
+        assertEquals("malformed JSON: Document nesting depth (1001) exceeds the maximum allowed (1000)", e.get("message").asText());
+        e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":NaN}"), 400, null);
+        assertEquals("malformed JSON at line 1, column 63: Non-standard token 'NaN' (JSON numbers are finite: no NaN or Infinity)",
+                e.get("message").asText());
+        e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":+1}"), 400, null);
+        assertEquals("malformed JSON at line 1, column 61: Unexpected character ('+' (code 43)) in numeric value: JSON spec does not "
+                + "allow numbers to have plus signs", e.get("message").asText());
+    }
+
     /** A video file sent as a data URL is staged in a temporary file; errors name the request field, not that file. */
     @Test
     void videoErrorsNameTheFieldNotATemporaryFile() {
