@@ -26,10 +26,11 @@ final class ChatRequestParser {
     private static final List<String> VISION_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width");
     private static final List<String> VIDEO_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width", "fps", "nframes");
     private static final int MAX_STOP_STRINGS = 16;
+    private static final List<String> DETAILS = List.of("auto", "low", "high");
 
     /** Request fields of OpenAI's API this server does not implement: refused rather than silently ignored. */
     private static final List<String> UNSUPPORTED = List.of("tools", "tool_choice", "functions", "function_call", "logprobs",
-            "top_logprobs", "response_format", "audio", "modalities", "prediction", "web_search_options");
+            "top_logprobs", "response_format", "audio", "modalities", "prediction", "web_search_options", "logit_bias");
 
     private final SamplingParams defaults;
     private final MediaFetcher media;
@@ -62,6 +63,7 @@ final class ChatRequestParser {
             throw ApiException.modelNotFound("the model '" + abbreviate(model, 100) + "' does not exist on this server; it serves '" + modelId + "'");
         }
         refuseUnsupported(body);
+        optString(body, "user");                    // not used, but a client sending a number has a bug to know of
         int n = optInt(body, "n", 1, 1, 1);
         if (n != 1) throw ApiException.badRequest("n", "n must be 1");
         boolean stream = optBoolean(body, "stream", false);
@@ -87,6 +89,7 @@ final class ChatRequestParser {
                 case "tool_choice", "function_call" -> v.isTextual() && v.asText().equals("none");
                 case "response_format" -> v.isObject() && v.path("type").asText("").equals("text");
                 case "modalities" -> v.isArray() && v.size() == 1 && v.get(0).asText("").equals("text");
+                case "logit_bias" -> v.isObject() && v.isEmpty();
                 default -> false;
             };
             if (!harmless) {
@@ -100,16 +103,14 @@ final class ChatRequestParser {
 
     private SamplingParams params(JsonNode body) {
         SamplingParams.Builder b = defaults.toBuilder();
-        Integer maxTokens = optInteger(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
-        if (maxTokens == null) maxTokens = optInteger(body, "max_tokens", 1, Integer.MAX_VALUE);
-        if (maxTokens != null) b.maxNewTokens(maxTokens);
+        Integer maxCompletionTokens = optInteger(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
+        Integer maxTokens = optInteger(body, "max_tokens", 1, Integer.MAX_VALUE);     // checked even when the first wins
+        if (maxCompletionTokens != null) b.maxNewTokens(maxCompletionTokens);
+        else if (maxTokens != null) b.maxNewTokens(maxTokens);
         Double temperature = optDouble(body, "temperature", 0, 2);
         if (temperature != null) b.greedy(temperature == 0).temperature(temperature);
-        Double topP = optDouble(body, "top_p", 0, 1);
-        if (topP != null) {
-            if (topP == 0) throw ApiException.badRequest("top_p", "top_p must be in (0, 1], found 0");
-            b.topP(topP);
-        }
+        Double topP = optDouble(body, "top_p", 0, false, 1, "");
+        if (topP != null) b.topP(topP);
         Integer topK = optInteger(body, "top_k", -1, Integer.MAX_VALUE);
         if (topK != null) b.topK(Math.max(topK, 0));                       // -1 (vLLM) and 0 disable
         Double minP = optDouble(body, "min_p", 0, 1);
@@ -118,11 +119,8 @@ final class ChatRequestParser {
         if (presence != null) b.presencePenalty(presence);
         Double frequency = optDouble(body, "frequency_penalty", -2, 2);
         if (frequency != null) b.frequencyPenalty(frequency);
-        Double repetition = optDouble(body, "repetition_penalty", 0, 100);
-        if (repetition != null) {
-            if (repetition == 0) throw ApiException.badRequest("repetition_penalty", "repetition_penalty must be > 0 (1 disables), found 0");
-            b.repetitionPenalty(repetition);
-        }
+        Double repetition = optDouble(body, "repetition_penalty", 0, false, 100, " (1 disables)");
+        if (repetition != null) b.repetitionPenalty(repetition);
         JsonNode seed = body.get("seed");
         if (seed != null && !seed.isNull()) {
             if (!isInteger(seed)) throw wrongType("seed", "an integer", seed);
@@ -199,6 +197,7 @@ final class ChatRequestParser {
             }
             case "image_url", "image" -> {
                 countMedia(mediaCount, where);
+                checkDetail(node.path(type).get("detail"), where + "." + type + ".detail");
                 MediaField field = MediaField.of(this, node, type, VISION_OPTIONS, where);
                 return new ContentPart.Image(fetch(url(field.url(), field.where()), field.where()), field.options());
             }
@@ -235,12 +234,41 @@ final class ChatRequestParser {
             JsonNode holder = part.get(type);
             String where = partWhere + "." + type;
             Map<String, Object> options = parser.options(part, optionKeys, partWhere);
+            Map<String, String> fields = new LinkedHashMap<>();              // option -> the field that gave it
+            options.keySet().forEach(k -> fields.put(k, partWhere + "." + k));
             if (holder != null && holder.isObject()) {
-                options.putAll(parser.options(holder, optionKeys, where));
+                Map<String, Object> inner = parser.options(holder, optionKeys, where);
+                for (String k : inner.keySet()) fields.put(k, where + "." + k);
+                options.putAll(inner);
                 holder = holder.get("url");
                 where += ".url";
             }
+            checkTogether(options, fields);
             return new MediaField(holder, where, options);
+        }
+
+        /** Options that only mean something together: min_pixels at most max_pixels, both resized sides or none. */
+        private static void checkTogether(Map<String, Object> options, Map<String, String> fields) {
+            if (options.get("min_pixels") instanceof Long min && options.get("max_pixels") instanceof Long max && min > max) {
+                String f = fields.get("max_pixels");
+                throw ApiException.badRequest(f, f + " must be at least min_pixels (" + min + "), found " + max);
+            }
+            boolean height = options.containsKey("resized_height"), width = options.containsKey("resized_width");
+            if (height != width) {
+                String f = fields.get(height ? "resized_height" : "resized_width");
+                throw ApiException.badRequest(f, f + " needs " + (height ? "resized_width" : "resized_height")
+                        + " too: a resized size takes both sides");
+            }
+        }
+    }
+
+    /** OpenAI's {@code image_url.detail}: not used (the pixel budget decides), but a value OpenAI refuses is refused. */
+    private static void checkDetail(JsonNode detail, String where) {
+        if (detail == null || detail.isNull()) return;
+        if (!detail.isTextual()) throw wrongType(where, "one of " + String.join(", ", DETAILS), detail);
+        if (!DETAILS.contains(detail.asText())) {
+            throw ApiException.badRequest(where, where + " must be one of " + String.join(", ", DETAILS) + ", found '"
+                    + abbreviate(detail.asText(), 40) + "'");
         }
     }
 
@@ -347,6 +375,28 @@ final class ChatRequestParser {
         double d = v.doubleValue();
         if (!(d >= min && d <= max)) throw ApiException.badRequest(field, field + " must be in [" + min + ", " + max + "], found " + d);
         return d;
+    }
+
+    /**
+     * A number in {@code [min, max]} or {@code (min, max]}, the range written as such in the message ({@code top_p must be
+     * in (0, 1], found 0}), then {@code note}.
+     */
+    private static Double optDouble(JsonNode body, String field, double min, boolean minIncluded, double max, String note) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isNumber()) throw wrongType(field, "a number", v);
+        double d = v.doubleValue();
+        if (!((minIncluded ? d >= min : d > min) && d <= max)) {
+            throw ApiException.badRequest(field, field + " must be in " + (minIncluded ? "[" : "(") + number(min) + ", " + number(max) + "]"
+                    + note + ", found " + (!Double.isFinite(d) ? Double.toString(d) : v.isIntegralNumber() ? number(v) : number(d)));
+        }
+        return d;
+    }
+
+    private static String number(double d) {
+        if (d == Math.rint(d) && Math.abs(d) < 1e15) return Long.toString((long) d);
+        String plain = java.math.BigDecimal.valueOf(d).toPlainString();
+        return plain.length() <= 20 ? plain : Double.toString(d);
     }
 
     private static ApiException wrongType(String field, String expected, JsonNode found) {

@@ -94,6 +94,10 @@ class ErrorResponsesTest {
             "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://127.0.0.1/x.png\"}}]}]} | messages[0].content[0].image_url.url",
             "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,@@@\"}}]}]} | messages[0].content[0].image_url.url",
             "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png,plain\"}}]}]} | messages[0].content[0].image_url.url",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":2,\"max_tokens\":\"x\"} | max_tokens",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"user\":5} | user",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:,\",\"detail\":\"ultra\"}}]}]} | messages[0].content[0].image_url.detail",
+            "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:,\",\"detail\":5}}]}]} | messages[0].content[0].image_url.detail",
     })
     void wrongTypesAndValuesAre400NamingTheField(String body, String param) {
         assertError(chat(body), 400, param);
@@ -108,6 +112,8 @@ class ErrorResponsesTest {
             "\"top_logprobs\":2 | top_logprobs",
             "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}} | response_format",
             "\"response_format\":{\"type\":\"json_object\"} | response_format",
+            "\"logit_bias\":{\"1\":100} | logit_bias",
+            "\"logit_bias\":\"x\" | logit_bias",
     })
     void unsupportedFieldsAre400NamingTheField(String field, String param) {
         JsonNode e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + field + "}"), 400, param);
@@ -144,6 +150,18 @@ class ErrorResponsesTest {
         assertTrue(e.get("message").asText().startsWith(message), e.toString());
     }
 
+    /** The message gives the valid range as it is (0 excluded or not). */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "\"top_p\":1.5 | top_p | top_p must be in (0, 1], found 1.5",
+            "\"top_p\":0 | top_p | top_p must be in (0, 1], found 0",
+            "\"repetition_penalty\":-1 | repetition_penalty | repetition_penalty must be in (0, 100] (1 disables), found -1",
+    })
+    void rangesAreSpelledOut(String field, String param, String message) {
+        JsonNode e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + field + "}"), 400, param);
+        assertEquals(message, e.get("message").asText());
+    }
+
     /** Malformed JSON is reported without Jackson's advice to programmers ("enable `JsonReadFeature...` to allow"). */
     @Test
     void malformedJsonIsReportedWithoutJacksonInternals() {
@@ -155,6 +173,24 @@ class ErrorResponsesTest {
         e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":+1}"), 400, null);
         assertEquals("malformed JSON at line 1, column 61: Unexpected character ('+' (code 43)) in numeric value: JSON spec does not "
                 + "allow numbers to have plus signs", e.get("message").asText());
+    }
+
+    /** Options that only mean something together are refused, naming the field, rather than one being dropped. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "\"min_pixels\":100000,\"max_pixels\":5000 | image_url.max_pixels | must be at least min_pixels (100000), found 5000",
+            "\"resized_height\":56 | image_url.resized_height | needs resized_width too: a resized size takes both sides",
+            "\"resized_width\":56 | image_url.resized_width | needs resized_height too: a resized size takes both sides",
+    })
+    void visionOptionsThatDisagreeAre400(String options, String field, String message) {
+        String png = ServerFixture.imageDataUrl("tiny_20x30.png");
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + png
+                + "\"," + options + "}}]}]}";
+        JsonNode e = assertError(chat(body), 400, "messages[0].content[0]." + field);
+        assertEquals("messages[0].content[0]." + field + " " + message, e.get("message").asText());
+        String split = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"video\",\"video\":[\"" + png + "\",\"" + png
+                + "\"],\"min_pixels\":100000,\"max_pixels\":5000}]}]}";
+        assertError(chat(split), 400, "messages[0].content[0].max_pixels");
     }
 
     /** A video file sent as a data URL is staged in a temporary file; errors name the request field, not that file. */
