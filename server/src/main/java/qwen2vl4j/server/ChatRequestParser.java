@@ -27,6 +27,8 @@ final class ChatRequestParser {
     private static final List<String> VIDEO_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width", "fps", "nframes");
     private static final int MAX_STOP_STRINGS = 16;
     private static final List<String> DETAILS = List.of("auto", "low", "high");
+    /** A temperature below this samples as greedy decoding (vLLM's _SAMPLING_EPS). */
+    static final double MIN_SAMPLING_TEMPERATURE = 1e-5;
 
     /** Request fields of OpenAI's API this server does not implement: refused rather than silently ignored. */
     private static final List<String> UNSUPPORTED = List.of("tools", "tool_choice", "functions", "function_call", "logprobs",
@@ -108,7 +110,9 @@ final class ChatRequestParser {
         if (maxCompletionTokens != null) b.maxNewTokens(maxCompletionTokens);
         else if (maxTokens != null) b.maxNewTokens(maxTokens);
         Double temperature = optDouble(body, "temperature", 0, 2);
-        if (temperature != null) b.greedy(temperature == 0).temperature(temperature);
+        // below MIN_SAMPLING_TEMPERATURE the draw is the arg-max anyway, and the float logits divided by it overflow (1e-300
+        // is 0 as a float): greedy, as vLLM does
+        if (temperature != null) b.greedy(temperature < MIN_SAMPLING_TEMPERATURE).temperature(temperature);
         Double topP = optDouble(body, "top_p", 0, false, 1, "");
         if (topP != null) b.topP(topP);
         Integer topK = optInteger(body, "top_k", -1, Integer.MAX_VALUE);
@@ -119,7 +123,8 @@ final class ChatRequestParser {
         if (presence != null) b.presencePenalty(presence);
         Double frequency = optDouble(body, "frequency_penalty", -2, 2);
         if (frequency != null) b.frequencyPenalty(frequency);
-        Double repetition = optDouble(body, "repetition_penalty", 0, false, 100, " (1 disables)");
+        // a penalty under 0.01 divides the logits of repeated tokens past the float range (1e-300 is 0 as a float)
+        Double repetition = optDouble(body, "repetition_penalty", 0.01, true, 100, " (1 disables)");
         if (repetition != null) b.repetitionPenalty(repetition);
         JsonNode seed = body.get("seed");
         if (seed != null && !seed.isNull()) {

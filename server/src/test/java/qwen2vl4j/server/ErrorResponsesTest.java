@@ -155,11 +155,20 @@ class ErrorResponsesTest {
     @CsvSource(delimiter = '|', value = {
             "\"top_p\":1.5 | top_p | top_p must be in (0, 1], found 1.5",
             "\"top_p\":0 | top_p | top_p must be in (0, 1], found 0",
-            "\"repetition_penalty\":-1 | repetition_penalty | repetition_penalty must be in (0, 100] (1 disables), found -1",
+            "\"repetition_penalty\":-1 | repetition_penalty | repetition_penalty must be in [0.01, 100] (1 disables), found -1",
+            "\"repetition_penalty\":1e-300 | repetition_penalty | repetition_penalty must be in [0.01, 100] (1 disables), found 1.0E-300",
     })
     void rangesAreSpelledOut(String field, String param, String message) {
         JsonNode e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + field + "}"), 400, param);
         assertEquals(message, e.get("message").asText());
+    }
+
+    /** A temperature too small for float logits (1e-300 is 0 as a float, and was a 500) decodes greedily, as its limit. */
+    @Test
+    void tinyTemperatureIsGreedy() {
+        HttpResponse<String> r = chat(ServerFixture.greedyBody("Hello there", 5, false).replace("\"temperature\":0", "\"temperature\":1e-300"));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(ServerFixture.expected(List.of(Message.user("Hello there")), 5).text(), ServerFixture.answerText(r.body()));
     }
 
     /** Malformed JSON is reported without Jackson's advice to programmers ("enable `JsonReadFeature...` to allow"). */
