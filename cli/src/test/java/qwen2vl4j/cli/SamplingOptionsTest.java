@@ -59,5 +59,10 @@ class SamplingOptionsTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("--max-tokens", "0")).getMessage().contains("--max-tokens"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> parse("--greedy", "--top-k", "5")).getMessage()
                 .contains("--greedy cannot be combined"));
+        // float logits divided by these overflow: refused before any work instead of failing at the first token
+        assertEquals("sampling options: --temperature must be 0 (greedy) or at least 1.0E-5, found 1.0E-300",
+                assertThrows(IllegalArgumentException.class, () -> parse("--temperature", "1e-300")).getMessage());
+        assertEquals("sampling options: --repetition-penalty must be in [0.01, 100] (1 = disabled), found 1.0E-300",
+                assertThrows(IllegalArgumentException.class, () -> parse("--repetition-penalty", "1e-300")).getMessage());
     }
 }

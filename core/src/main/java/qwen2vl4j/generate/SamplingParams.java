@@ -50,16 +50,26 @@ public record SamplingParams(
     /** Used when neither the caller nor generation_config.json gives {@code max_new_tokens}. */
     public static final int DEFAULT_MAX_NEW_TOKENS = 512;
 
+    /**
+     * The smallest temperature that samples (vLLM's limit): below it the draw is the arg-max anyway, and float logits
+     * divided by a far smaller one overflow. 0, or {@code greedy}, decodes greedily.
+     */
+    public static final double MIN_TEMPERATURE = 1e-5;
+    /** The repetition penalty's range: float logits divided or multiplied by a value outside it overflow or vanish. */
+    public static final double MIN_REPETITION_PENALTY = 0.01, MAX_REPETITION_PENALTY = 100;
+
     /** Greedy decoding, no penalties, no EOS ids, {@link #DEFAULT_MAX_NEW_TOKENS}. */
     public static final SamplingParams GREEDY = builder().build();
 
     /** Validates every field; throws {@link IllegalArgumentException} naming the first bad one. */
     public SamplingParams {
         check(Double.isFinite(temperature) && temperature >= 0, "temperature", "a finite number >= 0 (0 = greedy)", temperature);
+        check(greedy || temperature == 0 || temperature >= MIN_TEMPERATURE, "temperature", "0 (greedy) or at least " + MIN_TEMPERATURE, temperature);
         check(topK >= 0, "topK", ">= 0 (0 = disabled)", topK);
         check(topP > 0 && topP <= 1, "topP", "in (0, 1]", topP);
         check(minP >= 0 && minP <= 1, "minP", "in [0, 1] (0 = disabled)", minP);
-        check(Double.isFinite(repetitionPenalty) && repetitionPenalty > 0, "repetitionPenalty", "a finite number > 0 (1 = disabled)", repetitionPenalty);
+        check(repetitionPenalty >= MIN_REPETITION_PENALTY && repetitionPenalty <= MAX_REPETITION_PENALTY, "repetitionPenalty",
+                "in [" + MIN_REPETITION_PENALTY + ", " + (int) MAX_REPETITION_PENALTY + "] (1 = disabled)", repetitionPenalty);
         check(presencePenalty >= -2 && presencePenalty <= 2, "presencePenalty", "in [-2, 2]", presencePenalty);
         check(frequencyPenalty >= -2 && frequencyPenalty <= 2, "frequencyPenalty", "in [-2, 2]", frequencyPenalty);
         check(maxNewTokens >= 1, "maxNewTokens", ">= 1", maxNewTokens);

@@ -67,6 +67,8 @@ final class RequestParameters {
         Double temperature = p.temperature();
         if (temperature != null) {
             check(Double.isFinite(temperature) && temperature >= 0 && temperature <= 2, "temperature", "in [0, 2] (0 = greedy)", temperature);
+            check(temperature == 0 || temperature >= SamplingParams.MIN_TEMPERATURE, "temperature", "0 (greedy) or in ["
+                    + SamplingParams.MIN_TEMPERATURE + ", 2]", temperature);
             b.greedy(temperature == 0).temperature(temperature);
         }
         if (p.topP() != null) {
@@ -100,7 +102,9 @@ final class RequestParameters {
         if (p instanceof Qwen2VLChatRequestParameters q) {
             if (q.seed() != null) b.seed(q.seed());
             if (q.repetitionPenalty() != null) {
-                check(Double.isFinite(q.repetitionPenalty()) && q.repetitionPenalty() > 0, "repetitionPenalty", "a finite number > 0 (1 = disabled)", q.repetitionPenalty());
+                check(q.repetitionPenalty() >= SamplingParams.MIN_REPETITION_PENALTY && q.repetitionPenalty() <= SamplingParams.MAX_REPETITION_PENALTY,
+                        "repetitionPenalty", "in [" + SamplingParams.MIN_REPETITION_PENALTY + ", " + (int) SamplingParams.MAX_REPETITION_PENALTY
+                                + "] (1 = disabled)", q.repetitionPenalty());
                 b.repetitionPenalty(q.repetitionPenalty());
             }
             if (q.minP() != null) {

@@ -88,12 +88,14 @@ class RefusalsTest {
     @Test
     void parametersOutOfRangeNameTheParameterAndTheRange() {
         refused(InvalidRequestException.class, "temperature must be in [0, 2]", hello(ChatRequestParameters.builder().temperature(2.5).build()));
+        refused(InvalidRequestException.class, "temperature must be 0 (greedy) or in [1.0E-5, 2], found 1.0E-300",
+                hello(ChatRequestParameters.builder().temperature(1e-300).build()));
         refused(InvalidRequestException.class, "topP must be in (0, 1]", hello(ChatRequestParameters.builder().topP(0.0).build()));
         refused(InvalidRequestException.class, "topK must be >= 0", hello(ChatRequestParameters.builder().topK(-1).build()));
         refused(InvalidRequestException.class, "maxOutputTokens must be >= 1", hello(ChatRequestParameters.builder().maxOutputTokens(0).build()));
         refused(InvalidRequestException.class, "presencePenalty must be in [-2, 2]", hello(ChatRequestParameters.builder().presencePenalty(3.0).build()));
         refused(InvalidRequestException.class, "frequencyPenalty must be in [-2, 2]", hello(ChatRequestParameters.builder().frequencyPenalty(-3.0).build()));
-        refused(InvalidRequestException.class, "repetitionPenalty must be a finite number > 0",
+        refused(InvalidRequestException.class, "repetitionPenalty must be in [0.01, 100] (1 = disabled), found 0.0",
                 hello(Qwen2VLChatRequestParameters.builder().repetitionPenalty(0.0).build()));
         refused(InvalidRequestException.class, "minP must be in [0, 1]", hello(Qwen2VLChatRequestParameters.builder().minP(1.5).build()));
         refused(InvalidRequestException.class, "maxPixels must be at least 784", hello(Qwen2VLChatRequestParameters.builder().maxPixels(100L).build()));

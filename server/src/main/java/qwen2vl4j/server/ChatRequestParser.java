@@ -27,8 +27,6 @@ final class ChatRequestParser {
     private static final List<String> VIDEO_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width", "fps", "nframes");
     private static final int MAX_STOP_STRINGS = 16;
     private static final List<String> DETAILS = List.of("auto", "low", "high");
-    /** A temperature below this samples as greedy decoding (vLLM's _SAMPLING_EPS). */
-    static final double MIN_SAMPLING_TEMPERATURE = 1e-5;
 
     /** Request fields of OpenAI's API this server does not implement: refused rather than silently ignored. */
     private static final List<String> UNSUPPORTED = List.of("tools", "tool_choice", "functions", "function_call", "logprobs",
@@ -110,9 +108,9 @@ final class ChatRequestParser {
         if (maxCompletionTokens != null) b.maxNewTokens(maxCompletionTokens);
         else if (maxTokens != null) b.maxNewTokens(maxTokens);
         Double temperature = optDouble(body, "temperature", 0, 2);
-        // below MIN_SAMPLING_TEMPERATURE the draw is the arg-max anyway, and the float logits divided by it overflow (1e-300
-        // is 0 as a float): greedy, as vLLM does
-        if (temperature != null) b.greedy(temperature < MIN_SAMPLING_TEMPERATURE).temperature(temperature);
+        // below SamplingParams.MIN_TEMPERATURE the draw is the arg-max anyway, and the float logits divided by it overflow
+        // (1e-300 is 0 as a float): greedy, as vLLM does
+        if (temperature != null) b.greedy(temperature < SamplingParams.MIN_TEMPERATURE).temperature(temperature);
         Double topP = optDouble(body, "top_p", 0, false, 1, "");
         if (topP != null) b.topP(topP);
         Integer topK = optInteger(body, "top_k", -1, Integer.MAX_VALUE);
@@ -124,7 +122,8 @@ final class ChatRequestParser {
         Double frequency = optDouble(body, "frequency_penalty", -2, 2);
         if (frequency != null) b.frequencyPenalty(frequency);
         // a penalty under 0.01 divides the logits of repeated tokens past the float range (1e-300 is 0 as a float)
-        Double repetition = optDouble(body, "repetition_penalty", 0.01, true, 100, " (1 disables)");
+        Double repetition = optDouble(body, "repetition_penalty", SamplingParams.MIN_REPETITION_PENALTY, true,
+                SamplingParams.MAX_REPETITION_PENALTY, " (1 disables)");
         if (repetition != null) b.repetitionPenalty(repetition);
         JsonNode seed = body.get("seed");
         if (seed != null && !seed.isNull()) {
