@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -110,13 +112,13 @@ class BatchCommandTest {
                 {"--out", tmp.resolve("missing/out.jsonl").toString(), "folder " + tmp.resolve("missing") + " does not exist"},
         };
         for (String[] c : cases) {
-            java.util.List<String> args = new ArrayList<>(List.of("--model", model, "--input", in, "--prompt", "x", "-q"));
+            List<String> args = new ArrayList<>(List.of("--model", model, "--input", in, "--prompt", "x", "-q"));
             int at = args.indexOf(c[0]);
             if (at >= 0) args.set(at + 1, c[1]); else args.addAll(List.of(c[0], c[1]));
             SparkFixture.spark();
-            java.io.StringWriter err = new java.io.StringWriter();
+            StringWriter err = new StringWriter();
             var cl = BatchCommand.commandLine();
-            cl.setErr(new java.io.PrintWriter(err, true));
+            cl.setErr(new PrintWriter(err, true));
             assertEquals(1, cl.execute(args.toArray(String[]::new)), c[0] + " " + c[1]);
             assertTrue(err.toString().startsWith("qwen2vl4j batch: ") && err.toString().contains(c[2]), err.toString());
             assertEquals(1, err.toString().lines().count(), err.toString());
