@@ -12,6 +12,13 @@ import java.util.Objects;
  *                      template then sees a string, not a list of parts
  */
 public record Message(String role, List<ContentPart> content, boolean stringContent) {
+    /**
+     * The roles a chat request may give (OpenAI's): the front ends refuse others. The record itself takes any role, as
+     * the chat template renders any ({@code <|im_start|>role}); {@code developer} is OpenAI's newer name for
+     * {@code system}.
+     */
+    public static final List<String> ROLES = List.of("system", "developer", "user", "assistant", "tool");
+
     public Message {
         Objects.requireNonNull(role, "role");
         content = List.copyOf(content);

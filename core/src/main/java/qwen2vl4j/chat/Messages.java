@@ -39,18 +39,23 @@ public final class Messages {
         if (!node.isObject()) throw new IllegalArgumentException(where + ": expected an object, found " + node.getNodeType());
         JsonNode role = node.get("role");
         if (role == null || !role.isTextual()) throw new IllegalArgumentException(where + ": \"role\" must be a string");
+        if (!Message.ROLES.contains(role.asText())) {
+            throw new IllegalArgumentException(where + ": \"role\" must be one of " + String.join(", ", Message.ROLES) + ", found '"
+                    + role.asText() + "'");
+        }
+        String name = role.asText().equals("developer") ? "system" : role.asText();   // as the server reads it
         JsonNode content = node.get("content");
         if (content == null || content.isNull()) {
             throw new IllegalArgumentException(where + ": \"content\" is missing");
         }
-        if (content.isTextual()) return Message.of(role.asText(), content.asText());
+        if (content.isTextual()) return Message.of(name, content.asText());
         if (!content.isArray()) {
             throw new IllegalArgumentException(where + ": \"content\" must be a string or a list of parts, found "
                     + content.getNodeType());
         }
         List<ContentPart> parts = new ArrayList<>();
         for (int p = 0; p < content.size(); p++) parts.add(part(content.get(p), where + ", part " + p));
-        return new Message(role.asText(), parts);
+        return new Message(name, parts);
     }
 
     private static ContentPart part(JsonNode node, String where) {

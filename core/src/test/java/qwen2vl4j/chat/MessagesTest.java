@@ -75,5 +75,14 @@ class MessagesTest {
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> parse("[{\"role\": \"user\", \"content\": [{\"type\": \"text\"}]}]"))
                 .getMessage().contains("message 0, part 0"));
+        assertEquals("message 1: \"role\" must be one of system, developer, user, assistant, tool, found 'wizard'",
+                assertThrows(IllegalArgumentException.class, () -> parse("[{\"role\": \"user\", \"content\": \"x\"}, {\"role\": \"wizard\", "
+                        + "\"content\": \"y\"}]")).getMessage());
+    }
+
+    /** OpenAI's {@code developer} is read as {@code system}, as the server reads it. */
+    @Test
+    void developerIsSystem() throws Exception {
+        assertEquals("system", parse("[{\"role\": \"developer\", \"content\": \"Be brief.\"}]").get(0).role());
     }
 }

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
@@ -22,7 +21,6 @@ import qwen2vl4j.generate.SamplingParams;
  * Extensions beyond OpenAI's fields: {@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}.
  */
 final class ChatRequestParser {
-    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
     private static final List<String> VISION_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width");
     private static final List<String> VIDEO_OPTIONS = List.of("min_pixels", "max_pixels", "resized_height", "resized_width", "fps", "nframes");
     private static final int MAX_STOP_STRINGS = 16;
@@ -175,8 +173,8 @@ final class ChatRequestParser {
         if (!node.isObject()) throw wrongType(where, "an object", node);
         JsonNode role = node.get("role");
         if (role == null || !role.isTextual()) throw wrongType(where + ".role", "a string", role);
-        if (!ROLES.contains(role.asText())) {
-            throw ApiException.badRequest(where + ".role", where + ".role must be one of " + ROLES + ", found '" + role.asText() + "'");
+        if (!Message.ROLES.contains(role.asText())) {
+            throw ApiException.badRequest(where + ".role", where + ".role must be one of " + Message.ROLES + ", found '" + role.asText() + "'");
         }
         String r = role.asText().equals("developer") ? "system" : role.asText();
         JsonNode content = node.get("content");
