@@ -1,6 +1,7 @@
 package qwen2vl4j.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -53,7 +54,7 @@ public final class TemplateCommand implements Callable<Integer> {
         String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         JsonNode request;
         try {
-            request = JSON.readTree(text);
+            request = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(text);   // one object, nothing after it
         } catch (JsonProcessingException e) {
             var at = e.getLocation();
             throw new IllegalArgumentException("stdin: invalid JSON" + (at == null ? "" : " at line " + at.getLineNr()

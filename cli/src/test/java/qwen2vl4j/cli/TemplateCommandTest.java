@@ -72,6 +72,12 @@ class TemplateCommandTest {
         assertEquals(0, r.stdout().length);
         assertTrue(r.stderr().startsWith("qwen2vl4j: stdin: invalid JSON"), r.stderr());
         assertEquals(1, r.stderr().lines().count(), r.stderr());
+        // a second object after the request was ignored: two requests on stdin rendered the first alone
+        Result two = run("{\"messages\": []} {\"messages\": []}", "template", "--model", TINY.toString());
+        assertNotEquals(0, two.exitCode());
+        assertEquals(0, two.stdout().length);
+        assertTrue(two.stderr().startsWith("qwen2vl4j: stdin: invalid JSON at line 1, column "), two.stderr());
+        assertEquals(1, two.stderr().lines().count(), two.stderr());
     }
 
     @Test
