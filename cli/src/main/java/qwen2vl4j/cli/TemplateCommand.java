@@ -58,7 +58,8 @@ public final class TemplateCommand implements Callable<Integer> {
         } catch (JsonProcessingException e) {
             var at = e.getLocation();
             throw new IllegalArgumentException("stdin: invalid JSON" + (at == null ? "" : " at line " + at.getLineNr()
-                    + ", column " + at.getColumnNr()) + ": " + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+                    + ", column " + at.getColumnNr()) + ": " + (e.getOriginalMessage().startsWith("Trailing token")
+                    ? "more after the request object (give one JSON object)" : e.getOriginalMessage().lines().findFirst().orElse("")), e);
         }
         if (request == null || !request.isObject()) {
             throw new IllegalArgumentException("stdin: expected one JSON object {\"messages\": [...], ...}, found "

@@ -76,7 +76,8 @@ class TemplateCommandTest {
         Result two = run("{\"messages\": []} {\"messages\": []}", "template", "--model", TINY.toString());
         assertNotEquals(0, two.exitCode());
         assertEquals(0, two.stdout().length);
-        assertTrue(two.stderr().startsWith("qwen2vl4j: stdin: invalid JSON at line 1, column "), two.stderr());
+        assertTrue(two.stderr().startsWith("qwen2vl4j: stdin: invalid JSON at line 1, column 18: more after the request object"),
+                two.stderr());
         assertEquals(1, two.stderr().lines().count(), two.stderr());
     }
 
