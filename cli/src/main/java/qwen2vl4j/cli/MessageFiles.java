@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -40,11 +41,15 @@ final class MessageFiles {
     }
 
     private static JsonNode parse(Path file) {
+        if (file.toString().isEmpty()) throw new IllegalArgumentException("--messages needs a JSON file, found ''");
+        if (Files.isDirectory(file)) throw new IllegalArgumentException("--messages " + file + " is a folder: give a JSON file");
         String text;
         try {
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("--messages " + file + ": no such file", e);
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("--messages " + file + ": not UTF-8 text (a JSON file must be UTF-8)", e);
         } catch (IOException e) {
             throw new IllegalArgumentException("--messages " + file + ": cannot read: " + e.getMessage(), e);
         }

@@ -235,6 +235,10 @@ class RunCommandTest {
         assertOneLineError(runMessages("[{\"role\": \"user\"}]"), "bad.json", "\"content\" is missing");
         assertOneLineError(CliRun.of("run", "--model", MODEL, "--messages", dir.resolve("none.json").toString()), "none.json",
                 "no such file");
+        Path latin1 = Files.write(dir.resolve("latin1.json"), new byte[] {'[', '"', (byte) 0xE9, '"', ']'});
+        assertOneLineError(CliRun.of("run", "--model", MODEL, "--messages", latin1.toString()), "latin1.json", "not UTF-8 text");
+        assertOneLineError(CliRun.of("run", "--model", MODEL, "--messages", dir.toString()), "is a folder: give a JSON file");
+        assertOneLineError(CliRun.of("run", "--model", MODEL, "--messages", ""), "--messages needs a JSON file, found ''");
     }
 
     @Test
