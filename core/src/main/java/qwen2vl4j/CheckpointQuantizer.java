@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -115,7 +119,7 @@ public final class CheckpointQuantizer {
                 return new Summary(quantized, specs.size() - quantized, before, after);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write quantized model " + out + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write quantized model " + out + ": " + reason(e), e);
         }
     }
 
@@ -127,5 +131,19 @@ public final class CheckpointQuantizer {
                 Files.copy(f, out.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
         }
+    }
+
+    /** What went wrong, for a file-system error whose message is only the path (e.g. {@code AccessDeniedException}). */
+    static String reason(IOException e) {
+        if (e instanceof FileSystemException f) {
+            String what = f.getReason() != null ? f.getReason() : switch (f) {
+                case AccessDeniedException a -> "permission denied";
+                case NoSuchFileException n -> "no such file or folder";
+                case FileAlreadyExistsException x -> "already exists";
+                default -> f.getClass().getSimpleName();
+            };
+            return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + what;
+        }
+        return e.getMessage();
     }
 }

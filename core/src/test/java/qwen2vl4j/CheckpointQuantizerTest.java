@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -155,5 +159,14 @@ class CheckpointQuantizerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightFormat.parse("q5_k"));
         assertTrue(e.getMessage().contains("q5_k") && e.getMessage().contains("q8_0"), e.getMessage());
         assertEquals(Arrays.asList(WeightFormat.values()).size(), 3);
+    }
+
+    /** File-system errors whose message is only the path get their reason ("cannot write quantized model X: X" before). */
+    @Test
+    void writeErrorsSayWhatWentWrong() {
+        assertEquals("/out: permission denied", CheckpointQuantizer.reason(new AccessDeniedException("/out")));
+        assertEquals("/a/b: no such file or folder", CheckpointQuantizer.reason(new NoSuchFileException("/a/b")));
+        assertEquals("/x: Not a directory", CheckpointQuantizer.reason(new FileSystemException("/x", null, "Not a directory")));
+        assertEquals("disk full", CheckpointQuantizer.reason(new IOException("disk full")));
     }
 }
