@@ -166,7 +166,9 @@ class ErrorResponsesTest {
     /** A temperature too small for float logits (1e-300 is 0 as a float, and was a 500) decodes greedily, as its limit. */
     @Test
     void tinyTemperatureIsGreedy() {
-        HttpResponse<String> r = chat(ServerFixture.greedyBody("Hello there", 5, false).replace("\"temperature\":0", "\"temperature\":1e-300"));
+        String body = ServerFixture.greedyBody("Hello there", 5, false).replace("\"temperature\":0", "\"temperature\":1e-300");
+        assertTrue(body.contains("\"temperature\":1e-300,"), body);
+        HttpResponse<String> r = chat(body);
         assertEquals(200, r.statusCode(), r.body());
         assertEquals(ServerFixture.expected(List.of(Message.user("Hello there")), 5).text(), ServerFixture.answerText(r.body()));
     }
