@@ -164,7 +164,13 @@ final class Http {
         sendJson(exchange, e.status(), e.body());
     }
 
+    /** Sends {@code bytes} with {@code status}; to a HEAD request only the headers, with the body's length. */
     private static void send(HttpExchange exchange, int status, byte[] bytes) throws IOException {
+        if (exchange.getRequestMethod().equals("HEAD")) {
+            exchange.getResponseHeaders().set("Content-Length", Integer.toString(bytes.length));
+            exchange.sendResponseHeaders(status, -1);
+            return;
+        }
         exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
         if (bytes.length > 0) {
             try (OutputStream out = exchange.getResponseBody()) {

@@ -191,30 +191,30 @@ public final class OpenAiServer implements AutoCloseable {
         if (WebPage.handles(path)) return web.serve(exchange, method, path);
         switch (path) {
             case "/health" -> {
-                requireMethod(method, "GET", path);
+                requireMethod(exchange, method, "GET", path);
                 Http.sendJson(exchange, 200, Map.of("status", "ok"));
                 return 200;
             }
             case "/metrics" -> {
-                requireMethod(method, "GET", path);
+                requireMethod(exchange, method, "GET", path);
                 Http.sendText(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render());
                 return 200;
             }
             case "/v1/limits" -> {
                 authorize(exchange);
-                requireMethod(method, "GET", path);
+                requireMethod(exchange, method, "GET", path);
                 Http.sendJson(exchange, 200, limits);
                 return 200;
             }
             case "/v1/models" -> {
                 authorize(exchange);
-                requireMethod(method, "GET", path);
+                requireMethod(exchange, method, "GET", path);
                 Http.sendJson(exchange, 200, Map.of("object", "list", "data", List.of(modelObject())));
                 return 200;
             }
             case "/v1/chat/completions" -> {
                 authorize(exchange);
-                requireMethod(method, "POST", path);
+                requireMethod(exchange, method, "POST", path);
                 RequestGuard.requireJson(exchange);
                 byte[] body = Http.readBody(exchange, options.maxBodyBytes(), options.bodyTimeout(), watchdog);
                 return chat.handle(exchange, body, received);
@@ -222,7 +222,7 @@ public final class OpenAiServer implements AutoCloseable {
             default -> {
                 if (path.equals("/v1/models/" + options.modelId())) {
                     authorize(exchange);
-                    requireMethod(method, "GET", path);
+                    requireMethod(exchange, method, "GET", path);
                     Http.sendJson(exchange, 200, modelObject());
                     return 200;
                 }
@@ -258,10 +258,14 @@ public final class OpenAiServer implements AutoCloseable {
         return m;
     }
 
-    private static void requireMethod(String method, String expected, String path) {
-        if (!method.equals(expected)) {
-            throw ApiException.methodNotAllowed(path + " takes " + expected + ", not " + ChatRequestParser.abbreviate(method, 20));
-        }
+    /**
+     * Refuses a method other than {@code expected} with 405 and an {@code Allow} header; HEAD is taken where GET is (the
+     * answer then has the GET answer's headers and no body: {@link Http#send}).
+     */
+    private static void requireMethod(HttpExchange exchange, String method, String expected, String path) {
+        if (method.equals(expected) || (method.equals("HEAD") && expected.equals("GET"))) return;
+        exchange.getResponseHeaders().set("Allow", expected.equals("GET") ? "GET, HEAD" : expected);
+        throw ApiException.methodNotAllowed(path + " takes " + expected + ", not " + ChatRequestParser.abbreviate(method, 20));
     }
 
     /** With an API key set, requires {@code Authorization: Bearer KEY} (compared in constant time). */

@@ -40,7 +40,10 @@ final class WebPage {
     /** Sends the file {@code path} names (GET or HEAD); returns the HTTP status. */
     int serve(HttpExchange exchange, String method, String path) throws IOException {
         boolean head = method.equals("HEAD");
-        if (!head && !method.equals("GET")) throw ApiException.methodNotAllowed(path + " takes GET, not " + method);
+        if (!head && !method.equals("GET")) {
+            exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+            throw ApiException.methodNotAllowed(path + " takes GET, not " + method);
+        }
         String name = FILES.get(path);
         byte[] body = contents.get(name);
         var headers = exchange.getResponseHeaders();

@@ -295,7 +295,23 @@ class ErrorResponsesTest {
     void unknownPathIs404AndWrongMethodIs405() {
         JsonNode e = assertError(fixture.get("/v1/completions/nope"), 404, null);
         assertEquals("not_found", e.get("code").asText());
-        assertError(fixture.get("/v1/chat/completions"), 405, null);
+        HttpResponse<String> get = fixture.get("/v1/chat/completions");
+        assertError(get, 405, null);
+        assertEquals("POST", get.headers().firstValue("Allow").orElse(""), get.headers().toString());
+        HttpResponse<String> post = fixture.post("/health", "{}");
+        assertEquals(405, post.statusCode());
+        assertEquals("GET, HEAD", post.headers().firstValue("Allow").orElse(""), post.headers().toString());
+    }
+
+    /** HEAD is answered where GET is: the GET answer's status and headers, no body (was a 405 with a body). */
+    @Test
+    void headIsAnsweredWhereGetIs() {
+        for (String path : List.of("/health", "/v1/models", "/v1/limits", "/metrics")) {
+            HttpResponse<String> head = fixture.send(HttpRequest.newBuilder(fixture.uri(path)).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+            assertEquals(200, head.statusCode(), path);
+            assertEquals("", head.body(), path);
+            assertEquals(fixture.get(path).headers().firstValue("Content-Type"), head.headers().firstValue("Content-Type"), path);
+        }
     }
 
     @Test
