@@ -227,6 +227,10 @@ public final class OpenAiServer implements AutoCloseable {
                     return 200;
                 }
                 if (path.startsWith("/v1/")) authorize(exchange);
+                if (path.startsWith("/v1/models/") && method.equals("GET")) {   // as OpenAI answers a model it does not serve
+                    throw ApiException.modelNotFound("the model '" + ChatRequestParser.abbreviate(path.substring("/v1/models/".length()), 100)
+                            + "' does not exist on this server; it serves '" + options.modelId() + "'");
+                }
                 throw ApiException.notFound("no route for " + ChatRequestParser.abbreviate(method, 20) + " "
                         + ChatRequestParser.abbreviate(path, 200)
                         + " (this server has GET / (the chat page), POST /v1/chat/completions, GET /v1/models, GET /v1/limits, GET /health, GET /metrics)");

@@ -295,6 +295,9 @@ class ErrorResponsesTest {
     void unknownPathIs404AndWrongMethodIs405() {
         JsonNode e = assertError(fixture.get("/v1/completions/nope"), 404, null);
         assertEquals("not_found", e.get("code").asText());
+        JsonNode model = assertError(fixture.get("/v1/models/other"), 404, "model");
+        assertEquals("model_not_found", model.get("code").asText());
+        assertTrue(model.get("message").asText().startsWith("the model 'other' does not exist on this server"), model.toString());
         HttpResponse<String> get = fixture.get("/v1/chat/completions");
         assertError(get, 405, null);
         assertEquals("POST", get.headers().firstValue("Allow").orElse(""), get.headers().toString());
