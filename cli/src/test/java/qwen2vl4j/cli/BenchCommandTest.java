@@ -1,14 +1,17 @@
 package qwen2vl4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Runs the benchmark end to end on the tiny fixture model, with small sizes (speed itself is never asserted). */
 class BenchCommandTest {
@@ -144,6 +147,26 @@ class BenchCommandTest {
         CliRun r = CliRun.of("bench", "--model", TINY.toString(), "--backend", "cuda", "--only", "decode");
         assertTrue(r.exitCode() != 0);
         assertTrue(r.stderr().contains("--backend must be one of auto, java") && r.stderr().contains("found 'cuda'"), r.stderr());
+    }
+
+    /**
+     * Bad sizes are refused by their flag before anything is generated or measured: a bad --image-grid was found only once
+     * the 4.4 GB random model had been written and loaded, and with --only machine never (the machine was measured).
+     */
+    @Test
+    void badSizesAreRefusedByTheirFlagFirst(@TempDir Path tmp) {
+        String[][] cases = {
+                {"--image-grid", "31x32", "--image-grid '31x32': expected HxW in patches, both even and at least 2"},
+                {"--large-image-grid", "0x0", "--large-image-grid '0x0': expected HxW in patches"},
+                {"--prompt-tokens", "0", "--prompt-tokens must be at least 1, found 0"},
+                {"--bandwidth-mib", "1", "--bandwidth-mib must be at least 16, found 1"},
+        };
+        for (String[] c : cases) {
+            CliRun r = CliRun.of("bench", "--only", "machine", "--out", tmp.toString(), c[0], c[1]);
+            assertTrue(r.exitCode() != 0, c[0]);
+            assertTrue(r.stderr().startsWith("qwen2vl4j: " + c[2]), r.stderr());
+            assertFalse(Files.exists(tmp.resolve("qwen2vl-2b-random-bf16")), "nothing generated for " + c[0]);
+        }
     }
 
     @Test

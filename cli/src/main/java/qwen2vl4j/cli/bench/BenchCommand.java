@@ -105,9 +105,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Set<Part> parts = only == null || only.isEmpty() ? EnumSet.allOf(Part.class) : EnumSet.copyOf(only);
-        if (promptTokens < 1 || decodeTokens < 1 || longContext < 1 || bandwidthMib < 16) {
-            throw new IllegalArgumentException("--prompt-tokens, --decode-tokens and --long-context must be positive and --bandwidth-mib at least 16");
-        }
+        atLeast("--prompt-tokens", promptTokens, 1);
+        atLeast("--decode-tokens", decodeTokens, 1);
+        atLeast("--long-context", longContext, 1);
+        atLeast("--bandwidth-mib", bandwidthMib, 16);
+        ModelBench.grid(imageGrid, "--image-grid");              // before the random model is generated (4.4 GB) and loaded
+        ModelBench.grid(largeImageGrid, "--large-image-grid");
         for (String b : backends) LoadOptions.checkBackend("--backend", b);   // an unknown name fails before anything is measured
         backend = backends.getFirst();
         List<Run> chosen = runs();
@@ -238,5 +241,9 @@ public final class BenchCommand implements Callable<Integer> {
     private void progress(String message) {
         spec.commandLine().getErr().println(message);
         spec.commandLine().getErr().flush();
+    }
+
+    private static void atLeast(String flag, long value, long min) {
+        if (value < min) throw new IllegalArgumentException(flag + " must be at least " + min + ", found " + value);
     }
 }
