@@ -77,16 +77,9 @@ public final class LoadOptionsMixin {
             throw new IllegalArgumentException("--threads must be in [1, " + processors + "] (the available processors; 0, the default, takes all), got " + threads);
         }
         LoadOptions.checkBackend("--backend", backend);
-        budget("--min-pixels", minPixels);
-        budget("--max-pixels", maxPixels);
+        budgets(minPixels, maxPixels);
         budget("--video-max-pixels", videoMaxPixels);
-        if (minPixels != null && maxPixels != null && minPixels > maxPixels) {
-            throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels
-                    + ": --min-pixels must be in [" + MIN_BUDGET + ", " + maxPixels + "]");
-        }
-        if (fps != null && !(fps > 0 && fps <= MAX_FPS)) {
-            throw new IllegalArgumentException("--fps must be in (0, " + (int) MAX_FPS + "], got " + fps);
-        }
+        checkFps(fps);
         if (maxFrames != null && (maxFrames < FrameSampling.FRAME_FACTOR || maxFrames > LoadOptions.MAX_FRAMES)) {
             throw new IllegalArgumentException("--max-frames must be in [" + FrameSampling.FRAME_FACTOR + ", " + LoadOptions.MAX_FRAMES
                     + "], got " + maxFrames);
@@ -123,6 +116,23 @@ public final class LoadOptionsMixin {
     /** A budget flag given ({@code value} not null) must be in range. */
     static void budget(String flag, Long value) {
         if (value != null) LoadOptions.checkPixelBudget(flag, value, false);
+    }
+
+    /** {@code --min-pixels} and {@code --max-pixels} as given (null: not given): each in range, the first not above the second. */
+    static void budgets(Long minPixels, Long maxPixels) {
+        budget("--min-pixels", minPixels);
+        budget("--max-pixels", maxPixels);
+        if (minPixels != null && maxPixels != null && minPixels > maxPixels) {
+            throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels
+                    + ": --min-pixels must be in [" + MIN_BUDGET + ", " + maxPixels + "]");
+        }
+    }
+
+    /** {@code --fps} as given (null: not given) must be in (0, {@link #MAX_FPS}]. */
+    static void checkFps(Double fps) {
+        if (fps != null && !(fps > 0 && fps <= MAX_FPS)) {
+            throw new IllegalArgumentException("--fps must be in (0, " + (int) MAX_FPS + "], got " + fps);
+        }
     }
 
     private static long orZero(Long v) {

@@ -62,11 +62,7 @@ public final class PreprocessCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--out must name a .safetensors file to write, found "
                     + (out.toString().isEmpty() ? "''" : "the folder " + out));
         }
-        LoadOptionsMixin.budget("--min-pixels", minPixels);
-        LoadOptionsMixin.budget("--max-pixels", maxPixels);
-        if (minPixels != null && maxPixels != null && minPixels > maxPixels) {
-            throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels);
-        }
+        LoadOptionsMixin.budgets(minPixels, maxPixels);
         PreprocessorConfig config = PreprocessorConfig.load(ModelResolver.resolveOrDownload(model));
         SafeTensorsWriter writer = new SafeTensorsWriter();
         String summary;

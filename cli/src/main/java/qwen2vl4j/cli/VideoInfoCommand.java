@@ -56,18 +56,12 @@ public final class VideoInfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (sampling != null && sampling.fps != null && !(sampling.fps > 0 && sampling.fps <= LoadOptionsMixin.MAX_FPS)) {
-            throw new IllegalArgumentException("--fps must be in (0, " + (int) LoadOptionsMixin.MAX_FPS + "], got " + sampling.fps);
-        }
+        if (sampling != null) LoadOptionsMixin.checkFps(sampling.fps);
         if (sampling != null && sampling.nframes != null && (sampling.nframes < FrameSampling.FRAME_FACTOR || sampling.nframes > LoadOptions.MAX_FRAMES)) {
             throw new IllegalArgumentException("--nframes must be in [" + FrameSampling.FRAME_FACTOR + ", " + LoadOptions.MAX_FRAMES + "], got "
                     + sampling.nframes);
         }
-        LoadOptionsMixin.budget("--min-pixels", minPixels);
-        LoadOptionsMixin.budget("--max-pixels", maxPixels);
-        if (minPixels != null && maxPixels != null && minPixels > maxPixels) {
-            throw new IllegalArgumentException("--min-pixels " + minPixels + " is larger than --max-pixels " + maxPixels);
-        }
+        LoadOptionsMixin.budgets(minPixels, maxPixels);
         VisionOptions options = new VisionOptions(minPixels, maxPixels, null, null,
                 sampling == null ? null : sampling.fps, sampling == null ? null : sampling.nframes);
         PreprocessorConfig config = model == null ? PreprocessorConfig.QWEN2_VL : PreprocessorConfig.load(ModelFolder.resolve(model));
