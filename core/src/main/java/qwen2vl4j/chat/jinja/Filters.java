@@ -140,7 +140,7 @@ final class Filters {
 
     private static String indent(String s, Arguments a) {
         Object width = a.get(0, 4L);
-        String pad = width instanceof String w ? w : " ".repeat((int) Py.toLong(width));
+        String pad = width instanceof String w ? w : Py.spaces(Py.toLong(width));
         boolean first = Py.truthy(a.get(1, false));
         boolean blank = Py.truthy(a.get(2, false));
         String[] lines = (s + "\n").split("\n", -1);
@@ -239,7 +239,8 @@ final class Filters {
 
     private static Object round(Object v, Arguments a) {
         double x = number(v, "round");
-        long precision = Py.toLong(a.get(0, 0L));
+        // beyond ±400 digits a double's rounding is itself or zero; clamped, BigDecimal never builds a huge number
+        long precision = Math.max(-400, Math.min(400, Py.toLong(a.get(0, 0L))));
         String method = Py.str(a.get(1, "common"));
         if (method.equals("common")) {
             if (Double.isNaN(x) || Double.isInfinite(x)) return x;
@@ -303,7 +304,7 @@ final class Filters {
     private static String tojson(Object v, Arguments a) {
         boolean ensureAscii = Py.truthy(a.get(0, false));
         Object indent = a.get(1, null);
-        String indentText = indent == null ? null : indent instanceof String s ? s : " ".repeat((int) Py.toLong(indent));
+        String indentText = indent == null ? null : indent instanceof String s ? s : Py.spaces(Py.toLong(indent));
         String itemSeparator = null;
         String keySeparator = null;
         Object separators = a.get(2, null);

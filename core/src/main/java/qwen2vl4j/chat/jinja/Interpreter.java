@@ -417,9 +417,9 @@ final class Interpreter {
 
     private Object slice(Object obj, Ast.Slice s, Scope scope) {
         if (obj instanceof Undefined) return obj;
-        Object start = s.start() == null ? null : eval(s.start(), scope);
-        Object stop = s.stop() == null ? null : eval(s.stop(), scope);
-        Object stepValue = s.step() == null ? null : eval(s.step(), scope);
+        Object start = sliceIndex(s.start(), scope);
+        Object stop = sliceIndex(s.stop(), scope);
+        Object stepValue = sliceIndex(s.step(), scope);
         boolean isString = obj instanceof String;
         List<?> items = obj instanceof String str ? Py.codePointStrings(str) : obj instanceof List<?> l ? l : null;
         if (items == null) throw new TemplateRenderException("'" + Py.typeName(obj) + "' object is not subscriptable");
@@ -441,6 +441,15 @@ final class Interpreter {
         StringBuilder sb = new StringBuilder();
         out.forEach(o -> sb.append((String) o));
         return sb.toString();
+    }
+
+    /** A slice bound: absent or None, else an integer, as Python's slice() takes them. */
+    private Object sliceIndex(Expr bound, Scope scope) {
+        Object v = bound == null ? null : eval(bound, scope);
+        if (v != null && !Py.isIntegral(v)) {
+            throw new TemplateRenderException("slice indices must be integers or None, found '" + Py.typeName(v) + "'");
+        }
+        return v;
     }
 
     private static long clamp(long index, int n, long min, long max) {

@@ -30,9 +30,21 @@ final class Py {
         return v instanceof Number || v instanceof Boolean;
     }
 
+    /**
+     * A number as a {@code long} (a float truncated, an int beyond a long's range saturated).
+     *
+     * @throws TemplateRenderException for anything else, naming its type
+     */
     static long toLong(Object v) {
         if (v instanceof Boolean b) return b ? 1 : 0;
-        return ((Number) v).longValue();
+        if (v instanceof BigInteger big) return big.bitLength() < 64 ? big.longValue() : big.signum() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        if (v instanceof Number n) return n.longValue();
+        throw new TemplateRenderException("'" + typeName(v) + "' object cannot be interpreted as an integer");
+    }
+
+    /** {@code " " * n}: empty for n ≤ 0, as in Python, and no longer than {@link #MAX_LENGTH}. */
+    static String spaces(long n) {
+        return n <= 0 ? "" : " ".repeat((int) checkedLength(n, "*"));
     }
 
     static double toDouble(Object v) {

@@ -90,4 +90,26 @@ class JinjaTemplateTest {
         assertThrows(TemplateSyntaxException.class, () -> JinjaTemplate.parse("{{ x is frobbed }}"));
         assertThrows(TemplateSyntaxException.class, () -> JinjaTemplate.parse("{{ x | frob }}"));
     }
+
+    /** Found by fuzzing: each of these threw a ClassCastException or IllegalArgumentException, or built gigabytes. */
+    @Test
+    void badArgumentsAreRenderErrors() {
+        Map<String, Object> vars = Map.of("x", "user");
+        for (String template : new String[] {"{{ x[:missing] }}", "{{ x[1.5:] }}", "{{ x[::'a'] }}", "{{ x|indent([]) }}",
+                "{{ x|replace('u', 'v', 'w') }}", "{{ 1.5|round('a') }}", "{{ x|indent(10**12) }}", "{{ range(missing) }}"}) {
+            TemplateRenderException e = assertThrows(TemplateRenderException.class, () -> render(template, vars), template);
+            assertTrue(e.getMessage().contains("integer") || e.getMessage().contains("limit"), template + ": " + e.getMessage());
+        }
+        TemplateRenderException slice = assertThrows(TemplateRenderException.class, () -> render("{{ x[:missing] }}", vars));
+        assertTrue(slice.getMessage().contains("slice indices must be integers or None, found 'Undefined'"), slice.getMessage());
+    }
+
+    /** As Python: {@code " " * -2} is empty, and rounding to 10¹² digits gives the number back. */
+    @Test
+    void extremeButValidArgumentsRenderAsPython() {
+        assertEquals("a\nb", render("{{ 'a\nb'|indent(-2) }}", Map.of()));
+        assertEquals("1.5|0.0", render("{{ 1.5|round(10**12) }}|{{ 1.5|round(0 - 10**12) }}", Map.of()));
+        assertEquals("se", render("{{ x[None:2] }}", Map.of("x", "served")));
+        assertEquals("ser", render("{{ x[:3:True] }}", Map.of("x", "served")));
+    }
 }
