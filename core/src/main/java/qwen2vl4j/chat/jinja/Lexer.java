@@ -212,7 +212,7 @@ final class Lexer {
     private int lexExpressionToken(int p) {
         char c = src.charAt(p);
         if (c == '\'' || c == '"') return lexString(p, c);
-        if (Character.isDigit(c)) {
+        if (c >= '0' && c <= '9') { // ASCII only, as Jinja's number pattern starts (another script's digit is no token)
             boolean afterDot = p > 0 && src.charAt(p - 1) == '.';
             Matcher f = FLOAT.matcher(src).region(p, src.length());
             if (!afterDot && f.lookingAt()) {

@@ -104,6 +104,13 @@ class JinjaTemplateTest {
         assertTrue(slice.getMessage().contains("slice indices must be integers or None, found 'Undefined'"), slice.getMessage());
     }
 
+    /** Found by fuzzing: a digit of another script (here N'Ko four) threw an IllegalStateException from the lexer. */
+    @Test
+    void aDigitOfAnotherScriptIsASyntaxError() {
+        TemplateSyntaxException e = assertThrows(TemplateSyntaxException.class, () -> JinjaTemplate.parse("{{ \u07C4 }}"));
+        assertTrue(e.getMessage().contains("unexpected character"), e.getMessage());
+    }
+
     /** As Python: {@code " " * -2} is empty, and rounding to 10¹² digits gives the number back. */
     @Test
     void extremeButValidArgumentsRenderAsPython() {
