@@ -36,6 +36,20 @@ final class ConfigFields {
         return intField(field, Integer.MIN_VALUE, nodes);
     }
 
+    /** A size or count: an integer of at least 1 ({@code dflt} when absent; {@link Integer#MIN_VALUE}: required). */
+    int positiveInt(String field, int dflt, JsonNode... nodes) {
+        int v = intField(field, dflt, nodes);
+        if (v < 1) throw new ModelLoadException("config " + file + ": field '" + field + "' must be at least 1, found " + v);
+        return v;
+    }
+
+    /** A token id: an integer of at least 0 ({@code dflt} when absent). */
+    int tokenId(String field, int dflt, JsonNode... nodes) {
+        int v = intField(field, dflt, nodes);
+        if (v < 0) throw new ModelLoadException("config " + file + ": field '" + field + "' must be a token id (0 or more), found " + v);
+        return v;
+    }
+
     double doubleField(String field, double dflt, JsonNode... nodes) {
         JsonNode v = first(field, nodes);
         if (v == null) return dflt;
@@ -61,11 +75,11 @@ final class ConfigFields {
     int[] intList(String field, JsonNode... nodes) {
         JsonNode v = first(field, nodes);
         if (v == null) return new int[0];
-        if (v.isIntegralNumber()) return new int[] {v.asInt()};
+        if (v.isIntegralNumber() && v.canConvertToInt()) return new int[] {v.asInt()};
         if (!v.isArray()) throw new ModelLoadException("config " + file + ": field '" + field + "' must be an integer or a list, found " + v);
         int[] out = new int[v.size()];
         for (int i = 0; i < out.length; i++) {
-            if (!v.get(i).isIntegralNumber()) {
+            if (!v.get(i).isIntegralNumber() || !v.get(i).canConvertToInt()) {
                 throw new ModelLoadException("config " + file + ": field '" + field + "' must hold integers, found " + v);
             }
             out[i] = v.get(i).asInt();

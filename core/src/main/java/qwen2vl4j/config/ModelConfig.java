@@ -35,14 +35,14 @@ public record ModelConfig(
         JsonNode tc = root.path("text_config").isObject() ? root.get("text_config") : null;
         JsonNode[] text = tc != null ? new JsonNode[] {tc, root} : new JsonNode[] {root};
 
-        int hidden = f.requiredInt("hidden_size", text);
-        int heads = f.requiredInt("num_attention_heads", text);
-        if (heads <= 0 || hidden % heads != 0) throw f.error("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
-        int kvHeads = f.intField("num_key_value_heads", heads, text);
-        if (kvHeads <= 0 || heads % kvHeads != 0) {
+        int hidden = f.positiveInt("hidden_size", Integer.MIN_VALUE, text);
+        int heads = f.positiveInt("num_attention_heads", Integer.MIN_VALUE, text);
+        if (hidden % heads != 0) throw f.error("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
+        int kvHeads = f.positiveInt("num_key_value_heads", heads, text);
+        if (heads % kvHeads != 0) {
             throw f.error("num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
         }
-        int headDim = f.intField("head_dim", hidden / heads, text);
+        int headDim = f.positiveInt("head_dim", hidden / heads, text);
 
         JsonNode ropeParams = ConfigFields.first("rope_parameters", text);
         JsonNode ropeScaling = ConfigFields.first("rope_scaling", text);
@@ -55,7 +55,9 @@ public record ModelConfig(
         int[] section = new int[3];
         int sum = 0;
         for (int i = 0; i < 3; i++) {
-            if (!sectionNode.get(i).isIntegralNumber()) throw f.error("field 'mrope_section' must hold integers, found " + sectionNode);
+            if (!sectionNode.get(i).isIntegralNumber() || !sectionNode.get(i).canConvertToInt() || sectionNode.get(i).asInt() < 0) {
+                throw f.error("field 'mrope_section' must hold integers of at least 0, found " + sectionNode);
+            }
             section[i] = sectionNode.get(i).asInt();
             sum += section[i];
         }
@@ -65,37 +67,38 @@ public record ModelConfig(
         double theta = ropeParams != null && ropeParams.has("rope_theta")
                 ? ropeParams.get("rope_theta").asDouble()
                 : f.doubleField("rope_theta", 1_000_000.0, text);
+        if (!(theta > 0) || Double.isInfinite(theta)) throw f.error("field 'rope_theta' must be a positive number, found " + theta);
 
         boolean tie = f.boolField("tie_word_embeddings", f.boolField("tie_word_embeddings", true, root), text);
         TextConfig textConfig = new TextConfig(
                 hidden,
-                f.requiredInt("intermediate_size", text),
-                f.requiredInt("num_hidden_layers", text),
+                f.positiveInt("intermediate_size", Integer.MIN_VALUE, text),
+                f.positiveInt("num_hidden_layers", Integer.MIN_VALUE, text),
                 heads,
                 kvHeads,
                 headDim,
-                f.requiredInt("vocab_size", text),
+                f.positiveInt("vocab_size", Integer.MIN_VALUE, text),
                 f.doubleField("rms_norm_eps", 1e-6, text),
                 theta,
                 section,
-                f.intField("max_position_embeddings", 32768, text),
+                f.positiveInt("max_position_embeddings", 32768, text),
                 tie);
 
         JsonNode vc = root.path("vision_config");
-        if (!vc.isObject()) throw f.error("field 'vision_config' is missing");
-        int embedDim = f.intField("embed_dim", 1280, vc);
-        int vHeads = f.intField("num_heads", 16, vc);
-        if (vHeads <= 0 || embedDim % vHeads != 0) throw f.error("vision_config.embed_dim " + embedDim + " is not divisible by num_heads " + vHeads);
+        if (!vc.isObject()) throw f.error(vc.isMissingNode() || vc.isNull() ? "field 'vision_config' is missing" : "field 'vision_config' must be an object, found " + vc);
+        int embedDim = f.positiveInt("embed_dim", 1280, vc);
+        int vHeads = f.positiveInt("num_heads", 16, vc);
+        if (embedDim % vHeads != 0) throw f.error("vision_config.embed_dim " + embedDim + " is not divisible by num_heads " + vHeads);
         VisionConfig visionConfig = new VisionConfig(
-                f.intField("depth", 32, vc),
+                f.positiveInt("depth", 32, vc),
                 embedDim,
-                f.intField("hidden_size", hidden, vc),
+                f.positiveInt("hidden_size", hidden, vc),
                 vHeads,
-                f.intField("mlp_ratio", 4, vc),
-                f.intField("in_chans", f.intField("in_channels", 3, vc), vc),
-                f.intField("patch_size", f.intField("spatial_patch_size", 14, vc), vc),
-                f.intField("spatial_merge_size", 2, vc),
-                f.intField("temporal_patch_size", 2, vc),
+                f.positiveInt("mlp_ratio", 4, vc),
+                f.positiveInt("in_chans", f.positiveInt("in_channels", 3, vc), vc),
+                f.positiveInt("patch_size", f.positiveInt("spatial_patch_size", 14, vc), vc),
+                f.positiveInt("spatial_merge_size", 2, vc),
+                f.positiveInt("temporal_patch_size", 2, vc),
                 f.stringField("hidden_act", "quick_gelu", vc));
         if (visionConfig.hiddenSize() != hidden) {
             throw f.error("vision_config.hidden_size " + visionConfig.hiddenSize() + " (merger output) differs from the text hidden_size " + hidden);
@@ -104,11 +107,11 @@ public record ModelConfig(
         return new ModelConfig(
                 textConfig,
                 visionConfig,
-                f.intField("image_token_id", 151655, root, tc == null ? root : tc),
-                f.intField("video_token_id", 151656, root, tc == null ? root : tc),
-                f.intField("vision_start_token_id", 151652, root, tc == null ? root : tc),
-                f.intField("vision_end_token_id", 151653, root, tc == null ? root : tc),
-                f.intField("bos_token_id", 151643, text),
+                f.tokenId("image_token_id", 151655, root, tc == null ? root : tc),
+                f.tokenId("video_token_id", 151656, root, tc == null ? root : tc),
+                f.tokenId("vision_start_token_id", 151652, root, tc == null ? root : tc),
+                f.tokenId("vision_end_token_id", 151653, root, tc == null ? root : tc),
+                f.tokenId("bos_token_id", 151643, text),
                 eos.length == 0 ? new int[] {151645} : eos);
     }
 }

@@ -91,4 +91,28 @@ class ModelConfigTest {
         m = error(base.replace("\"qwen2_vl\"", "\"llama\""));
         assertTrue(m.contains("model_type"), m);
     }
+
+    /** Sizes below 1, negative token ids and rotary settings that make NaN are refused by name (they ran, or failed late). */
+    @Test
+    void outOfRangeValuesNameTheField() throws Exception {
+        String base = Files.readString(Fixtures.tinyModel().resolve("config.json"));
+        String[][] cases = {
+                {"\"num_hidden_layers\": 2,", "\"num_hidden_layers\": -1,", "field 'num_hidden_layers' must be at least 1, found -1"},
+                {"\"num_hidden_layers\": 2,", "\"num_hidden_layers\": 0,", "field 'num_hidden_layers' must be at least 1, found 0"},
+                {"\"depth\": 2,", "\"depth\": -1,", "field 'depth' must be at least 1, found -1"},
+                {"\"hidden_size\": 32,\n  \"intermediate_size\"", "\"hidden_size\": -1,\n  \"intermediate_size\"",
+                        "field 'hidden_size' must be at least 1, found -1"},
+                {"\"rope_theta\": 1000000.0,", "\"rope_theta\": 0,", "field 'rope_theta' must be a positive number, found 0.0"},
+                {"\"image_token_id\": 151655,", "\"image_token_id\": -1,", "field 'image_token_id' must be a token id (0 or more), found -1"},
+                {"\"mrope_section\": [\n      2,\n      3,\n      3\n    ]", "\"mrope_section\": [-1, 5, 4]",
+                        "field 'mrope_section' must hold integers of at least 0, found [-1,5,4]"},
+        };
+        for (String[] c : cases) {
+            if (!base.contains(c[0])) throw new IllegalStateException("fixture config has no " + c[0]);
+            String m = error(base.replace(c[0], c[1]));
+            assertTrue(m.contains("config.json") && m.contains(c[2]), c[1] + ": " + m);
+        }
+        String m = error(base.replaceFirst("\"vision_config\": \\{", "\"vision_config\": [], \"unused\": {"));
+        assertTrue(m.contains("field 'vision_config' must be an object, found []"), m);
+    }
 }
