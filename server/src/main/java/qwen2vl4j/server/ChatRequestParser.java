@@ -33,21 +33,24 @@ final class ChatRequestParser {
     private final SamplingParams defaults;
     private final MediaFetcher media;
     private final int maxMediaItems;
+    private final long minPixels;
     private final long maxMinPixels;
     private final String modelId;
 
     ChatRequestParser(SamplingParams defaults, MediaFetcher media, int maxMediaItems) {
-        this(defaults, media, maxMediaItems, Long.MAX_VALUE, null);
+        this(defaults, media, maxMediaItems, 1, Long.MAX_VALUE, null);
     }
 
     /**
+     * @param minPixels    the processor's {@code min_pixels}: the floor of an image part that gives only {@code max_pixels}
      * @param maxMinPixels the largest {@code min_pixels} a part may ask for (the processor's {@code max_pixels})
      * @param modelId      the model this server serves; a request naming another gets 404 (null accepts any name)
      */
-    ChatRequestParser(SamplingParams defaults, MediaFetcher media, int maxMediaItems, long maxMinPixels, String modelId) {
+    ChatRequestParser(SamplingParams defaults, MediaFetcher media, int maxMediaItems, long minPixels, long maxMinPixels, String modelId) {
         this.defaults = defaults;
         this.media = media;
         this.maxMediaItems = maxMediaItems;
+        this.minPixels = minPixels;
         this.maxMinPixels = maxMinPixels;
         this.modelId = modelId;
     }
@@ -200,12 +203,12 @@ final class ChatRequestParser {
             case "image_url", "image" -> {
                 countMedia(mediaCount, where);
                 checkDetail(node.path(type).get("detail"), where + "." + type + ".detail");
-                MediaField field = MediaField.of(this, node, type, VISION_OPTIONS, where);
+                MediaField field = MediaField.of(this, node, type, VISION_OPTIONS, where, minPixels);
                 return new ContentPart.Image(fetch(url(field.url(), field.where()), field.where()), field.options());
             }
             case "video_url", "video" -> {
                 countMedia(mediaCount, where);
-                MediaField field = MediaField.of(this, node, type, VIDEO_OPTIONS, where);
+                MediaField field = MediaField.of(this, node, type, VIDEO_OPTIONS, where, 0);
                 List<MediaSource> frames = new ArrayList<>();
                 if (field.url() != null && field.url().isArray()) {
                     if (field.url().isEmpty()) throw ApiException.badRequest(field.where(), field.where() + " must hold at least one frame URL");
@@ -232,7 +235,8 @@ final class ChatRequestParser {
      * @param options the part's vision options
      */
     private record MediaField(JsonNode url, String where, Map<String, Object> options) {
-        static MediaField of(ChatRequestParser parser, JsonNode part, String type, List<String> optionKeys, String partWhere) {
+        /** @param floor the min_pixels a part's max_pixels must reach when the part gives none (0: none, as for videos) */
+        static MediaField of(ChatRequestParser parser, JsonNode part, String type, List<String> optionKeys, String partWhere, long floor) {
             JsonNode holder = part.get(type);
             String where = partWhere + "." + type;
             Map<String, Object> options = parser.options(part, optionKeys, partWhere);
@@ -245,17 +249,26 @@ final class ChatRequestParser {
                 holder = holder.get("url");
                 where += ".url";
             }
-            checkTogether(options, fields);
+            checkTogether(options, fields, floor);
             return new MediaField(holder, where, options);
         }
 
-        /** Options that only mean something together: min_pixels at most max_pixels, both resized sides or none. */
-        private static void checkTogether(Map<String, Object> options, Map<String, String> fields) {
-            if (options.get("min_pixels") instanceof Long min && options.get("max_pixels") instanceof Long max && min > max) {
-                String f = fields.get("max_pixels");
-                throw ApiException.badRequest(f, f + " must be at least min_pixels (" + min + "), found " + max);
-            }
+        /**
+         * Options that only mean something together: min_pixels at most max_pixels (the model's min_pixels when the part
+         * gives none, unless it gives a resized size), both resized sides or none.
+         */
+        private static void checkTogether(Map<String, Object> options, Map<String, String> fields, long floor) {
             boolean height = options.containsKey("resized_height"), width = options.containsKey("resized_width");
+            if (options.get("max_pixels") instanceof Long max) {
+                String f = fields.get("max_pixels");
+                if (options.get("min_pixels") instanceof Long min && min > max) {
+                    throw ApiException.badRequest(f, f + " must be at least min_pixels (" + min + "), found " + max);
+                }
+                if (!options.containsKey("min_pixels") && !(height && width) && max < floor) {
+                    throw ApiException.badRequest(f, f + " must be at least the model's min_pixels (" + floor
+                            + ") unless the part gives a smaller min_pixels too, found " + max);
+                }
+            }
             if (height != width) {
                 String f = fields.get(height ? "resized_height" : "resized_width");
                 throw ApiException.badRequest(f, f + " needs " + (height ? "resized_width" : "resized_height")

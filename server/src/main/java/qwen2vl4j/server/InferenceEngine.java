@@ -50,6 +50,11 @@ final class InferenceEngine implements AutoCloseable {
         this.scheduler = batching ? new ContinuousBatcher(model.text(), maxBatch, "qwen2vl4j-decode", metrics::decodeStep) : null;
     }
 
+    /** The processor's least pixel count of a resized image: the floor of an image part that gives only {@code max_pixels}. */
+    long minImagePixels() {
+        return processor.preprocessor().minPixels();
+    }
+
     /** The processor's largest pixel count of a resized image: the upper bound of a part's {@code min_pixels}. */
     long maxImagePixelBudget() {
         return processor.preprocessor().maxPixels();

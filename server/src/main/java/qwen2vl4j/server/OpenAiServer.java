@@ -65,7 +65,7 @@ public final class OpenAiServer implements AutoCloseable {
         MediaFetcher media = new MediaFetcher(options.allowRemoteMedia(), options.maxRemoteMediaBytes(), options.remoteMediaTimeout());
         this.guard = new RequestGuard(options.host(), options.allowedHosts(), options.corsOrigins());
         this.chat = new ChatCompletions(engine, new ChatRequestParser(engine.defaults(), media, options.maxMediaItems(),
-                engine.maxImagePixelBudget(), options.modelId()), admission, metrics, options, watchdog);
+                engine.minImagePixels(), engine.maxImagePixelBudget(), options.modelId()), admission, metrics, options, watchdog);
         this.limits = limits(model, options);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         try {

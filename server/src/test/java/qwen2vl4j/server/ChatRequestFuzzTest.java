@@ -12,7 +12,7 @@ import java.time.Duration;
  */
 class ChatRequestFuzzTest {
     private static final ChatRequestParser PARSER = new ChatRequestParser(ChatRequestParserTest.DEFAULTS,
-            new MediaFetcher(false, 1 << 20, Duration.ofSeconds(1)), 4, 12_845_056, "tiny");
+            new MediaFetcher(false, 1 << 20, Duration.ofSeconds(1)), 4, 3136, 12_845_056, "tiny");
 
     @FuzzTest(maxDuration = "5s")
     void chatRequest(byte[] body) {

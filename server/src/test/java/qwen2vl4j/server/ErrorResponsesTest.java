@@ -188,8 +188,10 @@ class ErrorResponsesTest {
 
     /** Options that only mean something together are refused, naming the field, rather than one being dropped. */
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
             "\"min_pixels\":100000,\"max_pixels\":5000 | image_url.max_pixels | must be at least min_pixels (100000), found 5000",
+            "\"max_pixels\":100 | image_url.max_pixels | must be at least the model's min_pixels (3136) unless the part gives a smaller "
+                    + "min_pixels too, found 100",
             "\"resized_height\":56 | image_url.resized_height | needs resized_width too: a resized size takes both sides",
             "\"resized_width\":56 | image_url.resized_width | needs resized_height too: a resized size takes both sides",
     })
@@ -202,6 +204,12 @@ class ErrorResponsesTest {
         String split = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"video\",\"video\":[\"" + png + "\",\"" + png
                 + "\"],\"min_pixels\":100000,\"max_pixels\":5000}]}]}";
         assertError(chat(split), 400, "messages[0].content[0].max_pixels");
+        // the floor is the model's only when the part gives none: its own smaller min_pixels, or a video's, is fine
+        for (String fine : new String[] {"\"image_url\":{\"url\":\"" + png + "\",\"min_pixels\":100,\"max_pixels\":100}",
+                "\"image_url\":{\"url\":\"" + png + "\"},\"max_pixels\":3136"}) {
+            assertEquals(200, chat("{\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\","
+                    + fine + "}]}]}").statusCode(), fine);
+        }
     }
 
     /** A video file sent as a data URL is staged in a temporary file; errors name the request field, not that file. */
