@@ -32,11 +32,12 @@ final class ConfigFields {
         return v.asInt();
     }
 
-    int requiredInt(String field, JsonNode... nodes) {
-        return intField(field, Integer.MIN_VALUE, nodes);
+    /** A required size or count: an integer of at least 1. */
+    int requiredPositiveInt(String field, JsonNode... nodes) {
+        return positiveInt(field, Integer.MIN_VALUE, nodes);
     }
 
-    /** A size or count: an integer of at least 1 ({@code dflt} when absent; {@link Integer#MIN_VALUE}: required). */
+    /** A size or count: an integer of at least 1, {@code dflt} when absent. */
     int positiveInt(String field, int dflt, JsonNode... nodes) {
         int v = intField(field, dflt, nodes);
         if (v < 1) throw new ModelLoadException("config " + file + ": field '" + field + "' must be at least 1, found " + v);

@@ -35,8 +35,8 @@ public record ModelConfig(
         JsonNode tc = root.path("text_config").isObject() ? root.get("text_config") : null;
         JsonNode[] text = tc != null ? new JsonNode[] {tc, root} : new JsonNode[] {root};
 
-        int hidden = f.positiveInt("hidden_size", Integer.MIN_VALUE, text);
-        int heads = f.positiveInt("num_attention_heads", Integer.MIN_VALUE, text);
+        int hidden = f.requiredPositiveInt("hidden_size", text);
+        int heads = f.requiredPositiveInt("num_attention_heads", text);
         if (hidden % heads != 0) throw f.error("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
         int kvHeads = f.positiveInt("num_key_value_heads", heads, text);
         if (heads % kvHeads != 0) {
@@ -72,12 +72,12 @@ public record ModelConfig(
         boolean tie = f.boolField("tie_word_embeddings", f.boolField("tie_word_embeddings", true, root), text);
         TextConfig textConfig = new TextConfig(
                 hidden,
-                f.positiveInt("intermediate_size", Integer.MIN_VALUE, text),
-                f.positiveInt("num_hidden_layers", Integer.MIN_VALUE, text),
+                f.requiredPositiveInt("intermediate_size", text),
+                f.requiredPositiveInt("num_hidden_layers", text),
                 heads,
                 kvHeads,
                 headDim,
-                f.positiveInt("vocab_size", Integer.MIN_VALUE, text),
+                f.requiredPositiveInt("vocab_size", text),
                 f.doubleField("rms_norm_eps", 1e-6, text),
                 theta,
                 section,
@@ -85,7 +85,9 @@ public record ModelConfig(
                 tie);
 
         JsonNode vc = root.path("vision_config");
-        if (!vc.isObject()) throw f.error(vc.isMissingNode() || vc.isNull() ? "field 'vision_config' is missing" : "field 'vision_config' must be an object, found " + vc);
+        if (!vc.isObject()) {
+            throw f.error(vc.isMissingNode() || vc.isNull() ? "field 'vision_config' is missing" : "field 'vision_config' must be an object, found " + vc);
+        }
         int embedDim = f.positiveInt("embed_dim", 1280, vc);
         int vHeads = f.positiveInt("num_heads", 16, vc);
         if (embedDim % vHeads != 0) throw f.error("vision_config.embed_dim " + embedDim + " is not divisible by num_heads " + vHeads);
