@@ -104,6 +104,24 @@ public record PreprocessorConfig(long minPixels, long maxPixels, int patchSize, 
         for (int c = 0; c < 3; c++) {
             if (!(std[c] > 0)) throw new IllegalArgumentException(file + ": field image_std must be positive, found " + std[c]);
         }
+        // Steps Qwen2VLImageProcessor takes that this engine always takes, and so at the value it knows: another
+        // value would change the pixels without a word, so it is refused instead of ignored.
+        for (String step : new String[] {"do_resize", "do_rescale", "do_normalize", "do_convert_rgb"}) {
+            JsonNode n = root.get(step);
+            if (n != null && !n.isNull() && !(n.isBoolean() && n.asBoolean())) {
+                throw new IllegalArgumentException(file + ": field " + step + " must be true (this engine always takes that step, "
+                        + "as Qwen2-VL's processor does), found " + n);
+            }
+        }
+        JsonNode rescale = root.get("rescale_factor");
+        if (rescale != null && !rescale.isNull() && !(rescale.isNumber() && Math.abs(rescale.asDouble() * 255 - 1) < 1e-9)) {
+            throw new IllegalArgumentException(file + ": field rescale_factor must be 1/255 (the only scale this engine applies), found " + rescale);
+        }
+        JsonNode resample = root.get("resample");
+        if (resample != null && !resample.isNull() && !(resample.isIntegralNumber() && resample.asInt() == 3 && resample.canConvertToInt())) {
+            throw new IllegalArgumentException(file + ": field resample must be 3 (bicubic, the only resampling this engine implements), found "
+                    + resample);
+        }
         try {
             return new PreprocessorConfig(min, max, patch, temporal, merge, mean, std);
         } catch (IllegalArgumentException e) {

@@ -58,4 +58,21 @@ class PreprocessorConfigTest {
         e = assertThrows(IllegalArgumentException.class, () -> PreprocessorConfig.load(dir));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
     }
+
+    /** Steps the engine always takes at Qwen2-VL's values are refused at another value (they were ignored) and accepted at theirs. */
+    @Test
+    void fixedStepsAtAnotherValueAreRefused(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("preprocessor_config.json");
+        String[][] cases = {{"\"do_normalize\": false", "do_normalize must be true"}, {"\"do_rescale\": 0", "do_rescale must be true"},
+                {"\"do_resize\": false", "do_resize must be true"}, {"\"do_convert_rgb\": \"yes\"", "do_convert_rgb must be true"},
+                {"\"rescale_factor\": 0.5", "rescale_factor must be 1/255"}, {"\"resample\": 2", "resample must be 3 (bicubic"}};
+        for (String[] c : cases) {
+            Files.writeString(file, "{" + c[0] + "}");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PreprocessorConfig.load(dir), c[0]);
+            assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains(c[1]), e.getMessage());
+        }
+        Files.writeString(file, "{\"do_resize\": true, \"do_rescale\": true, \"do_normalize\": true, \"do_convert_rgb\": true, "
+                + "\"rescale_factor\": 0.00392156862745098, \"resample\": 3}");
+        assertEquals(3136, PreprocessorConfig.load(dir).minPixels());
+    }
 }
