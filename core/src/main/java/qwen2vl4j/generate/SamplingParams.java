@@ -3,6 +3,7 @@ package qwen2vl4j.generate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import qwen2vl4j.config.GenerationConfig;
 
@@ -119,9 +120,21 @@ public record SamplingParams(
                     .eosTokenIds(eos)
                     .build();
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("generation_config.json: " + e.getMessage(), e);
+            String message = e.getMessage();
+            for (Map.Entry<String, String> field : FILE_FIELDS.entrySet()) {   // the file's names, not this record's
+                String java = field.getKey();
+                if (message.startsWith(java + " ") || message.startsWith(java + "[")) {
+                    message = field.getValue() + message.substring(java.length());
+                    break;
+                }
+            }
+            throw new IllegalArgumentException("generation_config.json: " + message, e);
         }
     }
+
+    /** This record's fields that {@link #from} fills, by their names in generation_config.json. */
+    private static final Map<String, String> FILE_FIELDS = Map.of("topK", "top_k", "topP", "top_p", "minP", "min_p",
+            "repetitionPenalty", "repetition_penalty", "maxNewTokens", "max_new_tokens", "eosTokenIds", "eos_token_id");
 
     /** True when tokens are drawn at random: not {@link #greedy} and a temperature above 0. */
     public boolean sampling() {

@@ -84,6 +84,12 @@ class SamplingParamsTest {
         GenerationConfig c = new GenerationConfig(true, -1, 0, 1.0, 0.0, 1.0, new int[0], null, null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SamplingParams.from(c));
         assertTrue(e.getMessage().contains("generation_config.json") && e.getMessage().contains("temperature"), e.getMessage());
+        GenerationConfig topK = new GenerationConfig(true, 1.0, -1, 1.0, 0.0, 1.0, new int[0], null, null);
+        e = assertThrows(IllegalArgumentException.class, () -> SamplingParams.from(topK));
+        assertEquals("generation_config.json: top_k must be >= 0 (0 = disabled), found -1", e.getMessage());
+        GenerationConfig eos = new GenerationConfig(true, 1.0, 0, 1.0, 0.0, 1.0, new int[] {5, -2}, null, null);
+        e = assertThrows(IllegalArgumentException.class, () -> SamplingParams.from(eos));
+        assertEquals("generation_config.json: eos_token_id[1] must be a token id >= 0, found -2", e.getMessage());
     }
 
     @Test
