@@ -21,6 +21,7 @@ import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
 import qwen2vl4j.config.ModelConfig;
 import qwen2vl4j.grounding.Box;
+import qwen2vl4j.preprocess.ImageDecodeException;
 import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.ImageDecoderTest;
 import qwen2vl4j.preprocess.MediaInputException;
@@ -107,6 +108,12 @@ class MediaLoaderTest {
         MediaInputException gone = assertThrows(MediaInputException.class,
                 () -> LOADER.video(List.of(new MediaSource.FileSource(missing)), VisionOptions.DEFAULT));
         assertEquals("video " + missing + " does not exist", gone.getMessage());
+        // the check without decoding gives the same messages, and passes what load takes
+        assertEquals(e.getMessage(), assertThrows(ImageDecodeException.class, () -> VideoSources.check(notes)).getMessage());
+        assertEquals(gone.getMessage(), assertThrows(ImageDecodeException.class, () -> VideoSources.check(missing)).getMessage());
+        assertEquals("video " + dir.resolve("x.mp4") + " does not exist",
+                assertThrows(ImageDecodeException.class, () -> VideoSources.check(dir.resolve("x.mp4"))).getMessage());
+        VideoSources.check(Fixtures.file("images/exact_224x224.png"));
 
         Path frame = Fixtures.file("videos/moving_8x168x224/frame_000.png");
         assertEquals(1, LOADER.video(List.of(new MediaSource.FileSource(frame)), VisionOptions.DEFAULT).frames().size(),

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import qwen2vl4j.Conversation;
+import qwen2vl4j.MediaLoader;
 import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
@@ -13,6 +14,9 @@ import qwen2vl4j.chat.Message;
 import qwen2vl4j.generate.GenerationProgress;
 import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
+import qwen2vl4j.preprocess.ImageDecodeException;
+import qwen2vl4j.preprocess.ImageDecoder;
+import qwen2vl4j.preprocess.VideoSources;
 import qwen2vl4j.text.ContextLimitException;
 
 /**
@@ -31,6 +35,8 @@ final class ChatSession {
     private final TokenPrinter printer;
     private final PrintWriter err;
     private final ProgressLine progress;
+    /** Reads image headers to check an attachment (the model decodes it when the message is sent). */
+    private static final MediaLoader HEADERS = new MediaLoader(new ImageDecoder());
     private final List<ContentPart> attachments = new ArrayList<>();
     private Conversation conversation;
     private VisionIds visionIds;
@@ -94,6 +100,13 @@ final class ChatSession {
             error(kind + " " + path + ": no such file");
             return;
         }
+        try { // what can be checked without decoding, so that a bad path fails here and not with the message it goes with
+            if (kind.equals("image")) HEADERS.imageSize(source);
+            else if (source instanceof MediaSource.FileSource f) VideoSources.check(f.path());
+        } catch (ImageDecodeException e) {
+            error(e.getMessage());
+            return;
+        }
         attachments.add(kind.equals("image") ? new ContentPart.Image(source)
                 : new ContentPart.Video(List.of(source), Map.of()));
         note(kind + " attached: " + path);
@@ -109,6 +122,7 @@ final class ChatSession {
             parts.add(new ContentPart.Text(text));
             turn.add(new Message("user", parts));
         }
+        int attached = attachments.size();
         attachments.clear();
         if (addVisionId) turn = visionIds.label(turn);
         int cachedBefore = conversation.cachedTokens();
@@ -122,6 +136,7 @@ final class ChatSession {
             if (touched) printer.print("\n");
             String hint = e instanceof ContextLimitException ? " (use /reset to start a new conversation)" : "";
             error((e.getMessage() == null ? e.toString() : e.getMessage()) + hint);
+            if (attached > 0 && !touched) note("the attached media were dropped with the message; attach again to retry");
             if (touched) {
                 reset();
                 note("the conversation was reset");

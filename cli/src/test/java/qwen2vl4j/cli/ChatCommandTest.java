@@ -80,18 +80,40 @@ class ChatCommandTest {
 
     @Test
     void aFailedTurnPrintsOneLineAndTheChatGoesOn(@TempDir Path dir) throws Exception {
-        Path broken = dir.resolve("broken.png");
-        Files.write(broken, new byte[] {1, 2, 3, 4, 5});
-        CliRun r = chat("/image " + dir.resolve("missing.png") + "\n/image " + broken + "\nWhat is this?\n/bogus\n"
-                + "Hello, who are you?\n");
+        // a PNG whose header reads but whose pixels are cut off: it attaches, and its turn fails
+        Path truncated = dir.resolve("truncated.png");
+        Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(Path.of(IMAGE)), 120));
+        CliRun r = chat("/image " + truncated + "\nWhat is this?\n/bogus\nHello, who are you?\n");
         assertEquals(0, r.exitCode(), r.stderr());
         assertEquals(expectedAnswers(List.of(List.of(Message.user("Hello, who are you?")))), r.stdout());
         List<String> err = r.stderr().lines().toList();
         assertEquals(4, err.size(), r.stderr());
-        assertTrue(err.get(0).startsWith("qwen2vl4j: image ") && err.get(0).endsWith("missing.png: no such file"), err.get(0));
-        assertEquals("(image attached: " + broken + ")", err.get(1));
-        assertTrue(err.get(2).startsWith("qwen2vl4j: ") && err.get(2).contains("broken.png"), err.get(2));
+        assertEquals("(image attached: " + truncated + ")", err.get(0));
+        assertTrue(err.get(1).startsWith("qwen2vl4j: ") && err.get(1).contains("truncated.png"), err.get(1));
+        assertEquals("(the attached media were dropped with the message; attach again to retry)", err.get(2));
         assertTrue(err.get(3).startsWith("qwen2vl4j: unknown command /bogus"), err.get(3));
+    }
+
+    /** Media that cannot be what the command says are refused when attached, so the message that follows is kept. */
+    @Test
+    void badAttachmentsAreRefusedBeforeTheMessage(@TempDir Path dir) throws Exception {
+        Path notImage = dir.resolve("broken.png");
+        Files.write(notImage, new byte[] {1, 2, 3, 4, 5});
+        Path notes = dir.resolve("notes.txt");
+        Files.writeString(notes, "not a video");
+        Path empty = Files.createDirectory(dir.resolve("frames"));
+        CliRun r = chat("/image " + dir.resolve("missing.png") + "\n/image " + notImage + "\n/image " + dir + "\n/video " + notes
+                + "\n/video " + empty + "\n/video " + dir.resolve("clip.mp4") + "\nHello, who are you?\n");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals(expectedAnswers(List.of(List.of(Message.user("Hello, who are you?")))), r.stdout(), "answered without media");
+        List<String> err = r.stderr().lines().toList();
+        assertEquals(6, err.size(), r.stderr());
+        assertTrue(err.get(0).endsWith("missing.png: no such file"), err.get(0));
+        assertTrue(err.get(1).startsWith("qwen2vl4j: ") && err.get(1).contains("broken.png"), err.get(1));
+        assertTrue(err.get(2).contains("folder"), err.get(2));
+        assertTrue(err.get(3).contains("notes.txt is not a folder of frames, a video file"), err.get(3));
+        assertTrue(err.get(4).contains("holds no frame images"), err.get(4));
+        assertTrue(err.get(5).endsWith("clip.mp4: no such file"), err.get(5));
     }
 
     @Test

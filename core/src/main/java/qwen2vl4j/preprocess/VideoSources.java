@@ -84,18 +84,38 @@ public final class VideoSources {
         if (sources.size() == 1) {
             Path p = ImageSources.toPath(sources.get(0));
             if (Files.isDirectory(p)) return new VideoInput(decodeAll(framesInFolder(p), decoder), null);
-            String ext = extension(p);
             if (VideoFiles.isVideoFile(p)) return VideoInput.of(VideoFiles.load(p, options));
-            if (ext.equals("gif")) return animation(decoder.decodeAnimation(p));
-            if (!Files.exists(p)) throw new ImageDecodeException("video " + p + " does not exist");
-            if (!ImageDecoder.isImageFile(p)) { // else one frame image: a one-frame video
-                throw new ImageDecodeException("video " + p + " is not a folder of frames, a video file ("
-                        + String.join(", ", VideoFiles.VIDEO_EXTENSIONS.stream().sorted().toList()) + "), an animated GIF or a frame image");
-            }
+            if (extension(p).equals("gif")) return animation(decoder.decodeAnimation(p));
+            checkFrameImage(p); // else one frame image: a one-frame video
         }
         List<Path> files = new ArrayList<>();
         for (String s : sources) files.add(ImageSources.toPath(s));
         return new VideoInput(decodeAll(files, decoder), null);
+    }
+
+    /**
+     * Checks, without decoding a frame, that {@code file} is what {@link #load(List, VisionOptions, ImageDecoder)}
+     * takes as one video: a folder holding frame images, a video file or GIF that exists, or a frame image (e.g. for
+     * a chat that attaches a video before the message it goes with).
+     *
+     * @throws ImageDecodeException with the message {@code load} would give
+     */
+    public static void check(Path file) {
+        if (Files.isDirectory(file)) {
+            framesInFolder(file);
+        } else if (VideoFiles.isVideoFile(file) || extension(file).equals("gif")) {
+            if (!Files.isRegularFile(file)) throw new ImageDecodeException("video " + file + " does not exist");
+        } else {
+            checkFrameImage(file);
+        }
+    }
+
+    private static void checkFrameImage(Path p) {
+        if (!Files.exists(p)) throw new ImageDecodeException("video " + p + " does not exist");
+        if (!ImageDecoder.isImageFile(p)) {
+            throw new ImageDecodeException("video " + p + " is not a folder of frames, a video file ("
+                    + String.join(", ", VideoFiles.VIDEO_EXTENSIONS.stream().sorted().toList()) + "), an animated GIF or a frame image");
+        }
     }
 
     /**
