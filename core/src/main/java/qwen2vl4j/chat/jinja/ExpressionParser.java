@@ -180,8 +180,9 @@ final class ExpressionParser {
                 while (tokens.peek().type() == Type.STRING) sb.append(tokens.next().value());
                 return new Ast.Literal(sb.toString());
             }
-            case INT -> {
-                return new Ast.Literal(Long.parseLong(t.value()));
+            case INT -> { // Python's ints have no bound: one past a long stays a BigInteger
+                java.math.BigInteger value = new java.math.BigInteger(t.value());
+                return new Ast.Literal(value.bitLength() < 64 ? (Object) value.longValue() : value);
             }
             case FLOAT -> {
                 return new Ast.Literal(Double.parseDouble(t.value()));

@@ -111,6 +111,13 @@ class JinjaTemplateTest {
         assertTrue(e.getMessage().contains("unexpected character"), e.getMessage());
     }
 
+    /** Found by fuzzing: an integer literal past a long threw a NumberFormatException; Python's ints have no bound. */
+    @Test
+    void integerLiteralsPastALongRender() {
+        assertEquals("666666666666666666666666666|9223372036854775807", render("{{ 666666666666666666666666666 }}|{{ 9223372036854775807 }}",
+                Map.of()));
+    }
+
     /** As Python: {@code " " * -2} is empty, and rounding to 10¹² digits gives the number back. */
     @Test
     void extremeButValidArgumentsRenderAsPython() {
