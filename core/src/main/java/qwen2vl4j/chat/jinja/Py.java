@@ -42,6 +42,39 @@ final class Py {
         throw new TemplateRenderException("'" + typeName(v) + "' object cannot be interpreted as an integer");
     }
 
+    /** Largest integer in bits an operator may build (Python's ints have no bound; templates need no more). */
+    static final long MAX_INT_BITS = 1L << 16;
+
+    /** An integral value (int, long, bool, BigInteger) as a BigInteger. */
+    static BigInteger big(Object v) {
+        if (v instanceof BigInteger b) return b;
+        if (v instanceof Boolean b) return b ? BigInteger.ONE : BigInteger.ZERO;
+        return BigInteger.valueOf(((Number) v).longValue());
+    }
+
+    /** An integer result as Python holds it: a Long when it fits, else the BigInteger. */
+    static Object integer(BigInteger v) {
+        return v.bitLength() < 64 ? (Object) v.longValue() : v;
+    }
+
+    private static BigInteger checkedBits(BigInteger v, String op) {
+        if (v.bitLength() > MAX_INT_BITS) {
+            throw new TemplateRenderException("'" + op + "' would build an integer of " + v.bitLength() + " bits, more than the limit of "
+                    + MAX_INT_BITS);
+        }
+        return v;
+    }
+
+    /** Python's {@code divmod} for integers: the quotient rounded down and the remainder with the divisor's sign. */
+    private static BigInteger[] floorDivide(BigInteger a, BigInteger b) {
+        BigInteger[] qr = a.divideAndRemainder(b);
+        if (qr[1].signum() != 0 && qr[1].signum() != b.signum()) {
+            qr[0] = qr[0].subtract(BigInteger.ONE);
+            qr[1] = qr[1].add(b);
+        }
+        return qr;
+    }
+
     /** {@code " " * n}: empty for n ≤ 0, as in Python, and no longer than {@link #MAX_LENGTH}. */
     static String spaces(long n) {
         return n <= 0 ? "" : " ".repeat((int) checkedLength(n, "*"));
@@ -206,7 +239,7 @@ final class Py {
         }
         if (a == null || b == null) return a == b;
         if (isNumber(a) && isNumber(b)) {
-            if (isIntegral(a) && isIntegral(b)) return toLong(a) == toLong(b);
+            if (isIntegral(a) && isIntegral(b)) return big(a).equals(big(b));
             return toDouble(a) == toDouble(b);
         }
         if (a instanceof List<?> x && b instanceof List<?> y) {
@@ -227,7 +260,7 @@ final class Py {
     /** Python's ordering; a TemplateRenderException for values Python cannot order. */
     static int compare(Object a, Object b, String op) {
         if (isNumber(a) && isNumber(b)) {
-            if (isIntegral(a) && isIntegral(b)) return Long.compare(toLong(a), toLong(b));
+            if (isIntegral(a) && isIntegral(b)) return big(a).compareTo(big(b));
             return Double.compare(toDouble(a), toDouble(b));
         }
         if (a instanceof String x && b instanceof String y) return compareCodePoints(x, y);
@@ -311,7 +344,7 @@ final class Py {
     static Object add(Object a, Object b) {
         checkDefined(a, b);
         if (isNumber(a) && isNumber(b)) {
-            if (isIntegral(a) && isIntegral(b)) return toLong(a) + toLong(b);
+            if (isIntegral(a) && isIntegral(b)) return integer(big(a).add(big(b)));
             return toDouble(a) + toDouble(b);
         }
         if (a instanceof String x && b instanceof String y) return checkedLength((long) x.length() + y.length(), "+") == 0 ? "" : x + y;
@@ -331,7 +364,7 @@ final class Py {
     static Object subtract(Object a, Object b) {
         checkDefined(a, b);
         if (isNumber(a) && isNumber(b)) {
-            if (isIntegral(a) && isIntegral(b)) return toLong(a) - toLong(b);
+            if (isIntegral(a) && isIntegral(b)) return integer(big(a).subtract(big(b)));
             return toDouble(a) - toDouble(b);
         }
         throw unsupported("-", a, b);
@@ -356,7 +389,7 @@ final class Py {
     static Object multiply(Object a, Object b) {
         checkDefined(a, b);
         if (isNumber(a) && isNumber(b)) {
-            if (isIntegral(a) && isIntegral(b)) return toLong(a) * toLong(b);
+            if (isIntegral(a) && isIntegral(b)) return integer(checkedBits(big(a).multiply(big(b)), "*"));
             return toDouble(a) * toDouble(b);
         }
         if (a instanceof String s && isIntegral(b)) return repeat(s, toLong(b));
@@ -383,7 +416,7 @@ final class Py {
         checkDefined(a, b);
         if (isNumber(a) && isNumber(b)) {
             if (toDouble(b) == 0) throw new TemplateRenderException("integer division or modulo by zero");
-            if (isIntegral(a) && isIntegral(b)) return Math.floorDiv(toLong(a), toLong(b));
+            if (isIntegral(a) && isIntegral(b)) return integer(floorDivide(big(a), big(b))[0]);
             return Math.floor(toDouble(a) / toDouble(b));
         }
         throw unsupported("//", a, b);
@@ -393,7 +426,7 @@ final class Py {
         checkDefined(a, b);
         if (isNumber(a) && isNumber(b)) {
             if (toDouble(b) == 0) throw new TemplateRenderException("integer division or modulo by zero");
-            if (isIntegral(a) && isIntegral(b)) return Math.floorMod(toLong(a), toLong(b));
+            if (isIntegral(a) && isIntegral(b)) return integer(floorDivide(big(a), big(b))[1]);
             double x = toDouble(a);
             double y = toDouble(b);
             return x - Math.floor(x / y) * y;
@@ -404,8 +437,18 @@ final class Py {
     static Object power(Object a, Object b) {
         checkDefined(a, b);
         if (isNumber(a) && isNumber(b)) {
-            if (isIntegral(a) && isIntegral(b) && toLong(b) >= 0) {
-                return BigInteger.valueOf(toLong(a)).pow((int) toLong(b)).longValue();
+            if (isIntegral(a) && isIntegral(b) && big(b).signum() >= 0) {
+                BigInteger base = big(a);
+                if (base.abs().compareTo(BigInteger.ONE) <= 0) { // 0, 1 and -1 stay small whatever the exponent
+                    if (base.signum() == 0) return big(b).signum() == 0 ? 1L : 0L;
+                    return base.signum() > 0 || !big(b).testBit(0) ? 1L : -1L;
+                }
+                long bits = (long) base.abs().bitLength() * Math.min(toLong(b), MAX_INT_BITS + 1);
+                if (bits > MAX_INT_BITS) {
+                    throw new TemplateRenderException("'**' would build an integer of about " + bits + " bits, more than the limit of "
+                            + MAX_INT_BITS);
+                }
+                return integer(base.pow((int) toLong(b)));
             }
             return Math.pow(toDouble(a), toDouble(b));
         }
@@ -414,7 +457,7 @@ final class Py {
 
     static Object negate(Object a) {
         checkDefined(a, a);
-        if (isIntegral(a)) return -toLong(a);
+        if (isIntegral(a)) return integer(big(a).negate());
         if (a instanceof Number n) return -n.doubleValue();
         throw new TemplateRenderException("bad operand type for unary -: '" + typeName(a) + "'");
     }

@@ -118,6 +118,17 @@ class JinjaTemplateTest {
                 Map.of()));
     }
 
+    /** Integers are exact past a long, as Python's; an integer that would grow past 65536 bits is refused, not computed. */
+    @Test
+    void integerArithmeticIsExactAndBounded() {
+        assertEquals("9223372036854775808|-9223372036854775809|85070591730234615847396907784232501249|True|False|-4|2|1267650600228229401496703205376",
+                render("{{ 9223372036854775807 + 1 }}|{{ -9223372036854775807 - 2 }}|{{ 9223372036854775807 * 9223372036854775807 }}|"
+                        + "{{ 10**30 > 10**29 }}|{{ 10**30 == 10**31 }}|{{ -7 // 2 }}|{{ -7 % 3 }}|{{ 2 ** 100 }}", Map.of()));
+        assertEquals("1|-1|0|1", render("{{ 1 ** 10**12 }}|{{ (0 - 1) ** (10**12 + 1) }}|{{ 0 ** 10**12 }}|{{ 0 ** 0 }}", Map.of()));
+        TemplateRenderException e = assertThrows(TemplateRenderException.class, () -> render("{{ 2 ** 1000000000 }}", Map.of()));
+        assertTrue(e.getMessage().contains("more than the limit"), e.getMessage());
+    }
+
     /** As Python: {@code " " * -2} is empty, and rounding to 10¹² digits gives the number back. */
     @Test
     void extremeButValidArgumentsRenderAsPython() {
