@@ -42,7 +42,7 @@ final class ChatRequestParser {
     }
 
     /**
-     * @param minPixels    the processor's {@code min_pixels}: the floor of an image part that gives only {@code max_pixels}
+     * @param minPixels    the floor of an image part that gives only {@code max_pixels} ({@link InferenceEngine#minImagePixels})
      * @param maxMinPixels the largest {@code min_pixels} a part may ask for (the processor's {@code max_pixels})
      * @param modelId      the model this server serves; a request naming another gets 404 (null accepts any name)
      */
@@ -254,7 +254,7 @@ final class ChatRequestParser {
         }
 
         /**
-         * Options that only mean something together: min_pixels at most max_pixels (the model's min_pixels when the part
+         * Options that only mean something together: min_pixels at most max_pixels (the default min_pixels when the part
          * gives none, unless it gives a resized size), both resized sides or none.
          */
         private static void checkTogether(Map<String, Object> options, Map<String, String> fields, long floor) {
@@ -265,7 +265,7 @@ final class ChatRequestParser {
                     throw ApiException.badRequest(f, f + " must be at least min_pixels (" + min + "), found " + max);
                 }
                 if (!options.containsKey("min_pixels") && !(height && width) && max < floor) {
-                    throw ApiException.badRequest(f, f + " must be at least the model's min_pixels (" + floor
+                    throw ApiException.badRequest(f, f + " must be at least the default min_pixels (" + floor
                             + ") unless the part gives a smaller min_pixels too, found " + max);
                 }
             }

@@ -50,9 +50,12 @@ final class InferenceEngine implements AutoCloseable {
         this.scheduler = batching ? new ContinuousBatcher(model.text(), maxBatch, "qwen2vl4j-decode", metrics::decodeStep) : null;
     }
 
-    /** The processor's least pixel count of a resized image: the floor of an image part that gives only {@code max_pixels}. */
+    /**
+     * The floor of an image part that gives only {@code max_pixels}: the default {@code min_pixels} (e.g. lowered by
+     * {@code --max-pixels}) where the part's bound reaches it, else the processor's own, so the lower of the two.
+     */
     long minImagePixels() {
-        return processor.preprocessor().minPixels();
+        return Math.min(processor.imagePixelBounds()[0], processor.preprocessor().minPixels());
     }
 
     /** The processor's largest pixel count of a resized image: the upper bound of a part's {@code min_pixels}. */

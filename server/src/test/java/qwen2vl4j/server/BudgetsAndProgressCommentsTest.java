@@ -48,6 +48,23 @@ class BudgetsAndProgressCommentsTest {
                 + ServerFixture.quote(text) + "}]}],\"max_tokens\":2,\"temperature\":0,\"stream\":" + stream + "}";
     }
 
+    /** A load-time budget under the model's min_pixels lowers the floor a part's own max_pixels must reach. */
+    @Test
+    void aSmallLoadTimeBudgetLowersThePartsFloor() throws Exception {
+        try (Qwen2VL small = Qwen2VL.load(ServerFixture.fixtures().resolve("models/tiny-qwen2vl"), LoadOptions.builder().maxPixels(1568).build());
+             OpenAiServer s = OpenAiServer.start(small, ServerOptions.builder().host("127.0.0.1").port(0).modelId("tiny").build())) {
+            URI uri = URI.create("http://127.0.0.1:" + s.port() + "/v1/chat/completions");
+            HttpResponse<String> fine = HTTP.send(HttpRequest.newBuilder(uri).timeout(ServerFixture.PATIENCE).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(imageRequest(",\"max_pixels\":2000", "x", false))).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, fine.statusCode(), fine.body());
+            HttpResponse<String> low = HTTP.send(HttpRequest.newBuilder(uri).timeout(ServerFixture.PATIENCE).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(imageRequest(",\"max_pixels\":1000", "x", false))).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, low.statusCode(), low.body());
+            assertEquals("messages[0].content[0].max_pixels", ServerFixture.json(low.body()).at("/error/param").asText(), low.body());
+            assertTrue(low.body().contains("the default min_pixels (1568)"), low.body());
+        }
+    }
+
     @Test
     void loadTimeBudgetIsTheDefaultAndAPartsOwnWins() throws Exception {
         HttpResponse<String> plain = send("/v1/chat/completions", imageRequest("", "x", false));

@@ -190,7 +190,7 @@ class ErrorResponsesTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
             "\"min_pixels\":100000,\"max_pixels\":5000 | image_url.max_pixels | must be at least min_pixels (100000), found 5000",
-            "\"max_pixels\":100 | image_url.max_pixels | must be at least the model's min_pixels (3136) unless the part gives a smaller "
+            "\"max_pixels\":100 | image_url.max_pixels | must be at least the default min_pixels (3136) unless the part gives a smaller "
                     + "min_pixels too, found 100",
             "\"resized_height\":56 | image_url.resized_height | needs resized_width too: a resized size takes both sides",
             "\"resized_width\":56 | image_url.resized_width | needs resized_height too: a resized size takes both sides",
