@@ -24,8 +24,10 @@ import qwen2vl4j.text.ContextLimitException;
  * for the next message, and the slash commands. Answers stream to {@code printer}; notes and errors go to {@code err}.
  */
 final class ChatSession {
-    static final String HELP = "commands: /image PATH, /video PATH (folder of frames or GIF) attach to the next message; "
+    static final String HELP = "commands: /image PATH, /video PATH (a folder of frames, a GIF or a video file) attach to the next message; "
             + "/reset starts over; /exit (or Ctrl-D) quits";
+    /** Reads image headers to check an attachment (the model decodes it when the message is sent). */
+    private static final MediaLoader HEADERS = new MediaLoader(new ImageDecoder());
 
     private final Qwen2VL model;
     private final SamplingParams params;
@@ -35,8 +37,6 @@ final class ChatSession {
     private final TokenPrinter printer;
     private final PrintWriter err;
     private final ProgressLine progress;
-    /** Reads image headers to check an attachment (the model decodes it when the message is sent). */
-    private static final MediaLoader HEADERS = new MediaLoader(new ImageDecoder());
     private final List<ContentPart> attachments = new ArrayList<>();
     private Conversation conversation;
     private VisionIds visionIds;
