@@ -17,12 +17,16 @@ import qwen2vl4j.MediaLoader;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.jinja.JinjaTemplate;
 import qwen2vl4j.chat.jinja.TemplateException;
+import qwen2vl4j.config.GenerationConfig;
+import qwen2vl4j.config.ModelConfig;
+import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.grounding.Box;
 import qwen2vl4j.grounding.Grounding;
 import qwen2vl4j.io.ModelLoadException;
 import qwen2vl4j.io.SafeTensors;
 import qwen2vl4j.preprocess.ImageDecodeException;
 import qwen2vl4j.preprocess.ImageDecoder;
+import qwen2vl4j.preprocess.PreprocessorConfig;
 import qwen2vl4j.preprocess.RgbImage;
 import qwen2vl4j.tokenizer.Tokenizer;
 
@@ -54,6 +58,38 @@ class CoreFuzzTest {
             }
         } finally {
             Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * The model folder's JSON files: the same bytes as config.json, preprocessor_config.json and generation_config.json
+     * load or are refused naming the file ({@link ModelLoadException}, {@link IllegalArgumentException}), and what loads
+     * is in range (sizes at least 1).
+     */
+    @FuzzTest(maxDuration = "5s")
+    void modelFolderConfigs(byte[] data) throws IOException {
+        Path dir = Files.createTempDirectory("fuzz-config");
+        try {
+            for (String name : new String[] {"config.json", "preprocessor_config.json", "generation_config.json"}) {
+                Files.write(dir.resolve(name), data);
+            }
+            try {
+                ModelConfig config = ModelConfig.load(dir);
+                assertTrue(config.text().numHiddenLayers() >= 1 && config.vision().depth() >= 1 && config.text().headDim() >= 1);
+                SamplingParams.from(GenerationConfig.load(dir, config.eosTokenIds()));
+            } catch (ModelLoadException | IllegalArgumentException refused) {
+                assertTrue(refused.getMessage() != null && refused.getMessage().contains("json"), refused.getMessage());
+            }
+            try {
+                assertTrue(PreprocessorConfig.load(dir).minPixels() >= 1);
+            } catch (IllegalArgumentException refused) {
+                assertTrue(refused.getMessage().contains("preprocessor_config.json"), refused.getMessage());
+            }
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
         }
     }
 
