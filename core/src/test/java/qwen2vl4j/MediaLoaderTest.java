@@ -147,7 +147,11 @@ class MediaLoaderTest {
                 List.of(new MediaSource.BytesSource("no video here, no image either".getBytes(), "clip 3")), Map.of()))));
         MediaInputException v = assertThrows(MediaInputException.class, () -> processor.process(notAVideo, true, false));
         assertEquals("clip 3", v.source());
-        assertTrue(v.getMessage().contains("clip 3"), v.getMessage());
+        assertTrue(v.getMessage().contains("video clip 3 is not a video file (MP4, MOV, WebM, MKV or AVI), an animated GIF or a frame image"
+                + " (first bytes 6e6f20766964656f)"), v.getMessage());
+        MediaInputException empty = assertThrows(MediaInputException.class,
+                () -> LOADER.video(List.of(new MediaSource.BytesSource(new byte[0], "clip 4")), VisionOptions.DEFAULT));
+        assertEquals("video clip 4 is empty (0 bytes)", empty.getMessage());
 
         MediaInputException remote = assertThrows(MediaInputException.class,
                 () -> LOADER.video(List.of(MediaSource.of("https://example.com/clip.mp4")), VisionOptions.DEFAULT));

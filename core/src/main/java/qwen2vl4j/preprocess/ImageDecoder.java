@@ -127,6 +127,15 @@ public final class ImageDecoder {
         }
     }
 
+    /** As {@link #isImageFile(Path)} for bytes held in memory: whether some image reader takes their first bytes. */
+    static boolean isImage(byte[] bytes) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            return in == null || ImageIO.getImageReaders(in).hasNext();
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
+    }
+
     /**
      * Frames of an animation composed onto the full canvas, with the frame rate from the frame delays
      * ({@code fps} is {@link Double#NaN} where the format has no timing).
@@ -218,7 +227,7 @@ public final class ImageDecoder {
         return sb.toString();
     }
 
-    private static String firstBytes(byte[] bytes) {
+    static String firstBytes(byte[] bytes) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < Math.min(8, bytes.length); i++) sb.append(String.format("%02x", bytes[i] & 0xFF));
         return sb.toString();

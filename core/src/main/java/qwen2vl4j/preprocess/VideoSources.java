@@ -126,7 +126,12 @@ public final class VideoSources {
      * @throws ImageDecodeException when the bytes are none of these or cannot be decoded
      */
     public static VideoInput load(byte[] bytes, String name, VisionOptions options, ImageDecoder decoder) {
+        if (bytes == null || bytes.length == 0) throw new ImageDecodeException("video " + name + " is empty (0 bytes)");
         if (VideoFiles.sniffContainer(bytes) != null) return VideoInput.of(VideoFiles.load(bytes, name, options));
+        if (!ImageDecoder.isImage(bytes)) {
+            throw new ImageDecodeException("video " + name + " is not a video file (MP4, MOV, WebM, MKV or AVI), an animated GIF"
+                    + " or a frame image (first bytes " + ImageDecoder.firstBytes(bytes) + ")");
+        }
         return animation(decoder.decodeAnimation(bytes, name));
     }
 
