@@ -25,7 +25,8 @@ public interface VideoFileDecoder {
      * Decodes the frames at {@code frameIndices} (0-based, any order, repeats allowed), returned in the order
      * asked. A file shorter than its header claims gives its last decoded frame for indices past its end.
      *
-     * @param maxPixelsPerFrame frames with more pixels ({@code width * height}) are refused before any decoding
+     * @param maxPixelsPerFrame frames with more pixels ({@code width * height}) are refused: before any decoding when
+     *                          the stream's header gives such a size, at the first such frame when frames grow past it
      * @throws ImageDecodeException for a missing or undecodable file, no decodable frame, or frames over the limit
      * @throws IllegalArgumentException for an empty or negative index
      */

@@ -148,9 +148,10 @@ public final class VideoFiles {
             throw new ImageDecodeException("video " + file + ": " + e.getMessage());
         }
         requirePixelLimit(file, info);
-        requireHeap(file, info, n, Runtime.getRuntime().maxMemory());
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        requireHeap(file, info, n, maxHeap);
         int[] indices = FrameSampling.frameIndices(info.frameCount(), n);
-        List<RgbImage> frames = decoder.decodeFrames(file, indices, ImageDecoder.DEFAULT_MAX_PIXELS);
+        List<RgbImage> frames = decoder.decodeFrames(file, indices, framePixelLimit(n, maxHeap));
         if (frames.size() != n) {
             throw new IllegalStateException("video decoder " + decoder.getClass().getName() + " returned " + frames.size()
                     + " frames of " + file + " for " + n + " indices");
@@ -170,6 +171,15 @@ public final class VideoFiles {
             throw new ImageDecodeException("video " + file + ": frames of " + info.width() + "x" + info.height() + " = "
                     + info.pixelsPerFrame() + " pixels exceed the limit of " + ImageDecoder.DEFAULT_MAX_PIXELS + " pixels");
         }
+    }
+
+    /**
+     * The pixels each of {@code nframes} decoded frames may have: Pillow's limit, and at most an equal share of half
+     * of {@code maxHeapBytes} ({@link #requireHeap}'s budget). The header's size passed that budget already; this
+     * bound holds it when a stream's frames grow past the size its header gives.
+     */
+    static long framePixelLimit(int nframes, long maxHeapBytes) {
+        return Math.min(ImageDecoder.DEFAULT_MAX_PIXELS, maxHeapBytes / 2 / (3L * nframes));
     }
 
     /** Refuses a sample whose decoded RGB frames would take more than half of {@code maxHeapBytes}. */

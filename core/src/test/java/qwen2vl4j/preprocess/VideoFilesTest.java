@@ -24,6 +24,7 @@ class VideoFilesTest {
     static final class FakeDecoder implements VideoFileDecoder {
         final VideoInfo info;
         final List<int[]> requests = new ArrayList<>();
+        final List<Long> pixelLimits = new ArrayList<>();
 
         FakeDecoder(VideoInfo info) {
             this.info = info;
@@ -42,6 +43,7 @@ class VideoFilesTest {
         @Override
         public List<RgbImage> decodeFrames(Path file, int[] frameIndices, long maxPixelsPerFrame) {
             requests.add(frameIndices.clone());
+            pixelLimits.add(maxPixelsPerFrame);
             List<RgbImage> out = new ArrayList<>();
             for (int i : frameIndices) out.add(frame(i));
             return out;
@@ -152,6 +154,23 @@ class VideoFilesTest {
                 () -> VideoFiles.requireHeap(Path.of("big.mp4"), uhd, 480, 4L << 30));
         assertTrue(e.getMessage().contains("big.mp4") && e.getMessage().contains("-Xmx"), e.getMessage());
         VideoFiles.requireHeap(Path.of("small.mp4"), new VideoInfo(20, 10, 64, 48, 2), 4, 4L << 30);
+    }
+
+    /** A stream whose frames grow past its header's size stays within the heap budget the header passed. */
+    @Test
+    void eachFrameGetsItsShareOfTheHeapBudget() throws IOException {
+        assertEquals(22_369_621L, VideoFiles.framePixelLimit(8, 1L << 30)); // (1 GiB / 2) / (3 bytes × 8 frames)
+        assertEquals(ImageDecoder.DEFAULT_MAX_PIXELS, VideoFiles.framePixelLimit(2, 1L << 40));
+        // the header's size passes requireHeap exactly when it is within the limit
+        VideoFiles.requireHeap(Path.of("fits.mp4"), new VideoInfo(8, 10, 22_369_621, 1, 0.8), 8, 1L << 30);
+        assertThrows(ImageDecodeException.class,
+                () -> VideoFiles.requireHeap(Path.of("over.mp4"), new VideoInfo(8, 10, 22_369_622, 1, 0.8), 8, 1L << 30));
+
+        Path clip = touch("clip.mp4");
+        FakeDecoder fake = new FakeDecoder(new VideoInfo(20, 10, 64, 48, 2));
+        VideoFiles.load(clip, null, fake);
+        int n = fake.requests.get(0).length;
+        assertEquals(List.of(VideoFiles.framePixelLimit(n, Runtime.getRuntime().maxMemory())), fake.pixelLimits);
     }
 
     @Test

@@ -214,6 +214,25 @@ class FfmpegVideoDecoderTest {
         assertRefused(file, "exceed the limit of 3000 pixels", () -> decoder.decodeFrames(file, new int[] {0}, 3000));
     }
 
+    /**
+     * A stream whose frames grow past its header's size is refused at that frame. This AVI (a fuzzer's mutation of a
+     * test clip) has a header of 6 frames of 64x48, but its stream holds 3 frames, the third 65x48, which then stands
+     * for the frames past the end.
+     */
+    @Test
+    void framesGrowingPastTheHeaderAndTheLimitAreRefused() throws Exception {
+        Path file = dir.resolve("grows.avi");
+        try (var in = FfmpegVideoDecoderTest.class.getResourceAsStream("VideoFuzzTestInputs/videoBytes/avi_frame_size_changes_mid_stream")) {
+            Files.copy(in, file);
+        }
+        VideoInfo info = decoder.probe(file);
+        assertEquals(64, info.width());
+        assertEquals(48, info.height());
+        assertEquals(65, decoder.decodeFrames(file, new int[] {5}, 65 * 48).get(0).width());
+        assertRefused(file, "frame 2 is 65x48 = 3120 pixels, more than its stream's header gave and over the limit of 3072 pixels",
+                () -> decoder.decodeFrames(file, new int[] {0, 3}, 64 * 48));
+    }
+
     @Test
     void badIndicesAreRefused() {
         Path file = clip(TestVideos.MP4_H264);
