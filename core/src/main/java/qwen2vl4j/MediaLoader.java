@@ -2,6 +2,7 @@ package qwen2vl4j;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.preprocess.ImageDecodeException;
@@ -9,6 +10,7 @@ import qwen2vl4j.preprocess.ImageDecoder;
 import qwen2vl4j.preprocess.ImageSources;
 import qwen2vl4j.preprocess.MediaInputException;
 import qwen2vl4j.preprocess.RgbImage;
+import qwen2vl4j.preprocess.VideoInfo;
 import qwen2vl4j.preprocess.VideoSources;
 import qwen2vl4j.preprocess.VisionOptions;
 
@@ -65,6 +67,14 @@ public final class MediaLoader {
      * ({@code fps} / {@code nframes}). Errors name the first frame's source, or the frame that failed.
      */
     public VideoSources.VideoInput video(List<MediaSource> frames, VisionOptions options) {
+        return video(frames, options, info -> {});
+    }
+
+    /**
+     * As {@link #video(List, VisionOptions)}; for a video file (one source), {@code beforeDecoding} gets what its
+     * probe found before any frame is decoded and may throw to refuse it (what it throws is passed on as it is).
+     */
+    public VideoSources.VideoInput video(List<MediaSource> frames, VisionOptions options, Consumer<VideoInfo> beforeDecoding) {
         if (frames.isEmpty()) throw new ImageDecodeException("no video given: pass a folder, a GIF, a video file or frame images");
         MediaSource source = frames.get(0);
         if (frames.size() > 1) {
@@ -72,10 +82,10 @@ public final class MediaLoader {
                     VideoSources.decodeFrames(frames, this::image, MediaLoader::name, decoder.maxPixels()), null));
         }
         return guard(source, () -> switch (source) {
-            case MediaSource.FileSource f -> VideoSources.load(List.of(f.path().toString()), options, decoder);
-            case MediaSource.BytesSource b -> VideoSources.load(b.bytes(), name(b), options, decoder);
+            case MediaSource.FileSource f -> VideoSources.load(List.of(f.path().toString()), options, decoder, beforeDecoding);
+            case MediaSource.BytesSource b -> VideoSources.load(b.bytes(), name(b), options, decoder, beforeDecoding);
             case MediaSource.UriSource u when u.uri().regionMatches(true, 0, "data:", 0, 5) ->
-                    VideoSources.load(ImageSources.dataUriBytes(u.uri()), name(u), options, decoder);
+                    VideoSources.load(ImageSources.dataUriBytes(u.uri()), name(u), options, decoder, beforeDecoding);
             case MediaSource.UriSource u -> throw new ImageDecodeException("video " + name(u)
                     + ": only files and data: URIs are read here; download it and pass its path");
             case MediaSource.BufferedImageSource bi -> new VideoSources.VideoInput(List.of(image(bi)), null);
@@ -99,8 +109,8 @@ public final class MediaLoader {
     static <T> T guard(MediaSource source, Supplier<T> step) {
         try {
             return step.get();
-        } catch (MediaInputException e) {
-            throw e;
+        } catch (MediaInputException | PromptTooLongException e) {
+            throw e; // named already, or a budget's refusal (a video's tokens counted from its header), not the medium's
         } catch (ImageDecodeException e) {
             throw new MediaInputException(name(source), e.getMessage(), e);
         } catch (IllegalArgumentException | ArithmeticException e) {

@@ -228,7 +228,8 @@ public final class Qwen2VLProcessor {
 
     /**
      * The tokens of one prompt against the context and the visual-token limit: text tokens first, then each image's
-     * and video's tokens as they are known (from headers; for a video file or GIF after decoding, before resizing).
+     * and video's tokens as they are known (from headers; a video file's also from its decoded frames, a GIF's only from
+     * them, before resizing).
      */
     private final class Budget {
         private final long textTokens;
@@ -248,6 +249,12 @@ public final class Qwen2VLProcessor {
         }
 
         void check() {
+            checkWith(0);
+        }
+
+        /** {@link #check} as if a video of {@code moreVideoTokens} were counted too (they are not added). */
+        void checkWith(long moreVideoTokens) {
+            long imageTokens = this.imageTokens, videoTokens = this.videoTokens + moreVideoTokens;
             long visual = imageTokens + videoTokens;
             long total = textTokens + visual;
             String counted = " (" + imageTokens + " for images, " + videoTokens + " for videos, " + textTokens + " for text)";
@@ -293,10 +300,14 @@ public final class Qwen2VLProcessor {
         return n;
     }
 
-    /** A video part's patches; its tokens are checked against the budget before its frames are resized. */
+    /**
+     * A video part's patches; its tokens are checked against the budget before its frames are resized, and a video
+     * file's also before they are decoded (from its header, which gives the same count unless its frames change size).
+     */
     private PixelValues video(ContentPart.Video video, VisionOptions options, Budget budget) {
         MediaSource first = video.frames().get(0);
-        VideoSources.VideoInput input = media.video(video.frames(), options);
+        VideoSources.VideoInput input = media.video(video.frames(), options, info -> budget.checkWith(
+                videoProcessor.videoTokens(info.frameCount(), info.height(), info.width(), info.fps(), options)));
         if (video.frames().size() == 1) {
             budget.video(MediaLoader.guard(first, () -> input.tokenCount(videoProcessor, options)));
             budget.check();

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.ServiceLoader;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Reads video files into sampled frames as qwen-vl-utils does: probe the file, choose
@@ -17,6 +18,8 @@ import java.util.Set;
  */
 public final class VideoFiles {
     /** File name endings taken for video files (compared in lower case). */
+    private static final Consumer<VideoInfo> NO_CHECK = info -> {};
+
     public static final Set<String> VIDEO_EXTENSIONS = Set.of(
             "mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ts", "m2ts", "3gp", "ogv", "flv", "wmv");
     /**
@@ -40,13 +43,18 @@ public final class VideoFiles {
      * deleted afterwards; {@code name} is used in messages.
      */
     public static SampledVideo load(byte[] bytes, String name, VisionOptions options) {
+        return load(bytes, name, options, NO_CHECK);
+    }
+
+    /** As {@link #load(byte[], String, VisionOptions)}, with {@code beforeDecoding} as in {@link #load(Path, VisionOptions, VideoFileDecoder, Consumer)}. */
+    public static SampledVideo load(byte[] bytes, String name, VisionOptions options, Consumer<VideoInfo> beforeDecoding) {
         String container = sniffContainer(bytes);
         if (container == null) throw new ImageDecodeException("video " + name + " is not a video file (MP4, MOV, WebM or AVI)");
         Path tmp = null;
         try {
             tmp = java.nio.file.Files.createTempFile("qwen2vl4j-video-", "." + container);
             java.nio.file.Files.write(tmp, bytes);
-            return load(tmp, options);
+            return load(tmp, options, beforeDecoding);
         } catch (ImageDecodeException e) {
             // the temporary file means nothing to the caller (and is a server's path): messages name the source
             if (e instanceof MediaInputException || e.getMessage() == null || !e.getMessage().contains(tmp.toString())) throw e;
@@ -125,8 +133,13 @@ public final class VideoFiles {
 
     /** Loads {@code file} with the installed decoder that accepts it; see {@link #load(Path, VisionOptions, VideoFileDecoder)}. */
     public static SampledVideo load(Path file, VisionOptions options) {
+        return load(file, options, NO_CHECK);
+    }
+
+    /** As {@link #load(Path, VisionOptions)}, with {@code beforeDecoding} as in {@link #load(Path, VisionOptions, VideoFileDecoder, Consumer)}. */
+    public static SampledVideo load(Path file, VisionOptions options, Consumer<VideoInfo> beforeDecoding) {
         requireFile(file);
-        return load(file, options, decoderFor(file));
+        return load(file, options, decoderFor(file), beforeDecoding);
     }
 
     /**
@@ -138,6 +151,15 @@ public final class VideoFiles {
      *                              or would need more than half the Java heap
      */
     public static SampledVideo load(Path file, VisionOptions options, VideoFileDecoder decoder) {
+        return load(file, options, decoder, NO_CHECK);
+    }
+
+    /**
+     * As {@link #load(Path, VisionOptions, VideoFileDecoder)}, calling {@code beforeDecoding} with what the probe
+     * found once the sample is chosen and checked, before any frame is decoded: a caller counts the video's tokens
+     * from it and may throw to refuse the video without decoding it.
+     */
+    public static SampledVideo load(Path file, VisionOptions options, VideoFileDecoder decoder, Consumer<VideoInfo> beforeDecoding) {
         requireFile(file);
         VideoInfo info = decoder.probe(file);
         if (info.frameCount() == 0) throw new ImageDecodeException("video " + file + " has no video frames");
@@ -150,6 +172,7 @@ public final class VideoFiles {
         requirePixelLimit(file, info);
         long maxHeap = Runtime.getRuntime().maxMemory();
         requireHeap(file, info, n, maxHeap);
+        beforeDecoding.accept(info);
         int[] indices = FrameSampling.frameIndices(info.frameCount(), n);
         List<RgbImage> frames = decoder.decodeFrames(file, indices, framePixelLimit(n, maxHeap));
         if (frames.size() != n) {

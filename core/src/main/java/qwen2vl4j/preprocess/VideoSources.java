@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -80,11 +81,19 @@ public final class VideoSources {
      * @throws ImageDecodeException for an empty list or folder, or a frame or file that cannot be decoded
      */
     public static VideoInput load(List<String> sources, VisionOptions options, ImageDecoder decoder) {
+        return load(sources, options, decoder, info -> {});
+    }
+
+    /**
+     * As {@link #load(List, VisionOptions, ImageDecoder)}; a video file's probe is given to {@code beforeDecoding}
+     * before its frames are decoded ({@link VideoFiles#load(Path, VisionOptions, VideoFileDecoder, Consumer)}).
+     */
+    public static VideoInput load(List<String> sources, VisionOptions options, ImageDecoder decoder, Consumer<VideoInfo> beforeDecoding) {
         if (sources == null || sources.isEmpty()) throw new ImageDecodeException("no video given: pass a folder, a GIF or frame files");
         if (sources.size() == 1) {
             Path p = ImageSources.toPath(sources.get(0));
             if (Files.isDirectory(p)) return new VideoInput(decodeAll(framesInFolder(p), decoder), null);
-            if (VideoFiles.isVideoFile(p)) return VideoInput.of(VideoFiles.load(p, options));
+            if (VideoFiles.isVideoFile(p)) return VideoInput.of(VideoFiles.load(p, options, beforeDecoding));
             if (extension(p).equals("gif")) return animation(decoder.decodeAnimation(p));
             checkFrameImage(p); // else one frame image: a one-frame video
         }
@@ -126,8 +135,13 @@ public final class VideoSources {
      * @throws ImageDecodeException when the bytes are none of these or cannot be decoded
      */
     public static VideoInput load(byte[] bytes, String name, VisionOptions options, ImageDecoder decoder) {
+        return load(bytes, name, options, decoder, info -> {});
+    }
+
+    /** As {@link #load(byte[], String, VisionOptions, ImageDecoder)}, with {@code beforeDecoding} as in {@link #load(List, VisionOptions, ImageDecoder, Consumer)}. */
+    public static VideoInput load(byte[] bytes, String name, VisionOptions options, ImageDecoder decoder, Consumer<VideoInfo> beforeDecoding) {
         if (bytes == null || bytes.length == 0) throw new ImageDecodeException("video " + name + " is empty (0 bytes)");
-        if (VideoFiles.sniffContainer(bytes) != null) return VideoInput.of(VideoFiles.load(bytes, name, options));
+        if (VideoFiles.sniffContainer(bytes) != null) return VideoInput.of(VideoFiles.load(bytes, name, options, beforeDecoding));
         if (!ImageDecoder.isImage(bytes)) {
             throw new ImageDecodeException("video " + name + " is not a video file (MP4, MOV, WebM, MKV or AVI), an animated GIF"
                     + " or a frame image (first bytes " + ImageDecoder.firstBytes(bytes) + ")");
