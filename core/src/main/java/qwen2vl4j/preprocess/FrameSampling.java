@@ -38,6 +38,10 @@ public final class FrameSampling {
             n = Math.min(Math.max(n, minFrames), maxFrames);
             n = Math.rint(n / FRAME_FACTOR) * FRAME_FACTOR;
         }
+        if (totalFrames < FRAME_FACTOR) {
+            throw new IllegalArgumentException("a video needs at least " + FRAME_FACTOR + " frames, this one has " + totalFrames
+                    + " (send a single frame as an image)");
+        }
         if (!(n >= FRAME_FACTOR && n <= totalFrames)) {
             throw new IllegalArgumentException("nframes should be in the interval [" + FRAME_FACTOR + ", " + totalFrames
                     + "], found " + (long) n + " (the video has " + totalFrames + " frames)");

@@ -143,7 +143,12 @@ class VideoFilesTest {
         assertTrue(e2.getMessage().contains(clip + " has no video frames"), e2.getMessage());
         FakeDecoder oneFrame = new FakeDecoder(new VideoInfo(1, 10, 8, 8, 0.1));
         ImageDecodeException e3 = assertThrows(ImageDecodeException.class, () -> VideoFiles.load(clip, null, oneFrame));
-        assertTrue(e3.getMessage().contains(clip.toString()) && e3.getMessage().contains("nframes"), e3.getMessage());
+        assertTrue(e3.getMessage().contains(clip + ": a video needs at least 2 frames, this one has 1 (send a single frame as an image)"),
+                e3.getMessage());
+        FakeDecoder twenty = new FakeDecoder(new VideoInfo(20, 10, 8, 8, 2));
+        ImageDecodeException e4 = assertThrows(ImageDecodeException.class,
+                () -> VideoFiles.load(clip, new VisionOptions(null, null, null, null, null, 24), twenty));
+        assertTrue(e4.getMessage().contains("nframes should be in the interval [2, 20], found 24 (the video has 20 frames)"), e4.getMessage());
         assertTrue(empty.requests.isEmpty() && oneFrame.requests.isEmpty(), "nothing decoded");
     }
 
