@@ -8,13 +8,15 @@ import qwen2vl4j.generate.TokenListener;
 /**
  * What {@code run} and {@code chat} show on stderr while they work before the first token: one line when the media
  * cost more than {@link #WARN_TOKENS} visual tokens (with how to lower that), and on a terminal a progress line
- * for the vision encode (per block) and for a prefill longer than one 512-token piece, each with an estimate of
+ * for a video file's decoding, the vision encode (per block) and a prefill longer than one 512-token piece, each with an estimate of
  * the time left, rewritten in place and cleared before the answer streams.
  */
 final class ProgressLine implements GenerationProgress {
     /** Above this many visual tokens the vision encode takes long on a CPU, and {@code run} / {@code chat} say so. */
     static final int WARN_TOKENS = 4096;
     private static final long REDRAW_NANOS = 100_000_000L;
+    /** Video files of at most this many frames (up to the last sampled one) decode too fast to show. */
+    static final int SHORT_VIDEO_FRAMES = 64;
 
     private final PrintWriter err;
     private final boolean live;
@@ -57,16 +59,18 @@ final class ProgressLine implements GenerationProgress {
                 err.flush();
             }
         }
-        if (!live || stage == Stage.PREFILL && total <= 512) return;
+        if (!live || stage == Stage.PREFILL && total <= 512 || stage == Stage.VIDEO && total <= SHORT_VIDEO_FRAMES) return;
         if (done == total) {
             clear();
             return;
         }
         if (done > 0 && now - lastDraw < REDRAW_NANOS) return;
         lastDraw = now;
-        String what = stage == Stage.VISION
-                ? "vision encode (" + tokens + " tokens): block " + done + "/" + total
-                : "prefill: " + done + "/" + total + " tokens";
+        String what = switch (stage) {
+            case VIDEO -> "decoding video: frame " + done + "/" + total;
+            case VISION -> "vision encode (" + tokens + " tokens): block " + done + "/" + total;
+            case PREFILL -> "prefill: " + done + "/" + total + " tokens";
+        };
         String eta = done == 0 ? "" : ", " + seconds((now - stageStart) / (double) done * (total - done)) + " left";
         err.print("\r\033[2K" + what + eta);
         err.flush();

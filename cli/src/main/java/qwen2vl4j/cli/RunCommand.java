@@ -99,10 +99,16 @@ public final class RunCommand implements Callable<Integer> {
         try (Qwen2VL qwen = Qwen2VL.load(folder, load.toLoadOptions(folder))) {
             SamplingParams params = sampling.apply(qwen.defaultParams());
             long start = System.nanoTime();
-            // prepared once, as Qwen2VL.generate(messages, ..) does: answered, and its image sizes scale the boxes
-            ModelInputs inputs = qwen.processor().process(messages, true, false);
-            double preprocessMillis = (System.nanoTime() - start) / 1e6;
             ProgressLine progress = ProgressLine.forCommand(spec.commandLine().getErr(), quiet);
+            // prepared once, as Qwen2VL.generate(messages, ..) does: answered, and its image sizes scale the boxes
+            ModelInputs inputs;
+            try {
+                List<Message> request = messages;
+                inputs = GenerationProgress.during(progress, () -> qwen.processor().process(request, true, false));
+            } finally {
+                progress.clear();
+            }
+            double preprocessMillis = (System.nanoTime() - start) / 1e6;
             if (format == Format.json) {
                 GenerationResult r;
                 try {

@@ -61,7 +61,8 @@ public final class ServeCommand implements Callable<Integer> {
     int bodyTimeout;
 
     @Option(names = "--request-timeout", defaultValue = "600", paramLabel = "SECONDS",
-            description = "longest generation; the answer then ends with finish_reason length (default: ${DEFAULT-VALUE})")
+            description = "longest generation; the answer then ends with finish_reason length (a video file still being decoded "
+                    + "is refused with a 408) (default: ${DEFAULT-VALUE})")
     int requestTimeout;
 
     @Option(names = "--max-media", defaultValue = "16", paramLabel = "N", description = "most images and videos per request (default: ${DEFAULT-VALUE})")

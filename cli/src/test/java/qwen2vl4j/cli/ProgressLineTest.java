@@ -42,6 +42,21 @@ class ProgressLineTest {
     }
 
     @Test
+    void aLongVideoFilesDecodingIsDrawnAndAShortOneIsNot() {
+        ProgressLine p = line(true, true);
+        p.progress(Stage.VIDEO, 0, 64, 0);
+        p.progress(Stage.VIDEO, 32, 64, 0);
+        p.progress(Stage.VIDEO, 64, 64, 0);
+        assertEquals("", out.toString());
+        p.progress(Stage.VIDEO, 0, 900, 0);
+        now[0] = 1_000_000_000L;
+        p.progress(Stage.VIDEO, 300, 900, 0);                 // 1 s for 300 frames: 2 s for the other 600
+        p.progress(Stage.VIDEO, 900, 900, 0);
+        String clear = "\r\033[2K";
+        assertEquals(clear + "decoding video: frame 0/900" + clear + "decoding video: frame 300/900, 2.0 s left" + clear, out.toString());
+    }
+
+    @Test
     void costlyMediaAreAnnouncedOnceAndNothingElseWhenNotLive() {
         ProgressLine p = line(false, true);
         p.progress(Stage.VISION, 0, 32, 5120);

@@ -16,7 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
 class VideoInfoCommandTest {
     /** 30 grey frames of 56x42 at 15 fps, VP8 in WebM. */
     private static Path writeWebm(Path dir) throws Exception {
-        Path file = dir.resolve("grey.webm");
+        return writeWebm(dir, 30);
+    }
+
+    /** {@code frames} grey frames (level 8 × i) of 56x42 at 15 fps, VP8 in WebM. */
+    static Path writeWebm(Path dir, int frames) throws Exception {
+        Path file = dir.resolve("grey" + frames + ".webm");
         avutil.av_log_set_level(avutil.AV_LOG_QUIET);
         try (FFmpegFrameRecorder recorder = new FFmpegFrameRecorder(file.toFile(), 56, 42, 0)) {
             recorder.setFormat("webm");
@@ -24,7 +29,7 @@ class VideoInfoCommandTest {
             recorder.setPixelFormat(avutil.AV_PIX_FMT_YUV420P);
             recorder.setFrameRate(15);
             recorder.start();
-            for (int i = 0; i < 30; i++) {
+            for (int i = 0; i < frames; i++) {
                 Frame f = new Frame(56, 42, Frame.DEPTH_UBYTE, 3);
                 ByteBuffer buf = (ByteBuffer) f.image[0];
                 while (buf.hasRemaining()) buf.put((byte) (i * 8));

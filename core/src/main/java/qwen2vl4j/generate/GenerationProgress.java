@@ -3,8 +3,8 @@ package qwen2vl4j.generate;
 import java.util.function.Supplier;
 
 /**
- * Progress of the long steps before the first token: the vision tower reports after each block, the prefill after
- * each piece of at most 512 tokens. A listener is bound to the calling thread for the length of one call
+ * Progress of the long steps before the first token: a video file's decoding reports every few frames (from the
+ * video module), the vision tower after each block, the prefill after each piece of at most 512 tokens. A listener is bound to the calling thread for the length of one call
  * ({@link #during}); the model reports on that thread, between its steps, so a listener may print, send or throw
  * (an exception ends the work). Nothing is reported when no listener is bound.
  *
@@ -17,6 +17,11 @@ import java.util.function.Supplier;
 public interface GenerationProgress {
     /** The step being reported. */
     enum Stage {
+        /**
+         * A video file's frames being decoded: {@code done} of {@code total} frames read, from its start to its last
+         * sampled frame (every frame is decoded, the sampled ones kept); {@code tokens} is 0.
+         */
+        VIDEO,
         /** The vision tower: {@code done} of {@code total} blocks; {@code tokens} visual tokens it produces. */
         VISION,
         /** The prompt's prefill: {@code done} of {@code total} tokens; {@code tokens} = {@code total}. */

@@ -110,11 +110,26 @@ final class ChatCompletions {
         }
     }
 
+    /**
+     * The request's model inputs. A video file's decoding reports every few frames, and stops there once the request's
+     * time limit has passed: a 408, where a generation at its limit ends with what it has (nothing is generated yet).
+     */
+    private ModelInputs prepare(ChatRequest request, long receivedNanos) {
+        long deadline = receivedNanos + options.requestTimeout().toNanos();
+        GenerationProgress timeLimit = (stage, done, total, tokens) -> {
+            if (System.nanoTime() > deadline) {
+                throw Http.requestTimeout("the request's video was still being decoded (frame " + done + " of " + total
+                        + ") at its time limit of " + options.requestTimeout().toSeconds() + " s (the server's --request-timeout)");
+            }
+        };
+        return GenerationProgress.during(timeLimit, () -> engine.prepare(request.messages()));
+    }
+
     /** Answers; returns the HTTP status sent (499 when the client went away mid-stream). */
     int handle(HttpExchange exchange, byte[] body, long receivedNanos) throws IOException {
         ChatRequest request = parser.parse(Http.parseJson(body));
         try (Admission.Ticket ticket = admission.enter()) {
-            ModelInputs inputs = engine.prepare(request.messages());
+            ModelInputs inputs = prepare(request, receivedNanos);
             metrics.prompt(inputs.ids().length, inputs.imageTokens(), inputs.videoTokens());
             String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
             long created = System.currentTimeMillis() / 1000;
@@ -216,9 +231,11 @@ final class ChatCompletions {
             long now = System.nanoTime();
             if (done > 0 && done < total && now - last[0] < PROGRESS_NANOS) return;
             last[0] = now;
-            String text = stage == GenerationProgress.Stage.VISION
-                    ? "progress vision " + done + "/" + total + " blocks (" + tokens + " tokens)"
-                    : "progress prefill " + done + "/" + total + " tokens";
+            String text = switch (stage) {
+                case VIDEO -> "progress video " + done + "/" + total + " frames";
+                case VISION -> "progress vision " + done + "/" + total + " blocks (" + tokens + " tokens)";
+                case PREFILL -> "progress prefill " + done + "/" + total + " tokens";
+            };
             try {
                 sse.comment(text);
             } catch (IOException e) {

@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param maxBodyBytes         largest request body; larger ones get 413
  * @param bodyTimeout          longest time to receive a request body; slower clients are cut off
  * @param writeTimeout         longest time one streamed event may take to send; a client that stops reading is cut off
- * @param requestTimeout       longest generation: at this limit the answer ends with finish_reason "length"
+ * @param requestTimeout       longest generation: at this limit the answer ends with finish_reason "length" (a video
+ *                             file still being decoded then is refused with a 408)
  * @param maxMediaItems        most images and videos in one request
  * @param allowRemoteMedia     fetch {@code http(s)} image URLs (never from loopback or private addresses)
  * @param maxRemoteMediaBytes  largest remote file

@@ -16,6 +16,7 @@ import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.FrameGrabber;
+import qwen2vl4j.generate.GenerationProgress;
 import qwen2vl4j.preprocess.ImageDecodeException;
 import qwen2vl4j.preprocess.RgbImage;
 import qwen2vl4j.preprocess.VideoFileDecoder;
@@ -29,6 +30,9 @@ import qwen2vl4j.preprocess.VideoInfo;
  * {@code qwen2vl4j-video} module.
  */
 public final class FfmpegVideoDecoder implements VideoFileDecoder {
+    /** Frames read between two {@link GenerationProgress} reports. */
+    static final int PROGRESS_FRAMES = 16;
+
     /** Public for {@link java.util.ServiceLoader}. */
     public FfmpegVideoDecoder() {}
 
@@ -84,13 +88,17 @@ public final class FfmpegVideoDecoder implements VideoFileDecoder {
     /**
      * Reads frames from the start until the last of {@code wanted} (sorted, distinct) or the end of the stream,
      * converting only the wanted ones into {@code into}. Each frame is grabbed once, so this ends after at most
-     * {@code wanted[last] + 1} grabs. Returns the number of frames read.
+     * {@code wanted[last] + 1} grabs, reported as {@link GenerationProgress.Stage#VIDEO} progress. Returns the number of
+     * frames read.
      */
     private static int decodePass(Path file, int[] wanted, long maxPixelsPerFrame, Map<Integer, RgbImage> into) {
         try (FFmpegFrameGrabber grabber = open(file)) {
             requirePixels(file, grabber.getImageWidth(), grabber.getImageHeight(), maxPixelsPerFrame);
-            int next = 0, index = 0;
-            for (; index <= wanted[wanted.length - 1]; index++) {
+            int next = 0, index = 0, total = wanted[wanted.length - 1] + 1;
+            // a listener may show this or stop it by throwing (a server's time limit); the grabber is closed either way
+            GenerationProgress.report(GenerationProgress.Stage.VIDEO, 0, total, 0);
+            for (; index < total; index++) {
+                if (index > 0 && index % PROGRESS_FRAMES == 0) GenerationProgress.report(GenerationProgress.Stage.VIDEO, index, total, 0);
                 boolean keep = index == wanted[next];
                 Frame frame = grabber.grabFrame(false, true, keep, false, false);
                 if (frame == null) break;
@@ -105,6 +113,7 @@ public final class FfmpegVideoDecoder implements VideoFileDecoder {
                     next++;
                 }
             }
+            GenerationProgress.report(GenerationProgress.Stage.VIDEO, total, total, 0);
             return index;
         } catch (FrameGrabber.Exception e) {
             throw unreadable(file, e);

@@ -3,11 +3,13 @@ package qwen2vl4j.video;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import qwen2vl4j.generate.GenerationProgress;
 import qwen2vl4j.preprocess.FrameSampling;
 import qwen2vl4j.preprocess.ImageDecodeException;
 import qwen2vl4j.preprocess.PixelValues;
@@ -231,6 +234,25 @@ class FfmpegVideoDecoderTest {
         assertEquals(65, decoder.decodeFrames(file, new int[] {5}, 65 * 48).get(0).width());
         assertRefused(file, "frame 2 is 65x48 = 3120 pixels, more than its stream's header gave and over the limit of 3072 pixels",
                 () -> decoder.decodeFrames(file, new int[] {0, 3}, 64 * 48));
+    }
+
+    /** Decoding reports its frames to the bound listener, which can stop it by throwing (as a server's time limit does). */
+    @Test
+    void decodingReportsItsProgressAndAListenerCanStopIt() {
+        Path file = clip(TestVideos.MP4_H264);
+        List<String> reports = new ArrayList<>();
+        GenerationProgress collect = (stage, done, total, tokens) -> reports.add(stage + " " + done + "/" + total + " " + tokens);
+        List<RgbImage> frames = GenerationProgress.during(collect, () -> decoder.decodeFrames(file, new int[] {0, FRAMES - 1}, Long.MAX_VALUE));
+        assertIsFrame(FRAMES - 1, frames.get(1), "last frame");
+        assertEquals(List.of("VIDEO 0/20 0", "VIDEO 16/20 0", "VIDEO 20/20 0"), reports);
+
+        RuntimeException stop = new RuntimeException("time is up");
+        GenerationProgress limit = (stage, done, total, tokens) -> {
+            if (done >= 16) throw stop;
+        };
+        assertSame(stop, assertThrows(RuntimeException.class,
+                () -> GenerationProgress.during(limit, () -> decoder.decodeFrames(file, new int[] {FRAMES - 1}, Long.MAX_VALUE))));
+        assertIsFrame(FRAMES - 1, decoder.decodeFrames(file, new int[] {FRAMES - 1}, Long.MAX_VALUE).get(0), "decoded again afterwards");
     }
 
     @Test
