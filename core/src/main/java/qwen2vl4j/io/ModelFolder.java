@@ -33,6 +33,15 @@ public final class ModelFolder {
         if (Files.isDirectory(asPath)) {
             return checkHasModel(asPath);
         }
+        if (Files.isRegularFile(asPath)) {
+            Path parent = asPath.toAbsolutePath().getParent();
+            throw new ModelLoadException("model " + model + " is a file, not a model folder: "
+                    + (model.toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")
+                            ? "GGUF files are not read; pass the Hugging Face model folder (config.json, *.safetensors, tokenizer.json),"
+                                    + " which the quantize command turns into Q8_0 or Q4_0"
+                            : "pass the folder that holds config.json, the *.safetensors files and tokenizer.json"
+                                    + (Files.isRegularFile(parent.resolve("config.json")) ? " (" + parent + "?)" : "")));
+        }
         if (!REPO_ID.matcher(model).matches() || model.startsWith(".") || model.startsWith("/")) {
             throw new ModelLoadException("model folder " + model + " does not exist");
         }

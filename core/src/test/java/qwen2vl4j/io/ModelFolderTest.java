@@ -56,6 +56,18 @@ class ModelFolderTest {
     }
 
     @Test
+    void aFileIsRefusedAsNoFolder() throws Exception {
+        Path config = Fixtures.tinyModel().resolve("config.json");
+        String m = assertThrows(ModelLoadException.class, () -> ModelFolder.resolve(config.toString(), Map.of(), tmp)).getMessage();
+        assertEquals("model " + config + " is a file, not a model folder: pass the folder that holds config.json, the *.safetensors"
+                + " files and tokenizer.json (" + config.toAbsolutePath().getParent() + "?)", m);
+        Path gguf = Files.writeString(tmp.resolve("qwen2-vl-2b-q4_0.gguf"), "GGUF");
+        String g = assertThrows(ModelLoadException.class, () -> ModelFolder.resolve(gguf.toString(), Map.of(), tmp)).getMessage();
+        assertTrue(g.contains("is a file, not a model folder: GGUF files are not read; pass the Hugging Face model folder"), g);
+        assertTrue(!g.contains("?)"), "no folder is suggested where it holds no config.json: " + g);
+    }
+
+    @Test
     void folderWithoutConfig() throws Exception {
         Path empty = tmp.resolve("empty");
         Files.createDirectories(empty);
