@@ -14,6 +14,7 @@ import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
 import qwen2vl4j.chat.Messages;
+import qwen2vl4j.io.Json;
 
 /**
  * Reads the {@code --messages} file: a JSON array of chat messages (or {@code {"messages": [...]}}). Relative
@@ -56,9 +57,7 @@ final class MessageFiles {
         try {
             return JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            var at = e.getLocation();
-            throw new IllegalArgumentException(file + ": invalid JSON" + (at == null ? "" : " at line " + at.getLineNr()
-                    + ", column " + at.getColumnNr()) + ": " + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+            throw new IllegalArgumentException(file + ": invalid JSON" + Json.errorDetail(e), e);
         }
     }
 

@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
 import qwen2vl4j.chat.ChatTemplate;
 import qwen2vl4j.chat.jinja.TemplateException;
 import qwen2vl4j.hub.ModelResolver;
+import qwen2vl4j.io.Json;
 
 /**
  * {@code qwen2vl4j template --model M}: reads {@code {"messages": [...], "add_generation_prompt": true, ...}} from
@@ -56,10 +57,11 @@ public final class TemplateCommand implements Callable<Integer> {
         try {
             request = JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(text);   // one object, nothing after it
         } catch (JsonProcessingException e) {
-            var at = e.getLocation();
-            throw new IllegalArgumentException("stdin: invalid JSON" + (at == null ? "" : " at line " + at.getLineNr()
-                    + ", column " + at.getColumnNr()) + ": " + (e.getOriginalMessage().startsWith("Trailing token")
-                    ? "more after the request object (give one JSON object)" : e.getOriginalMessage().lines().findFirst().orElse("")), e);
+            String detail = Json.errorDetail(e);
+            if (e.getOriginalMessage().startsWith("Trailing token")) {
+                detail = detail.substring(0, detail.indexOf(": ")) + ": more after the request object (give one JSON object)";
+            }
+            throw new IllegalArgumentException("stdin: invalid JSON" + detail, e);
         }
         if (request == null || !request.isObject()) {
             throw new IllegalArgumentException("stdin: expected one JSON object {\"messages\": [...], ...}, found "

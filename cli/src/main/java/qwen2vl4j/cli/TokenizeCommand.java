@@ -16,6 +16,7 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import qwen2vl4j.hub.ModelResolver;
+import qwen2vl4j.io.Json;
 import qwen2vl4j.tokenizer.Tokenizer;
 
 /**
@@ -103,7 +104,7 @@ public final class TokenizeCommand implements Runnable {
             if (node == null || node.isMissingNode()) throw new IllegalArgumentException("input line " + lineNo + ": empty line, expected JSON");
             return node;
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("input line " + lineNo + ": not valid JSON: " + e.getOriginalMessage());
+            throw new IllegalArgumentException("input line " + lineNo + ": not valid JSON" + Json.errorDetail(e));
         }
     }
 

@@ -83,7 +83,7 @@ public record PreprocessorConfig(long minPixels, long maxPixels, int patchSize, 
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(file + " does not exist");
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + " is not valid JSON: " + e.getOriginalMessage());
+            throw new IllegalArgumentException(file + " is not valid JSON" + qwen2vl4j.io.Json.errorDetail(e));
         } catch (IOException e) {
             throw new IllegalArgumentException(file + " cannot be read: " + e.getMessage());
         }

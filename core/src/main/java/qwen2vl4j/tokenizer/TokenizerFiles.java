@@ -263,9 +263,7 @@ final class TokenizerFiles {
     }
 
     private static ModelLoadException malformed(Path file, JsonProcessingException e) {
-        var loc = e.getLocation();
-        String at = loc == null ? "" : " at line " + loc.getLineNr() + " column " + loc.getColumnNr();
-        return new ModelLoadException("malformed JSON in " + file + at + ": " + e.getOriginalMessage(), e);
+        return new ModelLoadException("malformed JSON in " + file + qwen2vl4j.io.Json.errorDetail(e), e);
     }
 
     private static JsonNode requireObject(JsonNode node, Path file, String field) {

@@ -131,20 +131,10 @@ final class Http {
         try {
             return JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw ApiException.badRequest(null, "malformed JSON" + where + ": " + withoutJacksonHints(e.getOriginalMessage()));
+            throw ApiException.badRequest(null, "malformed JSON" + qwen2vl4j.io.Json.errorDetail(e));
         } catch (IOException e) {
-            throw ApiException.badRequest(null, "malformed JSON: " + withoutJacksonHints(e.getMessage()));
+            throw ApiException.badRequest(null, "malformed JSON: " + e.getMessage());
         }
-    }
-
-    /**
-     * Jackson's message without its advice to the programmer (": enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to
-     * allow", ", from `StreamReadConstraints.getMaxNestingDepth()`"), which a client cannot act on.
-     */
-    static String withoutJacksonHints(String message) {
-        String m = String.valueOf(message).replaceAll(":? ?enable `[^`]*` to allow", "").replaceAll(", from `[^`]*`", "");
-        return m.startsWith("Non-standard token") ? m + " (JSON numbers are finite: no NaN or Infinity)" : m;
     }
 
     static void sendJson(HttpExchange exchange, int status, Object body) throws IOException {

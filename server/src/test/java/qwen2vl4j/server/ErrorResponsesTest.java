@@ -173,7 +173,10 @@ class ErrorResponsesTest {
         assertEquals(ServerFixture.expected(List.of(Message.user("Hello there")), 5).text(), ServerFixture.answerText(r.body()));
     }
 
-    /** Malformed JSON is reported without Jackson's advice to programmers ("enable `JsonReadFeature...` to allow"). */
+    /**
+     * Malformed JSON is reported without Jackson's advice to programmers ("enable `JsonReadFeature...` to allow") or its
+     * redacted source ("start marker at [Source: REDACTED ...]").
+     */
     @Test
     void malformedJsonIsReportedWithoutJacksonInternals() {
         JsonNode e = assertError(chat("[".repeat(2000) + "]".repeat(2000)), 400, null);
@@ -184,6 +187,9 @@ class ErrorResponsesTest {
         e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":+1}"), 400, null);
         assertEquals("malformed JSON at line 1, column 61: Unexpected character ('+' (code 43)) in numeric value: JSON spec does not "
                 + "allow numbers to have plus signs", e.get("message").asText());
+        e = assertError(chat("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}"), 400, null);   // a body cut short
+        assertEquals("malformed JSON at line 1, column 44: Unexpected end-of-input: expected close marker for Array (opened at line 1,"
+                + " column 13)", e.get("message").asText());
     }
 
     /** Options that only mean something together are refused, naming the field, rather than one being dropped. */

@@ -100,7 +100,7 @@ final class BatchInputs {
             try {
                 node = json.readTree(line);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalArgumentException(where + ": not a JSON object: " + e.getOriginalMessage());
+                throw new IllegalArgumentException(where + ": not a JSON object" + qwen2vl4j.io.Json.errorDetail(e));
             }
             if (!node.isObject() || !node.path("path").isTextual()) {
                 throw new IllegalArgumentException(where + ": needs a \"path\" string (and optionally a \"prompt\" string), found " + line);

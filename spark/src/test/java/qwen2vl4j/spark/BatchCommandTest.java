@@ -100,7 +100,10 @@ class BatchCommandTest {
         Path images = Files.createDirectories(tmp.resolve("images"));
         Files.copy(Path.of(System.getProperty("fixtures.dir", "../fixtures"), "images", "tiny_20x30.png"), images.resolve("a.png"));
         String model = SparkFixture.tinyModel(), in = images.toString();
+        Path cut = Files.writeString(tmp.resolve("cut.jsonl"), "{\"path\": \"a.png\"}\n{\"path\": \"b.png\"\n");
         String[][] cases = {
+                {"--input", cut.toString(), cut + " line 2: not a JSON object at line 1, column 17: Unexpected end-of-input: expected close"
+                        + " marker for Object (opened at line 1, column 1)"},
                 {"--input", "", "--input must name a folder, a glob, a .jsonl file or an image, found ''"},
                 {"--input", tmp + "/[", "--input " + tmp + "/[: not a valid glob: Missing '"},
                 {"--master", "bogus://x", "--master must be local, local[N], local[*], spark://HOST:PORT, yarn or k8s://URL, found 'bogus://x'"},
