@@ -8,8 +8,8 @@ import qwen2vl4j.generate.TokenListener;
 /**
  * What {@code run} and {@code chat} show on stderr while they work before the first token: one line when the media
  * cost more than {@link #WARN_TOKENS} visual tokens (with how to lower that), and on a terminal a progress line
- * for a video file's decoding, the vision encode (per block) and a prefill longer than one 512-token piece, each with an estimate of
- * the time left, rewritten in place and cleared before the answer streams.
+ * for a video file's decoding, the vision encode (per block) and a prefill longer than one 512-token piece, each with
+ * an estimate of the time left, rewritten in place and cleared before the answer streams.
  */
 final class ProgressLine implements GenerationProgress {
     /** Above this many visual tokens the vision encode takes long on a CPU, and {@code run} / {@code chat} say so. */

@@ -4,9 +4,9 @@ import java.util.function.Supplier;
 
 /**
  * Progress of the long steps before the first token: a video file's decoding reports every few frames (from the
- * video module), the vision tower after each block, the prefill after each piece of at most 512 tokens. A listener is bound to the calling thread for the length of one call
- * ({@link #during}); the model reports on that thread, between its steps, so a listener may print, send or throw
- * (an exception ends the work). Nothing is reported when no listener is bound.
+ * video module), the vision tower after each block, the prefill after each piece of at most 512 tokens. A listener
+ * is bound to the calling thread for the length of one call ({@link #during}); the model reports on that thread,
+ * between its steps, so a listener may print, send or throw (an exception ends the work). Nothing is reported when no listener is bound.
  *
  * <pre>{@code
  * GenerationResult r = GenerationProgress.during((stage, done, total, tokens) -> System.err.printf("%s %d/%d%n", stage, done, total),

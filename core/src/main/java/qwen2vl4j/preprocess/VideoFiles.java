@@ -18,10 +18,10 @@ import java.util.function.Consumer;
  */
 public final class VideoFiles {
     /** File name endings taken for video files (compared in lower case). */
-    private static final Consumer<VideoInfo> NO_CHECK = info -> {};
-
     public static final Set<String> VIDEO_EXTENSIONS = Set.of(
             "mp4", "m4v", "mov", "webm", "mkv", "avi", "mpg", "mpeg", "ts", "m2ts", "3gp", "ogv", "flv", "wmv");
+    /** The {@code beforeDecoding} of the loads that check nothing between the probe and the decoding. */
+    private static final Consumer<VideoInfo> NO_CHECK = info -> {};
     /**
      * The container of a video held in memory, from its first bytes: {@code "mp4"} (ISO media: MP4, M4V, and
      * QuickTime with an {@code ftyp} box), {@code "mov"} (older QuickTime), {@code "webm"} (Matroska / WebM) or
