@@ -22,11 +22,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import qwen2vl4j.chat.ContentPart;
+import qwen2vl4j.chat.MediaSource;
 import qwen2vl4j.chat.Message;
 
 /**
- * Loopback soak: clients mixing valid (plain and streaming), malformed, oversized, disconnecting and slow requests
- * against the tiny model for {@code -Dsoak.seconds} (default 60; {@code bin/soak} runs 20 minutes). Every valid
+ * Loopback soak: clients mixing valid (plain and streaming, text, an image, an animated GIF as a video), malformed,
+ * oversized, undecodable, disconnecting and slow requests against the tiny model for {@code -Dsoak.seconds} (default 60; {@code bin/soak} runs 20 minutes). Every valid
  * answer must be the library's own, every bad request must get its status, and afterwards the server must be idle with
  * no more threads or open files than before.
  */
@@ -38,6 +40,9 @@ class SoakTest {
     void mixedClientsLeaveNoTrace() throws Exception {
         long seconds = Long.getLong("soak.seconds", 60);
         String expected = ServerFixture.expected(List.of(Message.user(HELLO)), 4).text();
+        String imageExpected = ServerFixture.expected(List.of(media(new ContentPart.Image(new MediaSource.BytesSource(IMAGE, "i")))), 4).text();
+        String videoExpected = ServerFixture.expected(List.of(media(new ContentPart.Video(List.of(new MediaSource.BytesSource(GIF, "v")),
+                Map.of()))), 4).text();
         ServerOptions.Builder options = ServerOptions.builder().maxConcurrency(2).queue(64).maxBodyBytes(64 * 1024)
                 .bodyTimeout(Duration.ofSeconds(1)).headerTimeout(Duration.ofSeconds(1)).writeTimeout(Duration.ofSeconds(2));
         try (ServerFixture f = new ServerFixture(options)) {
@@ -53,10 +58,16 @@ class SoakTest {
                 Random random = new Random(c);
                 running.add(clients.submit(() -> {
                     while (System.nanoTime() < end) {
-                        int kind = random.nextInt(8);
+                        int kind = random.nextInt(11);
                         String name = "kind" + kind;
                         try {
-                            String problem = scenario(f, kind, expected);
+                            String problem = switch (kind) {
+                                case 8 -> answers(f.post("/v1/chat/completions", mediaBody("image_url", "image/png", IMAGE)), imageExpected);
+                                case 9 -> answers(f.post("/v1/chat/completions", mediaBody("video_url", "image/gif", GIF)), videoExpected);
+                                case 10 -> expect(f.post("/v1/chat/completions", mediaBody("image_url", "image/png",
+                                        java.util.Arrays.copyOf(IMAGE, IMAGE.length / 2))), 400);   // a truncated image
+                                default -> scenario(f, kind, expected);
+                            };
                             if (problem != null) wrong.merge(name, problem, (a, b) -> a);
                         } catch (Exception e) {
                             wrong.merge(name, e.toString(), (a, b) -> a);
@@ -83,11 +94,7 @@ class SoakTest {
     static String scenario(ServerFixture f, int kind, String expected) throws IOException, InterruptedException {
         switch (kind) {
             case 0, 1 -> {
-                HttpResponse<String> r = f.post("/v1/chat/completions", ServerFixture.greedyBody(HELLO, 4, kind == 1));
-                if (r.statusCode() == 429) return null;                    // a full queue is a correct answer too
-                if (r.statusCode() != 200) return "status " + r.statusCode() + ": " + r.body();
-                String text = ServerFixture.answerText(r.body().strip());
-                return text.equals(expected) ? null : "answer '" + text + "' instead of '" + expected + "'";
+                return answers(f.post("/v1/chat/completions", ServerFixture.greedyBody(HELLO, 4, kind == 1)), expected);
             }
             case 2 -> {
                 return expect(f.post("/v1/chat/completions", "{\"messages\": [{\"role\":"), 400);
@@ -115,6 +122,43 @@ class SoakTest {
                 return raw(f, head + "\r\n", "HTTP/1.1 431");
             }
         }
+    }
+
+    /** A small PNG, and an animated GIF of four solid 56x56 frames: both well within the soak's 64 KiB bodies. */
+    static final byte[] IMAGE = ServerFixture.imageBytes("small_112x84.png");
+    static final byte[] GIF;
+
+    static {
+        List<java.awt.image.BufferedImage> frames = new java.util.ArrayList<>();
+        for (int rgb : new int[] {0xC03020, 0x20C030, 0x3020C0, 0xE0E0E0}) {
+            java.awt.image.BufferedImage frame = new java.awt.image.BufferedImage(56, 56, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 56; y++) for (int x = 0; x < 56; x++) frame.setRGB(x, y, x < 28 ? rgb : ~rgb & 0xFFFFFF);
+            frames.add(frame);
+        }
+        try {
+            GIF = VideoRequestTest.gif(frames);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static Message media(ContentPart part) {
+        return new Message("user", List.of(part, new ContentPart.Text("Describe.")));
+    }
+
+    /** A greedy request of 4 tokens (EOS ignored) with one {@code type} part holding {@code bytes} as a data URL. */
+    static String mediaBody(String type, String mime, byte[] bytes) {
+        String url = ServerFixture.quote("data:" + mime + ";base64," + java.util.Base64.getEncoder().encodeToString(bytes));
+        return "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"" + type + "\",\"" + type + "\":{\"url\":" + url
+                + "}},{\"type\":\"text\",\"text\":\"Describe.\"}]}],\"temperature\":0,\"max_tokens\":4,\"ignore_eos\":true}";
+    }
+
+    /** Null when {@code r} is the answer {@code expected} (or a full queue's 429, a correct answer too). */
+    static String answers(HttpResponse<String> r, String expected) {
+        if (r.statusCode() == 429) return null;
+        if (r.statusCode() != 200) return "status " + r.statusCode() + ": " + r.body();
+        String text = ServerFixture.answerText(r.body().strip());
+        return text.equals(expected) ? null : "answer '" + text + "' instead of '" + expected + "'";
     }
 
     static String expect(HttpResponse<String> r, int status) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,15 +87,19 @@ class VideoRequestTest {
 
     /** The first {@code n} frames of a fixture video as one animated GIF (no frame delays: 10 fps). */
     static byte[] gif(Path folder, int n) throws Exception {
+        List<BufferedImage> frames = new ArrayList<>();
+        for (int i = 0; i < n; i++) frames.add(ImageIO.read(folder.resolve("frame_00" + i + ".png").toFile()));
+        return gif(frames);
+    }
+
+    /** {@code frames} as one animated GIF (no frame delays: 10 fps). */
+    static byte[] gif(List<BufferedImage> frames) throws IOException {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
             writer.setOutput(ios);
             writer.prepareWriteSequence(null);
-            for (int i = 0; i < n; i++) {
-                BufferedImage frame = ImageIO.read(folder.resolve("frame_00" + i + ".png").toFile());
-                writer.writeToSequence(new IIOImage(frame, null, null), null);
-            }
+            for (BufferedImage frame : frames) writer.writeToSequence(new IIOImage(frame, null, null), null);
             writer.endWriteSequence();
         } finally {
             writer.dispose();
