@@ -130,15 +130,12 @@ public final class VideoSources {
     /**
      * Loads one video file held in memory (e.g. a {@code data:} URL's payload): an MP4 / MOV / WebM / AVI file,
      * recognised by its first bytes and sampled by {@code options} as {@link VideoFiles} does, or an animated GIF
-     * (all frames, with its frame rate), or a single image (a one-frame video); {@code name} names it in errors.
+     * (all frames, with its frame rate), or a single image (a one-frame video); {@code name} names it in errors. A
+     * video file's probe goes to {@code beforeDecoding} before its frames are decoded, as in
+     * {@link #load(List, VisionOptions, ImageDecoder, Consumer)}.
      *
      * @throws ImageDecodeException when the bytes are none of these or cannot be decoded
      */
-    public static VideoInput load(byte[] bytes, String name, VisionOptions options, ImageDecoder decoder) {
-        return load(bytes, name, options, decoder, info -> {});
-    }
-
-    /** As {@link #load(byte[], String, VisionOptions, ImageDecoder)}, with {@code beforeDecoding} as in {@link #load(List, VisionOptions, ImageDecoder, Consumer)}. */
     public static VideoInput load(byte[] bytes, String name, VisionOptions options, ImageDecoder decoder, Consumer<VideoInfo> beforeDecoding) {
         if (bytes == null || bytes.length == 0) throw new ImageDecodeException("video " + name + " is empty (0 bytes)");
         if (VideoFiles.sniffContainer(bytes) != null) return VideoInput.of(VideoFiles.load(bytes, name, options, beforeDecoding));

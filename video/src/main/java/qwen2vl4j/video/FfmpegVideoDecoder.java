@@ -103,11 +103,12 @@ public final class FfmpegVideoDecoder implements VideoFileDecoder {
                 Frame frame = grabber.grabFrame(false, true, keep, false, false);
                 if (frame == null) break;
                 if (keep) {
-                    if ((long) frame.imageWidth * frame.imageHeight > maxPixelsPerFrame) {
+                    long pixels = (long) frame.imageWidth * frame.imageHeight;
+                    if (pixels > maxPixelsPerFrame) {
                         // the stream's frames grew past the size its header gave (checked above)
                         throw new ImageDecodeException("video " + file + ": frame " + index + " is " + frame.imageWidth + "x"
-                                + frame.imageHeight + " = " + (long) frame.imageWidth * frame.imageHeight
-                                + " pixels, more than its stream's header gave and over the limit of " + maxPixelsPerFrame + " pixels");
+                                + frame.imageHeight + " = " + pixels + " pixels, more than its stream's header gave and over the"
+                                + " limit of " + maxPixelsPerFrame + " pixels");
                     }
                     into.put(index, toRgb(frame, file, index));
                     next++;
