@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * (running max, vector exp, rescaled accumulators), and in chunks of {@link #CHUNK} whose partial results
  * (max, sum of exps, unnormalised output) are merged in chunk order. The split over the {@link ComputePool}
  * is over (row unit × group), and over chunks too when that leaves the pool idle (one decode token); the
- * arithmetic of a row does not depend on the split: a row gives the same result alone, batched or in pieces.
+ * arithmetic of a row does not depend on the split. In a prefill pass ({@code promptRows}) it does not depend on
+ * the pass's size either: a prompt's row gives the same result alone, in pieces or in one pass.
  * Scratch lives per thread and in the caller's {@link Workspace}: nothing is allocated per call beyond the
  * pool's task objects. {@code TextOpsReference.attend} (test tree) is the scalar twin.
  */
@@ -68,6 +69,8 @@ public final class CausalAttention {
         private float[] acc = new float[0];
         private float[] max = new float[0];
         private float[] sum = new float[0];
+        /** Whether the current call computes every unit's scores from the query panel (a prefill pass). */
+        private boolean panelAlways;
 
         private void ensureUnits(int n) {
             if (row0.length >= n) return;
@@ -121,6 +124,19 @@ public final class CausalAttention {
      * attended together, {@link #ROWS_PER_UNIT} at a time, and a row's arithmetic does not depend on that grouping.
      */
     public void attend(float[] q, float[] out, int rows, int[] slots, KvRows[] keys, KvRows[] values, Workspace ws) {
+        attend(q, out, rows, slots, keys, values, ws, false);
+    }
+
+    /**
+     * {@link #attend(float[], float[], int, int[], KvRows[], KvRows[], Workspace)}; with {@code promptRows} (a
+     * prefill pass) every unit's scores come from the query panel, as many queries' do, so that a row's result does
+     * not depend on how many rows its pass holds: a prompt prefilled in pieces, or after a cached prefix, equals one
+     * pass bit for bit. Without it a unit of few queries (a decode step) takes one vector dot product per query and
+     * key, which is faster there and sums in another order.
+     */
+    public void attend(float[] q, float[] out, int rows, int[] slots, KvRows[] keys, KvRows[] values, Workspace ws,
+                       boolean promptRows) {
+        ws.panelAlways = promptRows;
         if (slots.length < rows || keys.length < rows || values.length < rows) {
             throw new IllegalArgumentException("attention over " + rows + " rows needs a slot and a cache per row, found "
                     + slots.length + " slots, " + keys.length + " key and " + values.length + " value caches");
@@ -142,6 +158,7 @@ public final class CausalAttention {
      * consecutive positions {@code start ..} (without the per-row arrays).
      */
     public void attend(float[] q, float[] out, int rows, int start, KvRows keys, KvRows values, Workspace ws) {
+        ws.panelAlways = false;
         checkCache(keys, values, start + rows, 0);
         int units = (rows + ROWS_PER_UNIT - 1) / ROWS_PER_UNIT;
         ws.ensureUnits(units);
@@ -255,7 +272,8 @@ public final class CausalAttention {
         for (int r = 0; r < rows; r++) {
             System.arraycopy(q, (ws.row0[u] + r) * qDim + g * group * d, sc.queries, r * group * d, group * d);
         }
-        if (n >= PANEL_QUERIES) packPanel(sc.queries, n, d, sc.panel, padded(n));
+        boolean panel = ws.panelAlways || n >= PANEL_QUERIES;
+        if (panel) packPanel(sc.queries, n, d, sc.panel, padded(n));
         java.util.Arrays.fill(acc, aOff, aOff + n * d, 0f);
         java.util.Arrays.fill(max, mOff, mOff + n, Float.NEGATIVE_INFINITY);
         java.util.Arrays.fill(sum, mOff, mOff + n, 0f);
@@ -278,7 +296,7 @@ public final class CausalAttention {
                 kOff = vOff = 0;
                 stride = d;
             }
-            if (n >= PANEL_QUERIES) {
+            if (panel) {
                 panelScores(kArr, kOff, stride, len, sc.panel, padded(n), d, sc.scoresT);
                 transposeScores(sc.scoresT, padded(n), len, n, s);
             } else {

@@ -34,6 +34,22 @@ public interface ComputeBackend extends Device {
     /** {@code out = W · x + bias} for one input row: the decode step's product, bound by reading {@code W}. */
     void gemv(float[] x, Matrix w, float[] bias, float[] out);
 
+    /**
+     * {@code out = x · Wᵀ + bias} for {@code n ≥ 1} rows that must each come out the same whatever {@code n} and the
+     * other rows: a prompt's (a prefill pass) and the vision tower's. A backend that computes them so overrides this
+     * and says so in {@link #rowStable()}: a prompt prefilled in pieces, or after a cached prefix, then equals one
+     * pass bit for bit, and an image encoded alone equals the same image encoded beside others. The default is
+     * {@link #gemv} for one row and {@link #gemm} for more.
+     */
+    default void rowStableGemm(float[] x, int n, Matrix w, float[] bias, float[] out) {
+        product(x, n, w, bias, out);
+    }
+
+    /** Whether {@link #rowStableGemm} gives each row the same bits whatever {@code n} and the other rows. */
+    default boolean rowStable() {
+        return false;
+    }
+
     /** {@code out0 = x · W0ᵀ + b0} and {@code out1 = x · W1ᵀ + b1} (e.g. the gate and up projections). */
     default void gemm(float[] x, int n, Matrix w0, float[] b0, float[] out0, Matrix w1, float[] b1, float[] out1) {
         product(x, n, w0, b0, out0);

@@ -48,6 +48,20 @@ public final class JavaBackend implements ComputeBackend {
         }
     }
 
+    /**
+     * Always the tiled {@link Gemm}, whose micro-kernels give every row the same sum in the same order whatever the
+     * number of rows (the few-row kernels, faster for a decode step, sum in another order).
+     */
+    @Override
+    public void rowStableGemm(float[] x, int n, Matrix w, float[] bias, float[] out) {
+        Gemm.run(x, n, w, bias, out);
+    }
+
+    @Override
+    public boolean rowStable() {
+        return true;
+    }
+
     @Override
     public void gemv(float[] x, Matrix w, float[] bias, float[] out) {
         if (w.dtype().isQuantized()) {

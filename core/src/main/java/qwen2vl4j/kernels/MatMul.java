@@ -25,6 +25,25 @@ public final class MatMul {
     }
 
     /**
+     * {@link #matmul(float[], int, Matrix, float[], float[])} for rows whose results must not depend on {@code n}
+     * (a prefill pass, the vision tower): {@link ComputeBackend#rowStableGemm}, which on the Java backend gives each
+     * row the same bits whatever {@code n}, so that a prompt run in pieces or continued from a cached prefix equals
+     * one pass.
+     */
+    public static void rowStableMatmul(float[] x, int n, Matrix w, float[] bias, float[] out) {
+        checkSizes(x, n, w, bias, out);
+        if (n > 0) w.backend().rowStableGemm(x, n, w, bias, out);
+    }
+
+    /** {@link #swiGlu} for rows as in {@link #rowStableMatmul}: both products by {@link #rowStableMatmul}, then the activation. */
+    public static void rowStableSwiGlu(float[] x, int n, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
+        checkSwiGlu(x, n, gate, up, gateOut, upOut);
+        rowStableMatmul(x, n, gate, null, gateOut);
+        rowStableMatmul(x, n, up, null, upOut);
+        JavaBackend.siluMul(gateOut, upOut, n * gate.rows());
+    }
+
+    /**
      * Two products of the same input, {@code out0 = x · W0ᵀ + b0} and {@code out1 = x · W1ᵀ + b1} (e.g. the
      * gate and up projections); for one input row (block-quantized matrices: up to three) the Java backend runs both
      * through the pool as one range of rows.
@@ -70,16 +89,20 @@ public final class MatMul {
      * @throws IllegalArgumentException when the matrices differ in shape or a size does not match
      */
     public static void swiGlu(float[] x, int n, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
-        checkShared(x, n, gate, null, gateOut, up, null, upOut);
-        if (gate.rows() != up.rows()) {
-            throw new IllegalArgumentException("swiGlu: " + gate.name() + " has " + gate.rows() + " rows but " + up.name() + " has " + up.rows());
-        }
+        checkSwiGlu(x, n, gate, up, gateOut, upOut);
         if (gate.backend() == up.backend()) {
             gate.backend().swiGlu(x, n, gate, up, gateOut, upOut);
         } else {
             matmul(x, n, gate, null, gateOut);
             matmul(x, n, up, null, upOut);
             JavaBackend.siluMul(gateOut, upOut, n * gate.rows());
+        }
+    }
+
+    private static void checkSwiGlu(float[] x, int n, Matrix gate, Matrix up, float[] gateOut, float[] upOut) {
+        checkShared(x, n, gate, null, gateOut, up, null, upOut);
+        if (gate.rows() != up.rows()) {
+            throw new IllegalArgumentException("swiGlu: " + gate.name() + " has " + gate.rows() + " rows but " + up.name() + " has " + up.rows());
         }
     }
 

@@ -58,7 +58,13 @@ final class Attention {
      */
     void forward(Buffers b) {
         int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
-        MatMul.matmul(b.h, n, qProj, qBias, b.q, kProj, kBias, b.k, vProj, vBias, b.v);   // q [n, heads·headDim], k/v [n, kvDim]
+        if (b.prompt) {                                                                  // q [n, heads·headDim], k/v [n, kvDim]
+            MatMul.rowStableMatmul(b.h, n, qProj, qBias, b.q);
+            MatMul.rowStableMatmul(b.h, n, kProj, kBias, b.k);
+            MatMul.rowStableMatmul(b.h, n, vProj, vBias, b.v);
+        } else {
+            MatMul.matmul(b.h, n, qProj, qBias, b.q, kProj, kBias, b.k, vProj, vBias, b.v);
+        }
         for (int i = 0; i < n; i++) {                                                    // apply_multimodal_rotary_pos_emb
             for (int hd = 0; hd < heads; hd++) TextOps.applyRotary(b.q, i * qDim + hd * headDim, headDim, b.cos, b.sin, i * half);
             for (int hd = 0; hd < kvHeads; hd++) TextOps.applyRotary(b.k, i * kvDim + hd * headDim, headDim, b.cos, b.sin, i * half);
@@ -71,7 +77,8 @@ final class Attention {
             b.keys[i].write(b.slots[i], b.k, i * kvDim, run);
             b.values[i].write(b.slots[i], b.v, i * kvDim, run);
         }
-        attention.attend(b.q, b.attn, n, b.slots, b.keys, b.values, b.attention);   // [n, heads·headDim]
-        MatMul.matmul(b.attn, n, oProj, null, b.o);            // [n, hidden]
+        attention.attend(b.q, b.attn, n, b.slots, b.keys, b.values, b.attention, b.prompt);   // [n, heads·headDim]
+        if (b.prompt) MatMul.rowStableMatmul(b.attn, n, oProj, null, b.o);                      // [n, hidden]
+        else MatMul.matmul(b.attn, n, oProj, null, b.o);
     }
 }

@@ -35,7 +35,7 @@ public final class BatchDecoder {
             }
             s.checkDecodable(tokens[i]);
         }
-        Buffers b = new Buffers(config, n);
+        Buffers b = new Buffers(config, n, false);
         int[] positions = new int[n];
         for (int i = 0; i < n; i++) {
             TextSession s = sessions.get(i);

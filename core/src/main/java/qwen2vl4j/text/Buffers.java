@@ -3,6 +3,7 @@ package qwen2vl4j.text;
 import qwen2vl4j.config.TextConfig;
 import qwen2vl4j.kernels.CausalAttention;
 import qwen2vl4j.kernels.KvRows;
+import qwen2vl4j.kernels.MatMul;
 
 /**
  * Work arrays for a forward pass over {@code rows} new tokens, and where each of them goes: row {@code i} is
@@ -12,6 +13,11 @@ import qwen2vl4j.kernels.KvRows;
  */
 final class Buffers {
     final int rows;
+    /**
+     * Whether the rows are a prompt's (a prefill pass): its products and attention then give each row the same bits
+     * whatever the pass's size ({@link MatMul#rowStableMatmul}), so that a prompt in pieces equals one pass.
+     */
+    final boolean prompt;
     final int hidden;
     final float[] x;      // [rows, hidden] residual stream
     final float[] h;      // [rows, hidden] normed input of a sub-block
@@ -30,8 +36,9 @@ final class Buffers {
     final KvRows[] values;  // [rows] likewise, values
     final CausalAttention.Workspace attention = new CausalAttention.Workspace();
 
-    Buffers(TextConfig c, int rows) {
+    Buffers(TextConfig c, int rows, boolean prompt) {
         this.rows = rows;
+        this.prompt = prompt;
         this.hidden = c.hiddenSize();
         int qDim = c.numAttentionHeads() * c.headDim();
         x = new float[rows * c.hiddenSize()];

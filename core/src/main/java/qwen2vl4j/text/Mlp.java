@@ -27,6 +27,11 @@ final class Mlp {
     /** {@code b.o = mlp(b.h)} over {@code b.rows} tokens. */
     void forward(Buffers b) {
         int n = b.rows;
+        if (b.prompt) {                                       // each row's bits whatever the pass's size
+            MatMul.rowStableSwiGlu(b.h, n, gateProj, upProj, b.gate, b.up);
+            MatMul.rowStableMatmul(b.gate, n, downProj, null, b.o);
+            return;
+        }
         MatMul.swiGlu(b.h, n, gateProj, upProj, b.gate, b.up);   // gate ← silu(h·Gᵀ) ⊙ h·Uᵀ  [n, intermediate]
         MatMul.matmul(b.gate, n, downProj, null, b.o);        // [n, hidden]
     }

@@ -28,7 +28,7 @@ public final class TextSession {
         this.model = model;
         this.config = model.config();
         this.cache = new KvCache(model.layerCount(), config.kvDim(), config.maxPositionEmbeddings(), kvCacheType);
-        this.step = new Buffers(config, 1);
+        this.step = new Buffers(config, 1, false);
         this.lastRow = new float[config.hiddenSize()];
     }
 
@@ -179,10 +179,10 @@ public final class TextSession {
             int rows = Math.min(pieceSize, n - from);
             Buffers b;
             if (rows == pieceSize) {
-                if (full == null) full = new Buffers(config, pieceSize);
+                if (full == null) full = new Buffers(config, pieceSize, true);
                 b = full;
             } else {
-                b = new Buffers(config, rows);
+                b = new Buffers(config, rows, true);
             }
             embed(ids, from, rows, imageEmbeds, videoEmbeds, used, b.x);    // x [rows, hidden]
             model.rope().cosSin(positions, from, rows, b.cos, b.sin);       // cos/sin [rows, headDim/2]

@@ -27,7 +27,7 @@ public final class PatchEmbed {
     /** {@code pixelValues [patches, C·T·P·P]} → {@code [patches, embedDim]}. */
     public float[] forward(float[] pixelValues, int patches) {
         float[] out = new float[patches * proj.rows()];   // [patches, embedDim]
-        MatMul.matmul(pixelValues, patches, proj, null, out);
+        MatMul.rowStableMatmul(pixelValues, patches, proj, null, out);
         return out;
     }
 }

@@ -50,10 +50,10 @@ public final class PatchMerger {
         float[] normed = new float[patches * dim];            // [patches, dim] = [tokens, m²·dim] row-major
         VisionOps.layerNorm(x, patches, dim, lnWeight, lnBias, VisionBlock.NORM_EPS, normed);
         float[] hidden = new float[tokens * mlp0.rows()];     // [tokens, m²·dim]
-        MatMul.matmul(normed, tokens, mlp0, mlp0Bias, hidden);
+        MatMul.rowStableMatmul(normed, tokens, mlp0, mlp0Bias, hidden);
         VisionOps.gelu(hidden, 0, hidden.length);
         float[] out = new float[tokens * mlp2.rows()];        // [tokens, hiddenSize]
-        MatMul.matmul(hidden, tokens, mlp2, mlp2Bias, out);
+        MatMul.rowStableMatmul(hidden, tokens, mlp2, mlp2Bias, out);
         return out;
     }
 }

@@ -55,10 +55,10 @@ public final class VisionAttention {
     void forward(float[] x, VisionState state, VisionGrids grids, VisionRotaryEmbedding.Table rope) {
         int n = state.patches;
         float[] qkvRows = state.qkvRows;            // [n, 3·dim] = q | k | v, each [heads, headDim]
-        MatMul.matmul(x, n, qkv, qkvBias, qkvRows);
+        MatMul.rowStableMatmul(x, n, qkv, qkvBias, qkvRows);
         // q and k are 2·heads consecutive head vectors at the start of each row
         VisionOps.rotaryHeads(qkvRows, n, 3 * dim, 2 * heads, headDim, rope.cos(), rope.sin());
         attention.attend(qkvRows, grids.windowStarts(), state.attention, state.context);   // [n, dim], heads concatenated
-        MatMul.matmul(state.context, n, proj, projBias, state.out);                        // [n, dim]
+        MatMul.rowStableMatmul(state.context, n, proj, projBias, state.out);                        // [n, dim]
     }
 }

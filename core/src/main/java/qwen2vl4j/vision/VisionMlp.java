@@ -44,8 +44,8 @@ public final class VisionMlp {
 
     /** {@code x [n, dim]} → {@code out [n, dim]}, through {@code hidden [n, mlpHidden]}. */
     void forward(float[] x, int n, float[] hidden, float[] out) {
-        MatMul.matmul(x, n, fc1, fc1Bias, hidden);               // [n, mlpHidden]
+        MatMul.rowStableMatmul(x, n, fc1, fc1Bias, hidden);               // [n, mlpHidden]
         VisionOps.quickGelu(hidden, 0, n * fc1.rows());
-        MatMul.matmul(hidden, n, fc2, fc2Bias, out);             // [n, dim]
+        MatMul.rowStableMatmul(hidden, n, fc2, fc2Bias, out);             // [n, dim]
     }
 }

@@ -114,6 +114,37 @@ class TextSessionTest {
         assertEquals(c.ropeDelta(), s.ropeDelta());
     }
 
+    /**
+     * A prompt split anywhere into two prefills gives the logits of one pass bit for bit, on both fixture models:
+     * a prefill's products and attention compute each row the same way whatever the pass's size (a prompt cache
+     * relies on it). The JIT may change a vector sum's lane order while it compiles (the interpreter adds lanes in
+     * another order), so every split is compared again on a warm JIT until one round agrees; a real difference
+     * disagrees in every round.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void aPromptSplitAnywhereEqualsOnePassBitForBit(GoldenCase c) {
+        TextModel model = GoldenModels.model(c);
+        int n = c.inputIds().length, hidden = model.config().hiddenSize();
+        int image = model.modelConfig().imageTokenId(), video = model.modelConfig().videoTokenId();
+        List<Integer> differing = new ArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            differing.clear();
+            float[] onePass = model.newSession().prefill(c.inputIds(), c.imageEmbeds(), c.videoEmbeds(), c.positions());
+            for (int split = 1; split < n; split += Math.max(1, n / 9)) {
+                int imageRows = count(c.inputIds(), 0, split, image), videoRows = count(c.inputIds(), 0, split, video);
+                TextSession s = model.newSession();
+                s.prefill(Arrays.copyOf(c.inputIds(), split), rows(c.imageEmbeds(), 0, imageRows, hidden),
+                        rows(c.videoEmbeds(), 0, videoRows, hidden), slice(c.positions(), 0, split));
+                float[] last = s.prefill(Arrays.copyOfRange(c.inputIds(), split, n), rest(c.imageEmbeds(), imageRows, hidden),
+                        rest(c.videoEmbeds(), videoRows, hidden), slice(c.positions(), split, n));
+                if (!Arrays.equals(onePass, last)) differing.add(split);
+            }
+            if (differing.isEmpty()) return;
+        }
+        assertEquals(List.of(), differing, c + ": splits whose logits differ from one pass in every round");
+    }
+
     /** Multi-turn text: {@link TextSession#append} continues at the next text positions. */
     @Test
     void appendContinuesTextPositions() {
