@@ -42,15 +42,47 @@ public final class MultimodalPrefill {
      * @param images the images' embeddings, one row per image pad token (null when there are no images)
      * @param videos the videos' embeddings, one row per video pad token (null when there are no videos)
      */
-    public record Encoded(ModelInputs inputs, VisionEmbeddings images, VisionEmbeddings videos) {
+    public record Encoded(ModelInputs inputs, VisionEmbeddings images, VisionEmbeddings videos, Cached cached) {
         public Encoded {
             Objects.requireNonNull(inputs, "inputs");
         }
+
+        /** A prompt encoded without a {@link PromptCache}. */
+        public Encoded(ModelInputs inputs, VisionEmbeddings images, VisionEmbeddings videos) {
+            this(inputs, images, videos, null);
+        }
+
+        /** Prompt tokens taken from the cache (their vision tower and prefill skipped): 0 without a hit. */
+        public int cachedTokens() {
+            return cached == null || cached.hit == null ? 0 : cached.hit.rows();
+        }
     }
+
+    /**
+     * The prompt's place in a {@link PromptCache}: its keys and the cached start it continues (null when none); the
+     * embeddings beside it are then those of the media after that start.
+     */
+    public record Cached(PromptCache cache, long[] keys, PromptCache.Hit hit) {}
 
     /** Step 1: runs the vision tower over {@code inputs}' images and videos (nothing when there are none). */
     public Encoded encode(ModelInputs inputs) {
         return new Encoded(inputs, encode(inputs.images()), encode(inputs.videos()));
+    }
+
+    /**
+     * Step 1 with a cache of prompts already run (null: {@link #encode(ModelInputs)}): finds the longest start of
+     * {@code inputs} that {@code cache} holds (at most all tokens but the last, whose logits are needed) and runs
+     * the vision tower over the images and videos after it only. {@link #prefill(TextSession, Encoded)} then takes
+     * the start from the cache and keeps the whole prompt there.
+     */
+    public Encoded encode(ModelInputs inputs, PromptCache cache) {
+        if (cache == null) return encode(inputs);
+        int[] ids = inputs.ids();
+        long[] keys = PromptCache.keys(inputs, ropeIndex.imageTokenId(), ropeIndex.videoTokenId(), ropeIndex.spatialMergeSize());
+        PromptCache.Hit hit = cache.find(keys, ids.length - 1);
+        int rows = hit == null ? 0 : hit.rows();
+        return new Encoded(inputs, encode(PromptCache.itemsFrom(inputs.images(), ropeIndex.imagesIn(ids, rows))),
+                encode(PromptCache.itemsFrom(inputs.videos(), ropeIndex.videosIn(ids, rows))), new Cached(cache, keys, hit));
     }
 
     /**
@@ -62,10 +94,41 @@ public final class MultimodalPrefill {
      * @throws IllegalArgumentException when the pad tokens and the grids or embeddings disagree
      */
     public float[] prefill(TextSession session, Encoded encoded) {
+        if (encoded.cached() != null) return prefillCached(session, encoded, encoded.cached());
         int[] ids = encoded.inputs().ids();
         int[][] positions = ropeIndex.compute(ids, grids(encoded.images()), grids(encoded.videos()),   // [3][L]
                 session.nextPosition()).positions();
         return session.prefill(ids, data(encoded.images()), data(encoded.videos()), positions);
+    }
+
+    /**
+     * Steps 2–4 after a cached start: the session (empty) takes the start's keys and values from the cache, the rest
+     * of the prompt runs at the positions that follow, and the whole prompt joins the cache.
+     */
+    private float[] prefillCached(TextSession session, Encoded encoded, Cached cached) {
+        if (session.length() != 0) {
+            throw new IllegalArgumentException("a prompt encoded with a prompt cache is prefilled into an empty session; this one holds "
+                    + session.length() + " tokens");
+        }
+        int[] all = encoded.inputs().ids();
+        int start = 0;
+        if (cached.hit() != null) {
+            start = cached.hit().rows();
+            session.restore(cached.hit().entry().kv(), start, cached.hit().nextPosition());
+        }
+        int[] ids = java.util.Arrays.copyOfRange(all, start, all.length);
+        int[][] positions = ropeIndex.compute(ids, grids(encoded.images()), grids(encoded.videos()),   // [3][L - start]
+                session.nextPosition()).positions();
+        float[] logits = session.prefill(ids, data(encoded.images()), data(encoded.videos()), positions);
+        int[] nextPositions = new int[all.length];             // the largest position of tokens 0..i, + 1
+        for (int i = 0; i < start; i++) nextPositions[i] = cached.hit().entry().nextPositions()[i];
+        int max = start == 0 ? -1 : nextPositions[start - 1] - 1;
+        for (int i = start; i < all.length; i++) {
+            for (int[] axis : positions) max = Math.max(max, axis[i - start]);
+            nextPositions[i] = max + 1;
+        }
+        cached.cache().put(cached.keys(), nextPositions, session.snapshot());
+        return logits;
     }
 
     /** Steps 1–4: {@link #encode} then {@link #prefill(TextSession, Encoded)}. */

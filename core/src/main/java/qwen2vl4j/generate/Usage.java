@@ -6,11 +6,14 @@ import java.util.Map;
 /**
  * Token counts of one generation. {@code promptTokens} includes the image and video placeholder tokens,
  * which {@code imageTokens} and {@code videoTokens} count separately; {@code totalTokens = promptTokens +
- * completionTokens}.
+ * completionTokens}; {@code cachedTokens} of the prompt's tokens were taken from a prompt cache (not run again).
  */
-public record Usage(int promptTokens, int imageTokens, int videoTokens, int completionTokens, int totalTokens) {
+public record Usage(int promptTokens, int imageTokens, int videoTokens, int completionTokens, int totalTokens, int cachedTokens) {
 
     public Usage {
+        if (cachedTokens < 0 || cachedTokens > promptTokens) {
+            throw new IllegalArgumentException("cachedTokens must be in [0, promptTokens = " + promptTokens + "], found " + cachedTokens);
+        }
         if (promptTokens < 0 || imageTokens < 0 || videoTokens < 0 || completionTokens < 0) {
             throw new IllegalArgumentException("token counts must be >= 0, found prompt " + promptTokens + ", image " + imageTokens
                     + ", video " + videoTokens + ", completion " + completionTokens);
@@ -25,6 +28,11 @@ public record Usage(int promptTokens, int imageTokens, int videoTokens, int comp
         }
     }
 
+    /** Counts of a prompt run whole (no token from a cache). */
+    public Usage(int promptTokens, int imageTokens, int videoTokens, int completionTokens, int totalTokens) {
+        this(promptTokens, imageTokens, videoTokens, completionTokens, totalTokens, 0);
+    }
+
     /** Counts without image or video tokens. */
     public static Usage of(int promptTokens, int completionTokens) {
         return new Usage(promptTokens, 0, 0, completionTokens, promptTokens + completionTokens);
@@ -32,7 +40,12 @@ public record Usage(int promptTokens, int imageTokens, int videoTokens, int comp
 
     /** The same counts with the image and video placeholder tokens of the prompt set. */
     public Usage withMediaTokens(int imageTokens, int videoTokens) {
-        return new Usage(promptTokens, imageTokens, videoTokens, completionTokens, totalTokens);
+        return new Usage(promptTokens, imageTokens, videoTokens, completionTokens, totalTokens, cachedTokens);
+    }
+
+    /** The same counts with {@code cachedTokens} of the prompt taken from a prompt cache. */
+    public Usage withCachedTokens(int cachedTokens) {
+        return new Usage(promptTokens, imageTokens, videoTokens, completionTokens, totalTokens, cachedTokens);
     }
 
     /** snake_case map for JSON output (OpenAI's usage names plus image/video counts). */
@@ -43,6 +56,7 @@ public record Usage(int promptTokens, int imageTokens, int videoTokens, int comp
         m.put("video_tokens", videoTokens);
         m.put("completion_tokens", completionTokens);
         m.put("total_tokens", totalTokens);
+        if (cachedTokens > 0) m.put("cached_tokens", cachedTokens);
         return m;
     }
 }

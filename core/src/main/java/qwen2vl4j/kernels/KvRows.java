@@ -68,6 +68,35 @@ public final class KvRows {
         capacity = rows;
     }
 
+    /** A copy of the first {@code rows} rows (its capacity exactly {@code rows}). */
+    public KvRows copy(int rows) {
+        if (rows < 0 || rows > capacity) {
+            throw new IndexOutOfBoundsException("KvRows.copy: " + rows + " rows outside capacity " + capacity);
+        }
+        KvRows c = new KvRows(precision, width);
+        c.ensureCapacity(rows);
+        copyRows(this, c, rows);
+        return c;
+    }
+
+    /** Overwrites the first {@code rows} rows with those of {@code src} (same precision and width). */
+    public void copyFrom(KvRows src, int rows) {
+        if (src.precision != precision || src.width != width) {
+            throw new IllegalArgumentException("KvRows.copyFrom: " + src.precision + " rows of " + src.width
+                    + " values into " + precision + " rows of " + width);
+        }
+        if (rows < 0 || rows > src.capacity || rows > capacity) {
+            throw new IndexOutOfBoundsException("KvRows.copyFrom: " + rows + " rows, capacities " + src.capacity + " and " + capacity);
+        }
+        copyRows(src, this, rows);
+    }
+
+    private static void copyRows(KvRows from, KvRows to, int rows) {
+        int n = rows * from.width;
+        if (from.precision == Precision.F32) System.arraycopy(from.f32, 0, to.f32, 0, n);
+        else System.arraycopy(from.half, 0, to.half, 0, n);
+    }
+
     /** Stores {@code count} rows of {@code src} (from {@code srcOff}, contiguous) at rows {@code row ..}. */
     public void write(int row, float[] src, int srcOff, int count) {
         if (row < 0 || count < 0 || row + count > capacity) {

@@ -40,6 +40,29 @@ final class KvCache {
         capacity = newCapacity;
     }
 
+    /** A copy of the first {@code rows} rows of every layer. */
+    KvSnapshot snapshot(int rows) {
+        KvRows[] k = new KvRows[keys.length], v = new KvRows[values.length];
+        for (int l = 0; l < keys.length; l++) {
+            k[l] = keys[l].copy(rows);
+            v[l] = values[l].copy(rows);
+        }
+        return new KvSnapshot(type, rows, k, v);
+    }
+
+    /** Overwrites the first {@code rows} rows of every layer with {@code snapshot}'s. */
+    void restore(KvSnapshot snapshot, int rows) {
+        if (snapshot.type() != type || snapshot.layers() != keys.length) {
+            throw new IllegalArgumentException("a " + snapshot.type() + " snapshot of " + snapshot.layers()
+                    + " layers cannot fill a " + type + " cache of " + keys.length);
+        }
+        ensureCapacity(rows);
+        for (int l = 0; l < keys.length; l++) {
+            keys[l].copyFrom(snapshot.keys(l), rows);
+            values[l].copyFrom(snapshot.values(l), rows);
+        }
+    }
+
     int capacity() {
         return capacity;
     }

@@ -32,6 +32,21 @@ public final class RopeIndex {
         this.spatialMergeSize = spatialMergeSize;
     }
 
+    /** {@code <|image_pad|>}. */
+    public int imageTokenId() {
+        return imageTokenId;
+    }
+
+    /** {@code <|video_pad|>}. */
+    public int videoTokenId() {
+        return videoTokenId;
+    }
+
+    /** Patches merged per side into one token. */
+    public int spatialMergeSize() {
+        return spatialMergeSize;
+    }
+
     /** The token ids and merge size of {@code config}. */
     public static RopeIndex of(ModelConfig config) {
         return new RopeIndex(config.imageTokenId(), config.videoTokenId(), config.visionStartTokenId(),
@@ -144,9 +159,23 @@ public final class RopeIndex {
         }
     }
 
+    /** Images whose block ({@code <|vision_start|>} and its pads) begins among the first {@code end} tokens. */
+    public int imagesIn(int[] ids, int end) {
+        return countBlocks(ids, imageTokenId, end);
+    }
+
+    /** Videos whose block begins among the first {@code end} tokens. */
+    public int videosIn(int[] ids, int end) {
+        return countBlocks(ids, videoTokenId, end);
+    }
+
     private int countBlocks(int[] ids, int padId) {
+        return countBlocks(ids, padId, ids.length);
+    }
+
+    private int countBlocks(int[] ids, int padId, int end) {
         int n = 0;
-        for (int i = 0; i + 1 < ids.length; i++) {
+        for (int i = 0; i + 1 < ids.length && i < end; i++) {
             if (ids[i] == visionStartTokenId && ids[i + 1] == padId) n++;
         }
         return n;

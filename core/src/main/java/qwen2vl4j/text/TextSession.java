@@ -93,6 +93,30 @@ public final class TextSession {
         return last;
     }
 
+    /** A copy of every token this session has cached, for {@link #restore} by this or another session of the model. */
+    public KvSnapshot snapshot() {
+        return cache.snapshot(length);
+    }
+
+    /**
+     * Empties the session and fills it with the first {@code rows} tokens of {@code snapshot}, as if they had been
+     * prefilled here: the next tokens continue at {@code nextPosition} (the largest position among those rows + 1).
+     *
+     * @throws IllegalArgumentException when the snapshot holds fewer rows or was taken with another cache type or
+     *                                  model
+     */
+    public void restore(KvSnapshot snapshot, int rows, int nextPosition) {
+        if (rows < 0 || rows > snapshot.rows() || nextPosition < Math.min(rows, 1)) {
+            throw new IllegalArgumentException("restore " + rows + " of a snapshot's " + snapshot.rows() + " rows at next position "
+                    + nextPosition);
+        }
+        reset();
+        checkContext(rows);
+        cache.restore(snapshot, rows);
+        length = rows;
+        maxPosition = nextPosition - 1L;
+    }
+
     /** Text continuation: {@code ids} at the positions that follow the cached tokens. Returns the last token's logits. */
     public float[] append(int[] ids) {
         return prefill(ids, null, null, nextTextPositions(ids.length));

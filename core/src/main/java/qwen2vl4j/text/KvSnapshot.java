@@ -1,0 +1,51 @@
+package qwen2vl4j.text;
+
+import qwen2vl4j.kernels.KvRows;
+
+/**
+ * A copy of the keys and values a {@link TextSession} cached for its first {@link #rows()} tokens, taken by
+ * {@link TextSession#snapshot()} and put back, whole or in part, by {@link TextSession#restore}. Immutable once taken;
+ * any number of sessions may restore from it at once.
+ */
+public final class KvSnapshot {
+    private final KvCacheType type;
+    private final int rows;
+    private final KvRows[] keys;
+    private final KvRows[] values;
+
+    KvSnapshot(KvCacheType type, int rows, KvRows[] keys, KvRows[] values) {
+        this.type = type;
+        this.rows = rows;
+        this.keys = keys;
+        this.values = values;
+    }
+
+    /** Tokens it holds. */
+    public int rows() {
+        return rows;
+    }
+
+    /** How its values are stored (the session's cache type). */
+    public KvCacheType type() {
+        return type;
+    }
+
+    /** The memory it holds, in bytes. */
+    public long bytes() {
+        long total = 0;
+        for (int l = 0; l < keys.length; l++) total += (keys[l].bytesPerRow() + values[l].bytesPerRow()) * rows;
+        return total;
+    }
+
+    int layers() {
+        return keys.length;
+    }
+
+    KvRows keys(int layer) {
+        return keys[layer];
+    }
+
+    KvRows values(int layer) {
+        return values[layer];
+    }
+}
