@@ -95,6 +95,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + "repeatable; * for any")
     java.util.List<String> allowedHosts = new java.util.ArrayList<>();
 
+    @Option(names = "--prompt-cache-mb", defaultValue = "1024", paramLabel = "MIB",
+            description = "memory for the keys and values of prompts already run: a request that starts as one of them (a "
+                    + "conversation sent again with a new turn, its images included) runs only the rest; 0 keeps none "
+                    + "(default: ${DEFAULT-VALUE})")
+    long promptCacheMb;
+
     @Mixin
     LoadOptionsMixin load;
 
@@ -120,6 +126,7 @@ public final class ServeCommand implements Callable<Integer> {
         for (String h : allowedHosts) check(!h.isBlank(), "--allowed-host", "a host name or *", "''");
         check(maxVisualTokens >= 1, "--max-visual-tokens", ">= 1", maxVisualTokens);
         check(headerTimeout >= 1, "--header-timeout", ">= 1", headerTimeout);
+        check(promptCacheMb >= 0 && promptCacheMb <= 1L << 30, "--prompt-cache-mb", "in [0, 1073741824] MiB (0 keeps none)", promptCacheMb);
         for (String origin : corsOrigins) {
             check(origin.equals("*") || origin.matches("https?://[^/\\s]+"), "--cors-origin", "* or scheme://host[:port] (no path)", origin);
         }
@@ -132,6 +139,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .maxMediaItems(maxMedia).allowRemoteMedia(allowRemoteMedia)
                 .maxVisualTokens(maxVisualTokens).headerTimeout(Duration.ofSeconds(headerTimeout))
                 .escapeSpecialTokens(escapeSpecialTokens).corsOrigins(corsOrigins).allowedHosts(allowedHosts)
+                .promptCacheBytes(promptCacheMb << 20)
                 .build();
         var err = spec.commandLine().getErr();
         try (Qwen2VL qwen = Qwen2VL.load(folder, load.toLoadOptions(folder)); OpenAiServer server = OpenAiServer.start(qwen, options)) {

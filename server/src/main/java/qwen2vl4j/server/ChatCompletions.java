@@ -289,7 +289,7 @@ final class ChatCompletions {
     /** OpenAI's usage object; image and video token counts go into {@code prompt_tokens_details}. */
     static Map<String, Object> usage(Usage u) {
         Map<String, Object> details = new HashMap<>();
-        details.put("cached_tokens", 0);
+        details.put("cached_tokens", u.cachedTokens());
         details.put("image_tokens", u.imageTokens());
         details.put("video_tokens", u.videoTokens());
         Map<String, Object> m = new LinkedHashMap<>();

@@ -3,6 +3,7 @@ package qwen2vl4j.server;
 import java.util.List;
 import qwen2vl4j.ModelInputs;
 import qwen2vl4j.MultimodalPrefill;
+import qwen2vl4j.PromptCache;
 import qwen2vl4j.PromptTooLongException;
 import qwen2vl4j.Qwen2VL;
 import qwen2vl4j.Qwen2VLProcessor;
@@ -33,17 +34,24 @@ final class InferenceEngine implements AutoCloseable {
     private final Qwen2VLProcessor processor;
     private final Generator generator;
     private final ContinuousBatcher scheduler;
+    /** Prompts already run, so that a conversation sent again with a new turn runs only the turn (null: none kept). */
+    private final PromptCache promptCache;
+    private final Metrics metrics;
 
     InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics) {
-        this(model, batching, maxBatch, metrics, Integer.MAX_VALUE, false);
+        this(model, batching, maxBatch, metrics, Integer.MAX_VALUE, false, 0);
     }
 
     /**
      * With a limit on the visual tokens of one request (checked from the image headers before anything is decoded),
-     * and special-token text in message content read as plain text when {@code escapeSpecialTokens}.
+     * special-token text in message content read as plain text when {@code escapeSpecialTokens}, and a
+     * {@link PromptCache} of {@code promptCacheBytes} (0: none).
      */
-    InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics, int maxVisualTokens, boolean escapeSpecialTokens) {
+    InferenceEngine(Qwen2VL model, boolean batching, int maxBatch, Metrics metrics, int maxVisualTokens, boolean escapeSpecialTokens,
+                    long promptCacheBytes) {
         this.model = model;
+        this.metrics = metrics;
+        this.promptCache = promptCacheBytes > 0 ? new PromptCache(promptCacheBytes) : null;
         this.processor = model.processor().withMaxImagePixels(MAX_IMAGE_PIXELS).withMaxVisualTokens(maxVisualTokens)
                 .withEscapedSpecialTokens(escapeSpecialTokens);
         this.generator = model.generator();
@@ -116,7 +124,9 @@ final class InferenceEngine implements AutoCloseable {
      */
     GenerationResult generate(ModelInputs inputs, SamplingParams params, TokenListener listener, Runnable checkpoint) {
         int[] ids = inputs.ids();
-        MultimodalPrefill.Encoded encoded = model.multimodalPrefill().encode(inputs);    // the vision tower, before the prefill as ever
+        // the vision tower over the media after the start the prompt cache holds (all of them without a hit)
+        MultimodalPrefill.Encoded encoded = model.multimodalPrefill().encode(inputs, promptCache);
+        if (metrics != null) metrics.cachedPrompt(encoded.cachedTokens());
         checkpoint.run();
         SamplingParams bounded = params.withMaxNewTokensAtMost(model.contextLength() - ids.length);
         TextSession session = model.newSession();
@@ -140,7 +150,8 @@ final class InferenceEngine implements AutoCloseable {
         };
         try {
             GenerationResult result = generator.generate(source, ids, bounded, listener);
-            return result.withUsage(result.usage().withMediaTokens(inputs.imageTokens(), inputs.videoTokens()));
+            return result.withUsage(result.usage().withMediaTokens(inputs.imageTokens(), inputs.videoTokens())
+                    .withCachedTokens(encoded.cachedTokens()));
         } finally {
             if (joined[0]) scheduler.leave();
         }

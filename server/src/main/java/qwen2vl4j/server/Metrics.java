@@ -16,6 +16,7 @@ final class Metrics {
 
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final LongAdder promptTokens = new LongAdder();
+    private final LongAdder cachedTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
     private final LongAdder imageTokens = new LongAdder();
     private final LongAdder videoTokens = new LongAdder();
@@ -46,6 +47,11 @@ final class Metrics {
         promptTokens.add(prompt);
         imageTokens.add(image);
         videoTokens.add(video);
+    }
+
+    /** A request's prompt took {@code tokens} tokens from the prompt cache. */
+    void cachedPrompt(int tokens) {
+        cachedTokens.add(tokens);
     }
 
     void cancelled() {
@@ -80,6 +86,8 @@ final class Metrics {
         });
         counter(sb, "qwen2vl4j_requests_cancelled_total", "generations stopped because the client went away", cancelled.sum());
         counter(sb, "qwen2vl4j_prompt_tokens_total", "prompt tokens processed (image and video tokens included)", promptTokens.sum());
+        counter(sb, "qwen2vl4j_prompt_cached_tokens_total", "prompt tokens taken from the prompt cache (neither encoded nor prefilled again)",
+                cachedTokens.sum());
         counter(sb, "qwen2vl4j_image_tokens_total", "prompt tokens standing for images", imageTokens.sum());
         counter(sb, "qwen2vl4j_video_tokens_total", "prompt tokens standing for videos", videoTokens.sum());
         counter(sb, "qwen2vl4j_completion_tokens_total", "tokens generated", completionTokens.sum());

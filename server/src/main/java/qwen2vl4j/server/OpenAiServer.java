@@ -61,7 +61,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.admission = new Admission(options.maxConcurrency(), options.queue(), options.queueTimeout());
         metrics.gauges(admission::running, admission::waiting);
         this.engine = new InferenceEngine(model, options.batching(), options.maxConcurrency(), metrics, options.maxVisualTokens(),
-                options.escapeSpecialTokens());
+                options.escapeSpecialTokens(), options.promptCacheBytes());
         MediaFetcher media = new MediaFetcher(options.allowRemoteMedia(), options.maxRemoteMediaBytes(), options.remoteMediaTimeout());
         this.guard = new RequestGuard(options.host(), options.allowedHosts(), options.corsOrigins());
         this.chat = new ChatCompletions(engine, new ChatRequestParser(engine.defaults(), media, options.maxMediaItems(),

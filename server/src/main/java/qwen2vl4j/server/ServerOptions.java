@@ -31,6 +31,8 @@ import java.util.Objects;
  * @param corsOrigins          browser origins (e.g. {@code https://app.example}) that get CORS headers; {@code *} for any
  * @param allowedHosts         Host header values accepted besides the bound address and loopback names (for a reverse proxy);
  *                             {@code *} accepts any
+ * @param promptCacheBytes     memory for the keys and values of prompts already run ({@link qwen2vl4j.PromptCache}): a
+ *                             request that starts as one of them runs only the rest; 0 keeps none
  */
 public record ServerOptions(
         String host,
@@ -53,7 +55,8 @@ public record ServerOptions(
         Duration headerTimeout,
         boolean escapeSpecialTokens,
         java.util.List<String> corsOrigins,
-        java.util.List<String> allowedHosts) {
+        java.util.List<String> allowedHosts,
+        long promptCacheBytes) {
 
     public ServerOptions {
         Objects.requireNonNull(host, "host");
@@ -71,6 +74,7 @@ public record ServerOptions(
         Objects.requireNonNull(remoteMediaTimeout, "remoteMediaTimeout");
         Objects.requireNonNull(headerTimeout, "headerTimeout");
         check(maxVisualTokens >= 1, "maxVisualTokens", ">= 1", maxVisualTokens);
+        check(promptCacheBytes >= 0, "promptCacheBytes", ">= 0", promptCacheBytes);
         corsOrigins = java.util.List.copyOf(corsOrigins);
         allowedHosts = java.util.List.copyOf(allowedHosts);
         if (apiKey != null && apiKey.isBlank()) apiKey = null;
@@ -80,7 +84,7 @@ public record ServerOptions(
      * Defaults: 127.0.0.1:8080, no key, 4 at once, 16 waiting (60 s), batching on, 32 MiB bodies received within 30 s,
      * events sent within 30 s, generations of at most 10 minutes, 16 media items, no remote media (20 MiB, 20 s),
      * 16384 visual tokens per request, headers received within 10 s, special tokens in content escaped, no CORS origins,
-     * no extra Host names.
+     * no extra Host names, a prompt cache of 1 GiB.
      */
     public static Builder builder() {
         return new Builder();
@@ -113,6 +117,7 @@ public record ServerOptions(
         private boolean escapeSpecialTokens = true;
         private java.util.List<String> corsOrigins = java.util.List.of();
         private java.util.List<String> allowedHosts = java.util.List.of();
+        private long promptCacheBytes = 1L << 30;
 
         private Builder() {}
 
@@ -137,11 +142,12 @@ public record ServerOptions(
         public Builder escapeSpecialTokens(boolean v) { escapeSpecialTokens = v; return this; }
         public Builder corsOrigins(java.util.List<String> v) { corsOrigins = v; return this; }
         public Builder allowedHosts(java.util.List<String> v) { allowedHosts = v; return this; }
+        public Builder promptCacheBytes(long v) { promptCacheBytes = v; return this; }
 
         public ServerOptions build() {
             return new ServerOptions(host, port, apiKey, modelId, maxConcurrency, queue, queueTimeout, batching, maxBodyBytes,
                     bodyTimeout, writeTimeout, requestTimeout, maxMediaItems, allowRemoteMedia, maxRemoteMediaBytes, remoteMediaTimeout,
-                    maxVisualTokens, headerTimeout, escapeSpecialTokens, corsOrigins, allowedHosts);
+                    maxVisualTokens, headerTimeout, escapeSpecialTokens, corsOrigins, allowedHosts, promptCacheBytes);
         }
     }
 }
