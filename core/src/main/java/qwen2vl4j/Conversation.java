@@ -76,7 +76,7 @@ public final class Conversation {
         double preprocessMillis = (System.nanoTime() - t0) / 1e6;
         int[] history = concat(allIds, ids);
         GenerationResult result = model.answer(session, inputs.withIds(ids), history, params, listener,
-                turns == 0 ? model.loadMillis() : 0, preprocessMillis);
+                turns == 0 ? model.loadMillis() : 0, preprocessMillis, null);
 
         int[] generated = result.ids();
         pending = generated.length == 0 ? new int[0] : new int[] {generated[generated.length - 1]};

@@ -145,10 +145,20 @@ public final class Qwen2VL implements AutoCloseable {
      * @throws IllegalArgumentException for messages the chat template refuses
      */
     public GenerationResult generate(List<Message> messages, SamplingParams params, TokenListener listener) {
+        return generate(messages, params, listener, null);
+    }
+
+    /**
+     * {@link #generate(List, SamplingParams, TokenListener)} through a {@link PromptCache} (null: none), for callers
+     * that send a whole conversation with each turn: the start of the prompt that the cache holds (the previous
+     * turn's prompt, its images included) is not run again, and the prompt joins the cache. The answer is the same;
+     * the result's usage counts the tokens taken from the cache.
+     */
+    public GenerationResult generate(List<Message> messages, SamplingParams params, TokenListener listener, PromptCache cache) {
         long start = System.nanoTime();
         ModelInputs inputs = processor.process(messages, true, false);
         double preprocessMillis = (System.nanoTime() - start) / 1e6;
-        return answer(newSession(), inputs, inputs.ids(), params, listener, loadMillis, preprocessMillis);
+        return answer(newSession(), inputs, inputs.ids(), params, listener, loadMillis, preprocessMillis, cache);
     }
 
     /**
@@ -159,22 +169,23 @@ public final class Qwen2VL implements AutoCloseable {
      * @throws ContextLimitException when the prompt does not fit the context (checked before the vision tower runs)
      */
     public GenerationResult generate(ModelInputs inputs, SamplingParams params, TokenListener listener) {
-        return answer(newSession(), inputs, inputs.ids(), params, listener, loadMillis, 0);
+        return answer(newSession(), inputs, inputs.ids(), params, listener, loadMillis, 0, null);
     }
 
     /**
      * One answer after what {@code session} holds: {@code inputs} through {@link MultimodalPrefill}, then decode
      * steps until a stop condition or the end of the context; {@code history} (the ids the session holds plus
-     * {@code inputs}' ids) is what the repetition penalty sees. The result carries the media token counts and the
-     * load, preprocessing (both given) and vision stages.
+     * {@code inputs}' ids) is what the repetition penalty sees. An empty session may take the prompt's start from
+     * {@code cache} (null: none). The result carries the media and cached token counts and the load, preprocessing
+     * (both given) and vision stages.
      */
     GenerationResult answer(TextSession session, ModelInputs inputs, int[] history, SamplingParams params, TokenListener listener,
-                            double loadMillis, double preprocessMillis) {
+                            double loadMillis, double preprocessMillis, PromptCache cache) {
         int limit = contextLength();
         long needed = (long) session.length() + inputs.ids().length;
         if (needed >= limit) throw new ContextLimitException(limit, needed + 1);
         long start = System.nanoTime();
-        MultimodalPrefill.Encoded encoded = multimodal.encode(inputs);
+        MultimodalPrefill.Encoded encoded = multimodal.encode(inputs, session.length() == 0 ? cache : null);
         double visionMillis = (System.nanoTime() - start) / 1e6;
         LogitsSource source = new LogitsSource() {
             @Override
@@ -190,7 +201,7 @@ public final class Qwen2VL implements AutoCloseable {
         SamplingParams bounded = params.withMaxNewTokensAtMost(Math.toIntExact(limit - needed));
         GenerationResult result = generator().generate(source, history, bounded, listener);
         return result
-                .withUsage(result.usage().withMediaTokens(inputs.imageTokens(), inputs.videoTokens()))
+                .withUsage(result.usage().withMediaTokens(inputs.imageTokens(), inputs.videoTokens()).withCachedTokens(encoded.cachedTokens()))
                 .withTimings(result.timings().withStages(loadMillis, preprocessMillis, visionMillis));
     }
 

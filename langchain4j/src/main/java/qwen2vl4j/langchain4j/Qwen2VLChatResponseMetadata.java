@@ -7,8 +7,8 @@ import qwen2vl4j.grounding.Box;
 
 /**
  * LangChain4j's response metadata plus what Qwen2-VL adds: the grounding boxes of the answer and the visual tokens
- * of the prompt. {@link #tokenUsage()}'s input count already includes {@link #imageTokens()} and
- * {@link #videoTokens()}.
+ * of the prompt, and the prompt tokens taken from the prompt cache. {@link #tokenUsage()}'s input count already
+ * includes {@link #imageTokens()}, {@link #videoTokens()} and {@link #cachedTokens()}.
  *
  * <pre>{@code
  * ChatResponse response = model.chat(request);
@@ -19,12 +19,14 @@ public class Qwen2VLChatResponseMetadata extends ChatResponseMetadata {
     private final List<Box> boxes;
     private final int imageTokens;
     private final int videoTokens;
+    private final int cachedTokens;
 
     protected Qwen2VLChatResponseMetadata(Builder builder) {
         super(builder);
         this.boxes = builder.boxes == null ? List.of() : List.copyOf(builder.boxes);
         this.imageTokens = builder.imageTokens;
         this.videoTokens = builder.videoTokens;
+        this.cachedTokens = builder.cachedTokens;
     }
 
     /**
@@ -46,9 +48,14 @@ public class Qwen2VLChatResponseMetadata extends ChatResponseMetadata {
         return videoTokens;
     }
 
+    /** Prompt tokens taken from the prompt cache: an earlier request's start, neither encoded nor prefilled again. */
+    public int cachedTokens() {
+        return cachedTokens;
+    }
+
     @Override
     public Builder toBuilder() {
-        Builder b = builder().boxes(boxes).imageTokens(imageTokens).videoTokens(videoTokens);
+        Builder b = builder().boxes(boxes).imageTokens(imageTokens).videoTokens(videoTokens).cachedTokens(cachedTokens);
         super.toBuilder(b);
         return b;
     }
@@ -58,19 +65,20 @@ public class Qwen2VLChatResponseMetadata extends ChatResponseMetadata {
         if (this == o) return true;
         if (!super.equals(o)) return false;
         Qwen2VLChatResponseMetadata that = (Qwen2VLChatResponseMetadata) o;
-        return imageTokens == that.imageTokens && videoTokens == that.videoTokens && boxes.equals(that.boxes);
+        return imageTokens == that.imageTokens && videoTokens == that.videoTokens && cachedTokens == that.cachedTokens
+                && boxes.equals(that.boxes);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), boxes, imageTokens, videoTokens);
+        return Objects.hash(super.hashCode(), boxes, imageTokens, videoTokens, cachedTokens);
     }
 
     @Override
     public String toString() {
         return "Qwen2VLChatResponseMetadata{id='" + id() + "', modelName='" + modelName() + "', tokenUsage=" + tokenUsage()
                 + ", finishReason=" + finishReason() + ", imageTokens=" + imageTokens + ", videoTokens=" + videoTokens
-                + ", boxes=" + boxes + '}';
+                + ", cachedTokens=" + cachedTokens + ", boxes=" + boxes + '}';
     }
 
     public static Builder builder() {
@@ -81,6 +89,7 @@ public class Qwen2VLChatResponseMetadata extends ChatResponseMetadata {
         private List<Box> boxes;
         private int imageTokens;
         private int videoTokens;
+        private int cachedTokens;
 
         public Builder boxes(List<Box> boxes) {
             this.boxes = boxes;
@@ -94,6 +103,11 @@ public class Qwen2VLChatResponseMetadata extends ChatResponseMetadata {
 
         public Builder videoTokens(int videoTokens) {
             this.videoTokens = videoTokens;
+            return this;
+        }
+
+        public Builder cachedTokens(int cachedTokens) {
+            this.cachedTokens = cachedTokens;
             return this;
         }
 

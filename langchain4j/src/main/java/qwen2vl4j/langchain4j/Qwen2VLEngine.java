@@ -17,6 +17,7 @@ import qwen2vl4j.generate.GenerationResult;
 import qwen2vl4j.generate.SamplingParams;
 import qwen2vl4j.generate.TokenListener;
 import qwen2vl4j.generate.Usage;
+import qwen2vl4j.PromptCache;
 import qwen2vl4j.grounding.Box;
 import qwen2vl4j.grounding.Grounding;
 import qwen2vl4j.preprocess.ImageDecodeException;
@@ -27,7 +28,8 @@ import qwen2vl4j.text.ContextLimitException;
 /**
  * What the blocking and the streaming chat model share: the model (loaded by the builder, or the application's,
  * shared), the request checks and conversions done before any work, and the generation with its response. Every
- * call is independent (its own KV cache), so one engine serves any number of threads.
+ * call has its own KV cache, so one engine serves any number of threads; a call whose messages start as an earlier
+ * one's takes that start from the {@link PromptCache} (when the builder kept one).
  */
 final class Qwen2VLEngine implements AutoCloseable {
     private final Qwen2VL model;
@@ -35,8 +37,11 @@ final class Qwen2VLEngine implements AutoCloseable {
     private final String modelName;
     private final Qwen2VLChatRequestParameters defaults;
     private final MessageConverter converter;
+    private final PromptCache promptCache;
 
-    Qwen2VLEngine(Qwen2VL model, boolean ownsModel, String modelName, Qwen2VLChatRequestParameters defaults, MessageConverter converter) {
+    Qwen2VLEngine(Qwen2VL model, boolean ownsModel, String modelName, Qwen2VLChatRequestParameters defaults, MessageConverter converter,
+                  PromptCache promptCache) {
+        this.promptCache = promptCache;
         this.model = model;
         this.ownsModel = ownsModel;
         this.modelName = modelName;
@@ -85,7 +90,7 @@ final class Qwen2VLEngine implements AutoCloseable {
         MessageConverter.Converted conversation = converter.fetchRemote(prepared.conversation());
         GenerationResult result;
         try {
-            result = model.generate(conversation.messages(), prepared.params(), listener);
+            result = model.generate(conversation.messages(), prepared.params(), listener, promptCache);
         } catch (ContextLimitException e) {
             throw new InvalidRequestException("the prompt needs " + e.requested() + " tokens (images and videos included, answer's first token"
                     + " counted) but " + modelName + "'s context holds " + e.limit() + "; shorten the conversation or use a lower image DetailLevel", e);
@@ -109,6 +114,7 @@ final class Qwen2VLEngine implements AutoCloseable {
                 })
                 .imageTokens(usage.imageTokens())
                 .videoTokens(usage.videoTokens())
+                .cachedTokens(usage.cachedTokens())
                 .boxes(boxes(result, firstImage))
                 .build();
         return ChatResponse.builder().aiMessage(AiMessage.from(result.text())).metadata(metadata).build();

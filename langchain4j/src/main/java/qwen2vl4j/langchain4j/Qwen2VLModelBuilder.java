@@ -21,6 +21,8 @@ import qwen2vl4j.server.MediaFetcher;
 public abstract class Qwen2VLModelBuilder<B extends Qwen2VLModelBuilder<B>> {
     /** The largest remote file fetched by default (as the server's {@code --allow-remote-media}). */
     public static final long DEFAULT_MAX_REMOTE_MEDIA_BYTES = 20L << 20;
+    /** The default memory of the prompt cache: 1 GiB, as the server's. */
+    public static final long DEFAULT_PROMPT_CACHE_BYTES = 1L << 30;
     /** The longest time one remote file is fetched by default. */
     public static final Duration DEFAULT_REMOTE_MEDIA_TIMEOUT = Duration.ofSeconds(20);
 
@@ -34,6 +36,7 @@ public abstract class Qwen2VLModelBuilder<B extends Qwen2VLModelBuilder<B>> {
     private long maxRemoteMediaBytes = DEFAULT_MAX_REMOTE_MEDIA_BYTES;
     private Duration remoteMediaTimeout = DEFAULT_REMOTE_MEDIA_TIMEOUT;
     private List<ChatModelListener> listeners = List.of();
+    private long promptCacheBytes = DEFAULT_PROMPT_CACHE_BYTES;
 
     protected Qwen2VLModelBuilder() {}
 
@@ -166,6 +169,18 @@ public abstract class Qwen2VLModelBuilder<B extends Qwen2VLModelBuilder<B>> {
         return self();
     }
 
+    /**
+     * Memory for the keys and values of prompts already run (default {@link #DEFAULT_PROMPT_CACHE_BYTES}; 0 keeps none):
+     * a request whose messages start as an earlier one's (a chat memory sent again with a new turn, its images
+     * included) runs only what follows. The answers are the same ({@link qwen2vl4j.PromptCache}).
+     */
+    public B promptCacheBytes(Long bytes) {
+        long value = bytes == null ? DEFAULT_PROMPT_CACHE_BYTES : bytes;
+        if (value < 0) throw new IllegalArgumentException("promptCacheBytes must be >= 0 (0 keeps none), found " + value);
+        this.promptCacheBytes = value;
+        return self();
+    }
+
     /** Listeners told about every request, response and error. */
     public B listeners(List<ChatModelListener> listeners) {
         this.listeners = listeners == null ? List.of() : List.copyOf(listeners);
@@ -208,6 +223,7 @@ public abstract class Qwen2VLModelBuilder<B extends Qwen2VLModelBuilder<B>> {
         MessageConverter converter = new MessageConverter(
                 allowRemoteMedia ? new MediaFetcher(true, maxRemoteMediaBytes, remoteMediaTimeout) : null, allowRemoteMedia);
         Qwen2VL loaded = model != null ? model : Qwen2VL.load(modelId, loadOptions != null ? loadOptions : LoadOptions.defaults());
-        return new Qwen2VLEngine(loaded, model == null, name, defaults, converter);
+        return new Qwen2VLEngine(loaded, model == null, name, defaults, converter,
+                promptCacheBytes > 0 ? new qwen2vl4j.PromptCache(promptCacheBytes) : null);
     }
 }

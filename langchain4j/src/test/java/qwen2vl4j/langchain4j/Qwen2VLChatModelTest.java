@@ -54,6 +54,29 @@ class Qwen2VLChatModelTest {
         assertEquals(CHAT.chat("Hello, who are you?"), MODEL.generate(List.of(Message.user("Hello, who are you?")), greedy(12), null).text());
     }
 
+    /**
+     * A chat memory sent again with a new turn takes the previous request's prompt, its image included, from the
+     * prompt cache ({@code cachedTokens}), and answers as a model without a cache.
+     */
+    @Test
+    void aConversationSentAgainTakesItsStartFromThePromptCache() {
+        Qwen2VLChatModel cached = Qwen2VLChatModel.builder().model(MODEL).temperature(0.0).maxOutputTokens(6).build();
+        Qwen2VLChatModel uncached = Qwen2VLChatModel.builder().model(MODEL).temperature(0.0).maxOutputTokens(6).promptCacheBytes(0L).build();
+        UserMessage first = UserMessage.from(ImageContent.from(TinyModel.base64(TinyModel.image("small_112x84.png")), "image/png"),
+                TextContent.from("What is it?"));
+        ChatResponse r1 = cached.chat(first);
+        Qwen2VLChatResponseMetadata m1 = (Qwen2VLChatResponseMetadata) r1.metadata();
+        assertEquals(0, m1.cachedTokens());
+        List<dev.langchain4j.data.message.ChatMessage> history = List.of(first, r1.aiMessage(), UserMessage.from("And its colour?"));
+        ChatResponse r2 = cached.chat(history), fresh = uncached.chat(history);
+        Qwen2VLChatResponseMetadata m2 = (Qwen2VLChatResponseMetadata) r2.metadata();
+        assertEquals(fresh.aiMessage().text(), r2.aiMessage().text());
+        assertTrue(m2.cachedTokens() >= r1.tokenUsage().inputTokenCount() - 1, m2.cachedTokens() + " cached of " + r1.tokenUsage().inputTokenCount());
+        assertTrue(m2.cachedTokens() > m2.imageTokens(), "the image is among the cached tokens");
+        assertEquals(0, ((Qwen2VLChatResponseMetadata) fresh.metadata()).cachedTokens());
+        assertEquals(fresh.tokenUsage(), r2.tokenUsage());
+    }
+
     @Test
     void multiTurnHistoryWithAiMessagesEqualsTheLibrary() {
         ChatResponse r = CHAT.chat(UserMessage.from("Hi"), AiMessage.from("Hello there."), UserMessage.from("Tell me more."));
