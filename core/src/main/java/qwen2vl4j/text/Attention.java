@@ -58,7 +58,7 @@ final class Attention {
      */
     void forward(Buffers b) {
         int n = b.rows, qDim = heads * headDim, kvDim = kvHeads * headDim, half = headDim / 2;
-        if (b.prompt) {                                                                  // q [n, heads·headDim], k/v [n, kvDim]
+        if (b.rowStable) {                                                                  // q [n, heads·headDim], k/v [n, kvDim]
             MatMul.rowStableMatmul(b.h, n, qProj, qBias, b.q);
             MatMul.rowStableMatmul(b.h, n, kProj, kBias, b.k);
             MatMul.rowStableMatmul(b.h, n, vProj, vBias, b.v);
@@ -77,8 +77,8 @@ final class Attention {
             b.keys[i].write(b.slots[i], b.k, i * kvDim, run);
             b.values[i].write(b.slots[i], b.v, i * kvDim, run);
         }
-        attention.attend(b.q, b.attn, n, b.slots, b.keys, b.values, b.attention, b.prompt);   // [n, heads·headDim]
-        if (b.prompt) MatMul.rowStableMatmul(b.attn, n, oProj, null, b.o);                      // [n, hidden]
+        attention.attend(b.q, b.attn, n, b.slots, b.keys, b.values, b.attention, b.rowStable);   // [n, heads·headDim]
+        if (b.rowStable) MatMul.rowStableMatmul(b.attn, n, oProj, null, b.o);                      // [n, hidden]
         else MatMul.matmul(b.attn, n, oProj, null, b.o);
     }
 }

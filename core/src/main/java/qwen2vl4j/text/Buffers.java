@@ -14,10 +14,12 @@ import qwen2vl4j.kernels.MatMul;
 final class Buffers {
     final int rows;
     /**
-     * Whether the rows are a prompt's (a prefill pass): its products and attention then give each row the same bits
-     * whatever the pass's size ({@link MatMul#rowStableMatmul}), so that a prompt in pieces equals one pass.
+     * Whether each row must come out the same whatever the pass's size (a prompt's rows in a prefill): the products
+     * and attention then take the row-stable kernels ({@link MatMul#rowStableMatmul}), so that a prompt in pieces, or
+     * after a cached start, equals one pass bit for bit. Otherwise (a decode step, a batched one) the kernels fastest
+     * for the number of rows.
      */
-    final boolean prompt;
+    final boolean rowStable;
     final int hidden;
     final float[] x;      // [rows, hidden] residual stream
     final float[] h;      // [rows, hidden] normed input of a sub-block
@@ -36,9 +38,9 @@ final class Buffers {
     final KvRows[] values;  // [rows] likewise, values
     final CausalAttention.Workspace attention = new CausalAttention.Workspace();
 
-    Buffers(TextConfig c, int rows, boolean prompt) {
+    Buffers(TextConfig c, int rows, boolean rowStable) {
         this.rows = rows;
-        this.prompt = prompt;
+        this.rowStable = rowStable;
         this.hidden = c.hiddenSize();
         int qDim = c.numAttentionHeads() * c.headDim();
         x = new float[rows * c.hiddenSize()];

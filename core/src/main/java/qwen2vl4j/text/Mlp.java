@@ -27,7 +27,7 @@ final class Mlp {
     /** {@code b.o = mlp(b.h)} over {@code b.rows} tokens. */
     void forward(Buffers b) {
         int n = b.rows;
-        if (b.prompt) {                                       // each row's bits whatever the pass's size
+        if (b.rowStable) {                                       // each row's bits whatever the pass's size
             MatMul.rowStableSwiGlu(b.h, n, gateProj, upProj, b.gate, b.up);
             MatMul.rowStableMatmul(b.gate, n, downProj, null, b.o);
             return;
