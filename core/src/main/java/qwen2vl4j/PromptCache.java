@@ -41,6 +41,14 @@ public final class PromptCache {
     private long hits;
     private long reusedTokens;
 
+    /**
+     * The capacity front ends take when none is given: 1 GiB (about 18,000 prompt tokens of the 2B model's f32 keys and
+     * values), at most an eighth of the heap, which also holds the requests' own caches and vision activations.
+     */
+    public static long defaultCapacityBytes() {
+        return Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 8);
+    }
+
     /** An empty cache that keeps at most {@code capacityBytes} of keys and values (0: keeps nothing). */
     public PromptCache(long capacityBytes) {
         if (capacityBytes < 0) throw new IllegalArgumentException("prompt cache capacity must be at least 0 bytes, found " + capacityBytes);

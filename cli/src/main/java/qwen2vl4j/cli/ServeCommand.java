@@ -95,11 +95,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + "repeatable; * for any")
     java.util.List<String> allowedHosts = new java.util.ArrayList<>();
 
-    @Option(names = "--prompt-cache-mb", defaultValue = "1024", paramLabel = "MIB",
+    @Option(names = "--prompt-cache-mb", paramLabel = "MIB",
             description = "memory for the keys and values of prompts already run: a request that starts as one of them (a "
                     + "conversation sent again with a new turn, its images included) runs only the rest; 0 keeps none "
-                    + "(default: ${DEFAULT-VALUE})")
-    long promptCacheMb;
+                    + "(default: 1024, at most an eighth of the heap)")
+    Long promptCacheMb;
 
     @Mixin
     LoadOptionsMixin load;
@@ -126,7 +126,10 @@ public final class ServeCommand implements Callable<Integer> {
         for (String h : allowedHosts) check(!h.isBlank(), "--allowed-host", "a host name or *", "''");
         check(maxVisualTokens >= 1, "--max-visual-tokens", ">= 1", maxVisualTokens);
         check(headerTimeout >= 1, "--header-timeout", ">= 1", headerTimeout);
-        check(promptCacheMb >= 0 && promptCacheMb <= 1L << 30, "--prompt-cache-mb", "in [0, 1073741824] MiB (0 keeps none)", promptCacheMb);
+        long heapMb = Runtime.getRuntime().maxMemory() >> 20;
+        check(promptCacheMb == null || promptCacheMb >= 0 && promptCacheMb <= heapMb / 2, "--prompt-cache-mb",
+                "in [0, " + heapMb / 2 + "] MiB, at most half of this JVM's heap of " + heapMb + " MiB (raise it with -Xmx in "
+                + "QWEN2VL4J_JAVA_OPTS)", promptCacheMb);
         for (String origin : corsOrigins) {
             check(origin.equals("*") || origin.matches("https?://[^/\\s]+"), "--cors-origin", "* or scheme://host[:port] (no path)", origin);
         }
@@ -139,7 +142,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .maxMediaItems(maxMedia).allowRemoteMedia(allowRemoteMedia)
                 .maxVisualTokens(maxVisualTokens).headerTimeout(Duration.ofSeconds(headerTimeout))
                 .escapeSpecialTokens(escapeSpecialTokens).corsOrigins(corsOrigins).allowedHosts(allowedHosts)
-                .promptCacheBytes(promptCacheMb << 20)
+                .promptCacheBytes(promptCacheMb == null ? qwen2vl4j.PromptCache.defaultCapacityBytes() : promptCacheMb << 20)
                 .build();
         var err = spec.commandLine().getErr();
         try (Qwen2VL qwen = Qwen2VL.load(folder, load.toLoadOptions(folder)); OpenAiServer server = OpenAiServer.start(qwen, options)) {

@@ -75,6 +75,8 @@ class ServeCommandTest {
                 {"--host", "", "--host must be an address or host name"},
                 {"--model-name", " ", "--model-name must be a non-empty model id"},
                 {"--allowed-host", "", "--allowed-host must be a host name or *"},
+                {"--prompt-cache-mb", "-1", "--prompt-cache-mb must be in [0, " + (Runtime.getRuntime().maxMemory() >> 21) + "] MiB, at most half"},
+                {"--prompt-cache-mb", "99999999", "--prompt-cache-mb must be in [0, "},
         };
         for (String[] c : cases) {
             StringWriter err = new StringWriter();

@@ -21,8 +21,6 @@ import qwen2vl4j.server.MediaFetcher;
 public abstract class Qwen2VLModelBuilder<B extends Qwen2VLModelBuilder<B>> {
     /** The largest remote file fetched by default (as the server's {@code --allow-remote-media}). */
     public static final long DEFAULT_MAX_REMOTE_MEDIA_BYTES = 20L << 20;
-    /** The default memory of the prompt cache: 1 GiB, as the server's. */
-    public static final long DEFAULT_PROMPT_CACHE_BYTES = 1L << 30;
     /** The longest time one remote file is fetched by default. */
     public static final Duration DEFAULT_REMOTE_MEDIA_TIMEOUT = Duration.ofSeconds(20);
 
@@ -36,7 +34,7 @@ public abstract class Qwen2VLModelBuilder<B extends Qwen2VLModelBuilder<B>> {
     private long maxRemoteMediaBytes = DEFAULT_MAX_REMOTE_MEDIA_BYTES;
     private Duration remoteMediaTimeout = DEFAULT_REMOTE_MEDIA_TIMEOUT;
     private List<ChatModelListener> listeners = List.of();
-    private long promptCacheBytes = DEFAULT_PROMPT_CACHE_BYTES;
+    private long promptCacheBytes = qwen2vl4j.PromptCache.defaultCapacityBytes();
 
     protected Qwen2VLModelBuilder() {}
 
@@ -170,12 +168,13 @@ public abstract class Qwen2VLModelBuilder<B extends Qwen2VLModelBuilder<B>> {
     }
 
     /**
-     * Memory for the keys and values of prompts already run (default {@link #DEFAULT_PROMPT_CACHE_BYTES}; 0 keeps none):
+     * Memory for the keys and values of prompts already run (default
+     * {@link qwen2vl4j.PromptCache#defaultCapacityBytes()}: 1 GiB, at most an eighth of the heap; 0 keeps none):
      * a request whose messages start as an earlier one's (a chat memory sent again with a new turn, its images
      * included) runs only what follows. The answers are the same ({@link qwen2vl4j.PromptCache}).
      */
     public B promptCacheBytes(Long bytes) {
-        long value = bytes == null ? DEFAULT_PROMPT_CACHE_BYTES : bytes;
+        long value = bytes == null ? qwen2vl4j.PromptCache.defaultCapacityBytes() : bytes;
         if (value < 0) throw new IllegalArgumentException("promptCacheBytes must be >= 0 (0 keeps none), found " + value);
         this.promptCacheBytes = value;
         return self();

@@ -84,7 +84,7 @@ public record ServerOptions(
      * Defaults: 127.0.0.1:8080, no key, 4 at once, 16 waiting (60 s), batching on, 32 MiB bodies received within 30 s,
      * events sent within 30 s, generations of at most 10 minutes, 16 media items, no remote media (20 MiB, 20 s),
      * 16384 visual tokens per request, headers received within 10 s, special tokens in content escaped, no CORS origins,
-     * no extra Host names, a prompt cache of 1 GiB.
+     * no extra Host names, a prompt cache of 1 GiB (at most an eighth of the heap).
      */
     public static Builder builder() {
         return new Builder();
@@ -117,7 +117,7 @@ public record ServerOptions(
         private boolean escapeSpecialTokens = true;
         private java.util.List<String> corsOrigins = java.util.List.of();
         private java.util.List<String> allowedHosts = java.util.List.of();
-        private long promptCacheBytes = 1L << 30;
+        private long promptCacheBytes = qwen2vl4j.PromptCache.defaultCapacityBytes();
 
         private Builder() {}
 
