@@ -127,7 +127,9 @@ public final class MultimodalPrefill {
             for (int[] axis : positions) max = Math.max(max, axis[i - start]);
             nextPositions[i] = max + 1;
         }
-        cached.cache().put(cached.keys(), nextPositions, session.snapshot());
+        if (cached.cache().admits(all.length, session.snapshotBytes())) {   // never copy what the cache cannot keep
+            cached.cache().put(cached.keys(), nextPositions, session.snapshot());
+        }
         return logits;
     }
 

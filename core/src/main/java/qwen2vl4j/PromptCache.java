@@ -101,6 +101,11 @@ public final class PromptCache {
         return new Hit(best, bestRows, best.nextPositions[bestRows - 1]);
     }
 
+    /** Whether a prompt of {@code tokens} whose keys and values take {@code kvBytes} fits the capacity at all. */
+    boolean admits(int tokens, long kvBytes) {
+        return kvBytes + 12L * tokens <= capacityBytes;
+    }
+
     /**
      * Keeps a prefilled prompt: its keys, {@code nextPositions[i]} (the largest position among its tokens
      * {@code 0..i}, + 1) and its rows' keys and values. An entry whose keys start this one is dropped (this one

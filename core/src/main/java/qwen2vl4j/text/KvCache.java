@@ -40,6 +40,13 @@ final class KvCache {
         capacity = newCapacity;
     }
 
+    /** Bytes one cached token takes over all layers, keys and values. */
+    long bytesPerToken() {
+        long total = 0;
+        for (int l = 0; l < keys.length; l++) total += keys[l].bytesPerRow() + values[l].bytesPerRow();
+        return total;
+    }
+
     /** A copy of the first {@code rows} rows of every layer. */
     KvSnapshot snapshot(int rows) {
         KvRows[] k = new KvRows[keys.length], v = new KvRows[values.length];

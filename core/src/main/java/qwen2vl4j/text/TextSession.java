@@ -100,6 +100,11 @@ public final class TextSession {
         return last;
     }
 
+    /** The memory {@link #snapshot()} takes now: every cached token's keys and values over all layers, in bytes. */
+    public long snapshotBytes() {
+        return length * cache.bytesPerToken();
+    }
+
     /** A copy of every token this session has cached, for {@link #restore} by this or another session of the model. */
     public KvSnapshot snapshot() {
         return cache.snapshot(length);
