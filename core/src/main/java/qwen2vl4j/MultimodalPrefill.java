@@ -79,7 +79,7 @@ public final class MultimodalPrefill {
         if (cache == null) return encode(inputs);
         int[] ids = inputs.ids();
         long[] keys = PromptCache.keys(inputs, ropeIndex.imageTokenId(), ropeIndex.videoTokenId(), ropeIndex.spatialMergeSize());
-        PromptCache.Hit hit = cache.find(keys, ids.length - 1);
+        PromptCache.Hit hit = cache.find(this, keys, ids.length - 1);
         int rows = hit == null ? 0 : hit.rows();
         return new Encoded(inputs, encode(PromptCache.itemsFrom(inputs.images(), ropeIndex.imagesIn(ids, rows))),
                 encode(PromptCache.itemsFrom(inputs.videos(), ropeIndex.videosIn(ids, rows))), new Cached(cache, keys, hit));
@@ -128,7 +128,7 @@ public final class MultimodalPrefill {
             nextPositions[i] = max + 1;
         }
         if (cached.cache().admits(all.length, session.snapshotBytes())) {   // never copy what the cache cannot keep
-            cached.cache().put(cached.keys(), nextPositions, session.snapshot());
+            cached.cache().put(this, cached.keys(), nextPositions, session.snapshot());
         }
         return logits;
     }

@@ -55,8 +55,11 @@ public final class PromptCache {
         this.capacityBytes = capacityBytes;
     }
 
-    /** A prompt kept: its token keys, the position each of its prefixes continues at, and its rows' keys and values. */
-    record Entry(long[] keys, int[] nextPositions, KvSnapshot kv) {}
+    /**
+     * A prompt kept: the model that ran it (a cache shared by two models never gives one the other's rows), its
+     * token keys, the position each of its prefixes continues at, and its rows' keys and values.
+     */
+    record Entry(Object model, long[] keys, int[] nextPositions, KvSnapshot kv) {}
 
     /** The longest cached start of a prompt: {@code rows} tokens of {@code entry}, after which positions continue at {@code nextPosition}. */
     record Hit(Entry entry, int rows, int nextPosition) {}
@@ -75,15 +78,17 @@ public final class PromptCache {
     }
 
     /**
-     * The longest start of the prompt {@code keys} that an entry holds, at most {@code limit} tokens, or null.
+     * The longest start of the prompt {@code keys} that an entry of {@code model} holds, at most {@code limit} tokens,
+     * or null.
      * A start that would end inside a media item is cut back to the item's {@code <|vision_start|>} token, so that
      * what is left to run holds whole items.
      */
-    synchronized Hit find(long[] keys, int limit) {
+    synchronized Hit find(Object model, long[] keys, int limit) {
         lookups++;
         Entry best = null;
         int bestRows = 0;
         for (Entry e : entries) {
+            if (e.model != model) continue;
             int n = Math.min(limit, Math.min(keys.length, e.keys.length)), m = 0;
             while (m < n && keys[m] == e.keys[m]) m++;
             if (m > bestRows) {
@@ -112,17 +117,17 @@ public final class PromptCache {
      * holds it); the least recently used go until the cache fits its capacity. A prompt larger than the whole
      * capacity is not kept.
      */
-    synchronized void put(long[] keys, int[] nextPositions, KvSnapshot kv) {
+    synchronized void put(Object model, long[] keys, int[] nextPositions, KvSnapshot kv) {
         long size = sizeOf(keys, kv);
         if (size > capacityBytes || kv.rows() != keys.length) return;
         for (Iterator<Entry> it = entries.iterator(); it.hasNext(); ) {
             Entry e = it.next();
-            if (e.keys.length <= keys.length && startsWith(keys, e.keys)) {
+            if (e.model == model && e.keys.length <= keys.length && startsWith(keys, e.keys)) {
                 it.remove();
                 bytes -= sizeOf(e.keys, e.kv);
             }
         }
-        entries.addFirst(new Entry(keys, nextPositions, kv));
+        entries.addFirst(new Entry(model, keys, nextPositions, kv));
         bytes += size;
         while (bytes > capacityBytes) {
             Entry last = entries.removeLast();

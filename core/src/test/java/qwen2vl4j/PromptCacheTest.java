@@ -148,6 +148,21 @@ class PromptCacheTest {
         assertThrows(IllegalArgumentException.class, () -> new PromptCache(-1));
     }
 
+    /** A cache shared by two models gives neither the other's prompts. */
+    @Test
+    void aCacheSharedByTwoModelsKeepsThemApart() {
+        PromptCache cache = new PromptCache(1L << 30);
+        ModelInputs r = inputs(Message.user("The same words for both models."));
+        try (Qwen2VL other = Qwen2VL.load(Fixtures.tinyModel(), LoadOptions.defaults())) {
+            run(r, cache);
+            MultimodalPrefill.Encoded encoded = other.multimodalPrefill().encode(r, cache);
+            assertEquals(0, encoded.cachedTokens(), "the other model's rows are not taken");
+            other.multimodalPrefill().prefill(other.newSession(), encoded);
+            assertEquals(2, cache.stats().entries());
+            assertEquals(r.ids().length - 1, run(r, cache).encoded().cachedTokens());
+        }
+    }
+
     /** A session that already holds tokens cannot take a cached prompt. */
     @Test
     void aCachedPromptNeedsAnEmptySession() {
