@@ -12,7 +12,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import qwen2vl4j.chat.ContentPart;
 import qwen2vl4j.chat.Message;
 import qwen2vl4j.text.TextSession;
 
@@ -35,7 +34,7 @@ class PromptCacheTest {
     }
 
     static Message ask(String image, String text) {
-        return new Message("user", List.of(Qwen2VLEndToEndTest.image(image), new ContentPart.Text(text)));
+        return MultimodalPrefillTest.ask(image, text);
     }
 
     static ModelInputs inputs(Message... messages) {
