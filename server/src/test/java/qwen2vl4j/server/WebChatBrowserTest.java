@@ -96,13 +96,22 @@ class WebChatBrowserTest {
         ask("Describe this image.");
         WebElement answer = awaitAnswer();
         String meta = answer.findElement(By.className("meta")).getText();
-        assertTrue(meta.matches("\\d+ prompt tokens \\(64 image\\) · .*"), meta);
+        // the system prompt's tokens may come from the prompt cache already (the tests share one server)
+        assertTrue(meta.matches("\\d+ prompt tokens \\(64 image(, \\d+ cached)?\\) · .*"), meta);
         assertTrue(meta.contains("12 generated") && meta.contains("tok/s") && meta.contains("finish: length"), meta);
         assertFalse(answer.findElement(By.className("body")).getText().isBlank(), "the answer is empty");
         WebElement user = driver.findElement(By.cssSelector(".msg.user"));
         assertTrue(user.findElement(By.cssSelector(".media img")).getAttribute("src").startsWith("data:image/png;base64,"));
         assertEquals("Describe this image.", user.findElement(By.className("text")).getText());
         assertTrue(driver.findElements(By.cssSelector("#attachments .thumb")).isEmpty(), "attachments kept after sending");
+
+        ask("And its colours?");                                       // the page sends the whole conversation again
+        waitFor("the second answer", () -> driver.findElements(By.cssSelector(".msg.assistant")).size() == 2);
+        String second = awaitAnswer().findElement(By.className("meta")).getText();
+        java.util.regex.Matcher cached = java.util.regex.Pattern.compile("\\(64 image, (\\d+) cached\\)").matcher(second);
+        assertTrue(cached.find(), "the first turn comes from the prompt cache: " + second);
+        int firstPrompt = Integer.parseInt(meta.substring(0, meta.indexOf(' ')));
+        assertTrue(Integer.parseInt(cached.group(1)) >= firstPrompt - 1, "the first turn's prompt is cached: " + meta + " / " + second);
     }
 
     @Test
@@ -134,7 +143,7 @@ class WebChatBrowserTest {
         setting("set-max-pixels", "200704");                          // 256 visual tokens at most (not 609)
         ask("Outline the main object with a box.");
         String meta = awaitAnswer().findElement(By.className("meta")).getText();
-        java.util.regex.Matcher image = java.util.regex.Pattern.compile("\\((\\d+) image\\)").matcher(meta);
+        java.util.regex.Matcher image = java.util.regex.Pattern.compile("\\((\\d+) image[,)]").matcher(meta);
         assertTrue(image.find(), meta);
         int imageTokens = Integer.parseInt(image.group(1));
         assertTrue(imageTokens > 100 && imageTokens <= 256, "image tokens under a 200704-pixel budget: " + meta);

@@ -543,10 +543,11 @@
     const parts = [];
     if (usage) {
       const d = usage.prompt_tokens_details || {};
-      let media = [];
-      if (d.image_tokens) media.push(d.image_tokens + ' image');
-      if (d.video_tokens) media.push(d.video_tokens + ' video');
-      parts.push(usage.prompt_tokens + ' prompt tokens' + (media.length ? ' (' + media.join(', ') + ')' : ''));
+      const details = [];
+      if (d.image_tokens) details.push(d.image_tokens + ' image');
+      if (d.video_tokens) details.push(d.video_tokens + ' video');
+      if (d.cached_tokens) details.push(d.cached_tokens + ' cached');
+      parts.push(usage.prompt_tokens + ' prompt tokens' + (details.length ? ' (' + details.join(', ') + ')' : ''));
       parts.push(usage.completion_tokens + ' generated');
     }
     if (firstToken) {
