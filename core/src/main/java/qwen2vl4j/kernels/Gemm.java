@@ -157,25 +157,27 @@ final class Gemm {
      * The rows are first widened side by side into {@code rows} ({@code NR × KC} floats).
      */
     static void pack(Matrix w, int j0, int valid, int k0, int kc, float[] panel, int pOff, float[] rows) {
-        int cols = w.cols();
-        MemorySegment data = w.data();
         for (int jj = 0; jj < NR; jj++) {
             int at = jj * KC;
-            if (jj >= valid) {
-                java.util.Arrays.fill(rows, at, at + kc, 0f);
-                continue;
-            }
-            long base = (long) (j0 + jj) * cols + k0;
-            if (w.dtype().isQuantized()) {
-                QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j0 + jj), cols / QuantKernelsScalar.BLOCK, k0 / QuantKernelsScalar.BLOCK, rows, at, kc);
-            } else if (w.dtype() == DType.BF16) {
-                VectorKernels.bf16ToFloat(data, base * 2, rows, at, kc);
-            } else if (w.dtype() == DType.F32) {
-                MemorySegment.copy(data, Matrix.FLOAT_LE, base * 4, rows, at, kc);
-            } else {
-                for (int k = 0; k < kc; k++) rows[at + k] = Float.float16ToFloat(data.get(Matrix.SHORT_LE, (base + k) * 2));
-            }
+            if (jj >= valid) java.util.Arrays.fill(rows, at, at + kc, 0f);
+            else widen(w, j0 + jj, k0, kc, rows, at);
         }
         GemmKernels.transposeTile(rows, KC, GATHER, kc, panel, pOff);
+    }
+
+    /** Columns {@code [k0, k0+kc)} of weight row {@code j} as float32 into {@code dst[at ..]}: the values every product sees. */
+    static void widen(Matrix w, int j, int k0, int kc, float[] dst, int at) {
+        int cols = w.cols();
+        MemorySegment data = w.data();
+        long base = (long) j * cols + k0;
+        if (w.dtype().isQuantized()) {
+            QuantKernels.dequantizeRow(w.dtype(), data, w.rowOffset(j), cols / QuantKernelsScalar.BLOCK, k0 / QuantKernelsScalar.BLOCK, dst, at, kc);
+        } else if (w.dtype() == DType.BF16) {
+            VectorKernels.bf16ToFloat(data, base * 2, dst, at, kc);
+        } else if (w.dtype() == DType.F32) {
+            MemorySegment.copy(data, Matrix.FLOAT_LE, base * 4, dst, at, kc);
+        } else {
+            for (int k = 0; k < kc; k++) dst[at + k] = Float.float16ToFloat(data.get(Matrix.SHORT_LE, (base + k) * 2));
+        }
     }
 }

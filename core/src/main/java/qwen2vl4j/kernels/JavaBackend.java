@@ -49,12 +49,15 @@ public final class JavaBackend implements ComputeBackend {
     }
 
     /**
-     * Always the tiled {@link Gemm}, whose micro-kernels give every row the same sum in the same order whatever the
-     * number of rows (the few-row kernels, faster for a decode step, sum in another order).
+     * The tiled {@link Gemm}'s arithmetic, whose micro-kernels give every row the same sum in the same order whatever
+     * the number of rows: {@link GemmFewRows} (the same floats without packing the weights) up to
+     * {@link GemmFewRows#MAX_ROWS} rows, the GEMM itself above. (The few-row kernels of a decode step sum in another
+     * order.)
      */
     @Override
     public void rowStableGemm(float[] x, int n, Matrix w, float[] bias, float[] out) {
-        Gemm.run(x, n, w, bias, out);
+        if (n <= GemmFewRows.MAX_ROWS) GemmFewRows.run(x, n, w, bias, out);
+        else Gemm.run(x, n, w, bias, out);
     }
 
     @Override
