@@ -22,12 +22,6 @@ public final class TextSession {
     private final float[] lastRow;
     private int length;
     private long maxPosition = -1;
-    /**
-     * Whether a decode step cached a token: its row came from the one-row kernels, so the cache no longer equals a
-     * prompt run in one pass, and a later prefill (a chat's next turn) takes the kernels fastest for its size instead
-     * of the row-stable ones ({@link Buffers#rowStable}).
-     */
-    private boolean decoded;
     private int pieceSize = PREFILL_PIECE;
 
     TextSession(TextModel model, KvCacheType kvCacheType) {
@@ -57,7 +51,6 @@ public final class TextSession {
     public void reset() {
         length = 0;
         maxPosition = -1;
-        decoded = false;
     }
 
     /**
@@ -181,7 +174,6 @@ public final class TextSession {
 
     /** Records that a decode step cached one token at {@code position}. */
     void endDecode(int position) {
-        decoded = true;
         length++;
         maxPosition = Math.max(maxPosition, position);
     }
@@ -216,10 +208,10 @@ public final class TextSession {
             int rows = Math.min(pieceSize, n - from);
             Buffers b;
             if (rows == pieceSize) {
-                if (full == null) full = new Buffers(config, pieceSize, !decoded);
+                if (full == null) full = new Buffers(config, pieceSize, true);
                 b = full;
             } else {
-                b = new Buffers(config, rows, !decoded);
+                b = new Buffers(config, rows, true);
             }
             embed(ids, from, rows, imageEmbeds, videoEmbeds, used, b.x);    // x [rows, hidden]
             model.rope().cosSin(positions, from, rows, b.cos, b.sin);       // cos/sin [rows, headDim/2]
