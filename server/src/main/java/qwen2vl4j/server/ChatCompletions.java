@@ -77,7 +77,7 @@ final class ChatCompletions {
                             Runnable beat) {
         long deadline = receivedNanos + options.requestTimeout().toNanos();
         StringBuilder text = new StringBuilder();
-        int[] tokens = {0};
+        int[] tokens = {0}, cached = {0};
         int[][] ids = {new int[64]};
         TokenListener listener = (tokenId, delta) -> {
             if (tokens[0] == ids[0].length) ids[0] = java.util.Arrays.copyOf(ids[0], tokens[0] * 2);
@@ -101,11 +101,11 @@ final class ChatCompletions {
                 checkpoint.run();
             };
             GenerationResult result = GenerationProgress.during(withCheckpoint,
-                    () -> engine.generate(inputs, request.params(), listener, checkpoint));
+                    () -> engine.generate(inputs, request.params(), listener, checkpoint, n -> cached[0] = n));
             return new Answer(result.text(), result.finishReason().openAiName(), result.usage(), result.ids());
         } catch (TimeLimitException e) {
             int prompt = inputs.ids().length;
-            Usage usage = new Usage(prompt, inputs.imageTokens(), inputs.videoTokens(), tokens[0], prompt + tokens[0]);
+            Usage usage = new Usage(prompt, inputs.imageTokens(), inputs.videoTokens(), tokens[0], prompt + tokens[0], cached[0]);
             return new Answer(text.toString(), "length", usage, java.util.Arrays.copyOf(ids[0], tokens[0]));
         }
     }

@@ -123,10 +123,20 @@ final class InferenceEngine implements AutoCloseable {
      * (after the vision encoder, after the prefill): it throws to end the request there (time limit passed, client gone).
      */
     GenerationResult generate(ModelInputs inputs, SamplingParams params, TokenListener listener, Runnable checkpoint) {
+        return generate(inputs, params, listener, checkpoint, cached -> { });
+    }
+
+    /**
+     * As above, telling {@code cachedTokens} how many prompt tokens came from the prompt cache before anything runs (for
+     * the usage of an answer that a time limit cuts short).
+     */
+    GenerationResult generate(ModelInputs inputs, SamplingParams params, TokenListener listener, Runnable checkpoint,
+                              java.util.function.IntConsumer cachedTokens) {
         int[] ids = inputs.ids();
         // the vision tower over the media after the start the prompt cache holds (all of them without a hit)
         MultimodalPrefill.Encoded encoded = model.multimodalPrefill().encode(inputs, promptCache);
         if (metrics != null) metrics.cachedPrompt(encoded.cachedTokens());
+        cachedTokens.accept(encoded.cachedTokens());
         checkpoint.run();
         SamplingParams bounded = params.withMaxNewTokensAtMost(model.contextLength() - ids.length);
         TextSession session = model.newSession();

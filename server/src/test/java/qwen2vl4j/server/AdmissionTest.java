@@ -115,6 +115,12 @@ class AdmissionTest {
             HttpResponse<String> s = f.post("/v1/chat/completions", ServerFixture.greedyBody("Go on forever.", 30_000, true));
             assertEquals(200, s.statusCode());
             assertTrue(s.body().contains("\"finish_reason\":\"length\"") && s.body().endsWith("data: [DONE]\n\n"), s.body());
+
+            HttpResponse<String> again = f.post("/v1/chat/completions", ServerFixture.greedyBody("Go on forever.", 30_000, false));
+            var cut = ServerFixture.json(again.body());
+            assertEquals("length", cut.at("/choices/0/finish_reason").asText());
+            assertEquals(cut.at("/usage/prompt_tokens").asInt() - 1, cut.at("/usage/prompt_tokens_details/cached_tokens").asInt(),
+                    "an answer cut short still counts its prompt's cached tokens: " + again.body());
             assertTrue(f.awaitIdle());
         }
     }
