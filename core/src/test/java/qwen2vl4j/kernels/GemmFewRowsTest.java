@@ -2,8 +2,6 @@ package qwen2vl4j.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,10 +26,10 @@ class GemmFewRowsTest {
         for (int[] shape : new int[][] {{37, 300}, {6, 128}, {41, 320}}) {
             int rows = shape[0], cols = shape[1];
             Random rnd = new Random(rows * 31L + cols);
-            float[] w = gaussian(rnd, rows * cols);
+            float[] w = MatMulTest.gaussian(rnd, rows * cols);
             Path file = tmp.resolve("w" + rows + "x" + cols + ".safetensors");
             long[] dims = {rows, cols};
-            new SafeTensorsWriter().addBF16("bf16", dims, w).addRaw("f16", DType.F16, dims, toF16(w)).addF32("f32", dims, w).write(file);
+            new SafeTensorsWriter().addBF16("bf16", dims, w).addRaw("f16", DType.F16, dims, MatMulTest.toF16(w)).addF32("f32", dims, w).write(file);
             try (SafeTensors st = SafeTensors.open(file)) {
                 List<Matrix> matrices = new ArrayList<>();
                 for (String name : new String[] {"bf16", "f16", "f32"}) matrices.add(Matrix.of(st.tensor(name)));
@@ -41,8 +39,8 @@ class GemmFewRowsTest {
                 }
                 for (Matrix m : matrices) {
                     for (int n = 1; n <= GemmFewRows.MAX_ROWS + 1; n++) {
-                        float[] x = gaussian(rnd, n * cols);
-                        for (float[] bias : new float[][] {null, gaussian(rnd, rows)}) {
+                        float[] x = MatMulTest.gaussian(rnd, n * cols);
+                        for (float[] bias : new float[][] {null, MatMulTest.gaussian(rnd, rows)}) {
                             float[] tiled = new float[n * rows], few = new float[n * rows];
                             Gemm.run(x, n, m, bias, tiled);
                             GemmFewRows.run(x, n, m, bias, few);
@@ -52,17 +50,5 @@ class GemmFewRowsTest {
                 }
             }
         }
-    }
-
-    private static float[] gaussian(Random rnd, int count) {
-        float[] a = new float[count];
-        for (int i = 0; i < count; i++) a[i] = (float) rnd.nextGaussian();
-        return a;
-    }
-
-    private static byte[] toF16(float[] values) {
-        ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) b.putShort(Float.floatToFloat16(v));
-        return b.array();
     }
 }

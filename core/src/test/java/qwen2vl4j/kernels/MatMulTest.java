@@ -246,13 +246,13 @@ class MatMulTest {
         }
     }
 
-    private static float[] gaussian(Random rnd, int count) {
+    static float[] gaussian(Random rnd, int count) {
         float[] a = new float[count];
         for (int i = 0; i < count; i++) a[i] = (float) rnd.nextGaussian();
         return a;
     }
 
-    private static byte[] toF16(float[] values) {
+    static byte[] toF16(float[] values) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) b.putShort(Float.floatToFloat16(v));
         return b.array();
