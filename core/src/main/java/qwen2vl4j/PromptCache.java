@@ -108,7 +108,7 @@ public final class PromptCache {
 
     /** Whether a prompt of {@code tokens} whose keys and values take {@code kvBytes} fits the capacity at all. */
     boolean admits(int tokens, long kvBytes) {
-        return kvBytes + 12L * tokens <= capacityBytes;
+        return sizeOf(tokens, kvBytes) <= capacityBytes;
     }
 
     /**
@@ -142,7 +142,12 @@ public final class PromptCache {
     }
 
     private static long sizeOf(long[] keys, KvSnapshot kv) {
-        return kv.bytes() + 12L * keys.length;
+        return sizeOf(keys.length, kv.bytes());
+    }
+
+    /** An entry's memory: its keys and values, and 12 bytes a token for its key and next position. */
+    private static long sizeOf(int tokens, long kvBytes) {
+        return kvBytes + 12L * tokens;
     }
 
     private static boolean startsWith(long[] keys, long[] start) {

@@ -54,7 +54,7 @@ final class KvCache {
             k[l] = keys[l].copy(rows);
             v[l] = values[l].copy(rows);
         }
-        return new KvSnapshot(type, rows, k, v);
+        return new KvSnapshot(type, rows, rows * bytesPerToken(), k, v);
     }
 
     /** Overwrites the first {@code rows} rows of every layer with {@code snapshot}'s. */

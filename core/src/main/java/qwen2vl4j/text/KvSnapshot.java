@@ -10,12 +10,14 @@ import qwen2vl4j.kernels.KvRows;
 public final class KvSnapshot {
     private final KvCacheType type;
     private final int rows;
+    private final long bytes;
     private final KvRows[] keys;
     private final KvRows[] values;
 
-    KvSnapshot(KvCacheType type, int rows, KvRows[] keys, KvRows[] values) {
+    KvSnapshot(KvCacheType type, int rows, long bytes, KvRows[] keys, KvRows[] values) {
         this.type = type;
         this.rows = rows;
+        this.bytes = bytes;
         this.keys = keys;
         this.values = values;
     }
@@ -32,9 +34,7 @@ public final class KvSnapshot {
 
     /** The memory it holds, in bytes. */
     public long bytes() {
-        long total = 0;
-        for (int l = 0; l < keys.length; l++) total += (keys[l].bytesPerRow() + values[l].bytesPerRow()) * rows;
-        return total;
+        return bytes;
     }
 
     int layers() {
